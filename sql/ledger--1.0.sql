@@ -1,0 +1,891 @@
+/* ledger--1.0.sql — double-entry books, day-end cutoff and reconciliation */
+
+\echo Use "CREATE EXTENSION ledger" to load this file. \quit
+
+-- ===========================================================================
+-- 1. The amount type
+-- ===========================================================================
+
+CREATE TYPE ledger.amount;
+
+CREATE FUNCTION ledger.amount_in(cstring) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_in'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_out(ledger.amount) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'ledger_amount_out'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_recv(internal) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_recv'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_send(ledger.amount) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ledger_amount_send'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE ledger.amount (
+	INTERNALLENGTH = 24,
+	INPUT = ledger.amount_in,
+	OUTPUT = ledger.amount_out,
+	RECEIVE = ledger.amount_recv,
+	SEND = ledger.amount_send,
+	ALIGNMENT = double,
+	STORAGE = plain
+);
+COMMENT ON TYPE ledger.amount IS
+	'exact currency-tagged amount: signed 64-bit minor units and an ISO 4217 currency or CODE/N asset, e.g. ''12.30 CNY''';
+COMMENT ON FUNCTION ledger.amount_in(cstring) IS 'text input of ledger.amount (''12.34 CNY'' or ''CNY 12.34'')';
+COMMENT ON FUNCTION ledger.amount_out(ledger.amount) IS 'canonical text output of ledger.amount';
+COMMENT ON FUNCTION ledger.amount_recv(internal) IS 'binary input of ledger.amount: int64 units, int16 decimals, int8 code length, code';
+COMMENT ON FUNCTION ledger.amount_send(ledger.amount) IS 'binary output of ledger.amount';
+
+-- comparison: a total order on (currency, units) that never raises
+CREATE FUNCTION ledger.amount_eq(ledger.amount, ledger.amount) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ledger_amount_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_ne(ledger.amount, ledger.amount) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ledger_amount_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_lt(ledger.amount, ledger.amount) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ledger_amount_lt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_le(ledger.amount, ledger.amount) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ledger_amount_le' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_gt(ledger.amount, ledger.amount) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ledger_amount_gt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_ge(ledger.amount, ledger.amount) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ledger_amount_ge' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_cmp(ledger.amount, ledger.amount) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_amount_cmp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_sortsupport(internal) RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_amount_sortsupport' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_hash(ledger.amount) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_amount_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_hash_extended(ledger.amount, bigint) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_amount_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION ledger.amount_smaller(ledger.amount, ledger.amount) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_smaller' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_larger(ledger.amount, ledger.amount) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_larger' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.amount_eq(ledger.amount, ledger.amount) IS 'same currency and same units';
+COMMENT ON FUNCTION ledger.amount_ne(ledger.amount, ledger.amount) IS 'different currency or different units';
+COMMENT ON FUNCTION ledger.amount_lt(ledger.amount, ledger.amount) IS 'less than in the order (currency, units)';
+COMMENT ON FUNCTION ledger.amount_le(ledger.amount, ledger.amount) IS 'less than or equal in the order (currency, units)';
+COMMENT ON FUNCTION ledger.amount_gt(ledger.amount, ledger.amount) IS 'greater than in the order (currency, units)';
+COMMENT ON FUNCTION ledger.amount_ge(ledger.amount, ledger.amount) IS 'greater than or equal in the order (currency, units)';
+COMMENT ON FUNCTION ledger.amount_cmp(ledger.amount, ledger.amount) IS 'btree comparison: -1, 0 or 1 in the order (currency, units)';
+COMMENT ON FUNCTION ledger.amount_sortsupport(internal) IS 'btree sort support for ledger.amount';
+COMMENT ON FUNCTION ledger.amount_hash(ledger.amount) IS 'hash of ledger.amount';
+COMMENT ON FUNCTION ledger.amount_hash_extended(ledger.amount, bigint) IS 'seeded 64-bit hash of ledger.amount (hash partitioning)';
+COMMENT ON FUNCTION ledger.amount_smaller(ledger.amount, ledger.amount) IS 'the smaller of two amounts in the order (currency, units)';
+COMMENT ON FUNCTION ledger.amount_larger(ledger.amount, ledger.amount) IS 'the larger of two amounts in the order (currency, units)';
+
+CREATE OPERATOR ledger.= (
+	LEFTARG = ledger.amount, RIGHTARG = ledger.amount, PROCEDURE = ledger.amount_eq,
+	COMMUTATOR = OPERATOR(ledger.=), NEGATOR = OPERATOR(ledger.<>),
+	RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR ledger.<> (
+	LEFTARG = ledger.amount, RIGHTARG = ledger.amount, PROCEDURE = ledger.amount_ne,
+	COMMUTATOR = OPERATOR(ledger.<>), NEGATOR = OPERATOR(ledger.=),
+	RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR ledger.< (
+	LEFTARG = ledger.amount, RIGHTARG = ledger.amount, PROCEDURE = ledger.amount_lt,
+	COMMUTATOR = OPERATOR(ledger.>), NEGATOR = OPERATOR(ledger.>=),
+	RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR ledger.<= (
+	LEFTARG = ledger.amount, RIGHTARG = ledger.amount, PROCEDURE = ledger.amount_le,
+	COMMUTATOR = OPERATOR(ledger.>=), NEGATOR = OPERATOR(ledger.>),
+	RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR ledger.> (
+	LEFTARG = ledger.amount, RIGHTARG = ledger.amount, PROCEDURE = ledger.amount_gt,
+	COMMUTATOR = OPERATOR(ledger.<), NEGATOR = OPERATOR(ledger.<=),
+	RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR ledger.>= (
+	LEFTARG = ledger.amount, RIGHTARG = ledger.amount, PROCEDURE = ledger.amount_ge,
+	COMMUTATOR = OPERATOR(ledger.<=), NEGATOR = OPERATOR(ledger.<),
+	RESTRICT = scalargesel, JOIN = scalargejoinsel);
+
+COMMENT ON OPERATOR ledger.= (ledger.amount, ledger.amount) IS 'equal: same currency and units';
+COMMENT ON OPERATOR ledger.<> (ledger.amount, ledger.amount) IS 'not equal';
+COMMENT ON OPERATOR ledger.< (ledger.amount, ledger.amount) IS 'less than in the order (currency, units)';
+COMMENT ON OPERATOR ledger.<= (ledger.amount, ledger.amount) IS 'less than or equal in the order (currency, units)';
+COMMENT ON OPERATOR ledger.> (ledger.amount, ledger.amount) IS 'greater than in the order (currency, units)';
+COMMENT ON OPERATOR ledger.>= (ledger.amount, ledger.amount) IS 'greater than or equal in the order (currency, units)';
+
+CREATE OPERATOR CLASS ledger.amount_ops DEFAULT FOR TYPE ledger.amount USING btree AS
+	OPERATOR 1 ledger.<,
+	OPERATOR 2 ledger.<=,
+	OPERATOR 3 ledger.=,
+	OPERATOR 4 ledger.>=,
+	OPERATOR 5 ledger.>,
+	FUNCTION 1 ledger.amount_cmp(ledger.amount, ledger.amount),
+	FUNCTION 2 ledger.amount_sortsupport(internal);
+COMMENT ON OPERATOR CLASS ledger.amount_ops USING btree IS 'total order of ledger.amount: currency, then units';
+
+CREATE OPERATOR CLASS ledger.amount_hash_ops DEFAULT FOR TYPE ledger.amount USING hash AS
+	OPERATOR 1 ledger.=,
+	FUNCTION 1 ledger.amount_hash(ledger.amount),
+	FUNCTION 2 ledger.amount_hash_extended(ledger.amount, bigint);
+COMMENT ON OPERATOR CLASS ledger.amount_hash_ops USING hash IS 'hashing of ledger.amount (hash joins, hash aggregation, hash partitioning)';
+
+-- arithmetic: overflow-checked, same currency only
+CREATE FUNCTION ledger.amount_pl(ledger.amount, ledger.amount) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_pl' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_mi(ledger.amount, ledger.amount) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_mi' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_um(ledger.amount) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_um' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_mul_int8(ledger.amount, bigint) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_mul_int8' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.int8_mul_amount(bigint, ledger.amount) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_int8_mul_amount' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_mul_int4(ledger.amount, integer) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_mul_int4' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.int4_mul_amount(integer, ledger.amount) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_int4_mul_amount' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.abs(ledger.amount) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_abs' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.amount_pl(ledger.amount, ledger.amount) IS 'sum of two amounts of one currency (22003 on overflow, 42804 across currencies)';
+COMMENT ON FUNCTION ledger.amount_mi(ledger.amount, ledger.amount) IS 'difference of two amounts of one currency (22003 on overflow, 42804 across currencies)';
+COMMENT ON FUNCTION ledger.amount_um(ledger.amount) IS 'negation (22003 on overflow)';
+COMMENT ON FUNCTION ledger.amount_mul_int8(ledger.amount, bigint) IS 'amount times an integer (22003 on overflow)';
+COMMENT ON FUNCTION ledger.int8_mul_amount(bigint, ledger.amount) IS 'integer times an amount (22003 on overflow)';
+COMMENT ON FUNCTION ledger.amount_mul_int4(ledger.amount, integer) IS 'amount times an integer (22003 on overflow)';
+COMMENT ON FUNCTION ledger.int4_mul_amount(integer, ledger.amount) IS 'integer times an amount (22003 on overflow)';
+COMMENT ON FUNCTION ledger.abs(ledger.amount) IS 'absolute value of an amount (22003 on overflow)';
+
+CREATE OPERATOR ledger.+ (LEFTARG = ledger.amount, RIGHTARG = ledger.amount,
+	PROCEDURE = ledger.amount_pl, COMMUTATOR = OPERATOR(ledger.+));
+CREATE OPERATOR ledger.- (LEFTARG = ledger.amount, RIGHTARG = ledger.amount,
+	PROCEDURE = ledger.amount_mi);
+CREATE OPERATOR ledger.- (RIGHTARG = ledger.amount, PROCEDURE = ledger.amount_um);
+CREATE OPERATOR ledger.* (LEFTARG = ledger.amount, RIGHTARG = bigint,
+	PROCEDURE = ledger.amount_mul_int8, COMMUTATOR = OPERATOR(ledger.*));
+CREATE OPERATOR ledger.* (LEFTARG = bigint, RIGHTARG = ledger.amount,
+	PROCEDURE = ledger.int8_mul_amount, COMMUTATOR = OPERATOR(ledger.*));
+CREATE OPERATOR ledger.* (LEFTARG = ledger.amount, RIGHTARG = integer,
+	PROCEDURE = ledger.amount_mul_int4, COMMUTATOR = OPERATOR(ledger.*));
+CREATE OPERATOR ledger.* (LEFTARG = integer, RIGHTARG = ledger.amount,
+	PROCEDURE = ledger.int4_mul_amount, COMMUTATOR = OPERATOR(ledger.*));
+
+COMMENT ON OPERATOR ledger.+ (ledger.amount, ledger.amount) IS 'add amounts of one currency';
+COMMENT ON OPERATOR ledger.- (ledger.amount, ledger.amount) IS 'subtract amounts of one currency';
+COMMENT ON OPERATOR ledger.- (NONE, ledger.amount) IS 'negate an amount';
+COMMENT ON OPERATOR ledger.* (ledger.amount, bigint) IS 'multiply an amount by an integer';
+COMMENT ON OPERATOR ledger.* (bigint, ledger.amount) IS 'multiply an amount by an integer';
+COMMENT ON OPERATOR ledger.* (ledger.amount, integer) IS 'multiply an amount by an integer';
+COMMENT ON OPERATOR ledger.* (integer, ledger.amount) IS 'multiply an amount by an integer';
+
+-- constructors and accessors
+CREATE FUNCTION ledger.amount(numeric, text) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_from_numeric' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_of_units(bigint, text) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_from_units' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.currency(ledger.amount) RETURNS text
+	AS 'MODULE_PATHNAME', 'ledger_amount_currency' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.minor_units(ledger.amount) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_amount_minor_units' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.decimals(ledger.amount) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_amount_decimals' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.zero(text) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_zero' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_to_numeric(ledger.amount) RETURNS numeric
+	AS 'MODULE_PATHNAME', 'ledger_amount_to_numeric' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.amount(numeric, text) IS
+	'amount from a decimal value and a currency; more decimal places than the currency has is 22P02, never rounded';
+COMMENT ON FUNCTION ledger.amount_of_units(bigint, text) IS 'amount from minor units and a currency (e.g. 1234, ''CNY'' is 12.34 CNY)';
+COMMENT ON FUNCTION ledger.currency(ledger.amount) IS 'the currency as written on output: ''CNY'', ''USDT/6''';
+COMMENT ON FUNCTION ledger.minor_units(ledger.amount) IS 'the amount in minor units (fen, cents)';
+COMMENT ON FUNCTION ledger.decimals(ledger.amount) IS 'the number of decimal places of the amount''s currency';
+COMMENT ON FUNCTION ledger.zero(text) IS 'zero in the given currency';
+COMMENT ON FUNCTION ledger.amount_to_numeric(ledger.amount) IS 'the decimal value without its currency (cast ledger.amount::numeric)';
+
+CREATE CAST (ledger.amount AS numeric) WITH FUNCTION ledger.amount_to_numeric(ledger.amount);
+COMMENT ON CAST (ledger.amount AS numeric) IS 'the decimal value of an amount, without its currency';
+
+-- aggregates
+CREATE FUNCTION ledger.amount_sum_accum(internal, ledger.amount) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_amount_sum_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_sum_inv(internal, ledger.amount) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_amount_sum_inv' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_sum_final(internal) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_sum_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_sum_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_amount_sum_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_sum_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ledger_amount_sum_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.amount_sum_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_amount_sum_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.amount_sum_accum(internal, ledger.amount) IS 'sum(ledger.amount) transition: 128-bit accumulator';
+COMMENT ON FUNCTION ledger.amount_sum_inv(internal, ledger.amount) IS 'sum(ledger.amount) inverse transition for window frames';
+COMMENT ON FUNCTION ledger.amount_sum_final(internal) IS 'sum(ledger.amount) final: 22003 when the total is beyond 64 bits';
+COMMENT ON FUNCTION ledger.amount_sum_combine(internal, internal) IS 'sum(ledger.amount) combine for parallel aggregation';
+COMMENT ON FUNCTION ledger.amount_sum_serialize(internal) IS 'sum(ledger.amount) state serialisation';
+COMMENT ON FUNCTION ledger.amount_sum_deserialize(bytea, internal) IS 'sum(ledger.amount) state deserialisation';
+
+CREATE AGGREGATE ledger.sum(ledger.amount) (
+	SFUNC = ledger.amount_sum_accum,
+	STYPE = internal,
+	SSPACE = 48,
+	FINALFUNC = ledger.amount_sum_final,
+	COMBINEFUNC = ledger.amount_sum_combine,
+	SERIALFUNC = ledger.amount_sum_serialize,
+	DESERIALFUNC = ledger.amount_sum_deserialize,
+	MSFUNC = ledger.amount_sum_accum,
+	MINVFUNC = ledger.amount_sum_inv,
+	MSTYPE = internal,
+	MSSPACE = 48,
+	MFINALFUNC = ledger.amount_sum_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ledger.sum(ledger.amount) IS
+	'exact sum of amounts of one currency (42804 across currencies, 22003 if the total exceeds 64 bits)';
+
+CREATE AGGREGATE ledger.min(ledger.amount) (
+	SFUNC = ledger.amount_smaller, STYPE = ledger.amount,
+	COMBINEFUNC = ledger.amount_smaller, SORTOP = OPERATOR(ledger.<), PARALLEL = SAFE);
+CREATE AGGREGATE ledger.max(ledger.amount) (
+	SFUNC = ledger.amount_larger, STYPE = ledger.amount,
+	COMBINEFUNC = ledger.amount_larger, SORTOP = OPERATOR(ledger.>), PARALLEL = SAFE);
+COMMENT ON AGGREGATE ledger.min(ledger.amount) IS 'smallest amount in the order (currency, units)';
+COMMENT ON AGGREGATE ledger.max(ledger.amount) IS 'largest amount in the order (currency, units)';
+
+-- ===========================================================================
+-- 2. Chart of accounts
+-- ===========================================================================
+
+CREATE SEQUENCE ledger.account_id_seq;
+COMMENT ON SEQUENCE ledger.account_id_seq IS 'ids of ledger.account';
+
+CREATE TABLE ledger.account (
+	id          bigint NOT NULL DEFAULT nextval('ledger.account_id_seq'),
+	code        text NOT NULL,
+	name        text NOT NULL,
+	parent_code text NULL,
+	kind        text NOT NULL,
+	currency    text NULL,
+	floor       ledger.amount NULL,
+	ceiling     ledger.amount NULL,
+	hot         boolean NOT NULL DEFAULT false,
+	status      text NOT NULL DEFAULT 'open',
+	created_at  timestamptz NOT NULL DEFAULT now(),
+	metadata    jsonb NULL,
+	CONSTRAINT account_pkey PRIMARY KEY (id),
+	CONSTRAINT account_code_key UNIQUE (code),
+	CONSTRAINT account_parent_fkey FOREIGN KEY (parent_code)
+		REFERENCES ledger.account (code) ON UPDATE RESTRICT ON DELETE RESTRICT,
+	CONSTRAINT account_code_check CHECK (code ~ '^[^[:space:][:cntrl:]]{1,64}$'),
+	CONSTRAINT account_kind_check CHECK (kind IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense')),
+	CONSTRAINT account_status_check CHECK (status IN ('open', 'frozen', 'closed')),
+	CONSTRAINT account_hot_unbounded CHECK (NOT hot OR (floor IS NULL AND ceiling IS NULL)),
+	CONSTRAINT account_normal_side_check CHECK (metadata IS NULL OR metadata->>'normal_side' IS NULL
+		OR (kind = 'common' AND metadata->>'normal_side' IN ('debit', 'credit')))
+);
+ALTER SEQUENCE ledger.account_id_seq OWNED BY ledger.account.id;
+CREATE INDEX account_parent_code_idx ON ledger.account (parent_code);
+
+COMMENT ON TABLE ledger.account IS 'chart of accounts (会计科目): a tree of summary accounts and postable leaf accounts, one currency each';
+COMMENT ON COLUMN ledger.account.id IS 'account id, referenced by ledger.entry.account_id';
+COMMENT ON COLUMN ledger.account.code IS 'account code, e.g. ''1002.01''; immutable once posted to';
+COMMENT ON COLUMN ledger.account.name IS 'account name';
+COMMENT ON COLUMN ledger.account.parent_code IS 'code of the summary account above this one (NULL at the top of the tree)';
+COMMENT ON COLUMN ledger.account.kind IS 'asset, liability, common, equity, cost, revenue or expense (资产/负债/共同/所有者权益/成本/损益)';
+COMMENT ON COLUMN ledger.account.currency IS 'currency as ledger.currency() writes it; NULL only for a multi-currency summary account';
+COMMENT ON COLUMN ledger.account.floor IS 'lowest allowed balance on the normal side (e.g. ''0 CNY'' for a wallet), checked exactly at posting';
+COMMENT ON COLUMN ledger.account.ceiling IS 'highest allowed balance on the normal side, checked exactly at posting';
+COMMENT ON COLUMN ledger.account.hot IS 'account most vouchers touch (热点账户): its balance is spread over slots so posters never queue on one row';
+COMMENT ON COLUMN ledger.account.status IS 'open; frozen (no postings); closed (no postings, balance zero)';
+COMMENT ON COLUMN ledger.account.created_at IS 'when the account was created';
+COMMENT ON COLUMN ledger.account.metadata IS 'free-form attributes; for a common account, normal_side = debit | credit';
+
+/*
+ * Maintained balances.  An ordinary account has one row (slot 0); a hot
+ * account has ledger.hot_slots rows and each posting session adds to the slot
+ * of its backend, so concurrent posters do not wait for each other.  The
+ * balance is the sum of the slots.  blocked, floor_units and ceiling_units
+ * repeat the account's state on the row that posters lock, so that a change
+ * of status or bounds and a posting are serialised by the same row lock.
+ */
+CREATE TABLE ledger.account_balance (
+	account_id    bigint NOT NULL REFERENCES ledger.account (id) ON DELETE CASCADE,
+	slot          integer NOT NULL,
+	units         bigint NOT NULL DEFAULT 0,
+	blocked       text NULL,
+	floor_units   bigint NULL,
+	ceiling_units bigint NULL,
+	CONSTRAINT account_balance_pkey PRIMARY KEY (account_id, slot)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE ledger.account_balance IS 'maintained balances, one row per account (several slots for a hot account)';
+COMMENT ON COLUMN ledger.account_balance.account_id IS 'the account';
+COMMENT ON COLUMN ledger.account_balance.slot IS '0 for an ordinary account; 0 .. ledger.hot_slots-1 for a hot account';
+COMMENT ON COLUMN ledger.account_balance.units IS 'sum of the entries booked into this slot, in minor units, debit positive';
+COMMENT ON COLUMN ledger.account_balance.blocked IS 'why the account takes no postings (frozen, closed, summary), NULL if it does';
+COMMENT ON COLUMN ledger.account_balance.floor_units IS 'the account''s floor on its normal side, in minor units';
+COMMENT ON COLUMN ledger.account_balance.ceiling_units IS 'the account''s ceiling on its normal side, in minor units';
+
+-- ===========================================================================
+-- 3. Book days
+-- ===========================================================================
+
+CREATE TABLE ledger.book_day (
+	book_date  date NOT NULL,
+	status     text NOT NULL DEFAULT 'open',
+	opened_at  timestamptz NOT NULL DEFAULT now(),
+	closing_at timestamptz NULL,
+	closed_at  timestamptz NULL,
+	digest     bytea NULL,
+	CONSTRAINT book_day_pkey PRIMARY KEY (book_date),
+	CONSTRAINT book_day_status_check CHECK (status IN ('open', 'closing', 'closed')),
+	CONSTRAINT book_day_digest_check CHECK ((status = 'closed') = (digest IS NOT NULL AND closed_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX book_day_one_open ON ledger.book_day ((true)) WHERE status = 'open';
+COMMENT ON TABLE ledger.book_day IS 'accounting dates (会计日期): exactly one is open, earlier ones are closing or closed';
+COMMENT ON COLUMN ledger.book_day.book_date IS 'the accounting date';
+COMMENT ON COLUMN ledger.book_day.status IS 'open (takes postings), closing (cutoff under way), closed (frozen)';
+COMMENT ON COLUMN ledger.book_day.opened_at IS 'when the day was opened';
+COMMENT ON COLUMN ledger.book_day.closing_at IS 'when the cutoff switched the books to the next day';
+COMMENT ON COLUMN ledger.book_day.closed_at IS 'when the day was closed';
+COMMENT ON COLUMN ledger.book_day.digest IS 'SHA-256 over the day''s vouchers and entries, chained with the previous closed day';
+
+-- ===========================================================================
+-- 4. Vouchers and entries
+-- ===========================================================================
+
+CREATE SEQUENCE ledger.voucher_id_seq;
+COMMENT ON SEQUENCE ledger.voucher_id_seq IS 'ids of ledger.voucher';
+
+CREATE FUNCTION ledger.current_book_date() RETURNS date
+	AS 'MODULE_PATHNAME', 'ledger_current_book_date'
+	LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ledger.current_book_date() IS
+	'the open accounting date; inside a transaction that has posted, the date its vouchers land on';
+
+CREATE TABLE ledger.voucher (
+	id              bigint NOT NULL DEFAULT nextval('ledger.voucher_id_seq'),
+	book_date       date NOT NULL DEFAULT ledger.current_book_date(),
+	idempotency_key text NOT NULL,
+	ref             text NULL,
+	summary         text NULL,
+	reverses        bigint NULL,
+	created_at      timestamptz NOT NULL DEFAULT now(),
+	created_by      text NOT NULL DEFAULT session_user,
+	metadata        jsonb NULL,
+	CONSTRAINT voucher_pkey PRIMARY KEY (id),
+	CONSTRAINT voucher_idempotency_key_key UNIQUE (idempotency_key),
+	CONSTRAINT voucher_not_self_reversal CHECK (reverses <> id)
+);
+ALTER SEQUENCE ledger.voucher_id_seq OWNED BY ledger.voucher.id;
+CREATE UNIQUE INDEX voucher_reverses_key ON ledger.voucher (reverses) WHERE reverses IS NOT NULL;
+CREATE INDEX voucher_ref_idx ON ledger.voucher (ref) WHERE ref IS NOT NULL;
+CREATE INDEX voucher_book_date_idx ON ledger.voucher USING brin (book_date);
+
+COMMENT ON TABLE ledger.voucher IS 'vouchers (记账凭证): immutable; each balances per currency and has at least two entries';
+COMMENT ON COLUMN ledger.voucher.id IS 'voucher id';
+COMMENT ON COLUMN ledger.voucher.book_date IS 'accounting date the voucher belongs to: always the open day when it was posted';
+COMMENT ON COLUMN ledger.voucher.idempotency_key IS 'caller''s unique key: posting the same key again returns the same voucher';
+COMMENT ON COLUMN ledger.voucher.ref IS 'business reference (order number, channel serial) matched by reconciliation';
+COMMENT ON COLUMN ledger.voucher.summary IS 'summary (摘要)';
+COMMENT ON COLUMN ledger.voucher.reverses IS 'the voucher this one reverses (红字冲销), if any';
+COMMENT ON COLUMN ledger.voucher.created_at IS 'when the voucher was written';
+COMMENT ON COLUMN ledger.voucher.created_by IS 'session user that wrote the voucher';
+COMMENT ON COLUMN ledger.voucher.metadata IS 'free-form attributes';
+
+CREATE TABLE ledger.entry (
+	voucher_id bigint NOT NULL,
+	line_no    integer NOT NULL,
+	account_id bigint NOT NULL,
+	amount     ledger.amount NOT NULL,
+	book_date  date NOT NULL DEFAULT ledger.current_book_date(),
+	memo       text NULL,
+	CONSTRAINT entry_pkey PRIMARY KEY (voucher_id, line_no)
+);
+CREATE INDEX entry_account_idx ON ledger.entry (account_id, book_date);
+CREATE INDEX entry_book_date_idx ON ledger.entry USING brin (book_date);
+
+COMMENT ON TABLE ledger.entry IS 'entries (分录): signed amounts (debit positive, credit negative) on leaf accounts';
+COMMENT ON COLUMN ledger.entry.voucher_id IS 'the voucher, written in the same transaction';
+COMMENT ON COLUMN ledger.entry.line_no IS 'line number within the voucher';
+COMMENT ON COLUMN ledger.entry.account_id IS 'a leaf account that is open';
+COMMENT ON COLUMN ledger.entry.amount IS 'signed amount in the account''s currency: debit positive, credit negative, never zero';
+COMMENT ON COLUMN ledger.entry.book_date IS 'the voucher''s accounting date (derived, never supplied)';
+COMMENT ON COLUMN ledger.entry.memo IS 'line memo';
+
+-- ===========================================================================
+-- 5. Triggers: invariants for every write path
+-- ===========================================================================
+
+CREATE FUNCTION ledger._voucher_inserted() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_voucher_inserted' LANGUAGE C;
+CREATE FUNCTION ledger._entry_inserted() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_entry_inserted' LANGUAGE C;
+CREATE FUNCTION ledger._immutable() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_immutable' LANGUAGE C;
+CREATE FUNCTION ledger._invalidate() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_invalidate' LANGUAGE C;
+CREATE FUNCTION ledger._hot_slots() RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_hot_slots_setting' LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION ledger._voucher_inserted() IS
+	'statement trigger on ledger.voucher: book date is the open day, reversal target is valid; registers the vouchers for the commit check';
+COMMENT ON FUNCTION ledger._entry_inserted() IS
+	'statement trigger on ledger.entry: validates every row (voucher, book date, account, currency, non-zero) and books the movements into the balances, checking floors and ceilings';
+COMMENT ON FUNCTION ledger._immutable() IS 'rejects UPDATE, DELETE and TRUNCATE of the books (55000)';
+COMMENT ON FUNCTION ledger._invalidate() IS 'tells every session to reload its cached chart of accounts or open day';
+COMMENT ON FUNCTION ledger._hot_slots() IS 'value of ledger.hot_slots';
+
+CREATE TRIGGER voucher_inserted AFTER INSERT ON ledger.voucher
+	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ledger._voucher_inserted();
+CREATE TRIGGER entry_inserted AFTER INSERT ON ledger.entry
+	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ledger._entry_inserted();
+CREATE TRIGGER voucher_immutable BEFORE UPDATE OR DELETE ON ledger.voucher
+	FOR EACH ROW EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER voucher_no_truncate BEFORE TRUNCATE ON ledger.voucher
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER entry_immutable BEFORE UPDATE OR DELETE ON ledger.entry
+	FOR EACH ROW EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER entry_no_truncate BEFORE TRUNCATE ON ledger.entry
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER account_balance_no_truncate BEFORE TRUNCATE ON ledger.account_balance
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger.account
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER book_day_no_truncate BEFORE TRUNCATE ON ledger.book_day
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+
+CREATE TRIGGER account_invalidate AFTER INSERT OR UPDATE OR DELETE ON ledger.account
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._invalidate();
+CREATE TRIGGER book_day_invalidate AFTER INSERT OR UPDATE OR DELETE ON ledger.book_day
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._invalidate();
+ALTER TABLE ledger.account ENABLE ALWAYS TRIGGER account_invalidate;
+ALTER TABLE ledger.book_day ENABLE ALWAYS TRIGGER book_day_invalidate;
+
+-- --- accounts --------------------------------------------------------------
+
+CREATE FUNCTION ledger.normal_side(kind text, metadata jsonb DEFAULT NULL) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN CASE
+		WHEN kind IN ('asset', 'cost', 'expense') THEN 'debit'
+		WHEN kind IN ('liability', 'equity', 'revenue') THEN 'credit'
+		WHEN kind = 'common' THEN COALESCE(metadata->>'normal_side', 'debit')
+	END;
+COMMENT ON FUNCTION ledger.normal_side(text, jsonb) IS
+	'normal balance side of an account kind: debit for asset, cost, expense; credit for liability, equity, revenue; common accounts say in metadata';
+
+CREATE FUNCTION ledger._normal_sign(kind text, metadata jsonb) RETURNS integer
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN CASE ledger.normal_side(kind, metadata) WHEN 'debit' THEN 1 ELSE -1 END;
+COMMENT ON FUNCTION ledger._normal_sign(text, jsonb) IS '+1 for debit-normal accounts, -1 for credit-normal ones';
+
+CREATE FUNCTION ledger._account_posted(account_id bigint) RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	RETURN EXISTS (SELECT 1 FROM ledger.entry e WHERE e.account_id OPERATOR(pg_catalog.=) $1);
+COMMENT ON FUNCTION ledger._account_posted(bigint) IS 'whether any entry was ever posted to the account';
+
+CREATE FUNCTION ledger._account_blocked(a ledger.account) RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	RETURN CASE
+		WHEN EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code OPERATOR(pg_catalog.=) a.code) THEN 'a summary account'
+		WHEN a.status OPERATOR(pg_catalog.<>) 'open' THEN a.status
+	END;
+COMMENT ON FUNCTION ledger._account_blocked(ledger.account) IS 'why an account takes no postings, NULL if it does';
+
+/*
+ * Validates a new or changed account.  Runs for operators, not for posters:
+ * PL/pgSQL is fine here.
+ */
+CREATE FUNCTION ledger._account_before() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	parent ledger.account;
+	posted boolean := false;
+	bal bigint;
+BEGIN
+	IF NEW.currency IS NOT NULL THEN
+		NEW.currency := ledger.currency(ledger.zero(NEW.currency));
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.id IS DISTINCT FROM OLD.id THEN
+			RAISE EXCEPTION 'cannot change the id of account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		posted := ledger._account_posted(OLD.id);
+		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+			RAISE EXCEPTION 'cannot change the code, kind, currency or parent of account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'Entries have been posted to the account; its history would change.',
+					HINT = 'Open a new account and move the balance with a voucher.';
+		END IF;
+		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
+			RAISE EXCEPTION 'account "%" is closed', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'A closed account cannot be reopened.';
+		END IF;
+	END IF;
+
+	IF (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) AND NEW.currency IS NULL THEN
+		RAISE EXCEPTION 'account "%" has a floor or ceiling but no currency', NEW.code
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NEW.floor IS NOT NULL AND ledger.currency(NEW.floor) <> NEW.currency THEN
+		RAISE EXCEPTION 'floor % of account "%" is not in its currency %', NEW.floor, NEW.code, NEW.currency
+			USING ERRCODE = 'datatype_mismatch';
+	END IF;
+	IF NEW.ceiling IS NOT NULL AND ledger.currency(NEW.ceiling) <> NEW.currency THEN
+		RAISE EXCEPTION 'ceiling % of account "%" is not in its currency %', NEW.ceiling, NEW.code, NEW.currency
+			USING ERRCODE = 'datatype_mismatch';
+	END IF;
+	IF NEW.floor IS NOT NULL AND NEW.ceiling IS NOT NULL AND NEW.floor OPERATOR(ledger.>) NEW.ceiling THEN
+		RAISE EXCEPTION 'floor % of account "%" is above its ceiling %', NEW.floor, NEW.code, NEW.ceiling
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'parent account "%" of account "%" does not exist', NEW.parent_code, NEW.code
+				USING ERRCODE = 'foreign_key_violation';
+		END IF;
+		IF parent.kind <> NEW.kind THEN
+			RAISE EXCEPTION 'account "%" is of kind %, its parent "%" of kind %', NEW.code, NEW.kind, parent.code, parent.kind
+				USING ERRCODE = 'invalid_parameter_value',
+					HINT = 'Sub-accounts have the kind of the account they belong to.';
+		END IF;
+		IF parent.currency IS NOT NULL AND parent.currency IS DISTINCT FROM NEW.currency THEN
+			RAISE EXCEPTION 'account "%" holds %, its parent "%" holds %', NEW.code,
+				COALESCE(NEW.currency, 'no currency'), parent.code, parent.currency
+				USING ERRCODE = 'datatype_mismatch',
+					HINT = 'Give the parent no currency to make it a multi-currency summary account.';
+		END IF;
+		IF parent.status <> 'open' THEN
+			RAISE EXCEPTION 'parent account "%" is %', parent.code, parent.status
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		-- serialise with postings to the parent, then make sure there were none
+		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = parent.id FOR UPDATE;
+		IF ledger._account_posted(parent.id) THEN
+			RAISE EXCEPTION 'account "%" cannot become a summary account', parent.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
+					HINT = 'Move its balance to a new leaf account first, or open the sub-account elsewhere.';
+		END IF;
+		IF TG_OP = 'UPDATE' AND EXISTS (
+			WITH RECURSIVE sub(code) AS (
+				SELECT NEW.code
+				UNION
+				SELECT c.code FROM ledger.account c JOIN sub ON c.parent_code = sub.code)
+			SELECT 1 FROM sub WHERE sub.code = NEW.parent_code) THEN
+			RAISE EXCEPTION 'account "%" cannot be placed under its own sub-account "%"', NEW.code, NEW.parent_code
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END IF;
+
+	IF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = OLD.code) THEN
+		IF NEW.kind IS DISTINCT FROM OLD.kind THEN
+			RAISE EXCEPTION 'cannot change the kind of summary account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		IF NEW.currency IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.account c
+				WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency) THEN
+			RAISE EXCEPTION 'summary account "%" has sub-accounts in other currencies', OLD.code
+				USING ERRCODE = 'datatype_mismatch';
+		END IF;
+	END IF;
+
+	-- a new bound must hold for the balance the account already has
+	IF TG_OP = 'UPDATE' AND (NEW.floor::text IS DISTINCT FROM OLD.floor::text OR NEW.ceiling::text IS DISTINCT FROM OLD.ceiling::text) THEN
+		SELECT sum(b.units) * ledger._normal_sign(NEW.kind, NEW.metadata) INTO bal
+			FROM (SELECT units FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
+		IF NEW.floor IS NOT NULL AND COALESCE(bal, 0) < ledger.minor_units(NEW.floor) THEN
+			RAISE EXCEPTION 'balance of account "%" is below the new floor', NEW.code
+				USING ERRCODE = 'check_violation',
+					DETAIL = format('The balance is %s; the floor would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor);
+		END IF;
+		IF NEW.ceiling IS NOT NULL AND COALESCE(bal, 0) > ledger.minor_units(NEW.ceiling) THEN
+			RAISE EXCEPTION 'balance of account "%" is above the new ceiling', NEW.code
+				USING ERRCODE = 'check_violation',
+					DETAIL = format('The balance is %s; the ceiling would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling);
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ledger._account_before() IS
+	'validates accounts: currency, bounds, tree (kind, currency, no postings on a parent, no cycles), immutability once posted';
+
+/*
+ * Keeps the balance rows in step with the account: creates them, spreads a
+ * hot account over slots (or folds the slots back), and repeats status and
+ * bounds on them.  Updating the rows takes the lock posters take.
+ */
+CREATE FUNCTION ledger._account_after() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sign integer := ledger._normal_sign(NEW.kind, NEW.metadata);
+	nslots integer;
+	bal bigint;
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		nslots := CASE WHEN NEW.hot THEN ledger._hot_slots() ELSE 1 END;
+		INSERT INTO ledger.account_balance (account_id, slot, blocked, floor_units, ceiling_units)
+			SELECT NEW.id, s, ledger._account_blocked(NEW),
+				CASE WHEN s = 0 THEN ledger.minor_units(NEW.floor) END,
+				CASE WHEN s = 0 THEN ledger.minor_units(NEW.ceiling) END
+			FROM generate_series(0, nslots - 1) s;
+	ELSE
+		IF NEW.hot AND NOT OLD.hot THEN
+			nslots := ledger._hot_slots();
+			INSERT INTO ledger.account_balance (account_id, slot, blocked)
+				SELECT NEW.id, s, ledger._account_blocked(NEW) FROM generate_series(1, nslots - 1) s;
+		ELSIF OLD.hot AND NOT NEW.hot THEN
+			-- fold the slots into slot 0
+			WITH gone AS (
+				DELETE FROM ledger.account_balance WHERE account_id = NEW.id AND slot > 0 RETURNING units)
+			UPDATE ledger.account_balance
+				SET units = units + (SELECT COALESCE(sum(units), 0) FROM gone)::bigint
+				WHERE account_id = NEW.id AND slot = 0;
+		END IF;
+		UPDATE ledger.account_balance
+			SET blocked = ledger._account_blocked(NEW),
+				floor_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.floor) END,
+				ceiling_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.ceiling) END
+			WHERE account_id = NEW.id;
+		IF NEW.status = 'closed' AND OLD.status <> 'closed' THEN
+			SELECT sum(units) INTO bal FROM ledger.account_balance WHERE account_id = NEW.id;
+			IF COALESCE(bal, 0) <> 0 THEN
+				RAISE EXCEPTION 'cannot close account "%"', NEW.code
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+						DETAIL = format('Its balance is %s; only an account with a zero balance can be closed.',
+							ledger.amount_of_units(bal * sign, NEW.currency)),
+						HINT = 'Move the balance to another account with a voucher first.';
+			END IF;
+		END IF;
+		IF OLD.parent_code IS NOT NULL AND OLD.parent_code IS DISTINCT FROM NEW.parent_code THEN
+			UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+				FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+		END IF;
+	END IF;
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+		UPDATE ledger.account_balance b SET blocked = 'a summary account'
+			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ledger._account_after() IS
+	'creates and maintains the balance rows of an account (slots of hot accounts, status and bounds repeated for posters)';
+
+CREATE FUNCTION ledger._account_delete() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_WHEN = 'BEFORE' THEN
+		IF ledger._account_posted(OLD.id) THEN
+			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'Entries have been posted to it; accounts are never deleted once posted to.',
+					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
+		END IF;
+		RETURN OLD;
+	END IF;
+	IF OLD.parent_code IS NOT NULL THEN
+		UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+			FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ledger._account_delete() IS 'accounts with postings are never deleted; a parent left without children takes postings again';
+
+CREATE TRIGGER account_before BEFORE INSERT OR UPDATE ON ledger.account
+	FOR EACH ROW EXECUTE FUNCTION ledger._account_before();
+CREATE TRIGGER account_after AFTER INSERT OR UPDATE ON ledger.account
+	FOR EACH ROW EXECUTE FUNCTION ledger._account_after();
+CREATE TRIGGER account_before_delete BEFORE DELETE ON ledger.account
+	FOR EACH ROW EXECUTE FUNCTION ledger._account_delete();
+CREATE TRIGGER account_after_delete AFTER DELETE ON ledger.account
+	FOR EACH ROW EXECUTE FUNCTION ledger._account_delete();
+
+-- --- book days -------------------------------------------------------------
+
+/*
+ * Guards the life of a day: open → closing → closed, nothing else.  In
+ * restore mode (session_replication_role = replica) the first restored day
+ * replaces the day CREATE EXTENSION opened.
+ */
+CREATE FUNCTION ledger._book_day_guard() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		IF current_setting('session_replication_role') = 'replica' THEN
+			DELETE FROM ledger.book_day d
+				WHERE d.status = 'open'
+				  AND (SELECT count(*) FROM ledger.book_day) = 1
+				  AND NOT EXISTS (SELECT 1 FROM ledger.voucher v WHERE v.book_date = d.book_date);
+		END IF;
+		RETURN NEW;
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		IF current_setting('session_replication_role') = 'replica' THEN
+			RETURN OLD;
+		END IF;
+		RAISE EXCEPTION 'cannot delete book day %', OLD.book_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'Book days are part of the books.';
+	END IF;
+	-- UPDATE
+	IF OLD.status = 'closed' THEN
+		RAISE EXCEPTION 'book day % is closed', OLD.book_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'A closed day never changes.';
+	END IF;
+	IF NEW.book_date <> OLD.book_date AND
+	   (OLD.status <> 'open' OR EXISTS (SELECT 1 FROM ledger.voucher)) THEN
+		RAISE EXCEPTION 'cannot move book day %', OLD.book_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'Only the open day of books without vouchers can move (ledger.open_books).';
+	END IF;
+	IF NOT ((OLD.status = NEW.status)
+			OR (OLD.status = 'open' AND NEW.status = 'closing')
+			OR (OLD.status = 'closing' AND NEW.status = 'closed')) THEN
+		RAISE EXCEPTION 'book day % cannot go from % to %', OLD.book_date, OLD.status, NEW.status
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ledger._book_day_guard() IS 'book days go open → closing → closed; closed days never change';
+
+CREATE TRIGGER book_day_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.book_day
+	FOR EACH ROW EXECUTE FUNCTION ledger._book_day_guard();
+ALTER TABLE ledger.book_day ENABLE ALWAYS TRIGGER book_day_guard;
+
+CREATE FUNCTION ledger.open_books(start_date date) RETURNS date
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF start_date IS NULL THEN
+		RAISE EXCEPTION 'start_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	LOCK TABLE ledger.book_day IN EXCLUSIVE MODE;
+	LOCK TABLE ledger.voucher IN SHARE MODE;
+	IF EXISTS (SELECT 1 FROM ledger.voucher) OR EXISTS (SELECT 1 FROM ledger.book_day WHERE status <> 'open') THEN
+		RAISE EXCEPTION 'cannot open the books on %', start_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'Vouchers have already been posted; the books can only start on another date while they are empty.';
+	END IF;
+	UPDATE ledger.book_day SET book_date = start_date, opened_at = now() WHERE status = 'open';
+	RETURN start_date;
+END
+$$;
+COMMENT ON FUNCTION ledger.open_books(date) IS
+	'starts the books on the given date instead of the day CREATE EXTENSION ran; only while no voucher exists';
+
+-- ===========================================================================
+-- 6. Posting, reversing, balances
+-- ===========================================================================
+
+CREATE FUNCTION ledger.post(idempotency_key text, accounts text[], amounts ledger.amount[],
+		summary text DEFAULT NULL, ref text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_post'
+	LANGUAGE C VOLATILE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ledger.post(text, text[], ledger.amount[], text, text, jsonb) IS
+	'posts one balanced voucher on the open day and returns its id; idempotent on idempotency_key (same content returns the same id, different content is 23505)';
+
+CREATE FUNCTION ledger.reverse(voucher_id bigint, idempotency_key text, summary text DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_reverse'
+	LANGUAGE C VOLATILE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ledger.reverse(bigint, text, text) IS
+	'posts the negation of a voucher (红字冲销) on the open day, linked by reverses; a voucher is reversed at most once';
+
+CREATE FUNCTION ledger.balance(code text) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_balance'
+	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ledger.balance(text) IS
+	'current balance of an account on its normal side (a summary account sums its leaves); includes this transaction''s own postings';
+
+-- ===========================================================================
+-- 7. Views
+-- ===========================================================================
+
+CREATE VIEW ledger.journal AS
+	SELECT v.book_date, v.id AS voucher_id, v.idempotency_key, v.ref, v.summary,
+	       e.line_no, a.code AS account_code, a.name AS account_name,
+	       CASE WHEN ledger.minor_units(e.amount) > 0 THEN e.amount END AS debit,
+	       CASE WHEN ledger.minor_units(e.amount) < 0 THEN OPERATOR(ledger.-) e.amount END AS credit,
+	       e.memo
+	  FROM ledger.entry e
+	  JOIN ledger.voucher v ON v.id = e.voucher_id
+	  JOIN ledger.account a ON a.id = e.account_id;
+COMMENT ON VIEW ledger.journal IS 'the journal (日记账): one row per entry, debit and credit as positive amounts';
+
+CREATE VIEW ledger.balances AS
+	WITH RECURSIVE leaf AS (
+		SELECT a.id, a.currency, sum(b.units) AS units
+		  FROM ledger.account a
+		  JOIN ledger.account_balance b ON b.account_id = a.id
+		 WHERE NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code)
+		   AND a.currency IS NOT NULL
+		 GROUP BY a.id, a.currency),
+	closure (ancestor, leaf_id) AS (
+		SELECT id, id FROM ledger.account
+		UNION ALL
+		SELECT cl.ancestor, c.id
+		  FROM closure cl
+		  JOIN ledger.account p ON p.id = cl.leaf_id
+		  JOIN ledger.account c ON c.parent_code = p.code),
+	rolled AS (
+		SELECT cl.ancestor, l.currency, sum(l.units) AS units
+		  FROM closure cl JOIN leaf l ON l.id = cl.leaf_id
+		 GROUP BY cl.ancestor, l.currency)
+	SELECT a.code AS account_code, a.name AS account_name, a.kind, r.currency,
+	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata))::bigint, r.currency) AS balance
+	  FROM rolled r JOIN ledger.account a ON a.id = r.ancestor;
+COMMENT ON VIEW ledger.balances IS
+	'current balance of every account on its normal side, summary accounts rolled up from their leaves (one row per currency)';
+
+-- ===========================================================================
+-- 8. Dump registration, privileges, the first open day
+-- ===========================================================================
+
+SELECT pg_catalog.pg_extension_config_dump('ledger.account', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.account_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.account_balance', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.book_day', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.voucher', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.voucher_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.entry', '');
+
+REVOKE ALL ON ALL TABLES IN SCHEMA ledger FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION
+	ledger._voucher_inserted(), ledger._entry_inserted(), ledger._immutable(), ledger._invalidate(),
+	ledger._hot_slots(), ledger._account_posted(bigint), ledger._account_blocked(ledger.account),
+	ledger._account_before(), ledger._account_after(), ledger._account_delete(), ledger._book_day_guard(),
+	ledger.open_books(date),
+	ledger.post(text, text[], ledger.amount[], text, text, jsonb),
+	ledger.reverse(bigint, text, text),
+	ledger.balance(text)
+	FROM PUBLIC;
+
+INSERT INTO ledger.book_day (book_date, status) VALUES (current_date, 'open');

@@ -1,0 +1,615 @@
+/*
+ * amount.c — the ledger.amount type: I/O, arithmetic, comparison, hashing,
+ * constructors and the sum aggregate.
+ *
+ * All functions are immutable and depend on nothing but their arguments (the
+ * currency table is compiled in).
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "common/int.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+#include "utils/sortsupport.h"
+
+#include "amount.h"
+#include "wide.h"
+
+/* ---------- helpers shared with the other files ---------- */
+
+LedgerAmount *
+amount_make(int64 units, la_currency cur)
+{
+	LedgerAmount *a = (LedgerAmount *) palloc0(sizeof(LedgerAmount));
+
+	a->units = units;
+	a->code = cur.code;
+	a->decimals = cur.decimals;
+	return a;
+}
+
+char *
+currency_to_cstring(la_currency cur)
+{
+	char	   *buf = palloc(LA_CURRENCY_BUFSIZE);
+
+	la_format_currency(cur, buf);
+	return buf;
+}
+
+char *
+amount_to_cstring(int64 units, la_currency cur)
+{
+	char	   *buf = palloc(LA_AMOUNT_BUFSIZE);
+
+	la_format_amount(units, cur, buf);
+	return buf;
+}
+
+la_currency
+currency_from_cstring(const char *str)
+{
+	la_currency cur;
+	la_error	err;
+
+	if (la_parse_currency(str, strlen(str), &cur, &err) != LA_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid currency \"%s\"", str),
+				 errdetail("%s", err.detail),
+				 err.hint[0] ? errhint("%s", err.hint) : 0));
+	return cur;
+}
+
+void
+currency_mismatch_error(la_currency a, la_currency b, const char *verb)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("cannot %s amounts in different currencies \"%s\" and \"%s\"",
+					verb, currency_to_cstring(a), currency_to_cstring(b))));
+}
+
+void
+amount_out_of_range_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("ledger.amount out of range"),
+			 errdetail("An amount holds at most 9223372036854775807 minor units either side of zero.")));
+}
+
+int
+amount_cmp_internal(const LedgerAmount *a, const LedgerAmount *b)
+{
+	if (a->code != b->code)
+		return a->code < b->code ? -1 : 1;
+	if (a->decimals != b->decimals)
+		return a->decimals < b->decimals ? -1 : 1;
+	if (a->units != b->units)
+		return a->units < b->units ? -1 : 1;
+	return 0;
+}
+
+static void
+check_same_currency(const LedgerAmount *a, const LedgerAmount *b, const char *verb)
+{
+	if (!amount_same_currency(a, b))
+		currency_mismatch_error(amount_currency(a), amount_currency(b), verb);
+}
+
+/* ---------- text and binary I/O ---------- */
+
+PG_FUNCTION_INFO_V1(ledger_amount_in);
+Datum
+ledger_amount_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	int64		units;
+	la_currency cur;
+	la_error	err;
+
+	if (la_parse_amount(str, strlen(str), &units, &cur, &err) != LA_OK)
+	{
+		if (err.status == LA_RANGE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("value \"%s\" is out of range for type ledger.amount", str),
+					 errdetail("%s", err.detail)));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type ledger.amount: \"%s\"", str),
+				 errdetail("%s", err.detail),
+				 err.hint[0] ? errhint("%s", err.hint) : 0));
+	}
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, cur));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_out);
+Datum
+ledger_amount_out(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+
+	PG_RETURN_CSTRING(amount_to_cstring(a->units, amount_currency(a)));
+}
+
+/*
+ * Binary form: int64 minor units, int16 decimal places, int8 code length and
+ * the code's ASCII characters (upper case).
+ */
+PG_FUNCTION_INFO_V1(ledger_amount_send);
+Datum
+ledger_amount_send(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+	StringInfoData buf;
+	char		code[LA_CODE_MAXLEN + 1];
+	size_t		len = la_code_unpack(a->code, code);
+
+	pq_begintypsend(&buf);
+	pq_sendint64(&buf, a->units);
+	pq_sendint16(&buf, (int16) a->decimals);
+	pq_sendint8(&buf, (int8) len);
+	pq_sendbytes(&buf, code, (int) len);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_recv);
+Datum
+ledger_amount_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int64		units;
+	int			decimals;
+	int			len;
+	const char *code;
+	la_currency cur;
+
+	units = pq_getmsgint64(buf);
+	decimals = (int16) pq_getmsgint(buf, 2);
+	len = (uint8) pq_getmsgbyte(buf);
+	if (decimals < 0 || decimals > LA_MAX_DECIMALS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid decimal places %d in external ledger.amount value", decimals),
+				 errdetail("The number of decimal places must be between 0 and 18.")));
+	if (len < 1 || len > LA_CODE_MAXLEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid currency code length %d in external ledger.amount value", len),
+				 errdetail("A currency code has 1 to 12 characters.")));
+	code = pq_getmsgbytes(buf, len);
+	if (!la_code_pack(code, (size_t) len, &cur.code))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid currency code in external ledger.amount value"),
+				 errdetail("A currency code consists of the letters A-Z, the digits 0-9 and \"_\".")));
+	cur.decimals = decimals;
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, cur));
+}
+
+/* ---------- comparison, hashing ---------- */
+
+#define AMOUNT_CMP_FN(name, op) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	PG_RETURN_BOOL(amount_cmp_internal(PG_GETARG_LEDGER_AMOUNT_P(0), \
+									   PG_GETARG_LEDGER_AMOUNT_P(1)) op 0); \
+}
+
+AMOUNT_CMP_FN(ledger_amount_eq, ==)
+AMOUNT_CMP_FN(ledger_amount_ne, !=)
+AMOUNT_CMP_FN(ledger_amount_lt, <)
+AMOUNT_CMP_FN(ledger_amount_le, <=)
+AMOUNT_CMP_FN(ledger_amount_gt, >)
+AMOUNT_CMP_FN(ledger_amount_ge, >=)
+
+PG_FUNCTION_INFO_V1(ledger_amount_cmp);
+Datum
+ledger_amount_cmp(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(amount_cmp_internal(PG_GETARG_LEDGER_AMOUNT_P(0),
+										PG_GETARG_LEDGER_AMOUNT_P(1)));
+}
+
+static int
+amount_fastcmp(Datum x, Datum y, SortSupport ssup pg_attribute_unused())
+{
+	return amount_cmp_internal(DatumGetLedgerAmountP(x), DatumGetLedgerAmountP(y));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_sortsupport);
+Datum
+ledger_amount_sortsupport(PG_FUNCTION_ARGS)
+{
+	SortSupport ssup = (SortSupport) PG_GETARG_POINTER(0);
+
+	ssup->comparator = amount_fastcmp;
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_hash);
+Datum
+ledger_amount_hash(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+
+	return hash_any((const unsigned char *) a, offsetof(LedgerAmount, reserved));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_hash_extended);
+Datum
+ledger_amount_hash_extended(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+
+	return hash_any_extended((const unsigned char *) a,
+							 offsetof(LedgerAmount, reserved),
+							 PG_GETARG_INT64(1));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_smaller);
+Datum
+ledger_amount_smaller(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+	LedgerAmount *b = PG_GETARG_LEDGER_AMOUNT_P(1);
+
+	PG_RETURN_LEDGER_AMOUNT_P(amount_cmp_internal(a, b) <= 0 ? a : b);
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_larger);
+Datum
+ledger_amount_larger(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+	LedgerAmount *b = PG_GETARG_LEDGER_AMOUNT_P(1);
+
+	PG_RETURN_LEDGER_AMOUNT_P(amount_cmp_internal(a, b) >= 0 ? a : b);
+}
+
+/* ---------- arithmetic ---------- */
+
+PG_FUNCTION_INFO_V1(ledger_amount_pl);
+Datum
+ledger_amount_pl(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+	LedgerAmount *b = PG_GETARG_LEDGER_AMOUNT_P(1);
+	int64		r;
+
+	check_same_currency(a, b, "add");
+	if (pg_add_s64_overflow(a->units, b->units, &r))
+		amount_out_of_range_error();
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(r, amount_currency(a)));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_mi);
+Datum
+ledger_amount_mi(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+	LedgerAmount *b = PG_GETARG_LEDGER_AMOUNT_P(1);
+	int64		r;
+
+	check_same_currency(a, b, "subtract");
+	if (pg_sub_s64_overflow(a->units, b->units, &r))
+		amount_out_of_range_error();
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(r, amount_currency(a)));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_um);
+Datum
+ledger_amount_um(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+
+	if (a->units == PG_INT64_MIN)
+		amount_out_of_range_error();
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(-a->units, amount_currency(a)));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_abs);
+Datum
+ledger_amount_abs(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+
+	if (a->units == PG_INT64_MIN)
+		amount_out_of_range_error();
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(a->units < 0 ? -a->units : a->units,
+										  amount_currency(a)));
+}
+
+static Datum
+amount_times(const LedgerAmount *a, int64 factor)
+{
+	int64		r;
+
+	if (pg_mul_s64_overflow(a->units, factor, &r))
+		amount_out_of_range_error();
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(r, amount_currency(a)));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_mul_int8);
+Datum
+ledger_amount_mul_int8(PG_FUNCTION_ARGS)
+{
+	return amount_times(PG_GETARG_LEDGER_AMOUNT_P(0), PG_GETARG_INT64(1));
+}
+
+PG_FUNCTION_INFO_V1(ledger_int8_mul_amount);
+Datum
+ledger_int8_mul_amount(PG_FUNCTION_ARGS)
+{
+	return amount_times(PG_GETARG_LEDGER_AMOUNT_P(1), PG_GETARG_INT64(0));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_mul_int4);
+Datum
+ledger_amount_mul_int4(PG_FUNCTION_ARGS)
+{
+	return amount_times(PG_GETARG_LEDGER_AMOUNT_P(0), (int64) PG_GETARG_INT32(1));
+}
+
+PG_FUNCTION_INFO_V1(ledger_int4_mul_amount);
+Datum
+ledger_int4_mul_amount(PG_FUNCTION_ARGS)
+{
+	return amount_times(PG_GETARG_LEDGER_AMOUNT_P(1), (int64) PG_GETARG_INT32(0));
+}
+
+/* ---------- constructors and accessors ---------- */
+
+/* ledger.amount(numeric, text) */
+PG_FUNCTION_INFO_V1(ledger_amount_from_numeric);
+Datum
+ledger_amount_from_numeric(PG_FUNCTION_ARGS)
+{
+	Numeric		num = PG_GETARG_NUMERIC(0);
+	char	   *ccy = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	la_currency cur = currency_from_cstring(ccy);
+	char	   *digits;
+	int64		units;
+	la_error	err;
+
+	if (numeric_is_nan(num) || numeric_is_inf(num))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("cannot convert %s to ledger.amount",
+						numeric_is_nan(num) ? "NaN" : "infinity")));
+
+	digits = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	if (la_parse_number(digits, strlen(digits), cur, &units, &err) != LA_OK)
+	{
+		if (err.status == LA_RANGE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("value %s %s is out of range for type ledger.amount",
+							digits, currency_to_cstring(cur)),
+					 errdetail("%s", err.detail)));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("value %s has more decimal places than currency \"%s\" allows",
+						digits, currency_to_cstring(cur)),
+				 errdetail("%s", err.detail),
+				 err.hint[0] ? errhint("%s", err.hint) : 0));
+	}
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, cur));
+}
+
+/* ledger.amount::numeric */
+PG_FUNCTION_INFO_V1(ledger_amount_to_numeric);
+Datum
+ledger_amount_to_numeric(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+
+	PG_RETURN_NUMERIC(int64_div_fast_to_numeric(a->units, a->decimals));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_currency);
+Datum
+ledger_amount_currency(PG_FUNCTION_ARGS)
+{
+	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
+
+	PG_RETURN_TEXT_P(cstring_to_text(currency_to_cstring(amount_currency(a))));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_minor_units);
+Datum
+ledger_amount_minor_units(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(PG_GETARG_LEDGER_AMOUNT_P(0)->units);
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_decimals);
+Datum
+ledger_amount_decimals(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(PG_GETARG_LEDGER_AMOUNT_P(0)->decimals);
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_zero);
+Datum
+ledger_amount_zero(PG_FUNCTION_ARGS)
+{
+	char	   *ccy = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(0, currency_from_cstring(ccy)));
+}
+
+/* ledger.amount_of_units(bigint, text): from minor units */
+PG_FUNCTION_INFO_V1(ledger_amount_from_units);
+Datum
+ledger_amount_from_units(PG_FUNCTION_ARGS)
+{
+	int64		units = PG_GETARG_INT64(0);
+	char	   *ccy = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, currency_from_cstring(ccy)));
+}
+
+/* ---------- sum(ledger.amount) ---------- */
+
+/*
+ * Internal state: the currency of the first non-NULL input, a 128-bit total
+ * and the number of inputs (for the moving-aggregate inverse, which forgets
+ * the currency when the frame empties).  Lives in the aggregate context.
+ */
+typedef struct AmountSumState
+{
+	bool		has;
+	la_currency cur;
+	int64		count;
+	INT128		sum;
+} AmountSumState;
+
+static MemoryContext
+agg_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext ctx;
+
+	if (!AggCheckCallContext(fcinfo, &ctx))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	return ctx;
+}
+
+static AmountSumState *
+sum_state_new(MemoryContext ctx)
+{
+	return (AmountSumState *) MemoryContextAllocZero(ctx, sizeof(AmountSumState));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_sum_accum);
+Datum
+ledger_amount_sum_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext ctx = agg_context(fcinfo, "ledger_amount_sum_accum");
+	AmountSumState *st = PG_ARGISNULL(0) ? NULL : (AmountSumState *) PG_GETARG_POINTER(0);
+	LedgerAmount *a;
+
+	if (st == NULL)
+		st = sum_state_new(ctx);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	a = PG_GETARG_LEDGER_AMOUNT_P(1);
+	if (!st->has)
+	{
+		st->has = true;
+		st->cur = amount_currency(a);
+	}
+	else if (!currency_equal(st->cur, amount_currency(a)))
+		currency_mismatch_error(st->cur, amount_currency(a), "sum");
+	wide_add(&st->sum, a->units);
+	st->count++;
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_sum_inv);
+Datum
+ledger_amount_sum_inv(PG_FUNCTION_ARGS)
+{
+	AmountSumState *st = PG_ARGISNULL(0) ? NULL : (AmountSumState *) PG_GETARG_POINTER(0);
+	LedgerAmount *a;
+
+	(void) agg_context(fcinfo, "ledger_amount_sum_inv");
+	if (st == NULL)
+		elog(ERROR, "ledger_amount_sum_inv called with no state");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	a = PG_GETARG_LEDGER_AMOUNT_P(1);
+	wide_sub(&st->sum, a->units);
+	if (--st->count == 0)
+	{
+		st->has = false;
+		st->sum = wide_zero();
+	}
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_sum_final);
+Datum
+ledger_amount_sum_final(PG_FUNCTION_ARGS)
+{
+	AmountSumState *st = PG_ARGISNULL(0) ? NULL : (AmountSumState *) PG_GETARG_POINTER(0);
+
+	if (st == NULL || !st->has)
+		PG_RETURN_NULL();
+	if (!wide_fits_int64(st->sum))
+		amount_out_of_range_error();
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(int128_to_int64(st->sum), st->cur));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_sum_combine);
+Datum
+ledger_amount_sum_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext ctx = agg_context(fcinfo, "ledger_amount_sum_combine");
+	AmountSumState *a = PG_ARGISNULL(0) ? NULL : (AmountSumState *) PG_GETARG_POINTER(0);
+	AmountSumState *b = PG_ARGISNULL(1) ? NULL : (AmountSumState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	if (a == NULL)
+	{
+		a = sum_state_new(ctx);
+		*a = *b;
+		PG_RETURN_POINTER(a);
+	}
+	if (b->has)
+	{
+		if (!a->has)
+		{
+			a->has = true;
+			a->cur = b->cur;
+		}
+		else if (!currency_equal(a->cur, b->cur))
+			currency_mismatch_error(a->cur, b->cur, "sum");
+		wide_add_wide(&a->sum, b->sum);
+		a->count += b->count;
+	}
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_sum_serialize);
+Datum
+ledger_amount_sum_serialize(PG_FUNCTION_ARGS)
+{
+	AmountSumState *st = (AmountSumState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	(void) agg_context(fcinfo, "ledger_amount_sum_serialize");
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, st->has ? 1 : 0);
+	pq_sendint64(&buf, (int64) st->cur.code);
+	pq_sendint32(&buf, st->cur.decimals);
+	pq_sendint64(&buf, st->count);
+	wide_send(&buf, st->sum);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(ledger_amount_sum_deserialize);
+Datum
+ledger_amount_sum_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
+	MemoryContext ctx = agg_context(fcinfo, "ledger_amount_sum_deserialize");
+	AmountSumState *st = sum_state_new(ctx);
+	StringInfoData buf;
+
+	serial_begin(&buf, raw);
+	st->has = pq_getmsgbyte(&buf) != 0;
+	st->cur.code = (uint64) pq_getmsgint64(&buf);
+	st->cur.decimals = pq_getmsgint(&buf, 4);
+	st->count = pq_getmsgint64(&buf);
+	st->sum = wide_recv(&buf);
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}

@@ -1,0 +1,112 @@
+/*
+ * catalog.h — where the ledger's tables are, and per-backend caches of the
+ * chart of accounts and of the open book day.
+ *
+ * The caches are documented per-backend state.  They are dropped whenever a
+ * relcache invalidation arrives for ledger.account or ledger.book_day (the
+ * statement triggers on those tables send one on every change, see
+ * ledger_invalidate) or for every relation (a cache reset).  Loads read with
+ * the latest snapshot, so a cache is never older than the last invalidation
+ * this backend has processed.
+ */
+#ifndef LEDGER_CATALOG_H
+#define LEDGER_CATALOG_H
+
+#include "postgres.h"
+#include "access/attnum.h"
+#include "utils/date.h"
+
+#include "amount.h"
+
+#define LEDGER_CODE_MAXLEN 64
+
+typedef struct LedgerCatalog
+{
+	Oid			nsp;
+	Oid			owner;			/* owner of the tables: internal writes run as it */
+
+	Oid			account;
+	Oid			account_pkey;
+	Oid			account_code_key;
+	Oid			account_parent_idx;
+	Oid			balance;
+	Oid			balance_pkey;
+	Oid			book_day;
+	Oid			book_day_one_open;
+	Oid			voucher;
+	Oid			voucher_pkey;
+	Oid			voucher_key_idx;
+	Oid			entry;
+	Oid			entry_pkey;
+	Oid			entry_account_idx;
+
+	/* column numbers */
+	AttrNumber	acc_id,
+				acc_code,
+				acc_name,
+				acc_parent,
+				acc_kind,
+				acc_currency,
+				acc_floor,
+				acc_ceiling,
+				acc_hot,
+				acc_status,
+				acc_metadata;
+	AttrNumber	bal_account,
+				bal_slot,
+				bal_units;
+	AttrNumber	day_date,
+				day_status;
+	AttrNumber	v_id,
+				v_book_date,
+				v_key,
+				v_ref,
+				v_summary,
+				v_reverses;
+	AttrNumber	e_voucher,
+				e_line,
+				e_account,
+				e_amount,
+				e_book_date,
+				e_memo;
+} LedgerCatalog;
+
+/* The catalog, resolved on first use after any invalidation. */
+extern const LedgerCatalog *ledger_catalog(void);
+
+typedef enum AccountStatus
+{
+	ACCOUNT_OPEN,
+	ACCOUNT_FROZEN,
+	ACCOUNT_CLOSED
+} AccountStatus;
+
+typedef struct AccountInfo
+{
+	int64		id;
+	char		code[LEDGER_CODE_MAXLEN + 1];
+	bool		has_currency;
+	la_currency cur;
+	int			sign;			/* +1 debit-normal, -1 credit-normal */
+	bool		summary;		/* has child accounts */
+	AccountStatus status;
+	bool		hot;
+	int			nslots;			/* balance slots (1 unless hot) */
+} AccountInfo;
+
+/* Account by id or by code; NULL if there is none. */
+extern const AccountInfo *account_by_id(int64 id);
+extern const AccountInfo *account_by_code(const char *code);
+
+/* The open book day; raises 55000 if no day is open. */
+extern DateADT ledger_open_day(void);
+
+/* "frozen" / "closed" / "open" */
+extern const char *account_status_name(AccountStatus st);
+
+/* date as text, for messages */
+extern char *date_to_cstring(DateADT d);
+
+extern void ledger_catalog_init(void);
+
+#endif							/* LEDGER_CATALOG_H */

@@ -1,0 +1,10 @@
+/*
+ * ledger.h — configuration parameters shared by the C files.
+ */
+#ifndef LEDGER_H
+#define LEDGER_H
+
+extern int	ledger_hot_slots;
+extern int	ledger_recon_grace_days;
+
+#endif							/* LEDGER_H */

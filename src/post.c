@@ -1,0 +1,701 @@
+/*
+ * post.c — ledger.post, ledger.reverse and ledger.balance.
+ *
+ * ledger.post writes a voucher and its entries with two prepared statements;
+ * the triggers of posting.c then check and book them exactly as they check
+ * any other INSERT or COPY.  Idempotency rests on the unique index on
+ * voucher.idempotency_key: INSERT ... ON CONFLICT DO NOTHING waits for a
+ * racing session with the same key and, if that one committed, the existing
+ * voucher is compared with the request.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "catalog.h"
+#include "posting.h"
+#include "wide.h"
+
+static SPIPlanPtr insert_voucher_plan = NULL;
+static SPIPlanPtr insert_entries_plan = NULL;
+static SPIPlanPtr find_voucher_plan = NULL;
+static SPIPlanPtr voucher_entries_plan = NULL;
+
+static Oid	amount_type = InvalidOid;
+static Oid	amount_array_type = InvalidOid;
+
+static void
+resolve_types(void)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+
+	/* re-resolve every time the catalog was reloaded is cheap enough */
+	amount_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								  CStringGetDatum("amount"), ObjectIdGetDatum(cat->nsp));
+	if (!OidIsValid(amount_type))
+		elog(ERROR, "type ledger.amount does not exist");
+	amount_array_type = get_array_type(amount_type);
+}
+
+static SPIPlanPtr
+prepare_kept(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	return plan;
+}
+
+static void
+prepare_plans(void)
+{
+	if (insert_voucher_plan != NULL)
+		return;
+	resolve_types();
+	{
+		Oid			t[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
+
+		insert_voucher_plan = prepare_kept(
+			"INSERT INTO ledger.voucher (idempotency_key, ref, summary, metadata, reverses)"
+			" VALUES ($1, $2, $3, $4, $5)"
+			" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 5, t);
+	}
+	{
+		Oid			t[3] = {INT8OID, INT8ARRAYOID, amount_array_type};
+
+		insert_entries_plan = prepare_kept(
+			"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
+			" SELECT $1, u.n::pg_catalog.int4, u.a, u.m"
+			"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS u(a, m, n)", 3, t);
+	}
+	{
+		Oid			t[1] = {TEXTOID};
+
+		find_voucher_plan = prepare_kept(
+			"SELECT id, summary, ref, reverses FROM ledger.voucher"
+			" WHERE idempotency_key OPERATOR(pg_catalog.=) $1", 1, t);
+	}
+	{
+		Oid			t[1] = {INT8OID};
+
+		voucher_entries_plan = prepare_kept(
+			"SELECT e.account_id, e.amount, a.code FROM ledger.entry e"
+			"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id"
+			" WHERE e.voucher_id OPERATOR(pg_catalog.=) $1 ORDER BY e.line_no", 1, t);
+	}
+}
+
+/* A request to post one voucher. */
+typedef struct PostRequest
+{
+	char	   *key;
+	int			n;
+	int64	   *account_ids;
+	const char **account_codes;
+	LedgerAmount **amounts;
+	Datum		amounts_array;	/* amount[] */
+	char	   *summary;		/* NULL if none */
+	char	   *ref;
+	Datum		metadata;		/* jsonb, or 0 */
+	int64		reverses;		/* 0 if none */
+} PostRequest;
+
+static bool
+text_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static const char *
+quoted_or_null(const char *s)
+{
+	return s ? psprintf("\"%s\"", s) : "none";
+}
+
+/*
+ * The key is taken: return the existing voucher's id if it is the same
+ * voucher, raise 23505 saying what differs otherwise.
+ */
+static int64
+replay(const PostRequest *req)
+{
+	Datum		arg[1];
+	int			rc;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	int64		id;
+	char	   *summary;
+	char	   *ref;
+	int64		reverses;
+	Datum		d;
+	char	   *difference = NULL;
+	int			i;
+
+	arg[0] = CStringGetTextDatum(req->key);
+	rc = SPI_execute_plan(find_voucher_plan, arg, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "voucher lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access to idempotency key \"%s\"", req->key),
+				 errdetail("Another transaction posted a voucher with this key after this transaction's snapshot was taken."),
+				 errhint("Retry the transaction.")));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	summary = SPI_getvalue(tup, desc, 2);
+	ref = SPI_getvalue(tup, desc, 3);
+	d = SPI_getbinval(tup, desc, 4, &isnull);
+	reverses = isnull ? 0 : DatumGetInt64(d);
+
+	if (!text_equal(summary, req->summary))
+		difference = psprintf("its summary is %s, this call's is %s",
+							  quoted_or_null(summary), quoted_or_null(req->summary));
+	else if (!text_equal(ref, req->ref))
+		difference = psprintf("its ref is %s, this call's is %s",
+							  quoted_or_null(ref), quoted_or_null(req->ref));
+	else if (reverses != req->reverses)
+		difference = reverses ?
+			psprintf("it reverses voucher %lld", (long long) reverses) :
+			pstrdup("it is not a reversal");
+
+	if (difference == NULL)
+	{
+		arg[0] = Int64GetDatum(id);
+		rc = SPI_execute_plan(voucher_entries_plan, arg, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "entry lookup failed: %s", SPI_result_code_string(rc));
+		desc = SPI_tuptable->tupdesc;
+		for (i = 0; difference == NULL && i < Max((int) SPI_processed, req->n); i++)
+		{
+			int64		acc;
+			LedgerAmount *amt;
+			char	   *code;
+
+			if (i >= (int) SPI_processed)
+			{
+				difference = psprintf("it has %d entries, this call has %d",
+									  (int) SPI_processed, req->n);
+				break;
+			}
+			if (i >= req->n)
+			{
+				difference = psprintf("it has %d entries, this call has %d",
+									  (int) SPI_processed, req->n);
+				break;
+			}
+			tup = SPI_tuptable->vals[i];
+			acc = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+			amt = DatumGetLedgerAmountP(SPI_getbinval(tup, desc, 2, &isnull));
+			code = SPI_getvalue(tup, desc, 3);
+			if (acc != req->account_ids[i] ||
+				amount_cmp_internal(amt, req->amounts[i]) != 0)
+				difference = psprintf("its line %d posts %s to account \"%s\", this call's posts %s to account \"%s\"",
+									  i + 1,
+									  amount_to_cstring(amt->units, amount_currency(amt)), code,
+									  amount_to_cstring(req->amounts[i]->units,
+														amount_currency(req->amounts[i])),
+									  req->account_codes[i]);
+		}
+	}
+	if (difference != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("idempotency key \"%s\" was already used for a different voucher", req->key),
+				 errdetail("Voucher %lld was posted with this key; %s.", (long long) id, difference),
+				 errhint("Use a new key for a new voucher; repeat a call only with exactly the same content.")));
+	return id;
+}
+
+/*
+ * Runs a prepared statement; an error it raises reaches the caller without
+ * the CONTEXT line naming the internal statement, which would only confuse.
+ */
+static int
+execute_quietly(SPIPlanPtr plan, Datum *values, const char *nulls, long tcount)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int rc = 0;
+
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(plan, values, nulls, false, tcount);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->context = NULL;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+static int64
+post_voucher(const PostRequest *req)
+{
+	Datum		vargs[5];
+	char		vnulls[5];
+	Datum		eargs[3];
+	Datum	   *ids;
+	int			rc;
+	int64		id;
+	bool		isnull;
+	int			i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_plans();
+
+	vargs[0] = CStringGetTextDatum(req->key);
+	vnulls[0] = ' ';
+	vargs[1] = req->ref ? CStringGetTextDatum(req->ref) : (Datum) 0;
+	vnulls[1] = req->ref ? ' ' : 'n';
+	vargs[2] = req->summary ? CStringGetTextDatum(req->summary) : (Datum) 0;
+	vnulls[2] = req->summary ? ' ' : 'n';
+	vargs[3] = req->metadata;
+	vnulls[3] = req->metadata ? ' ' : 'n';
+	vargs[4] = Int64GetDatum(req->reverses);
+	vnulls[4] = req->reverses ? ' ' : 'n';
+
+	rc = execute_quietly(insert_voucher_plan, vargs, vnulls, 1);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "voucher insert failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+	{
+		id = replay(req);
+		SPI_finish();
+		return id;
+	}
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	ids = palloc(sizeof(Datum) * req->n);
+	for (i = 0; i < req->n; i++)
+		ids[i] = Int64GetDatum(req->account_ids[i]);
+	eargs[0] = Int64GetDatum(id);
+	eargs[1] = PointerGetDatum(construct_array(ids, req->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	eargs[2] = req->amounts_array;
+	rc = execute_quietly(insert_entries_plan, eargs, NULL, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "entry insert failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	return id;
+}
+
+/*
+ * Checks that a request balances before anything is written, so that the
+ * caller gets the error from ledger.post itself rather than at commit.
+ */
+static void
+precheck_balance(const PostRequest *req)
+{
+	int			i,
+				j;
+
+	if (req->n < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("voucher has fewer than two entries"),
+				 errdetail("The voucher with key \"%s\" has %d entr%s; a voucher needs at least two.",
+						   req->key, req->n, req->n == 1 ? "y" : "ies")));
+	for (i = 0; i < req->n; i++)
+	{
+		la_currency cur = amount_currency(req->amounts[i]);
+		INT128		sum = wide_zero();
+		bool		seen = false;
+
+		for (j = 0; j < i && !seen; j++)
+			seen = currency_equal(cur, amount_currency(req->amounts[j]));
+		if (seen)
+			continue;
+		for (j = i; j < req->n; j++)
+			if (currency_equal(cur, amount_currency(req->amounts[j])))
+				wide_add(&sum, req->amounts[j]->units);
+		if (wide_sign(sum) != 0)
+		{
+			char	   *diff;
+
+			if (wide_fits_int64(sum) && int128_to_int64(sum) != PG_INT64_MIN)
+			{
+				int64		v = int128_to_int64(sum);
+
+				diff = amount_to_cstring(v < 0 ? -v : v, cur);
+			}
+			else
+				diff = psprintf("more than the range of ledger.amount in %s",
+								currency_to_cstring(cur));
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("voucher is not balanced"),
+					 errdetail("The voucher with key \"%s\": %s exceed %s by %s.", req->key,
+							   wide_sign(sum) > 0 ? "debits" : "credits",
+							   wide_sign(sum) > 0 ? "credits" : "debits", diff),
+					 errhint("The amounts of a voucher must sum to zero in every currency (debits positive, credits negative).")));
+		}
+	}
+}
+
+static char *
+opt_text(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/*
+ * ledger.post(idempotency_key, accounts text[], amounts ledger.amount[],
+ *             summary, ref, metadata) → bigint
+ */
+PG_FUNCTION_INFO_V1(ledger_post);
+Datum
+ledger_post(PG_FUNCTION_ARGS)
+{
+	PostRequest req;
+	ArrayType  *acc_arr;
+	ArrayType  *amt_arr;
+	Datum	   *acc_vals;
+	bool	   *acc_nulls;
+	Datum	   *amt_vals;
+	bool	   *amt_nulls;
+	int			nacc,
+				namt;
+	int			i;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	require_arg(fcinfo, 0, "idempotency_key");
+	require_arg(fcinfo, 1, "accounts");
+	require_arg(fcinfo, 2, "amounts");
+
+	memset(&req, 0, sizeof(req));
+	req.key = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	acc_arr = PG_GETARG_ARRAYTYPE_P(1);
+	amt_arr = PG_GETARG_ARRAYTYPE_P(2);
+	if (ARR_NDIM(acc_arr) > 1 || ARR_NDIM(amt_arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("accounts and amounts must be one-dimensional arrays")));
+
+	deconstruct_array(acc_arr, TEXTOID, -1, false, TYPALIGN_INT, &acc_vals, &acc_nulls, &nacc);
+	get_typlenbyvalalign(ARR_ELEMTYPE(amt_arr), &typlen, &typbyval, &typalign);
+	deconstruct_array(amt_arr, ARR_ELEMTYPE(amt_arr), typlen, typbyval, typalign,
+					  &amt_vals, &amt_nulls, &namt);
+	if (nacc != namt)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("accounts and amounts must have the same length"),
+				 errdetail("The voucher with key \"%s\" has %d accounts and %d amounts.",
+						   req.key, nacc, namt)));
+
+	req.n = nacc;
+	req.account_ids = palloc(sizeof(int64) * Max(nacc, 1));
+	req.account_codes = palloc(sizeof(char *) * Max(nacc, 1));
+	req.amounts = palloc(sizeof(LedgerAmount *) * Max(nacc, 1));
+	for (i = 0; i < nacc; i++)
+	{
+		const AccountInfo *acc;
+
+		if (acc_nulls[i] || amt_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain nulls", acc_nulls[i] ? "accounts" : "amounts"),
+					 errdetail("Line %d of the voucher with key \"%s\" has no %s.",
+							   i + 1, req.key, acc_nulls[i] ? "account" : "amount")));
+		req.account_codes[i] = TextDatumGetCString(acc_vals[i]);
+		req.amounts[i] = DatumGetLedgerAmountP(amt_vals[i]);
+		acc = account_by_code(req.account_codes[i]);
+		if (acc == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("account \"%s\" does not exist", req.account_codes[i]),
+					 errdetail("Line %d of the voucher with key \"%s\" posts to it.",
+							   i + 1, req.key)));
+		req.account_ids[i] = acc->id;
+	}
+	req.amounts_array = PointerGetDatum(amt_arr);
+	req.summary = opt_text(fcinfo, 3);
+	req.ref = opt_text(fcinfo, 4);
+	req.metadata = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ? PG_GETARG_DATUM(5) : (Datum) 0;
+
+	precheck_balance(&req);
+	PG_RETURN_INT64(post_voucher(&req));
+}
+
+/*
+ * ledger.reverse(voucher_id, idempotency_key, summary) → bigint
+ */
+PG_FUNCTION_INFO_V1(ledger_reverse);
+Datum
+ledger_reverse(PG_FUNCTION_ARGS)
+{
+	int64		target;
+	PostRequest req;
+	Datum		arg[1];
+	int			rc;
+	bool		isnull;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		d;
+	char	   *orig_summary;
+	int64		reversal = 0;
+	char	   *reversal_key = NULL;
+	Datum	   *amts;
+	int			i;
+	MemoryContext old;
+	MemoryContext outer = CurrentMemoryContext;
+
+	require_arg(fcinfo, 0, "voucher_id");
+	require_arg(fcinfo, 1, "idempotency_key");
+	target = PG_GETARG_INT64(0);
+	memset(&req, 0, sizeof(req));
+	req.key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	req.reverses = target;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_plans();
+
+	arg[0] = Int64GetDatum(target);
+	rc = SPI_execute_with_args("SELECT v.reverses, v.summary, r.id, r.idempotency_key"
+							   "  FROM ledger.voucher v"
+							   "  LEFT JOIN ledger.voucher r ON r.reverses OPERATOR(pg_catalog.=) v.id"
+							   " WHERE v.id OPERATOR(pg_catalog.=) $1",
+							   1, (Oid[]) {INT8OID}, arg, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "voucher lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("voucher %lld does not exist", (long long) target)));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	d = SPI_getbinval(tup, desc, 1, &isnull);
+	if (!isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("voucher %lld is a reversal and cannot be reversed", (long long) target),
+				 errdetail("Voucher %lld reverses voucher %lld.", (long long) target,
+						   (long long) DatumGetInt64(d)),
+				 errhint("Post a new voucher to correct it.")));
+	orig_summary = SPI_getvalue(tup, desc, 2);
+	if (orig_summary)
+		orig_summary = MemoryContextStrdup(outer, orig_summary);
+	d = SPI_getbinval(tup, desc, 3, &isnull);
+	if (!isnull)
+	{
+		reversal = DatumGetInt64(d);
+		reversal_key = SPI_getvalue(tup, desc, 4);
+	}
+	if (reversal != 0 && strcmp(reversal_key, req.key) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("voucher %lld has already been reversed", (long long) target),
+				 errdetail("Voucher %lld (key \"%s\") reverses it; a voucher can be reversed once.",
+						   (long long) reversal, reversal_key)));
+
+	old = MemoryContextSwitchTo(outer);
+	req.summary = !PG_ARGISNULL(2) ? text_to_cstring(PG_GETARG_TEXT_PP(2)) :
+		orig_summary ? psprintf("reversal of voucher %lld: %s", (long long) target, orig_summary) :
+		psprintf("reversal of voucher %lld", (long long) target);
+	MemoryContextSwitchTo(old);
+
+	rc = SPI_execute_plan(voucher_entries_plan, arg, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "entry lookup failed: %s", SPI_result_code_string(rc));
+	req.n = (int) SPI_processed;
+	old = MemoryContextSwitchTo(outer);
+	req.account_ids = palloc(sizeof(int64) * Max(req.n, 1));
+	req.account_codes = palloc(sizeof(char *) * Max(req.n, 1));
+	req.amounts = palloc(sizeof(LedgerAmount *) * Max(req.n, 1));
+	amts = palloc(sizeof(Datum) * Max(req.n, 1));
+	MemoryContextSwitchTo(old);
+	desc = SPI_tuptable->tupdesc;
+	for (i = 0; i < req.n; i++)
+	{
+		LedgerAmount *a;
+		char	   *code;
+
+		tup = SPI_tuptable->vals[i];
+		req.account_ids[i] = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		a = DatumGetLedgerAmountP(SPI_getbinval(tup, desc, 2, &isnull));
+		code = SPI_getvalue(tup, desc, 3);
+		old = MemoryContextSwitchTo(outer);
+		req.account_codes[i] = pstrdup(code);
+		if (a->units == PG_INT64_MIN)
+			amount_out_of_range_error();
+		req.amounts[i] = amount_make(-a->units, amount_currency(a));
+		MemoryContextSwitchTo(old);
+		amts[i] = PointerGetDatum(req.amounts[i]);
+	}
+	SPI_finish();
+
+	resolve_types();
+	req.amounts_array = PointerGetDatum(construct_array(amts, req.n, amount_type,
+														sizeof(LedgerAmount), false,
+														TYPALIGN_DOUBLE));
+	PG_RETURN_INT64(post_voucher(&req));
+}
+
+/* ---------- balances ---------- */
+
+/* Sum of the balance slots of one account, under the active snapshot. */
+static void
+add_slots(Relation rel, const LedgerCatalog *cat, int64 account_id, Snapshot snap,
+		  INT128 *sum)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		isnull;
+
+	ScanKeyInit(&key, cat->bal_account, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(account_id));
+	scan = systable_beginscan(rel, cat->balance_pkey, true, snap, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		wide_add(sum, DatumGetInt64(heap_getattr(tup, cat->bal_units,
+												 RelationGetDescr(rel), &isnull)));
+	systable_endscan(scan);
+}
+
+/*
+ * Adds the balances of the leaves under a summary account.  Leaves must all
+ * have one currency (*cur, set by the first one found).
+ */
+static void
+add_descendants(Relation accrel, Relation balrel, const LedgerCatalog *cat,
+				const char *code, Snapshot snap, INT128 *sum, la_currency *cur,
+				bool *has_cur, const char *top)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *children = NIL;
+	ListCell   *lc;
+
+	ScanKeyInit(&key, cat->acc_parent, BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(code));
+	scan = systable_beginscan(accrel, cat->account_parent_idx, true, snap, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		children = lappend(children,
+						   TextDatumGetCString(heap_getattr(tup, cat->acc_code,
+															RelationGetDescr(accrel), &isnull)));
+	}
+	systable_endscan(scan);
+
+	foreach(lc, children)
+	{
+		const char *child = lfirst(lc);
+		const AccountInfo *acc = account_by_code(child);
+		AccountInfo info;
+
+		if (acc == NULL)
+			continue;
+		info = *acc;
+		if (info.summary)
+		{
+			add_descendants(accrel, balrel, cat, child, snap, sum, cur, has_cur, top);
+			continue;
+		}
+		if (!info.has_currency)
+			continue;
+		if (!*has_cur)
+		{
+			*cur = info.cur;
+			*has_cur = true;
+		}
+		else if (!currency_equal(*cur, info.cur))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("account \"%s\" holds more than one currency", top),
+					 errdetail("Its leaf accounts hold %s and %s.",
+							   currency_to_cstring(*cur), currency_to_cstring(info.cur)),
+					 errhint("Use ledger.balances or ledger.trial_balance() for multi-currency summary accounts.")));
+		add_slots(balrel, cat, info.id, snap, sum);
+	}
+}
+
+/* ledger.balance(code) → ledger.amount, on the account's normal side */
+PG_FUNCTION_INFO_V1(ledger_balance);
+Datum
+ledger_balance(PG_FUNCTION_ARGS)
+{
+	char	   *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const LedgerCatalog *cat = ledger_catalog();
+	const AccountInfo *found = account_by_code(code);
+	AccountInfo acc;
+	Relation	balrel;
+	Snapshot	snap = GetActiveSnapshot();
+	INT128		sum = wide_zero();
+	int64		units;
+	la_currency cur;
+	bool		has_cur;
+
+	if (found == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("account \"%s\" does not exist", code)));
+	acc = *found;
+	cur = acc.cur;
+	has_cur = acc.has_currency;
+
+	balrel = table_open(cat->balance, AccessShareLock);
+	if (!acc.summary)
+		add_slots(balrel, cat, acc.id, snap, &sum);
+	else
+	{
+		Relation	accrel = table_open(cat->account, AccessShareLock);
+
+		add_descendants(accrel, balrel, cat, acc.code, snap, &sum, &cur, &has_cur, acc.code);
+		table_close(accrel, AccessShareLock);
+	}
+	table_close(balrel, AccessShareLock);
+
+	if (!has_cur)
+		PG_RETURN_NULL();
+	if (!wide_fits_int64(sum))
+		amount_out_of_range_error();
+	units = int128_to_int64(sum);
+	if (acc.sign < 0)
+	{
+		if (units == PG_INT64_MIN)
+			amount_out_of_range_error();
+		units = -units;
+	}
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, cur));
+}

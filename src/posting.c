@@ -1,0 +1,1041 @@
+/*
+ * posting.c — triggers on ledger.voucher and ledger.entry, the per-transaction
+ * voucher sums, the commit-time balance check and the balance maintenance.
+ *
+ * See posting.h for the design.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+
+#include "catalog.h"
+#include "posting.h"
+#include "wide.h"
+
+/* ---------- per-transaction state ---------- */
+
+typedef struct VoucherSum
+{
+	la_currency cur;
+	INT128		sum;
+} VoucherSum;
+
+typedef struct PendingVoucher
+{
+	int64		id;				/* hash key */
+	DateADT		book_date;
+	int64		reverses;		/* 0 if none */
+	int32		nentries;
+	int32		nsums;
+	int32		maxsums;
+	VoucherSum *sums;			/* points at inline_sums until it grows */
+	VoucherSum	inline_sums[2];
+	char	   *key;			/* idempotency key, for messages */
+} PendingVoucher;
+
+/* undo log, kept only while a subtransaction is open */
+typedef struct UndoRec
+{
+	SubTransactionId subid;
+	bool		is_register;
+	int64		voucher_id;
+	la_currency cur;
+	int64		units;
+} UndoRec;
+
+static MemoryContext txn_cxt = NULL;
+static HTAB *pending = NULL;
+static UndoRec *undo = NULL;
+static int	nundo = 0;
+static int	maxundo = 0;
+
+static bool txn_day_fixed = false;
+static DateADT txn_day;
+static SubTransactionId txn_day_subid = InvalidSubTransactionId;
+
+static SPIPlanPtr apply_plan = NULL;
+
+static void
+txn_state_reset(void)
+{
+	txn_cxt = NULL;				/* freed with TopTransactionContext */
+	pending = NULL;
+	undo = NULL;
+	nundo = maxundo = 0;
+	txn_day_fixed = false;
+	txn_day_subid = InvalidSubTransactionId;
+}
+
+static void
+txn_state_ensure(void)
+{
+	HASHCTL		ctl;
+
+	if (txn_cxt != NULL)
+		return;
+	txn_cxt = AllocSetContextCreate(TopTransactionContext,
+									"ledger pending vouchers",
+									ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(PendingVoucher);
+	ctl.hcxt = txn_cxt;
+	pending = hash_create("ledger pending vouchers", 64, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static inline bool
+in_subtransaction(void)
+{
+	return GetCurrentSubTransactionId() != TopSubTransactionId;
+}
+
+static void
+undo_push(bool is_register, int64 voucher_id, la_currency cur, int64 units)
+{
+	UndoRec    *r;
+
+	if (nundo == maxundo)
+	{
+		maxundo = maxundo ? maxundo * 2 : 64;
+		undo = undo ? repalloc(undo, sizeof(UndoRec) * maxundo)
+			: MemoryContextAlloc(txn_cxt, sizeof(UndoRec) * maxundo);
+	}
+	r = &undo[nundo++];
+	r->subid = GetCurrentSubTransactionId();
+	r->is_register = is_register;
+	r->voucher_id = voucher_id;
+	r->cur = cur;
+	r->units = units;
+}
+
+/* Adds one entry's amount to its voucher's sums. */
+static void
+voucher_add(PendingVoucher *pv, la_currency cur, int64 units, bool subtract)
+{
+	int			i;
+
+	for (i = 0; i < pv->nsums; i++)
+		if (currency_equal(pv->sums[i].cur, cur))
+			break;
+	if (i == pv->nsums)
+	{
+		if (pv->nsums == pv->maxsums)
+		{
+			VoucherSum *grown = MemoryContextAlloc(txn_cxt,
+												   sizeof(VoucherSum) * pv->maxsums * 2);
+
+			memcpy(grown, pv->sums, sizeof(VoucherSum) * pv->nsums);
+			pv->sums = grown;
+			pv->maxsums *= 2;
+		}
+		pv->sums[i].cur = cur;
+		pv->sums[i].sum = wide_zero();
+		pv->nsums++;
+	}
+	if (subtract)
+	{
+		wide_sub(&pv->sums[i].sum, units);
+		pv->nentries--;
+	}
+	else
+	{
+		wide_add(&pv->sums[i].sum, units);
+		pv->nentries++;
+	}
+}
+
+static PendingVoucher *
+voucher_register(int64 id, DateADT book_date, const char *key, int64 reverses)
+{
+	PendingVoucher *pv;
+	bool		found;
+
+	txn_state_ensure();
+	pv = hash_search(pending, &id, HASH_ENTER, &found);
+	if (found)
+		return pv;
+	pv->book_date = book_date;
+	pv->reverses = reverses;
+	pv->nentries = 0;
+	pv->nsums = 0;
+	pv->maxsums = lengthof(pv->inline_sums);
+	pv->sums = pv->inline_sums;
+	pv->key = MemoryContextStrdup(txn_cxt, key);
+	if (in_subtransaction())
+	{
+		la_currency none = {0, 0};
+
+		undo_push(true, id, none, 0);
+	}
+	return pv;
+}
+
+bool
+posting_voucher_pending(int64 voucher_id)
+{
+	return pending != NULL &&
+		hash_search(pending, &voucher_id, HASH_FIND, NULL) != NULL;
+}
+
+static void
+undo_to(SubTransactionId subid)
+{
+	while (nundo > 0 && undo[nundo - 1].subid >= subid)
+	{
+		UndoRec    *r = &undo[--nundo];
+		PendingVoucher *pv = hash_search(pending, &r->voucher_id, HASH_FIND, NULL);
+
+		if (pv == NULL)
+			continue;
+		if (r->is_register)
+			hash_search(pending, &r->voucher_id, HASH_REMOVE, NULL);
+		else
+			voucher_add(pv, r->cur, r->units, true);
+	}
+}
+
+/* ---------- the book day of the transaction ---------- */
+
+DateADT
+posting_book_day(void)
+{
+	if (!txn_day_fixed)
+	{
+		txn_day = ledger_open_day();
+		txn_day_fixed = true;
+		txn_day_subid = GetCurrentSubTransactionId();
+	}
+	return txn_day;
+}
+
+/*
+ * ledger.current_book_date(): the day this transaction posts into if it has
+ * posted (or is posting: the default of voucher.book_date is evaluated while
+ * the INSERT holds its lock on ledger.voucher), otherwise the open day.
+ */
+PG_FUNCTION_INFO_V1(ledger_current_book_date);
+Datum
+ledger_current_book_date(PG_FUNCTION_ARGS)
+{
+	const LedgerCatalog *cat;
+	LOCKTAG		tag;
+
+	if (txn_day_fixed)
+		PG_RETURN_DATEADT(txn_day);
+	cat = ledger_catalog();
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, cat->voucher);
+	if (LockHeldByMe(&tag, RowExclusiveLock))
+		PG_RETURN_DATEADT(posting_book_day());
+	PG_RETURN_DATEADT(ledger_open_day());
+}
+
+/* ---------- the commit check ---------- */
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static int
+cmp_pending(const void *a, const void *b)
+{
+	return cmp_int64(&(*(PendingVoucher *const *) a)->id,
+					 &(*(PendingVoucher *const *) b)->id);
+}
+
+/* "Debits exceed credits by 10.00 CNY; credits exceed debits by 1.00 USD." */
+static void
+describe_imbalance(StringInfo buf, const PendingVoucher *pv)
+{
+	int			i;
+	bool		first = true;
+
+	for (i = 0; i < pv->nsums; i++)
+	{
+		INT128		s = pv->sums[i].sum;
+		int			sign = wide_sign(s);
+		char	   *diff;
+
+		if (sign == 0)
+			continue;
+		if (wide_fits_int64(s) && int128_to_int64(s) != PG_INT64_MIN)
+		{
+			int64		v = int128_to_int64(s);
+
+			diff = amount_to_cstring(v < 0 ? -v : v, pv->sums[i].cur);
+		}
+		else
+			diff = psprintf("more than the range of ledger.amount in %s",
+							currency_to_cstring(pv->sums[i].cur));
+		appendStringInfo(buf, "%s%s exceed %s by %s", first ? "" : "; ",
+						 sign > 0 ? "debits" : "credits",
+						 sign > 0 ? "credits" : "debits", diff);
+		first = false;
+	}
+	appendStringInfoChar(buf, '.');
+}
+
+/*
+ * A voucher that names another in "reverses" must post exactly the negation
+ * of its entries.  Compares the two multisets of (account, amount).
+ */
+typedef struct LineKey
+{
+	int64		account;
+	uint64		code;
+	int32		decimals;
+	int64		units;
+} LineKey;
+
+static int
+cmp_linekey(const void *a, const void *b)
+{
+	const LineKey *x = a;
+	const LineKey *y = b;
+
+	if (x->account != y->account)
+		return x->account < y->account ? -1 : 1;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	if (x->decimals != y->decimals)
+		return x->decimals < y->decimals ? -1 : 1;
+	if (x->units != y->units)
+		return x->units < y->units ? -1 : 1;
+	return 0;
+}
+
+static LineKey *
+voucher_lines(Relation rel, const LedgerCatalog *cat, int64 voucher_id,
+			  Snapshot snap, bool negate, int *n)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int			max = 8;
+	LineKey    *lines = palloc(sizeof(LineKey) * max);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		isnull;
+
+	*n = 0;
+	ScanKeyInit(&key, cat->e_voucher, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(voucher_id));
+	scan = systable_beginscan(rel, cat->entry_pkey, true, snap, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		LedgerAmount *a = DatumGetLedgerAmountP(heap_getattr(tup, cat->e_amount, desc, &isnull));
+
+		if (*n == max)
+		{
+			max *= 2;
+			lines = repalloc(lines, sizeof(LineKey) * max);
+		}
+		lines[*n].account = DatumGetInt64(heap_getattr(tup, cat->e_account, desc, &isnull));
+		lines[*n].code = a->code;
+		lines[*n].decimals = a->decimals;
+		lines[*n].units = negate ? -a->units : a->units;
+		(*n)++;
+	}
+	systable_endscan(scan);
+	qsort(lines, *n, sizeof(LineKey), cmp_linekey);
+	return lines;
+}
+
+static void
+check_reversal(const PendingVoucher *pv)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+	Relation	rel = table_open(cat->entry, AccessShareLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	int			n1,
+				n2;
+	LineKey    *mine = voucher_lines(rel, cat, pv->id, snap, false, &n1);
+	LineKey    *theirs = voucher_lines(rel, cat, pv->reverses, snap, true, &n2);
+	bool		same = (n1 == n2);
+	int			i;
+
+	for (i = 0; same && i < n1; i++)
+		same = (cmp_linekey(&mine[i], &theirs[i]) == 0);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("voucher %lld does not reverse voucher %lld",
+						(long long) pv->id, (long long) pv->reverses),
+				 errdetail("A reversal must post exactly the negated entries of the voucher it reverses (%d entries against %d)."
+						   , n1, n2),
+				 errhint("Use ledger.reverse() to reverse a voucher.")));
+}
+
+static void
+check_pending_vouchers(void)
+{
+	HASH_SEQ_STATUS seq;
+	PendingVoucher *pv;
+	PendingVoucher **all;
+	long		n,
+				i = 0;
+
+	if (pending == NULL || (n = hash_get_num_entries(pending)) == 0)
+		return;
+
+	all = palloc(sizeof(PendingVoucher *) * n);
+	hash_seq_init(&seq, pending);
+	while ((pv = hash_seq_search(&seq)) != NULL)
+		all[i++] = pv;
+	qsort(all, n, sizeof(PendingVoucher *), cmp_pending);
+
+	for (i = 0; i < n; i++)
+	{
+		int			j;
+		bool		balanced = true;
+
+		pv = all[i];
+		if (pv->nentries < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("voucher %lld has fewer than two entries", (long long) pv->id),
+					 errdetail("Voucher %lld (key \"%s\") has %d entr%s; a voucher needs at least two.",
+							   (long long) pv->id, pv->key, pv->nentries,
+							   pv->nentries == 1 ? "y" : "ies")));
+		for (j = 0; j < pv->nsums; j++)
+			if (wide_sign(pv->sums[j].sum) != 0)
+				balanced = false;
+		if (!balanced)
+		{
+			StringInfoData detail;
+
+			initStringInfo(&detail);
+			appendStringInfo(&detail, "Voucher %lld (key \"%s\"): ",
+							 (long long) pv->id, pv->key);
+			describe_imbalance(&detail, pv);
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("voucher %lld is not balanced", (long long) pv->id),
+					 errdetail_internal("%s", detail.data),
+					 errhint("The amounts of a voucher must sum to zero in every currency (debits positive, credits negative).")));
+		}
+		if (pv->reverses != 0)
+			check_reversal(pv);
+	}
+	pfree(all);
+}
+
+static void
+posting_xact_callback(XactEvent event, void *arg pg_attribute_unused())
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			check_pending_vouchers();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			txn_state_reset();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+posting_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid pg_attribute_unused(),
+						 void *arg pg_attribute_unused())
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	if (pending != NULL)
+		undo_to(mySubid);
+	if (txn_day_fixed && txn_day_subid >= mySubid)
+	{
+		/* the subtransaction that fixed the day, and its voucher lock, are gone */
+		txn_day_fixed = false;
+		txn_day_subid = InvalidSubTransactionId;
+	}
+}
+
+void
+ledger_posting_init(void)
+{
+	RegisterXactCallback(posting_xact_callback, NULL);
+	RegisterSubXactCallback(posting_subxact_callback, NULL);
+}
+
+/* ---------- trigger plumbing ---------- */
+
+static TriggerData *
+statement_trigger(FunctionCallInfo fcinfo, const char *name)
+{
+	TriggerData *td;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager", name)));
+	td = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		td->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired AFTER INSERT FOR EACH STATEMENT with a transition table",
+						name)));
+	return td;
+}
+
+/* A slot reading the transition table from its start. */
+static TupleTableSlot *
+transition_slot(TriggerData *td)
+{
+	Tuplestorestate *ts = td->tg_newtable;
+	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+	return MakeSingleTupleTableSlot(RelationGetDescr(td->tg_relation),
+									&TTSOpsMinimalTuple);
+}
+
+/* What a day is, for messages: "closed", "closing", "in the future", ... */
+static const char *
+day_state(DateADT d, DateADT open)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+	Relation	rel = table_open(cat->book_day, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	const char *state;
+
+	ScanKeyInit(&key, cat->day_date, BTEqualStrategyNumber, F_DATE_EQ,
+				DateADTGetDatum(d));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+
+		state = psprintf("%s", TextDatumGetCString(heap_getattr(tup, cat->day_status,
+																RelationGetDescr(rel), &isnull)));
+	}
+	else
+		state = d > open ? "in the future" : "not a book day";
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return state;
+}
+
+static void
+wrong_day_error(int64 voucher_id, DateADT named, DateADT day)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot post voucher %lld into book date %s",
+					(long long) voucher_id, date_to_cstring(named)),
+			 errdetail("Book date %s is %s; vouchers go to the open book date %s.",
+					   date_to_cstring(named), day_state(named, day), date_to_cstring(day)),
+			 errhint("Leave ledger.voucher.book_date to its default.")));
+}
+
+/* ---------- voucher trigger ---------- */
+
+/*
+ * Fetches a voucher row by id.  Returns false if there is none visible to
+ * snap; otherwise fills the arguments that are not NULL.
+ */
+static bool
+voucher_fetch(int64 id, Snapshot snap, DateADT *book_date, int64 *reverses,
+			  char **key, bool *mine)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+	Relation	rel = table_open(cat->voucher, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+	bool		isnull;
+
+	ScanKeyInit(&skey, cat->v_id, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = systable_beginscan(rel, cat->voucher_pkey, true, snap, 1, &skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		Datum		d;
+
+		found = true;
+		if (book_date)
+			*book_date = DatumGetDateADT(heap_getattr(tup, cat->v_book_date, desc, &isnull));
+		if (reverses)
+		{
+			d = heap_getattr(tup, cat->v_reverses, desc, &isnull);
+			*reverses = isnull ? 0 : DatumGetInt64(d);
+		}
+		if (key)
+			*key = TextDatumGetCString(heap_getattr(tup, cat->v_key, desc, &isnull));
+		if (mine)
+			*mine = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+PG_FUNCTION_INFO_V1(ledger_voucher_inserted);
+Datum
+ledger_voucher_inserted(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = statement_trigger(fcinfo, "ledger_voucher_inserted");
+	const LedgerCatalog *cat = ledger_catalog();
+	TupleTableSlot *slot = transition_slot(td);
+	DateADT		day = posting_book_day();
+
+	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(slot_getattr(slot, cat->v_id, &isnull));
+		DateADT		book_date = DatumGetDateADT(slot_getattr(slot, cat->v_book_date, &isnull));
+		char	   *key = TextDatumGetCString(slot_getattr(slot, cat->v_key, &isnull));
+		Datum		d = slot_getattr(slot, cat->v_reverses, &isnull);
+		int64		reverses = isnull ? 0 : DatumGetInt64(d);
+
+		if (book_date != day)
+			wrong_day_error(id, book_date, day);
+
+		if (reverses != 0)
+		{
+			int64		target_reverses;
+
+			if (!voucher_fetch(reverses, SnapshotSelf, NULL, &target_reverses, NULL, NULL))
+				ereport(ERROR,
+						(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+						 errmsg("voucher %lld reverses voucher %lld, which does not exist",
+								(long long) id, (long long) reverses)));
+			if (target_reverses != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("voucher %lld is a reversal and cannot be reversed",
+								(long long) reverses),
+						 errdetail("Voucher %lld reverses voucher %lld.",
+								   (long long) reverses, (long long) target_reverses),
+						 errhint("Post a new voucher to correct it.")));
+		}
+		voucher_register(id, book_date, key, reverses);
+		pfree(key);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return PointerGetDatum(NULL);
+}
+
+/* ---------- entry trigger and balance maintenance ---------- */
+
+typedef struct AccountDelta
+{
+	int64		account_id;		/* hash key */
+	INT128		delta;
+	int64		voucher_id;		/* a voucher that moved it, for messages */
+	int32		nvouchers;
+} AccountDelta;
+
+static int
+cmp_delta(const void *a, const void *b)
+{
+	return cmp_int64(&((const AccountDelta *) a)->account_id,
+					 &((const AccountDelta *) b)->account_id);
+}
+
+static PendingVoucher *
+entry_voucher(int64 voucher_id, int32 line_no)
+{
+	PendingVoucher *pv = pending ? hash_search(pending, &voucher_id, HASH_FIND, NULL) : NULL;
+	DateADT		book_date;
+	int64		reverses;
+	char	   *key;
+	bool		mine;
+
+	if (pv != NULL)
+		return pv;
+
+	/*
+	 * Not registered: written by the same statement (a CTE whose voucher
+	 * trigger has not fired yet), by an earlier transaction, or not at all.
+	 */
+	if (!voucher_fetch(voucher_id, SnapshotSelf, &book_date, &reverses, &key, &mine))
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("voucher %lld does not exist", (long long) voucher_id),
+				 errdetail("Entry line %d refers to voucher %lld.", line_no, (long long) voucher_id),
+				 errhint("Insert the voucher before its entries, in the same transaction.")));
+	if (!mine)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot add entries to posted voucher %lld", (long long) voucher_id),
+				 errdetail("Entry line %d was written after voucher %lld was committed; posted vouchers are immutable.",
+						   line_no, (long long) voucher_id),
+				 errhint("Post a new voucher to correct it.")));
+	if (book_date != posting_book_day())
+		wrong_day_error(voucher_id, book_date, posting_book_day());
+	return voucher_register(voucher_id, book_date, key, reverses);
+}
+
+static void
+entry_row_check(const PendingVoucher *pv, int32 line_no, DateADT book_date,
+				const LedgerAmount *amt, int64 account_id, const AccountInfo *acc)
+{
+	if (book_date != pv->book_date)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("entry book date %s does not match voucher %lld",
+						date_to_cstring(book_date), (long long) pv->id),
+				 errdetail("Voucher %lld line %d: the voucher is on book date %s.",
+						   (long long) pv->id, line_no, date_to_cstring(pv->book_date)),
+				 errhint("Leave ledger.entry.book_date to its default: it is derived from the voucher.")));
+	if (acc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("account %lld does not exist", (long long) account_id),
+				 errdetail("Voucher %lld line %d refers to account id %lld.",
+						   (long long) pv->id, line_no, (long long) account_id)));
+	if (amt->units == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("entry amount must not be zero"),
+				 errdetail("Voucher %lld line %d posts %s to account \"%s\".",
+						   (long long) pv->id, line_no,
+						   amount_to_cstring(0, amount_currency(amt)), acc->code)));
+	if (acc->summary)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("account \"%s\" is a summary account", acc->code),
+				 errdetail("Voucher %lld line %d posts to it; summary accounts take no postings.",
+						   (long long) pv->id, line_no),
+				 errhint("Post to one of its leaf accounts.")));
+	if (acc->status != ACCOUNT_OPEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("account \"%s\" is %s", acc->code, account_status_name(acc->status)),
+				 errdetail("Voucher %lld line %d posts to it; only open accounts take postings.",
+						   (long long) pv->id, line_no)));
+	if (!acc->has_currency || !currency_equal(acc->cur, amount_currency(amt)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("currency %s does not match account \"%s\"",
+						currency_to_cstring(amount_currency(amt)), acc->code),
+				 acc->has_currency ?
+				 errdetail("Voucher %lld line %d posts %s to account \"%s\", which holds %s.",
+						   (long long) pv->id, line_no,
+						   amount_to_cstring(amt->units, amount_currency(amt)),
+						   acc->code, currency_to_cstring(acc->cur)) :
+				 errdetail("Voucher %lld line %d posts %s to account \"%s\", which has no currency.",
+						   (long long) pv->id, line_no,
+						   amount_to_cstring(amt->units, amount_currency(amt)), acc->code)));
+}
+
+static void
+bound_error(const AccountInfo *acc, const AccountDelta *d, INT128 normal,
+			int64 bound, bool is_floor)
+{
+	char	   *bal = wide_fits_int64(normal) ?
+		amount_to_cstring(int128_to_int64(normal), acc->cur) :
+		pstrdup("a value beyond the range of ledger.amount");
+	char	   *who = d->nvouchers > 1 ?
+		psprintf("Vouchers %lld and %d more in this statement", (long long) d->voucher_id, d->nvouchers - 1) :
+		psprintf("Voucher %lld", (long long) d->voucher_id);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("balance of account \"%s\" would %s its %s", acc->code,
+					is_floor ? "fall below" : "rise above", is_floor ? "floor" : "ceiling"),
+			 errdetail("%s would leave the balance at %s; the %s is %s.", who, bal,
+					   is_floor ? "floor" : "ceiling", amount_to_cstring(bound, acc->cur))));
+}
+
+/*
+ * Applies the statement's net movements, in account order so that posters
+ * lock balance rows in one global order.  Runs as the owner of the tables:
+ * whoever may insert entries need not be able to update balances directly.
+ */
+static void
+apply_deltas(HTAB *deltas)
+{
+	long		n = hash_get_num_entries(deltas);
+	AccountDelta *all;
+	HASH_SEQ_STATUS seq;
+	AccountDelta *d;
+	long		i = 0;
+	Oid			save_userid;
+	int			save_sec;
+	const LedgerCatalog *cat = ledger_catalog();
+
+	if (n == 0)
+		return;
+	all = palloc(sizeof(AccountDelta) * n);
+	hash_seq_init(&seq, deltas);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		all[i++] = *d;
+	qsort(all, n, sizeof(AccountDelta), cmp_delta);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(cat->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (apply_plan == NULL)
+	{
+		Oid			types[3] = {INT8OID, INT4OID, INT8OID};
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("UPDATE ledger.account_balance"
+						   "   SET units = units OPERATOR(pg_catalog.+) $3"
+						   " WHERE account_id OPERATOR(pg_catalog.=) $1"
+						   "   AND slot OPERATOR(pg_catalog.=) $2"
+						   " RETURNING units, blocked, floor_units, ceiling_units",
+						   3, types);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the balance update: %s",
+				 SPI_result_code_string(SPI_result));
+		apply_plan = plan;
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		AccountInfo acc;
+		const AccountInfo *found;
+		Datum		values[3];
+		int			slotno;
+		int			rc;
+		HeapTuple	tup;
+		TupleDesc	desc;
+		bool		isnull;
+		int64		units;
+		Datum		datum;
+		INT128		normal;
+
+		d = &all[i];
+		if (wide_sign(d->delta) == 0)
+			continue;
+		found = account_by_id(d->account_id);
+		if (found == NULL)
+			elog(ERROR, "account %lld vanished", (long long) d->account_id);
+		acc = *found;
+		if (!wide_fits_int64(d->delta))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("movement of account \"%s\" is out of range", acc.code),
+					 errdetail("The entries of this statement move the account by more than 9223372036854775807 minor units.")));
+
+		slotno = acc.hot ? (int) (MyBackendId % acc.nslots) : 0;
+		values[0] = Int64GetDatum(d->account_id);
+		values[1] = Int32GetDatum(slotno);
+		values[2] = Int64GetDatum(int128_to_int64(d->delta));
+		rc = SPI_execute_plan(apply_plan, values, NULL, false, 1);
+		if (rc != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "balance update failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("balance row of account \"%s\" slot %d is missing", acc.code, slotno),
+					 errhint("Run ledger.check_books() and restore the row from the entries.")));
+		tup = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
+		units = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+
+		datum = SPI_getbinval(tup, desc, 2, &isnull);
+		if (!isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("account \"%s\" is %s", acc.code, TextDatumGetCString(datum)),
+					 errdetail("Voucher %lld posts to it; the account changed while the voucher was being posted.",
+							   (long long) d->voucher_id)));
+
+		normal = int64_to_int128(0);
+		int128_add_int64_mul_int64(&normal, units, acc.sign);
+		datum = SPI_getbinval(tup, desc, 3, &isnull);
+		if (!isnull && int128_compare(normal, int64_to_int128(DatumGetInt64(datum))) < 0)
+			bound_error(&acc, d, normal, DatumGetInt64(datum), true);
+		datum = SPI_getbinval(tup, desc, 4, &isnull);
+		if (!isnull && int128_compare(normal, int64_to_int128(DatumGetInt64(datum))) > 0)
+			bound_error(&acc, d, normal, DatumGetInt64(datum), false);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+	pfree(all);
+}
+
+PG_FUNCTION_INFO_V1(ledger_entry_inserted);
+Datum
+ledger_entry_inserted(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = statement_trigger(fcinfo, "ledger_entry_inserted");
+	const LedgerCatalog *cat = ledger_catalog();
+	TupleTableSlot *slot = transition_slot(td);
+	HASHCTL		ctl;
+	HTAB	   *deltas;
+	PendingVoucher *pv = NULL;
+	AccountDelta *d = NULL;
+	bool		subxact = in_subtransaction();
+
+	txn_state_ensure();
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(AccountDelta);
+	ctl.hcxt = CurrentMemoryContext;
+	deltas = hash_create("ledger statement movements", 64, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
+	{
+		bool		isnull;
+		int64		voucher_id;
+		int32		line_no;
+		int64		account_id;
+		LedgerAmount *amt;
+		DateADT		book_date;
+		const AccountInfo *acc;
+		bool		found;
+
+		slot_getallattrs(slot);
+		voucher_id = DatumGetInt64(slot->tts_values[cat->e_voucher - 1]);
+		line_no = DatumGetInt32(slot->tts_values[cat->e_line - 1]);
+		account_id = DatumGetInt64(slot->tts_values[cat->e_account - 1]);
+		amt = DatumGetLedgerAmountP(slot->tts_values[cat->e_amount - 1]);
+		book_date = DatumGetDateADT(slot->tts_values[cat->e_book_date - 1]);
+		(void) isnull;
+
+		if (pv == NULL || pv->id != voucher_id)
+			pv = entry_voucher(voucher_id, line_no);
+		acc = account_by_id(account_id);
+		entry_row_check(pv, line_no, book_date, amt, account_id, acc);
+
+		voucher_add(pv, amount_currency(amt), amt->units, false);
+		if (subxact)
+			undo_push(false, voucher_id, amount_currency(amt), amt->units);
+
+		if (d == NULL || d->account_id != account_id)
+		{
+			d = hash_search(deltas, &account_id, HASH_ENTER, &found);
+			if (!found)
+			{
+				d->delta = wide_zero();
+				d->voucher_id = voucher_id;
+				d->nvouchers = 1;
+			}
+		}
+		wide_add(&d->delta, amt->units);
+		if (d->voucher_id != voucher_id)
+		{
+			d->voucher_id = voucher_id;
+			d->nvouchers++;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	apply_deltas(deltas);
+	hash_destroy(deltas);
+	return PointerGetDatum(NULL);
+}
+
+/* ---------- immutability ---------- */
+
+PG_FUNCTION_INFO_V1(ledger_immutable);
+Datum
+ledger_immutable(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+	const char *relname;
+	const char *what;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger_immutable\" was not called by trigger manager")));
+	td = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger_immutable\" must be fired BEFORE")));
+	relname = RelationGetRelationName(td->tg_relation);
+	what = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update" :
+		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "delete from" : "truncate";
+
+	if (TRIGGER_FIRED_FOR_ROW(td->tg_event) && strcmp(relname, "voucher") == 0)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(heap_getattr(td->tg_trigtuple, ledger_catalog()->v_id,
+													RelationGetDescr(td->tg_relation), &isnull));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot %s ledger.voucher", what),
+				 errdetail("Voucher %lld is posted; posted vouchers are immutable.", (long long) id),
+				 errhint("Correct it with a new voucher, e.g. ledger.reverse().")));
+	}
+	if (TRIGGER_FIRED_FOR_ROW(td->tg_event) && strcmp(relname, "entry") == 0)
+	{
+		const LedgerCatalog *cat = ledger_catalog();
+		TupleDesc	desc = RelationGetDescr(td->tg_relation);
+		bool		isnull;
+		int64		vid = DatumGetInt64(heap_getattr(td->tg_trigtuple, cat->e_voucher, desc, &isnull));
+		int32		line = DatumGetInt32(heap_getattr(td->tg_trigtuple, cat->e_line, desc, &isnull));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot %s ledger.entry", what),
+				 errdetail("Entry line %d of voucher %lld is posted; posted entries are immutable.",
+						   line, (long long) vid),
+				 errhint("Correct it with a new voucher, e.g. ledger.reverse().")));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot %s ledger.%s", what, relname),
+			 errdetail("ledger.%s is append-only: its rows are part of the books.", relname)));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * Statement trigger on ledger.account and ledger.book_day: tells every
+ * backend to drop its cached copy at commit (and this one at once).
+ */
+PG_FUNCTION_INFO_V1(ledger_invalidate);
+Datum
+ledger_invalidate(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"ledger_invalidate\" was not called by trigger manager")));
+	td = (TriggerData *) fcinfo->context;
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
+	return PointerGetDatum(NULL);
+}

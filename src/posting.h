@@ -1,0 +1,35 @@
+/*
+ * posting.h — the invariants of vouchers and entries, enforced for every
+ * write path.
+ *
+ * Vouchers and entries are checked by AFTER ... FOR EACH STATEMENT triggers
+ * that read the statement's transition table once (so COPY keeps its batched
+ * inserts).  The entry trigger validates every row, adds the rows to the
+ * per-transaction sums of their vouchers and applies the statement's net
+ * movement per account to the maintained balances (one UPDATE per account, in
+ * account order, checking floors and ceilings under the row lock).  At commit
+ * every voucher written by the transaction must balance per currency and have
+ * at least two entries.  A rolled-back subtransaction takes its rows out of
+ * the sums.
+ */
+#ifndef LEDGER_POSTING_H
+#define LEDGER_POSTING_H
+
+#include "postgres.h"
+#include "utils/date.h"
+
+/* Registers the transaction callbacks; called from _PG_init. */
+extern void ledger_posting_init(void);
+
+/*
+ * The book day this transaction posts into: fixed by its first voucher (the
+ * day open at that moment) and kept until the transaction ends, so that the
+ * cutoff, which waits for every transaction holding a write lock on
+ * ledger.voucher, sees all of a day's vouchers.
+ */
+extern DateADT posting_book_day(void);
+
+/* true if the voucher was written by this transaction and not rolled back */
+extern bool posting_voucher_pending(int64 voucher_id);
+
+#endif							/* LEDGER_POSTING_H */

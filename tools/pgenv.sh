@@ -1,0 +1,119 @@
+# tools/pgenv.sh — shared shell functions for the demo, the test runner and the
+# benchmark runner.  Source it; do not run it.
+#
+#   ledger_ensure_deps [extra-package ...]
+#       installs the Debian/Ubuntu packages a fresh machine lacks (apt-get, with
+#       sudo when not root).
+#   ledger_build
+#       builds the extension and installs it into $LEDGER_TMP/install (a DESTDIR
+#       tree; the system directories are never touched).
+#   ledger_cluster_start NAME [postgresql.conf lines ...]
+#       initdb + start a throwaway cluster under $LEDGER_TMP/NAME, listening on a
+#       Unix socket only, loading the extension through extension_destdir.  Sets
+#       PGHOST, PGPORT, PGUSER and PGDATA for the caller.
+#   ledger_cluster_stop NAME
+#   ledger_psql ...            psql with ON_ERROR_STOP and a quiet start-up
+#   ledger_as_server CMD ...   runs CMD as the cluster's owner (postgres when root)
+
+LEDGER_TOP=${LEDGER_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+LEDGER_TMP=${LEDGER_TMP:-$LEDGER_TOP/tmp_check}
+PG_MAJOR=${PG_MAJOR:-15}
+
+ledger_log() { printf '%s\n' "== $*" >&2; }
+ledger_die() { printf '%s\n' "error: $*" >&2; exit 1; }
+
+ledger_sudo() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Packages every command needs, plus the ones the caller names.
+ledger_ensure_deps() {
+	local want=(make gcc "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
+		"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
+		"postgresql-$PG_MAJOR-cron" "$@")
+	local missing=() p
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	command -v apt-get >/dev/null || ledger_die "missing packages (${missing[*]}) and no apt-get to install them"
+	ledger_log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >"$LEDGER_TMP.apt.log" 2>&1; then
+		ledger_sudo apt-get update -q >>"$LEDGER_TMP.apt.log" 2>&1 || true
+		ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$LEDGER_TMP.apt.log" 2>&1 ||
+			{ cat "$LEDGER_TMP.apt.log" >&2; ledger_die "could not install ${missing[*]}"; }
+	fi
+	rm -f "$LEDGER_TMP.apt.log"
+}
+
+ledger_pg_config() {
+	if [ -n "${PG_CONFIG:-}" ]; then echo "$PG_CONFIG"
+	elif [ -x "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" ]; then echo "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"
+	else command -v pg_config; fi
+}
+
+ledger_build() {
+	local pgc; pgc=$(ledger_pg_config)
+	mkdir -p "$LEDGER_TMP"
+	make -s -C "$LEDGER_TOP" PG_CONFIG="$pgc" >/dev/null || ledger_die "build failed"
+	rm -rf "$LEDGER_TMP/install"
+	make -s -C "$LEDGER_TOP" PG_CONFIG="$pgc" install DESTDIR="$LEDGER_TMP/install" >/dev/null ||
+		ledger_die "install into $LEDGER_TMP/install failed"
+}
+
+# The server refuses to run as root: when we are root the cluster belongs to the
+# postgres user, and everything under $LEDGER_TMP must be reachable by it.
+ledger_server_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+ledger_as_server() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+ledger_cluster_start() {
+	local name=$1; shift
+	local bindir; bindir=$("$(ledger_pg_config)" --bindir)
+	local dir="$LEDGER_TMP/$name"
+	ledger_cluster_stop "$name" 2>/dev/null || true
+	rm -rf "$dir"
+	mkdir -p "$dir/sock"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown -R postgres: "$dir"
+		runuser -u postgres -- test -x "$dir/sock" ||
+			ledger_die "the postgres user cannot reach $dir; clone the repository somewhere it can read (e.g. under /tmp or /srv)"
+	fi
+	ledger_as_server "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+		--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; ledger_die "initdb failed"; }
+	local port=${LEDGER_PORT:-54329}
+	{
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$dir/sock'"
+		echo "port = $port"
+		echo "extension_destdir = '$LEDGER_TMP/install'"
+		echo "shared_preload_libraries = 'pg_cron'"
+		echo "cron.database_name = 'postgres'"
+		echo "max_prepared_transactions = 10"
+		echo "log_min_messages = warning"
+		echo "lc_messages = 'C'"
+		for line in "$@"; do echo "$line"; done
+	} | ledger_as_server tee -a "$dir/data/postgresql.conf" >/dev/null
+	ledger_as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+		{ cat "$dir/server.log" >&2; ledger_die "could not start the $name cluster"; }
+	export PGHOST="$dir/sock" PGPORT=$port PGUSER=postgres PGDATA="$dir/data"
+	export PATH="$bindir:$PATH"
+}
+
+ledger_cluster_stop() {
+	local name=$1
+	local bindir; bindir=$("$(ledger_pg_config)" --bindir)
+	local dir="$LEDGER_TMP/$name"
+	[ -f "$dir/data/postmaster.pid" ] || return 0
+	ledger_as_server "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 ||
+		ledger_as_server "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+}
+
+ledger_psql() {
+	psql -X -q -v ON_ERROR_STOP=1 --pset=pager=off "$@"
+}
