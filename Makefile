@@ -33,7 +33,10 @@ include $(PGXS)
 # under tmp_check/ and removes it again.
 # ---------------------------------------------------------------------------
 
-.PHONY: demo test bench stress valgrind
+.PHONY: demo test bench stress valgrind regress-list
+
+regress-list:
+	@echo $(REGRESS)
 
 demo:
 	@bash examples/demo.sh

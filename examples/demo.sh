@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# examples/demo.sh — `make demo`: Example Pay Co.'s day on a throwaway cluster.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+source "$top/tools/pgenv.sh"
+
+mkdir -p "$LEDGER_TMP"
+ledger_ensure_deps
+ledger_build
+ledger_cluster_start demo
+[ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop demo' EXIT
+
+cd "$top/examples"
+ledger_psql -d postgres -c "CREATE DATABASE ledger_demo" >/dev/null
+run() { ledger_psql -d ledger_demo "$@" 2>&1; }
+banner() { printf '\n==== %s ====\n\n' "$*"; }
+
+banner "Installing the extension and Example Pay Co.'s chart of accounts"
+run -c "CREATE EXTENSION ledger" -f company.sql >/dev/null
+run -c "SELECT code, name, kind, currency, floor, ceiling, hot FROM ledger.account ORDER BY code"
+
+banner "Posting the morning's business"
+run -v VERBOSITY=default -f morning.sql
+
+banner "The journal (日记账)"
+run -c "SELECT voucher_id, idempotency_key, ref, summary, line_no, account_code, debit, credit
+          FROM ledger.journal ORDER BY voucher_id, line_no"
+
+banner "Balances on each account's normal side"
+run -c "SELECT account_code, account_name, currency, balance FROM ledger.balances ORDER BY account_code, currency"

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# test/run.sh — `make test`: every suite against a throwaway cluster.
+#
+#   pg_regress   sql/*.sql against expected/*.out         (REGRESS in the Makefile)
+#   pgTAP        test/pgtap/*.sql through pg_prove
+#   isolation    test/specs/*.spec against test/expected/*.out
+#   scripts      test/scripts/*.sh (concurrency under load, cancel, crash, dump/restore, ...)
+#
+# SUITES="regress tap" limits the run; KEEP=1 leaves the cluster running.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+source "$top/tools/pgenv.sh"
+
+mkdir -p "$LEDGER_TMP"
+ledger_ensure_deps hledger
+ledger_build
+ledger_cluster_start test "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
+	"max_connections = 60" "shared_buffers = 256MB" "work_mem = 16MB"
+[ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop test' EXIT
+
+pgxs=$(dirname "$("$(ledger_pg_config)" --pgxs)")/..
+bindir=$("$(ledger_pg_config)" --bindir)
+suites=${SUITES:-regress tap isolation scripts}
+passed=0
+failed=0
+failures=()
+
+record() {	# record NAME STATUS
+	if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
+}
+
+run_regress() {
+	ledger_log "pg_regress"
+	local out="$LEDGER_TMP/regress"
+	rm -rf "$out"; mkdir -p "$out"
+	local tests; tests=$(make -s -C "$top" regress-list)
+	"$pgxs/src/test/regress/pg_regress" --inputdir="$top" --outputdir="$out" --bindir="$bindir" \
+		--host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=ledger_regress \
+		--load-extension=ledger $tests
+	local rc=$?
+	if [ $rc -ne 0 ] && [ -f "$out/regression.diffs" ]; then
+		cat "$out/regression.diffs"
+	fi
+	local n_ok n_fail
+	n_ok=$(grep -c ' ok ' "$out/regression.out" 2>/dev/null || true)
+	n_fail=$(grep -cE 'FAILED|failed \(ignored\)' "$out/regression.out" 2>/dev/null || true)
+	passed=$((passed + n_ok)); failed=$((failed + n_fail))
+	[ $rc -eq 0 ] || failures+=("pg_regress")
+	[ $rc -ne 0 ] && [ "$n_fail" -eq 0 ] && failed=$((failed + 1))
+}
+
+run_tap() {
+	ledger_log "pgTAP"
+	ledger_psql -d postgres -c "DROP DATABASE IF EXISTS ledger_tap" -c "CREATE DATABASE ledger_tap"
+	ledger_psql -d ledger_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION ledger"
+	local f rc
+	for f in "$top"/test/pgtap/*.sql; do
+		[ -e "$f" ] || continue
+		pg_prove --ext .sql -d ledger_tap -h "$PGHOST" -p "$PGPORT" -U postgres "$f"
+		rc=$?
+		record "pgtap/$(basename "$f")" $rc
+	done
+}
+
+run_isolation() {
+	ledger_log "isolation"
+	local out="$LEDGER_TMP/isolation"
+	rm -rf "$out"; mkdir -p "$out"
+	local specs=() f
+	for f in "$top"/test/specs/*.spec; do
+		[ -e "$f" ] || continue
+		specs+=("$(basename "$f" .spec)")
+	done
+	[ ${#specs[@]} -gt 0 ] || return 0
+	"$pgxs/src/test/isolation/pg_isolation_regress" --inputdir="$top/test" --outputdir="$out" \
+		--bindir="$bindir" --host="$PGHOST" --port="$PGPORT" --user=postgres \
+		--dbname=ledger_isolation --load-extension=ledger "${specs[@]}"
+	local rc=$?
+	[ $rc -ne 0 ] && [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
+	local n_ok n_fail
+	n_ok=$(grep -c ' ok ' "$out/regression.out" 2>/dev/null || true)
+	n_fail=$(grep -c 'FAILED' "$out/regression.out" 2>/dev/null || true)
+	passed=$((passed + n_ok)); failed=$((failed + n_fail))
+	[ $rc -eq 0 ] || failures+=("isolation")
+	[ $rc -ne 0 ] && [ "$n_fail" -eq 0 ] && failed=$((failed + 1))
+}
+
+run_scripts() {
+	local f rc
+	for f in "$top"/test/scripts/*.sh; do
+		[ -e "$f" ] || continue
+		ledger_log "script $(basename "$f")"
+		( cd "$top" && bash "$f" )
+		rc=$?
+		record "scripts/$(basename "$f")" $rc
+		[ $rc -eq 0 ] && echo "ok - $(basename "$f")" || echo "not ok - $(basename "$f")"
+	done
+}
+
+for s in $suites; do
+	case $s in
+		regress) run_regress ;;
+		tap) run_tap ;;
+		isolation) run_isolation ;;
+		scripts) run_scripts ;;
+		*) ledger_die "unknown suite $s" ;;
+	esac
+done
+
+echo
+[ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
