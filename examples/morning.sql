@@ -38,7 +38,7 @@ SELECT ledger.reverse(v.id, 'REFUND-0001', 'refund of order 2214')
 -- WeChat Pay settles top-ups into the reserve account, less its channel fee
 SELECT ledger.post('SETTLE-WX-0001', ARRAY['1002.01', '6602', '1122.01'],
 	ARRAY['1299.22 CNY', '0.78 CNY', '-1300.00 CNY']::ledger.amount[],
-	'WeChat Pay settlement', 'WXSETTLE20261102');
+	'WeChat Pay settlement', NULL, '{"settlement_batch": "WXSETTLE20261102"}');
 
 -- a merchant withdraws to its bank card: money leaves the reserve account
 SELECT ledger.post('WDR-0001', ARRAY['2241.20001', '1002.01'],
