@@ -396,7 +396,8 @@ CREATE TABLE ledger.entry (
 	amount     ledger.amount NOT NULL,
 	book_date  date NOT NULL DEFAULT ledger.current_book_date(),
 	memo       text NULL,
-	CONSTRAINT entry_pkey PRIMARY KEY (voucher_id, line_no)
+	CONSTRAINT entry_pkey PRIMARY KEY (voucher_id, line_no),
+	CONSTRAINT entry_line_no_check CHECK (line_no > 0)
 );
 CREATE INDEX entry_account_idx ON ledger.entry (account_id, book_date);
 CREATE INDEX entry_book_date_idx ON ledger.entry USING brin (book_date);
@@ -505,6 +506,31 @@ DECLARE
 	posted boolean := false;
 	bal bigint;
 BEGIN
+	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
+		RAISE EXCEPTION 'invalid account code "%"', NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'An account code is 1 to 64 characters without spaces or control characters.';
+	END IF;
+	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
+		RAISE EXCEPTION 'invalid kind "%" of account "%"', NEW.kind, NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'The kind is one of asset, liability, common, equity, cost, revenue, expense.';
+	END IF;
+	IF NEW.status IS NULL OR NEW.status NOT IN ('open', 'frozen', 'closed') THEN
+		RAISE EXCEPTION 'invalid status "%" of account "%"', NEW.status, NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'The status is open, frozen or closed.';
+	END IF;
+	IF NEW.metadata ? 'normal_side' AND (NEW.kind <> 'common' OR NEW.metadata->>'normal_side' NOT IN ('debit', 'credit')) THEN
+		RAISE EXCEPTION 'invalid normal side of account "%"', NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'Only a common account names its normal side, and it is debit or credit.';
+	END IF;
+	IF NEW.hot AND (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) THEN
+		RAISE EXCEPTION 'hot account "%" cannot have a floor or ceiling', NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'A hot account spreads its balance over several slots; bounds need one row to check.';
+	END IF;
 	IF NEW.currency IS NOT NULL THEN
 		NEW.currency := ledger.currency(ledger.zero(NEW.currency));
 	END IF;

@@ -36,6 +36,7 @@ static SPIPlanPtr voucher_entries_plan = NULL;
 
 static Oid	amount_type = InvalidOid;
 static Oid	amount_array_type = InvalidOid;
+static uint64 plans_generation = 0;
 
 static void
 resolve_types(void)
@@ -61,10 +62,25 @@ prepare_kept(const char *sql, int nargs, Oid *types)
 }
 
 static void
+free_plan(SPIPlanPtr *plan)
+{
+	if (*plan != NULL)
+		SPI_freeplan(*plan);
+	*plan = NULL;
+}
+
+static void
 prepare_plans(void)
 {
-	if (insert_voucher_plan != NULL)
+	uint64		generation = ledger_catalog_generation();
+
+	if (insert_voucher_plan != NULL && plans_generation == generation)
 		return;
+	free_plan(&insert_voucher_plan);
+	free_plan(&insert_entries_plan);
+	free_plan(&find_voucher_plan);
+	free_plan(&voucher_entries_plan);
+	plans_generation = generation;
 	resolve_types();
 	{
 		Oid			t[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};

@@ -19,7 +19,7 @@ ledger_cluster_start test "fsync = off" "synchronous_commit = off" "full_page_wr
 	"max_connections = 60" "shared_buffers = 256MB" "work_mem = 16MB"
 [ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop test' EXIT
 
-pgxs=$(dirname "$("$(ledger_pg_config)" --pgxs)")/..
+pgxs=$(cd "$(dirname "$("$(ledger_pg_config)" --pgxs)")/../.." && pwd)
 bindir=$("$(ledger_pg_config)" --bindir)
 suites=${SUITES:-regress tap isolation scripts}
 passed=0
@@ -37,14 +37,14 @@ run_regress() {
 	local tests; tests=$(make -s -C "$top" regress-list)
 	"$pgxs/src/test/regress/pg_regress" --inputdir="$top" --outputdir="$out" --bindir="$bindir" \
 		--host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=ledger_regress \
-		--load-extension=ledger $tests
-	local rc=$?
+		--load-extension=ledger $tests 2>&1 | tee "$out/stdout.log"
+	local rc=${PIPESTATUS[0]}
 	if [ $rc -ne 0 ] && [ -f "$out/regression.diffs" ]; then
 		cat "$out/regression.diffs"
 	fi
 	local n_ok n_fail
-	n_ok=$(grep -c ' ok ' "$out/regression.out" 2>/dev/null || true)
-	n_fail=$(grep -cE 'FAILED|failed \(ignored\)' "$out/regression.out" 2>/dev/null || true)
+	n_ok=$(grep -cE '\.\.\. ok' "$out/stdout.log"); n_ok=${n_ok:-0}
+	n_fail=$(grep -cE '\.\.\. FAILED' "$out/stdout.log"); n_fail=${n_fail:-0}
 	passed=$((passed + n_ok)); failed=$((failed + n_fail))
 	[ $rc -eq 0 ] || failures+=("pg_regress")
 	[ $rc -ne 0 ] && [ "$n_fail" -eq 0 ] && failed=$((failed + 1))
@@ -75,12 +75,12 @@ run_isolation() {
 	[ ${#specs[@]} -gt 0 ] || return 0
 	"$pgxs/src/test/isolation/pg_isolation_regress" --inputdir="$top/test" --outputdir="$out" \
 		--bindir="$bindir" --host="$PGHOST" --port="$PGPORT" --user=postgres \
-		--dbname=ledger_isolation --load-extension=ledger "${specs[@]}"
-	local rc=$?
+		--dbname=ledger_isolation --load-extension=ledger "${specs[@]}" 2>&1 | tee "$out/stdout.log"
+	local rc=${PIPESTATUS[0]}
 	[ $rc -ne 0 ] && [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
 	local n_ok n_fail
-	n_ok=$(grep -c ' ok ' "$out/regression.out" 2>/dev/null || true)
-	n_fail=$(grep -c 'FAILED' "$out/regression.out" 2>/dev/null || true)
+	n_ok=$(grep -cE '\.\.\. ok' "$out/stdout.log"); n_ok=${n_ok:-0}
+	n_fail=$(grep -cE '\.\.\. FAILED' "$out/stdout.log"); n_fail=${n_fail:-0}
 	passed=$((passed + n_ok)); failed=$((failed + n_fail))
 	[ $rc -eq 0 ] || failures+=("isolation")
 	[ $rc -ne 0 ] && [ "$n_fail" -eq 0 ] && failed=$((failed + 1))
