@@ -11,12 +11,14 @@ OBJS = \
 	src/amount.o \
 	src/catalog.o \
 	src/posting.o \
-	src/post.o
+	src/post.o \
+	src/trial.o \
+	src/dayend.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = account voucher post
+REGRESS = account voucher post close_day
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours
@@ -26,6 +28,9 @@ PG_CFLAGS += -Wall -Wextra
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild every object when a header changes
+$(OBJS): $(wildcard src/*.h)
 
 # ---------------------------------------------------------------------------
 # The two commands of the README, and the other entry points.  Each sets up

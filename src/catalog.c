@@ -172,6 +172,9 @@ ledger_catalog(void)
 	cat.v_ref = column_number(cat.voucher, "ref");
 	cat.v_summary = column_number(cat.voucher, "summary");
 	cat.v_reverses = column_number(cat.voucher, "reverses");
+	cat.v_created_at = column_number(cat.voucher, "created_at");
+	cat.v_created_by = column_number(cat.voucher, "created_by");
+	cat.v_metadata = column_number(cat.voucher, "metadata");
 	cat.e_voucher = column_number(cat.entry, "voucher_id");
 	cat.e_line = column_number(cat.entry, "line_no");
 	cat.e_account = column_number(cat.entry, "account_id");

@@ -62,7 +62,10 @@ typedef struct LedgerCatalog
 				v_key,
 				v_ref,
 				v_summary,
-				v_reverses;
+				v_reverses,
+				v_created_at,
+				v_created_by,
+				v_metadata;
 	AttrNumber	e_voucher,
 				e_line,
 				e_account,
