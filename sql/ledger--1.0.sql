@@ -1560,7 +1560,7 @@ BEGIN
 	END IF;
 	dg := ledger._close_seal(d);
 	COMMIT;
-	RAISE NOTICE 'book day % is closed, digest sha256:%', d, encode(dg, 'hex');
+	RAISE NOTICE 'book day % is closed', d;
 END
 $$;
 COMMENT ON PROCEDURE ledger._close_finish(date) IS 'day-end steps 2 to 5 for a closing day; each step commits';
