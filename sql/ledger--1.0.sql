@@ -1011,7 +1011,7 @@ CREATE TABLE ledger.day_close (
 );
 COMMENT ON TABLE ledger.day_close IS 'progress and results of each day''s cutoff, for restarts and for the auditor';
 COMMENT ON COLUMN ledger.day_close.book_date IS 'the day being closed';
-COMMENT ON COLUMN ledger.day_close.switched_at IS 'when postings moved to the next day';
+COMMENT ON COLUMN ledger.day_close.switched_at IS 'a time by which the switch had committed: every transaction begun later posts into the next day';
 COMMENT ON COLUMN ledger.day_close.snapshot_at IS 'when the daily balances were last written';
 COMMENT ON COLUMN ledger.day_close.checked_at IS 'when the checks last ran';
 COMMENT ON COLUMN ledger.day_close.vouchers IS 'vouchers of the day';
@@ -1066,9 +1066,9 @@ CREATE TRIGGER daily_balance_guard BEFORE UPDATE OR DELETE ON ledger.daily_balan
 CREATE TRIGGER daily_balance_no_truncate BEFORE TRUNCATE ON ledger.daily_balance
 	FOR EACH STATEMENT EXECUTE FUNCTION ledger._daily_balance_guard();
 
-CREATE FUNCTION ledger._close_wait() RETURNS integer
+CREATE FUNCTION ledger._wait_for_posters() RETURNS integer
 	AS 'MODULE_PATHNAME', 'ledger_close_wait' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION ledger._close_wait() IS
+COMMENT ON FUNCTION ledger._wait_for_posters() IS
 	'waits until every transaction that held a write lock on ledger.voucher has ended; returns how many there were';
 
 CREATE FUNCTION ledger._day_digest(book_date date, previous bytea,
@@ -1134,13 +1134,28 @@ BEGIN
 	END IF;
 	UPDATE ledger.book_day SET status = 'closing', closing_at = now() WHERE book_date = d;
 	INSERT INTO ledger.book_day (book_date, status) VALUES (d + 1, 'open');
-	INSERT INTO ledger.day_close (book_date, switched_at) VALUES (d, now())
-		ON CONFLICT (book_date) DO UPDATE SET switched_at = EXCLUDED.switched_at;
+	INSERT INTO ledger.day_close (book_date) VALUES (d) ON CONFLICT (book_date) DO NOTHING;
 	RETURN d;
 END
 $$;
 COMMENT ON FUNCTION ledger._close_switch(date) IS
 	'day-end step 1: the day becomes closing and the next day opens (returns the closing day)';
+
+-- --- step 2: wait ------------------------------------------------------------
+
+CREATE FUNCTION ledger._close_wait(d date) RETURNS integer
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- runs in a transaction begun after the switch committed
+	UPDATE ledger.day_close SET switched_at = now() WHERE book_date = d AND switched_at IS NULL;
+	RETURN ledger._wait_for_posters();
+END
+$$;
+COMMENT ON FUNCTION ledger._close_wait(date) IS
+	'day-end step 2: waits for every transaction that could still post into the closing day';
 
 -- --- step 3: snapshot ------------------------------------------------------
 
@@ -1542,7 +1557,7 @@ DECLARE
 	dg bytea;
 BEGIN
 	RAISE NOTICE 'book day %: waiting for transactions that may still post into it', d;
-	n := ledger._close_wait();
+	n := ledger._close_wait(d);
 	COMMIT;
 	RAISE NOTICE 'book day %: writing daily balances', d;
 	rows := ledger._close_snapshot(d);
@@ -1797,7 +1812,7 @@ SELECT pg_catalog.pg_extension_config_dump('ledger.book_check', '');
 REVOKE ALL ON ledger.daily_balance, ledger.day_close, ledger.book_check FROM PUBLIC;
 REVOKE ALL ON ledger._account_closure, ledger._leaf FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION
-	ledger._daily_balance_guard(), ledger._close_wait(), ledger._day_digest(date, bytea),
+	ledger._daily_balance_guard(), ledger._wait_for_posters(), ledger._close_wait(date), ledger._day_digest(date, bytea),
 	ledger._close_switch(date), ledger._close_snapshot(date), ledger._check_books(date, boolean),
 	ledger._close_check(date), ledger._close_seal(date), ledger.check_books(date),
 	ledger.verify_books(date, date), ledger._leaf_position(date), ledger._check_as_of(date),
