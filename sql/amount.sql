@@ -62,7 +62,10 @@ FROM (VALUES
 	('1.2345 CLF'),
 	('1.23 UYW'),
 	('1 KRW'),
-	('5 XOF')
+	('5 XOF'),
+	('1.5 XCG'),
+	('2 ZWG'),
+	('2.50 XAD')
 ) v(input);
 
 -- tabs, newlines and other white space are white space too
