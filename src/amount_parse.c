@@ -126,6 +126,18 @@ la_parse_currency(const char *s, size_t len, la_currency *out, la_error *err)
 	return LA_OK;
 }
 
+/* true if s[0..len) has the shape of a currency: code characters and "/" */
+static bool
+looks_like_currency(const char *s, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != '/' && la_code_digit((unsigned char) s[i]) < 0)
+			return false;
+	return len > 0;
+}
+
 /* true if s[0..len) has the shape of a number */
 static bool
 looks_like_number(const char *s, size_t len)
@@ -260,8 +272,18 @@ la_parse_amount(const char *s, size_t len, int64_t *units, la_currency *cur,
 	for (t2s = t1e; t2s < end && is_space(s[t2s]); t2s++)
 		;
 	if (t2s == end)
-		return fail(err, LA_SYNTAX, "The currency code is missing.",
+	{
+		/* a single token: say which half is missing */
+		if (looks_like_number(s + t1s, t1e - t1s))
+			return fail(err, LA_SYNTAX, "The currency code is missing.",
+						"Write the amount as \"<number> <CODE>\", e.g. \"12.34 CNY\".");
+		if (looks_like_currency(s + t1s, t1e - t1s))
+			return fail(err, LA_SYNTAX, "The number is missing.",
+						"Write the amount as \"<number> <CODE>\", e.g. \"12.34 CNY\".");
+		return fail(err, LA_SYNTAX,
+					"An amount is a number and a currency code separated by white space.",
 					"Write the amount as \"<number> <CODE>\", e.g. \"12.34 CNY\".");
+	}
 	for (t2e = t2s; t2e < end && !is_space(s[t2e]); t2e++)
 		;
 	if (t2e != end)
