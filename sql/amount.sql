@@ -298,6 +298,13 @@ FROM (VALUES
 	('0 JPY', '0 CNY')
 ) v(a, b);
 
+-- currencies sort by code, character by character in byte order, then by
+-- decimal places; the units decide within a currency
+SELECT c AS currency, ledger.zero(c) AS zero
+FROM (VALUES ('USD'), ('USD/4'), ('USDT/6'), ('US/2'), ('U/0'), ('A1/0'), ('AB/0'),
+             ('A_/0'), ('A/0'), ('ZZZZZZZZZZZZ/0'), ('_/0'), ('0/0'), ('9/0'), ('USD/0')) v(c)
+ORDER BY ledger.zero(c);
+
 CREATE TABLE amount_t (id int, a ledger.amount);
 INSERT INTO amount_t VALUES
 	(1, '10 CNY'), (2, '-5 CNY'), (3, '1 USD'), (4, '1.00 USD/2'),
@@ -477,6 +484,15 @@ FROM (VALUES ('12.30 CNY'::ledger.amount), ('-0.50 usd'), ('1000 JPY'), ('0.001 
              ('92233720368547758.07 CNY'), ('-9223372036854775808 JPY'),
              ('-9.223372036854775808 A/18'), ('0.000000000000000001 A/18'),
              ('-9223372036.854775808 BIG/9')) v(a);
+-- the numeric is exactly the amount's number, for every number of decimals
+-- and the extremes of the range
+SELECT count(*) AS checked,
+       count(*) FILTER (WHERE a::numeric::text <> split_part(a::text, ' ', 1)) AS differing
+FROM generate_series(0, 18) n,
+     unnest(ARRAY[-9223372036854775808, -9223372036854775807, -1000000000000000000,
+                  -123456789012345678, -1, 0, 1, 99999, 123456789012345678,
+                  999999999999999999, 9223372036854775807]) u,
+     LATERAL ledger.amount_of_units(u, 'A/' || n) a;
 -- the numeric keeps the currency's scale, and the amount comes back from it
 SELECT a::numeric::text AS numeric_text,
        ledger.amount(a::numeric, ledger.currency(a)) = a AS round_trip
