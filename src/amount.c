@@ -107,7 +107,7 @@ Datum
 ledger_amount_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	int64		units;
+	int64_t		units;		/* as the pure-C parser declares it */
 	la_currency cur;
 	la_error	err;
 
@@ -384,7 +384,7 @@ ledger_amount_from_numeric(PG_FUNCTION_ARGS)
 	char	   *ccy = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	la_currency cur = currency_from_cstring(ccy);
 	char	   *digits;
-	int64		units;
+	int64_t		units;		/* as the pure-C parser declares it */
 	la_error	err;
 
 	if (numeric_is_nan(num) || numeric_is_inf(num))
