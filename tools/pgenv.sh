@@ -94,6 +94,7 @@ ledger_cluster_start() {
 		echo "extension_destdir = '$LEDGER_TMP/install'"
 		echo "shared_preload_libraries = 'pg_cron'"
 		echo "cron.database_name = 'postgres'"
+		echo "cron.host = '$dir/sock'"
 		echo "max_prepared_transactions = 10"
 		echo "log_min_messages = warning"
 		echo "lc_messages = 'C'"
