@@ -6,7 +6,8 @@
  * any other INSERT or COPY.  Idempotency rests on the unique index on
  * voucher.idempotency_key: INSERT ... ON CONFLICT DO NOTHING waits for a
  * racing session with the same key and, if that one committed, the existing
- * voucher is compared with the request.
+ * voucher is compared with the request.  The insert skips a key already
+ * there before drawing an id, so a plain retry uses up no voucher number.
  */
 #include "postgres.h"
 
@@ -87,7 +88,9 @@ prepare_plans(void)
 
 		insert_voucher_plan = prepare_kept(
 			"INSERT INTO ledger.voucher (idempotency_key, ref, summary, metadata, reverses)"
-			" VALUES ($1, $2, $3, $4, $5)"
+			" SELECT $1, $2, $3, $4, $5"
+			"  WHERE NOT EXISTS (SELECT FROM ledger.voucher v"
+			"                     WHERE v.idempotency_key OPERATOR(pg_catalog.=) $1)"
 			" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 5, t);
 	}
 	{
