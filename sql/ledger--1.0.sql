@@ -499,6 +499,7 @@ COMMENT ON FUNCTION ledger._account_blocked(ledger.account) IS 'why an account t
  */
 CREATE FUNCTION ledger._account_before() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -653,6 +654,7 @@ COMMENT ON FUNCTION ledger._account_before() IS
  */
 CREATE FUNCTION ledger._account_after() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -712,6 +714,7 @@ COMMENT ON FUNCTION ledger._account_after() IS
 
 CREATE FUNCTION ledger._account_delete() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -751,6 +754,7 @@ CREATE TRIGGER account_after_delete AFTER DELETE ON ledger.account
  */
 CREATE FUNCTION ledger._book_day_guard() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -1044,6 +1048,7 @@ COMMENT ON COLUMN ledger.book_check.checked_at IS 'when';
  */
 CREATE FUNCTION ledger._daily_balance_guard() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
