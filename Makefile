@@ -23,7 +23,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-exten
 
 # the server headers are system headers: their own -Wextra noise is not ours
 PG_CPPFLAGS = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
-PG_CFLAGS += -Wall -Wextra
+override PG_CFLAGS += -Wall -Wextra
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -13,7 +13,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/tools/pgenv.sh"
 
 mkdir -p "$LEDGER_TMP"
-ledger_ensure_deps hledger
+ledger_ensure_deps
+ledger_ensure_optional hledger bc clang libclang-rt-dev
 ledger_build
 ledger_cluster_start test "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
 	"max_connections = 60" "shared_buffers = 256MB" "work_mem = 16MB"
