@@ -48,6 +48,25 @@ COPY ledger.entry (voucher_id, line_no, account_id, amount, memo) FROM stdin WIT
 \.
 COMMIT;
 
+-- MERGE is one more way in, and meets the same checks
+BEGIN;
+MERGE INTO ledger.voucher v USING (VALUES (1016, 'sql-1016')) s(id, k) ON v.id = s.id
+	WHEN NOT MATCHED THEN INSERT (id, idempotency_key, summary) VALUES (s.id, s.k, 'merged');
+MERGE INTO ledger.entry e
+	USING (VALUES (1016, 1, 9101, '7.00 CNY'::ledger.amount), (1016, 2, 9103, '-7.00 CNY')) s(v, l, a, m)
+	ON e.voucher_id = s.v AND e.line_no = s.l
+	WHEN NOT MATCHED THEN INSERT (voucher_id, line_no, account_id, amount) VALUES (s.v, s.l, s.a, s.m);
+COMMIT;
+BEGIN;
+MERGE INTO ledger.voucher v USING (VALUES (1017, 'sql-1017')) s(id, k) ON v.id = s.id
+	WHEN NOT MATCHED THEN INSERT (id, idempotency_key) VALUES (s.id, s.k);
+MERGE INTO ledger.entry e USING (VALUES (1017, 1, 9101, '7.00 CNY'::ledger.amount)) s(v, l, a, m)
+	ON e.voucher_id = s.v AND e.line_no = s.l
+	WHEN NOT MATCHED THEN INSERT (voucher_id, line_no, account_id, amount) VALUES (s.v, s.l, s.a, s.m);
+COMMIT;
+MERGE INTO ledger.entry e USING (VALUES (1016, 1)) s(v, l) ON e.voucher_id = s.v AND e.line_no = s.l
+	WHEN MATCHED THEN UPDATE SET memo = 'changed';
+
 -- binary COPY of entries round-trips through the checks
 CREATE TEMP TABLE entry_copy AS SELECT * FROM ledger.entry WHERE voucher_id = 1003;
 COPY entry_copy TO '/tmp/ledger_regress_entries.bin' WITH (FORMAT binary);
