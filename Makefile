@@ -11,7 +11,9 @@ OBJS = \
 	src/amount.o \
 	src/catalog.o \
 	src/posting.o \
-	src/post.o
+	src/post.o \
+	src/recon.o \
+	src/statement.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
