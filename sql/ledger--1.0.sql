@@ -1220,12 +1220,12 @@ CREATE TABLE ledger.recon_break (
 	CONSTRAINT recon_break_obsolete_check CHECK (NOT obsolete OR status = 'resolved')
 );
 ALTER SEQUENCE ledger.recon_break_id_seq OWNED BY ledger.recon_break.id;
-CREATE INDEX recon_break_run_idx ON ledger.recon_break (run_id);
+CREATE UNIQUE INDEX recon_break_run_class_ref_key ON ledger.recon_break (run_id, class, ref);
 CREATE INDEX recon_break_open_idx ON ledger.recon_break (source, statement_date) WHERE status = 'open';
 CREATE INDEX recon_break_ref_idx ON ledger.recon_break (ref);
 CREATE INDEX recon_break_voucher_idx ON ledger.recon_break (voucher_id) WHERE voucher_id IS NOT NULL;
 COMMENT ON TABLE ledger.recon_break IS
-	'breaks (差错): one row per match key of a run that is neither matched nor pending; a re-run replaces the open ones and keeps the resolved ones';
+	'breaks (差错): one row per match key of a run that is neither matched nor pending, unique per (run_id, class, ref); a re-run updates or deletes the open ones and keeps the resolved ones';
 COMMENT ON COLUMN ledger.recon_break.id IS 'break id, the argument of ledger.resolve_break';
 COMMENT ON COLUMN ledger.recon_break.run_id IS 'the ledger.recon_run that found it';
 COMMENT ON COLUMN ledger.recon_break.source IS 'the channel';
@@ -1289,7 +1289,9 @@ AS $$
 DECLARE
 	n integer;
 BEGIN
-	DROP TABLE IF EXISTS pg_temp._ledger_lines;
+	IF pg_catalog.to_regclass('pg_temp._ledger_lines') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_lines;
+	END IF;
 	CREATE TEMP TABLE _ledger_lines (line_no integer PRIMARY KEY, line text NOT NULL) ON COMMIT DROP;
 	IF bill IS NOT NULL THEN
 		INSERT INTO pg_temp._ledger_lines
@@ -1304,6 +1306,12 @@ BEGIN
 		INSERT INTO pg_temp._ledger_lines
 			SELECT pg_catalog.row_number() OVER (ORDER BY s.line_no), COALESCE(pg_catalog.rtrim(s.line, E'\r'), '')
 			  FROM pg_temp.ledger_statement_stage s;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'no statement file is staged in this session'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'The stage table ledger_statement_stage is empty: the last load consumed it, or \copy loaded nothing.',
+					HINT = 'Run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.';
+		END IF;
 		-- the staged file is consumed by a successful load
 		DELETE FROM pg_temp.ledger_statement_stage;
 	END IF;
@@ -1425,7 +1433,7 @@ DECLARE
 	s_count integer; s_settle integer; s_refund integer; s_fee integer;
 	col text;
 	bad record;
-	ccy text;
+	bill_ccy text;
 	totals jsonb;
 	got record;
 BEGIN
@@ -1437,7 +1445,9 @@ BEGIN
 	END IF;
 	PERFORM ledger._statement_lines(bill);
 
-	DROP TABLE IF EXISTS pg_temp._ledger_fields;
+	IF pg_catalog.to_regclass('pg_temp._ledger_fields') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_fields;
+	END IF;
 	CREATE TEMP TABLE _ledger_fields ON COMMIT DROP AS
 		SELECT l.line_no, ledger._csv_fields(l.line, '`') AS f
 		  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '';
@@ -1494,7 +1504,9 @@ BEGIN
 	END IF;
 
 	-- detail rows
-	DROP TABLE IF EXISTS pg_temp._ledger_parsed;
+	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_parsed;
+	END IF;
 	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
 	SELECT q.*,
 	       CASE
@@ -1535,12 +1547,12 @@ BEGIN
 	IF FOUND THEN
 		PERFORM ledger._statement_error(kind, src, d, bad.line_no, bad.error);
 	END IF;
-	SELECT p.ccy INTO ccy FROM pg_temp._ledger_parsed p ORDER BY p.line_no LIMIT 1;
-	ccy := COALESCE(ccy, 'CNY');
-	SELECT p.line_no, p.ccy INTO bad FROM pg_temp._ledger_parsed p WHERE p.ccy <> ccy ORDER BY p.line_no LIMIT 1;
+	SELECT p.ccy INTO bill_ccy FROM pg_temp._ledger_parsed p ORDER BY p.line_no LIMIT 1;
+	bill_ccy := COALESCE(bill_ccy, 'CNY');
+	SELECT p.line_no, p.ccy INTO bad FROM pg_temp._ledger_parsed p WHERE p.ccy <> bill_ccy ORDER BY p.line_no LIMIT 1;
 	IF FOUND THEN
 		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
-			pg_catalog.format('has 货币种类 %s, earlier lines have %s; one bill holds one currency', bad.ccy, ccy));
+			pg_catalog.format('has 货币种类 %s, earlier lines have %s; one bill holds one currency', bad.ccy, bill_ccy));
 	END IF;
 	SELECT p.line_no, p.external_id, p.first INTO bad
 	  FROM (SELECT p.line_no, p.external_id, min(p.line_no) OVER (PARTITION BY p.external_id) AS first
@@ -1560,24 +1572,24 @@ BEGIN
 
 	-- the summary must agree with the detail rows
 	SELECT count(*) AS n,
-	       COALESCE(ledger.sum(p.settle) FILTER (WHERE p.state <> 'REFUND'), ledger.zero(ccy)) AS settle,
-	       COALESCE(ledger.sum(p.refund) FILTER (WHERE p.state = 'REFUND'), ledger.zero(ccy)) AS refund,
-	       COALESCE(ledger.sum(p.fee), ledger.zero(ccy)) AS fee
+	       COALESCE(ledger.sum(p.settle) FILTER (WHERE p.state <> 'REFUND'), ledger.zero(bill_ccy)) AS settle,
+	       COALESCE(ledger.sum(p.refund) FILTER (WHERE p.state = 'REFUND'), ledger.zero(bill_ccy)) AS refund,
+	       COALESCE(ledger.sum(p.fee), ledger.zero(bill_ccy)) AS fee
 	  INTO got FROM pg_temp._ledger_parsed p;
 	totals := pg_catalog.jsonb_object(sumhdr, sums);
 	IF sums[s_count] !~ '^[0-9]+$' OR sums[s_count]::bigint <> got.n THEN
 		PERFORM ledger._statement_error(kind, src, d, val_line,
 			pg_catalog.format('states 总交易单数 %s, but the bill has %s detail rows', sums[s_count], got.n));
 	END IF;
-	IF ledger._try_amount(sums[s_settle], ccy) IS DISTINCT FROM got.settle THEN
+	IF COALESCE(ledger._try_amount(sums[s_settle], bill_ccy) OPERATOR(ledger.<>) got.settle, true) THEN
 		PERFORM ledger._statement_error(kind, src, d, val_line,
 			pg_catalog.format('states 应结订单总金额 %s, but the payment rows add up to %s', sums[s_settle], got.settle));
 	END IF;
-	IF ledger._try_amount(sums[s_refund], ccy) IS DISTINCT FROM got.refund THEN
+	IF COALESCE(ledger._try_amount(sums[s_refund], bill_ccy) OPERATOR(ledger.<>) got.refund, true) THEN
 		PERFORM ledger._statement_error(kind, src, d, val_line,
 			pg_catalog.format('states 退款总金额 %s, but the refund rows add up to %s', sums[s_refund], got.refund));
 	END IF;
-	IF ledger._try_amount(sums[s_fee], ccy) IS DISTINCT FROM got.fee THEN
+	IF COALESCE(ledger._try_amount(sums[s_fee], bill_ccy) OPERATOR(ledger.<>) got.fee, true) THEN
 		PERFORM ledger._statement_error(kind, src, d, val_line,
 			pg_catalog.format('states 手续费总金额 %s, but the rows add up to %s', sums[s_fee], got.fee));
 	END IF;
@@ -1639,7 +1651,7 @@ BEGIN
 			lineno := 0;
 			LOOP
 				lineno := lineno + 1;
-				nl := pg_catalog.position('\x0a'::bytea IN rest);
+				nl := pg_catalog.position(rest, '\x0a'::bytea);
 				BEGIN
 					PERFORM pg_catalog.convert_from(CASE WHEN nl = 0 THEN rest ELSE pg_catalog.substr(rest, 1, nl - 1) END, 'GBK');
 				EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
@@ -1679,7 +1691,7 @@ BEGIN
 	c_refund_no := pg_catalog.array_position(hdr, '退款批次号/请求号');
 
 	-- header lines: the account and the period, which must be the statement date
-	SELECT pg_catalog.substring(l.line FROM '#账号：\[([^]]*)\]') INTO account
+	SELECT pg_catalog.substring(l.line, '#账号：\[([^]]*)\]') INTO account
 	  FROM pg_temp._ledger_lines l WHERE l.line_no < hdr_line AND l.line LIKE '#账号：%' LIMIT 1;
 	SELECT l.line_no, pg_catalog.regexp_match(l.line,
 			'起始日期：\[([0-9]{4})年([0-9]{2})月([0-9]{2})日[^]]*\][[:space:]]*终止日期：\[([0-9]{4})年([0-9]{2})月([0-9]{2})日')
@@ -1720,7 +1732,9 @@ BEGIN
 			'ends the footer, which lacks its #交易合计 or #退款合计 line: the file is cut short');
 	END IF;
 
-	DROP TABLE IF EXISTS pg_temp._ledger_parsed;
+	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_parsed;
+	END IF;
 	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
 	SELECT q.*,
 	       CASE
@@ -1777,7 +1791,7 @@ BEGIN
 		PERFORM ledger._statement_error(kind, src, d, t_line,
 			pg_catalog.format('states 交易合计 %s笔, but the bill has %s 交易 rows', t_count, got.t_n));
 	END IF;
-	IF t_amount IS NOT NULL AND ledger._try_amount(t_amount, 'CNY') IS DISTINCT FROM got.t_sum THEN
+	IF t_amount IS NOT NULL AND COALESCE(ledger._try_amount(t_amount, 'CNY') OPERATOR(ledger.<>) got.t_sum, true) THEN
 		PERFORM ledger._statement_error(kind, src, d, t_line,
 			pg_catalog.format('states a 交易 total of %s元, but the 交易 rows add up to %s', t_amount, got.t_sum));
 	END IF;
@@ -1785,7 +1799,7 @@ BEGIN
 		PERFORM ledger._statement_error(kind, src, d, r_line,
 			pg_catalog.format('states 退款合计 %s笔, but the bill has %s 退款 rows', r_count, got.r_n));
 	END IF;
-	IF r_amount IS NOT NULL AND ledger._try_amount(r_amount, 'CNY') IS DISTINCT FROM got.r_sum THEN
+	IF r_amount IS NOT NULL AND COALESCE(ledger._try_amount(r_amount, 'CNY') OPERATOR(ledger.<>) got.r_sum, true) THEN
 		PERFORM ledger._statement_error(kind, src, d, r_line,
 			pg_catalog.format('states a 退款 total of %s元, but the 退款 rows add up to %s', r_amount, got.r_sum));
 	END IF;
@@ -1843,7 +1857,9 @@ BEGIN
 	c_at := pg_catalog.array_position(hdr, 'occurred_at');
 	c_ccy := pg_catalog.array_position(hdr, 'currency');
 
-	DROP TABLE IF EXISTS pg_temp._ledger_parsed;
+	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_parsed;
+	END IF;
 	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
 	SELECT q.*,
 	       CASE
@@ -1908,11 +1924,13 @@ COMMENT ON FUNCTION ledger.load_statement_csv(text, date, text, text) IS
  * ledger.recon_grace_days <= statement_date, then it is a missing_external
  * break; a reversed item absent from the statement is closed without a break.
  *
- * A re-run of the same (source, date) first undoes the previous run of that
- * date (pool items it closed are pending again, items it added leave the
- * pool, its open breaks are deleted), then runs again.  Breaks already
- * resolved are kept: found again, they stay resolved; no longer found, they
- * are marked obsolete.  Runs of one source are serialised (and with the
+ * A re-run of the same (source, date) first undoes the previous run's work
+ * on the pool (items it closed are pending again, items it added leave it),
+ * then runs again; items of the date that a later run has since closed stay
+ * closed (a NOTICE says to re-run the later dates).  Breaks are unique per
+ * (run, class, ref): an open break found again keeps its id and takes the new
+ * figures, one no longer found is deleted; a resolved break stays resolved
+ * and is marked obsolete if no longer found.  Runs of one source are serialised (and with the
  * loaders); posting is never blocked: the books are only read.
  */
 CREATE PROCEDURE ledger.reconcile(source text, statement_date date, account text)
@@ -1926,7 +1944,7 @@ DECLARE
 	d date := reconcile.statement_date;
 	grace integer := ledger._recon_grace_days();
 	acc ledger.account;
-	run_id bigint;
+	this_run bigint;
 	bad record;
 	later text;
 	st record;
@@ -1966,20 +1984,19 @@ BEGIN
 	END IF;
 
 	-- the run row; a re-run undoes the previous run of this date first
-	SELECT r.id INTO run_id FROM ledger.recon_run r WHERE r.source = src AND r.statement_date = d FOR UPDATE;
+	SELECT r.id INTO this_run FROM ledger.recon_run r WHERE r.source = src AND r.statement_date = d FOR UPDATE;
 	IF FOUND THEN
 		UPDATE ledger.recon_pending p SET closed_run = NULL, closed_class = NULL
-		 WHERE p.closed_run = run_id AND p.added_run <> run_id;
+		 WHERE p.closed_run = this_run AND p.added_run <> this_run;
 		DELETE FROM ledger.recon_pending p
-		 WHERE p.added_run = run_id AND (p.closed_run IS NULL OR p.closed_run = run_id);
-		DELETE FROM ledger.recon_break b WHERE b.run_id = run_id AND b.status = 'open';
+		 WHERE p.added_run = this_run AND (p.closed_run IS NULL OR p.closed_run = this_run);
 		UPDATE ledger.recon_run r SET account_code = acc.code, currency = acc.currency, grace_days = grace,
 				runs = r.runs + 1, started_at = started, finished_at = NULL, run_by = session_user
-		 WHERE r.id = run_id;
+		 WHERE r.id = this_run;
 	ELSE
 		INSERT INTO ledger.recon_run (source, statement_date, account_code, currency, grace_days, started_at)
 			VALUES (src, d, acc.code, acc.currency, grace, started)
-			RETURNING id INTO run_id;
+			RETURNING id INTO this_run;
 	END IF;
 	SELECT pg_catalog.string_agg(r.statement_date::text, ', ' ORDER BY r.statement_date) INTO later
 	  FROM ledger.recon_run r WHERE r.source = src AND r.statement_date > d;
@@ -1990,17 +2007,19 @@ BEGIN
 	END IF;
 
 	-- internal items
-	DROP TABLE IF EXISTS pg_temp._recon_int;
+	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_int;
+	END IF;
 	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
 	SELECT i.voucher_id, i.ref, i.book_date, i.amount,
 	       CASE WHEN EXISTS (SELECT 1 FROM ledger.voucher r WHERE r.reverses = i.voucher_id)
 	            THEN 'reversed' ELSE 'success' END AS status,
-	       false AS pooled
+	       -- after the undo, an item of this date still in the pool was closed by a later run
+	       EXISTS (SELECT 1 FROM ledger.recon_pending p WHERE p.source = src AND p.voucher_id = i.voucher_id) AS pooled
 	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, ledger.sum(e.amount) AS amount
 	          FROM ledger.entry e
 	          JOIN ledger.voucher v ON v.id = e.voucher_id
 	         WHERE e.account_id = acc.id AND e.book_date = d AND v.ref IS NOT NULL
-	           AND NOT EXISTS (SELECT 1 FROM ledger.recon_pending p WHERE p.source = src AND p.voucher_id = v.id)
 	           AND NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = v.id)
 	         GROUP BY v.id, v.ref, v.book_date) i
 	 WHERE ledger.minor_units(i.amount) <> 0
@@ -2013,7 +2032,9 @@ BEGIN
 	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id;
 
 	-- classification of every ref
-	DROP TABLE IF EXISTS pg_temp._recon_cls;
+	IF pg_catalog.to_regclass('pg_temp._recon_cls') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_cls;
+	END IF;
 	CREATE TEMP TABLE _recon_cls ON COMMIT DROP AS
 	SELECT g.ref, (g.r).class, (g.r).internal_count, (g.r).external_count,
 	       (g.r).internal_amount, (g.r).external_amount, (g.r).difference,
@@ -2032,35 +2053,57 @@ BEGIN
 
 	-- the pool: earlier items are closed by this run unless still pending;
 	-- today's items still within the grace days join it
-	UPDATE ledger.recon_pending p SET closed_run = run_id, closed_class = c.outcome
+	UPDATE ledger.recon_pending p SET closed_run = this_run, closed_class = c.outcome
 	  FROM pg_temp._recon_cls c
 	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id
 	   AND p.ref = c.ref AND c.outcome <> 'pending';
 	INSERT INTO ledger.recon_pending (source, voucher_id, ref, book_date, account_id, amount, status, added_run)
-	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, run_id
+	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, this_run
 	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.ref
 	 WHERE c.outcome = 'pending' AND NOT i.pooled;
 
-	-- breaks: resolved ones found again stay as they are
+	-- breaks: one row per (run, class, ref).  Open ones found again keep their
+	-- id and take the new figures, open ones no longer found go, resolved ones
+	-- stay resolved (obsolete when no longer found).
+	IF pg_catalog.to_regclass('pg_temp._recon_brk') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_brk;
+	END IF;
+	CREATE TEMP TABLE _recon_brk ON COMMIT DROP AS
+	SELECT c.class, c.ref, c.internal_amount, c.external_amount, c.difference,
+	       c.internal_count, c.external_count,
+	       (SELECT min(i.status) FROM pg_temp._recon_int i WHERE i.ref = c.ref) AS internal_status,
+	       (SELECT min(l.status) FROM ledger.statement_line l
+	         WHERE l.source = src AND l.statement_date = d AND l.ref = c.ref) AS external_status,
+	       c.book_date,
+	       (SELECT array_agg(i.voucher_id ORDER BY i.voucher_id) FROM pg_temp._recon_int i WHERE i.ref = c.ref) AS internal_voucher_ids,
+	       (SELECT array_agg(l.external_id ORDER BY l.external_id) FROM ledger.statement_line l
+	         WHERE l.source = src AND l.statement_date = d AND l.ref = c.ref) AS external_ids
+	  FROM pg_temp._recon_cls c
+	 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate');
+
+	DELETE FROM ledger.recon_break b
+	 WHERE b.run_id = this_run AND b.status = 'open'
+	   AND NOT EXISTS (SELECT 1 FROM pg_temp._recon_brk n WHERE n.class = b.class AND n.ref = b.ref);
+	UPDATE ledger.recon_break b
+	   SET internal_amount = n.internal_amount, external_amount = n.external_amount, difference = n.difference,
+	       internal_count = n.internal_count, external_count = n.external_count,
+	       internal_status = n.internal_status, external_status = n.external_status, book_date = n.book_date,
+	       internal_voucher_ids = n.internal_voucher_ids, external_ids = n.external_ids
+	  FROM pg_temp._recon_brk n
+	 WHERE b.run_id = this_run AND b.status = 'open' AND n.class = b.class AND n.ref = b.ref;
 	INSERT INTO ledger.recon_break (run_id, source, statement_date, class, ref, internal_amount, external_amount,
 			difference, internal_count, external_count, internal_status, external_status, book_date,
 			internal_voucher_ids, external_ids)
-	SELECT run_id, src, d, c.class, c.ref, c.internal_amount, c.external_amount, c.difference,
-	       c.internal_count, c.external_count,
-	       (SELECT min(i.status) FROM pg_temp._recon_int i WHERE i.ref = c.ref),
-	       (SELECT min(l.status) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d AND l.ref = c.ref),
-	       c.book_date,
-	       (SELECT array_agg(i.voucher_id ORDER BY i.voucher_id) FROM pg_temp._recon_int i WHERE i.ref = c.ref),
-	       (SELECT array_agg(l.external_id ORDER BY l.external_id) FROM ledger.statement_line l
-	         WHERE l.source = src AND l.statement_date = d AND l.ref = c.ref)
-	  FROM pg_temp._recon_cls c
-	 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate')
-	   AND NOT EXISTS (SELECT 1 FROM ledger.recon_break b
-	                    WHERE b.run_id = run_id AND b.status = 'resolved' AND b.class = c.class AND b.ref = c.ref)
-	 ORDER BY c.class, c.ref;
+	SELECT this_run, src, d, n.class, n.ref, n.internal_amount, n.external_amount, n.difference,
+	       n.internal_count, n.external_count, n.internal_status, n.external_status, n.book_date,
+	       n.internal_voucher_ids, n.external_ids
+	  FROM pg_temp._recon_brk n
+	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b
+	                    WHERE b.run_id = this_run AND b.class = n.class AND b.ref = n.ref)
+	 ORDER BY n.class, n.ref;
 	UPDATE ledger.recon_break b
-	   SET obsolete = NOT EXISTS (SELECT 1 FROM pg_temp._recon_cls c WHERE c.ref = b.ref AND c.outcome = b.class)
-	 WHERE b.run_id = run_id AND b.status = 'resolved';
+	   SET obsolete = NOT EXISTS (SELECT 1 FROM pg_temp._recon_brk n WHERE n.class = b.class AND n.ref = b.ref)
+	 WHERE b.run_id = this_run AND b.status = 'resolved';
 
 	-- the figures of the run
 	SELECT (SELECT count(*) FROM pg_temp._recon_int) AS internal_count,
@@ -2107,7 +2150,7 @@ BEGIN
 		pending_amount = COALESCE(st.pending_amount, ledger.zero(acc.currency)),
 		reversed_count = st.reversed_count,
 		finished_at = pg_catalog.clock_timestamp()
-	 WHERE r.id = run_id;
+	 WHERE r.id = this_run;
 
 	RAISE NOTICE 'reconciled "%" for %: % matched, % breaks, % pending', src, d, st.matched_count,
 		st.missing_internal_count + st.missing_external_count + st.amount_mismatch_count
