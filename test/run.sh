@@ -19,7 +19,7 @@ ledger_cluster_start test "fsync = off" "synchronous_commit = off" "full_page_wr
 	"max_connections = 60" "shared_buffers = 256MB" "work_mem = 16MB"
 [ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop test' EXIT
 
-pgxs=$(dirname "$("$(ledger_pg_config)" --pgxs)")/..
+pgxs=$(dirname "$("$(ledger_pg_config)" --pgxs)")/../..
 bindir=$("$(ledger_pg_config)" --bindir)
 suites=${SUITES:-regress tap isolation scripts}
 passed=0
