@@ -1340,7 +1340,8 @@ AS $$
 BEGIN
 	RAISE EXCEPTION 'malformed % at line %', kind, line_no
 		USING ERRCODE = 'bad_copy_file_format',
-			DETAIL = pg_catalog.format('Line %s %s (source "%s", statement date %s).', line_no, reason, source, statement_date),
+			DETAIL = pg_catalog.format('Line %s %s (source "%s", statement date %s).', line_no, reason, source,
+				pg_catalog.to_char(statement_date, 'YYYY-MM-DD')),
 			HINT = 'Nothing was loaded; fix or download the file again.';
 END
 $$;
@@ -1703,7 +1704,7 @@ BEGIN
 	IF m IS NULL OR pg_catalog.make_date(m[1]::integer, m[2]::integer, m[3]::integer) <> d
 	   OR pg_catalog.make_date(m[4]::integer, m[5]::integer, m[6]::integer) <> d + 1 THEN
 		PERFORM ledger._statement_error(kind, src, d, period_line,
-			pg_catalog.format('does not cover exactly the statement date %s', d));
+			pg_catalog.format('does not cover exactly the statement date %s', pg_catalog.to_char(d, 'YYYY-MM-DD')));
 	END IF;
 
 	-- detail rows run to the next '#' line; the footer follows
@@ -1958,7 +1959,8 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'account "%" does not exist', reconcile.account
 			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".', src, d, reconcile.account);
+				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account);
 	END IF;
 	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
 		RAISE EXCEPTION 'account "%" is a summary account', acc.code
@@ -1979,7 +1981,7 @@ BEGIN
 				ledger.currency(bad.amount), acc.code, acc.currency
 			USING ERRCODE = 'datatype_mismatch',
 				DETAIL = pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
-					src, d, bad.ref, bad.external_id,
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
 					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount);
 	END IF;
 
@@ -1998,11 +2000,11 @@ BEGIN
 			VALUES (src, d, acc.code, acc.currency, grace, started)
 			RETURNING id INTO this_run;
 	END IF;
-	SELECT pg_catalog.string_agg(r.statement_date::text, ', ' ORDER BY r.statement_date) INTO later
+	SELECT pg_catalog.string_agg(pg_catalog.to_char(r.statement_date, 'YYYY-MM-DD'), ', ' ORDER BY r.statement_date) INTO later
 	  FROM ledger.recon_run r WHERE r.source = src AND r.statement_date > d;
 	IF later IS NOT NULL THEN
-		RAISE NOTICE 'source "%" was already reconciled for later dates (%)', src, later
-			USING DETAIL = 'Their results were computed from the pending pool as it was before this run.',
+		RAISE NOTICE 'source "%" was already reconciled for later dates', src
+			USING DETAIL = pg_catalog.format('Later runs: %s.  Their results were computed from the pending pool as it was before this run.', later),
 				HINT = 'Reconcile those dates again, in order, to bring them up to date.';
 	END IF;
 
@@ -2152,10 +2154,11 @@ BEGIN
 		finished_at = pg_catalog.clock_timestamp()
 	 WHERE r.id = this_run;
 
-	RAISE NOTICE 'reconciled "%" for %: % matched, % breaks, % pending', src, d, st.matched_count,
+	RAISE NOTICE 'reconciled "%": % matched, % breaks, % pending', src, st.matched_count,
 		st.missing_internal_count + st.missing_external_count + st.amount_mismatch_count
 			+ st.status_mismatch_count + st.duplicate_count,
-		st.pending_count;
+		st.pending_count
+		USING DETAIL = pg_catalog.format('Statement date %s, account "%s", run %s.', pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code, this_run);
 END
 $$;
 COMMENT ON PROCEDURE ledger.reconcile(text, date, text) IS
@@ -2187,7 +2190,8 @@ BEGIN
 		RAISE EXCEPTION 'break % is already resolved', break_id
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				DETAIL = pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) was resolved at %s by %s: %s',
-					b.id, b.class, b.ref, b.source, b.statement_date, b.resolved_at, b.resolved_by, b.note);
+					b.id, b.class, b.ref, b.source, pg_catalog.to_char(b.statement_date, 'YYYY-MM-DD'),
+					pg_catalog.to_char(b.resolved_at, 'YYYY-MM-DD HH24:MI:SS TZ'), b.resolved_by, b.note);
 	END IF;
 	IF resolve_break.voucher_id IS NOT NULL THEN
 		IF NOT EXISTS (SELECT 1 FROM ledger.voucher v WHERE v.id = resolve_break.voucher_id) THEN
