@@ -37,14 +37,15 @@ run_regress() {
 	local tests; tests=$(make -s -C "$top" regress-list)
 	"$pgxs/src/test/regress/pg_regress" --inputdir="$top" --outputdir="$out" --bindir="$bindir" \
 		--host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=ledger_regress \
-		--load-extension=ledger $tests
-	local rc=$?
+		--load-extension=ledger $tests | tee "$out/pg_regress.log"
+	local rc=${PIPESTATUS[0]}
 	if [ $rc -ne 0 ] && [ -f "$out/regression.diffs" ]; then
 		cat "$out/regression.diffs"
 	fi
+	# pg_regress removes regression.out when every test passed: count from its output
 	local n_ok n_fail
-	n_ok=$(grep -c ' ok ' "$out/regression.out" 2>/dev/null || true)
-	n_fail=$(grep -cE 'FAILED|failed \(ignored\)' "$out/regression.out" 2>/dev/null || true)
+	n_ok=$(grep -c '\.\.\. ok ' "$out/pg_regress.log" 2>/dev/null || true)
+	n_fail=$(grep -cE '\.\.\. (FAILED|failed \(ignored\))' "$out/pg_regress.log" 2>/dev/null || true)
 	passed=$((passed + n_ok)); failed=$((failed + n_fail))
 	[ $rc -eq 0 ] || failures+=("pg_regress")
 	[ $rc -ne 0 ] && [ "$n_fail" -eq 0 ] && failed=$((failed + 1))
@@ -75,12 +76,12 @@ run_isolation() {
 	[ ${#specs[@]} -gt 0 ] || return 0
 	"$pgxs/src/test/isolation/pg_isolation_regress" --inputdir="$top/test" --outputdir="$out" \
 		--bindir="$bindir" --host="$PGHOST" --port="$PGPORT" --user=postgres \
-		--dbname=ledger_isolation --load-extension=ledger "${specs[@]}"
-	local rc=$?
+		--dbname=ledger_isolation --load-extension=ledger "${specs[@]}" | tee "$out/pg_isolation_regress.log"
+	local rc=${PIPESTATUS[0]}
 	[ $rc -ne 0 ] && [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
 	local n_ok n_fail
-	n_ok=$(grep -c ' ok ' "$out/regression.out" 2>/dev/null || true)
-	n_fail=$(grep -c 'FAILED' "$out/regression.out" 2>/dev/null || true)
+	n_ok=$(grep -c '\.\.\. ok ' "$out/pg_isolation_regress.log" 2>/dev/null || true)
+	n_fail=$(grep -c '\.\.\. FAILED' "$out/pg_isolation_regress.log" 2>/dev/null || true)
 	passed=$((passed + n_ok)); failed=$((failed + n_fail))
 	[ $rc -eq 0 ] || failures+=("isolation")
 	[ $rc -ne 0 ] && [ "$n_fail" -eq 0 ] && failed=$((failed + 1))
