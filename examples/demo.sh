@@ -29,3 +29,6 @@ run -c "SELECT voucher_id, idempotency_key, ref, summary, line_no, account_code,
 
 banner "Balances on each account's normal side"
 run -c "SELECT account_code, account_name, currency, balance FROM ledger.balances ORDER BY account_code, currency"
+
+banner "Reconciliation (对账) of 2026-11-02 against the WeChat Pay and Alipay bills"
+run -v VERBOSITY=default -f reconcile.sql
