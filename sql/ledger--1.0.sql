@@ -2014,10 +2014,11 @@ BEGIN
 	END IF;
 	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
 	SELECT i.voucher_id, i.ref, i.book_date, i.amount,
-	       CASE WHEN EXISTS (SELECT 1 FROM ledger.voucher r WHERE r.reverses = i.voucher_id)
+	       -- (IN rather than EXISTS: one hashed pass instead of a probe per item)
+	       CASE WHEN i.voucher_id IN (SELECT r.reverses FROM ledger.voucher r WHERE r.reverses IS NOT NULL)
 	            THEN 'reversed' ELSE 'success' END AS status,
 	       -- after the undo, an item of this date still in the pool was closed by a later run
-	       EXISTS (SELECT 1 FROM ledger.recon_pending p WHERE p.source = src AND p.voucher_id = i.voucher_id) AS pooled
+	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled
 	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, ledger.sum(e.amount) AS amount
 	          FROM ledger.entry e
 	          JOIN ledger.voucher v ON v.id = e.voucher_id
@@ -2032,6 +2033,7 @@ BEGIN
 	       true
 	  FROM ledger.recon_pending p
 	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id;
+	ANALYZE pg_temp._recon_int;
 
 	-- classification of every ref
 	IF pg_catalog.to_regclass('pg_temp._recon_cls') IS NOT NULL THEN
@@ -2052,6 +2054,7 @@ BEGIN
 	                SELECT 'external', l.ref, l.amount, l.status, NULL::date
 	                  FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) u
 	         GROUP BY u.ref) g;
+	ANALYZE pg_temp._recon_cls;
 
 	-- the pool: earlier items are closed by this run unless still pending;
 	-- today's items still within the grace days join it
@@ -2071,21 +2074,31 @@ BEGIN
 		DROP TABLE pg_temp._recon_brk;
 	END IF;
 	CREATE TEMP TABLE _recon_brk ON COMMIT DROP AS
-	SELECT c.class, c.ref, c.internal_amount, c.external_amount, c.difference,
-	       c.internal_count, c.external_count,
-	       (SELECT min(i.status) FROM pg_temp._recon_int i WHERE i.ref = c.ref) AS internal_status,
-	       (SELECT min(l.status) FROM ledger.statement_line l
-	         WHERE l.source = src AND l.statement_date = d AND l.ref = c.ref) AS external_status,
-	       c.book_date,
-	       (SELECT array_agg(i.voucher_id ORDER BY i.voucher_id) FROM pg_temp._recon_int i WHERE i.ref = c.ref) AS internal_voucher_ids,
-	       (SELECT array_agg(l.external_id ORDER BY l.external_id) FROM ledger.statement_line l
-	         WHERE l.source = src AND l.statement_date = d AND l.ref = c.ref) AS external_ids
-	  FROM pg_temp._recon_cls c
-	 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate');
+	WITH brk AS (
+		SELECT c.* FROM pg_temp._recon_cls c
+		 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate')),
+	ours AS (
+		SELECT i.ref, min(i.status) AS status, array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
+		  FROM pg_temp._recon_int i JOIN brk ON brk.ref = i.ref
+		 GROUP BY i.ref),
+	theirs AS (
+		SELECT l.ref, min(l.status) AS status, array_agg(l.external_id ORDER BY l.external_id) AS ids
+		  FROM ledger.statement_line l JOIN brk ON brk.ref = l.ref
+		 WHERE l.source = src AND l.statement_date = d
+		 GROUP BY l.ref)
+	SELECT brk.class, brk.ref, brk.internal_amount, brk.external_amount, brk.difference,
+	       brk.internal_count, brk.external_count,
+	       ours.status AS internal_status, theirs.status AS external_status,
+	       brk.book_date, ours.ids AS internal_voucher_ids, theirs.ids AS external_ids
+	  FROM brk
+	  LEFT JOIN ours ON ours.ref = brk.ref
+	  LEFT JOIN theirs ON theirs.ref = brk.ref;
+	ANALYZE pg_temp._recon_brk;
 
+	-- (NOT IN: one hashed pass, whatever the statistics of recon_break say)
 	DELETE FROM ledger.recon_break b
 	 WHERE b.run_id = this_run AND b.status = 'open'
-	   AND NOT EXISTS (SELECT 1 FROM pg_temp._recon_brk n WHERE n.class = b.class AND n.ref = b.ref);
+	   AND (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n);
 	UPDATE ledger.recon_break b
 	   SET internal_amount = n.internal_amount, external_amount = n.external_amount, difference = n.difference,
 	       internal_count = n.internal_count, external_count = n.external_count,
@@ -2104,7 +2117,7 @@ BEGIN
 	                    WHERE b.run_id = this_run AND b.class = n.class AND b.ref = n.ref)
 	 ORDER BY n.class, n.ref;
 	UPDATE ledger.recon_break b
-	   SET obsolete = NOT EXISTS (SELECT 1 FROM pg_temp._recon_brk n WHERE n.class = b.class AND n.ref = b.ref)
+	   SET obsolete = (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n)
 	 WHERE b.run_id = this_run AND b.status = 'resolved';
 
 	-- the figures of the run
