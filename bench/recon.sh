@@ -30,8 +30,8 @@ while [ $# -gt 0 ]; do
 done
 
 db=${BENCH_DB:-ledger_bench_recon}
-work_mem=${BENCH_WORK_MEM:-256MB}
-small_work_mem=${BENCH_SMALL_WORK_MEM:-4MB}
+work_mem=${BENCH_WORK_MEM:-64MB}
+small_work_mem=${BENCH_SMALL_WORK_MEM:-1MB}
 
 q() { psql -X -q -v ON_ERROR_STOP=1 --pset=pager=off -d "$db" "$@"; }
 now_ms() { date +%s%3N; }
@@ -140,16 +140,36 @@ time_query() {	# prints milliseconds; $2: settings
 	echo $(( $(now_ms) - t ))
 }
 
-agg_times=()
-join_times=()
-for r in $(seq 1 "$rounds"); do
-	agg_times+=("$(time_query "$agg_timed")")
-	join_times+=("$(time_query "$join_timed")")
-	echo "round $r: recon_diff ${agg_times[-1]} ms, full join ${join_times[-1]} ms"
-done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-agg_ms=$(median "${agg_times[@]}")
-join_ms=$(median "${join_times[@]}")
+small_settings="SET work_mem = '$small_work_mem'; SET search_path = public, ledger; SET max_parallel_workers_per_gather = 0;"
+
+# alternate the two queries, round after round, under the given settings;
+# sets agg_ms and join_ms to the medians
+compare() {	# compare LABEL SETTINGS
+	local label=$1 set=$2 r ta tj
+	local at_=() jt_=()
+	[ "$(q -At -c "$set" -c "$agg_timed")" = "$at" ] || { echo "recon_diff disagrees under $label" >&2; exit 1; }
+	for r in $(seq 1 "$rounds"); do
+		ta=$(time_query "$agg_timed" "$set"); at_+=("$ta")
+		tj=$(time_query "$join_timed" "$set"); jt_+=("$tj")
+		echo "$label round $r: recon_diff $ta ms, full join $tj ms"
+	done
+	agg_ms=$(median "${at_[@]}")
+	join_ms=$(median "${jt_[@]}")
+}
+compare "work_mem $work_mem" "$settings"
+big_agg_ms=$agg_ms
+big_join_ms=$join_ms
+compare "work_mem $small_work_mem" "$small_settings"
+small_agg_ms=$agg_ms
+small_join_ms=$join_ms
+echo "with work_mem = $small_work_mem the aggregate spills to disk instead of running out of memory:"
+q -c "$small_settings" \
+	-c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT ref, ledger.recon_diff(side, amount, status)
+	      FROM (SELECT 'internal' AS side, ref, amount, status FROM bench_int
+	            UNION ALL SELECT 'external', ref, amount, status FROM bench_ext) u GROUP BY ref" |
+	grep -E 'Aggregate|Batches|Disk' | sed 's/^/  /'
+
 # the same with two parallel workers (partial aggregation), for information
 par=$(q -At -c "$par_settings" -c "$agg_query")
 [ "$par" = "$a" ] || { echo "parallel recon_diff disagrees with the serial one" >&2; exit 1; }
@@ -205,37 +225,20 @@ if [ "$check" != "$want" ]; then
 fi
 echo "reconcile found the same classes as recon_diff ($check)"
 
-# ---------------------------------------------------------------------------
-# small work_mem: the aggregate spills to disk
-# ---------------------------------------------------------------------------
-echo
-echo "recon_diff with work_mem = $small_work_mem (hash aggregate batches and disk use):"
-q -c "SET work_mem = '$small_work_mem'; SET max_parallel_workers_per_gather = 0;" \
-	-c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT ref, ledger.recon_diff(side, amount, status)
-	      FROM (SELECT 'internal' AS side, ref, amount, status FROM bench_int
-	            UNION ALL SELECT 'external', ref, amount, status FROM bench_ext) u GROUP BY ref" |
-	grep -E 'Aggregate|Batches|Disk|Sort Method' | sed 's/^/  /'
-small_settings="SET work_mem = '$small_work_mem'; SET search_path = public, ledger; SET max_parallel_workers_per_gather = 0;"
-[ "$(q -At -c "$small_settings" -c "$agg_timed")" = "$at" ] ||
-	{ echo "recon_diff with a small work_mem disagrees" >&2; exit 1; }
-spill_times=()
-for r in $(seq 1 "$rounds"); do
-	spill_times+=("$(time_query "$agg_timed" "$small_settings")")
-done
-spill_ms=$(median "${spill_times[@]}")
-echo "same result; ${spill_times[*]} ms"
-
 records=$(( 2 * n ))
 echo
-echo "== summary ($n + $n records, median of $rounds rounds, work_mem $work_mem, serial unless said)"
-awk -v n="$records" -v a="$agg_ms" -v j="$join_ms" -v r="$rec_ms" -v s="$spill_ms" -v p="$par_ms" 'BEGIN {
-	printf "%-34s %12s %16s %10s\n", "workload", "ms", "records/s", "ratio"
-	printf "%-34s %12d %16.0f %10s\n", "full join + CASE (baseline)", j, n / (j / 1000), "1.00"
-	printf "%-34s %12d %16.0f %10.2f\n", "recon_diff GROUP BY ref", a, n / (a / 1000), j / a
-	printf "%-34s %12d %16.0f %10.2f\n", "recon_diff, 2 parallel workers", p, n / (p / 1000), j / p
-	printf "%-34s %12d %16.0f %10.2f\n", "CALL ledger.reconcile", r, n / (r / 1000), j / r
-	printf "%-34s %12d %16.0f %10.2f\n", "recon_diff, work_mem '"$small_work_mem"' (spills)", s, n / (s / 1000), j / s
-	printf "\nratio = baseline time / workload time (above 1: faster than the hand-written full join)\n"
-	printf "reconcile / recon_diff alone: %.2fx the time of the bare aggregate\n", r / a
+echo "== summary ($n + $n records, median of $rounds rounds, serial unless said)"
+awk -v n="$records" -v ba="$big_agg_ms" -v bj="$big_join_ms" -v sa="$small_agg_ms" -v sj="$small_join_ms" \
+	-v r="$rec_ms" -v p="$par_ms" -v wm="$work_mem" -v swm="$small_work_mem" 'BEGIN {
+	printf "%-44s %10s %14s %8s\n", "workload", "ms", "records/s", "ratio"
+	printf "%-44s %10d %14.0f %8s\n", "full join + CASE, work_mem " wm " (baseline)", bj, n / (bj / 1000), "1.00"
+	printf "%-44s %10d %14.0f %8.2f\n", "recon_diff, work_mem " wm, ba, n / (ba / 1000), bj / ba
+	printf "%-44s %10d %14.0f %8.2f\n", "full join + CASE, work_mem " swm, sj, n / (sj / 1000), bj / sj
+	printf "%-44s %10d %14.0f %8.2f\n", "recon_diff, work_mem " swm " (spills)", sa, n / (sa / 1000), bj / sa
+	printf "%-44s %10d %14.0f %8.2f\n", "recon_diff, 2 parallel workers, " wm, p, n / (p / 1000), bj / p
+	printf "%-44s %10d %14.0f %8.2f\n", "CALL ledger.reconcile, " wm, r, n / (r / 1000), bj / r
+	printf "\nratio = baseline time / workload time (above 1: faster than the baseline)\n"
+	printf "recon_diff vs full join at the same work_mem: %.2fx (%s), %.2fx (%s)\n", bj / ba, wm, sj / sa, swm
+	printf "CALL ledger.reconcile takes %.2fx the time of the bare aggregate\n", r / ba
 }'
 [ "${BENCH_KEEP:-0}" = 1 ] || psql -X -q -d postgres -c "DROP DATABASE $db"

@@ -351,9 +351,12 @@ CALL ledger.reconcile('testpay', :'d0', 'recon.parent');
 CALL ledger.reconcile('testpay', :'d0', 'recon.usd');
 \set VERBOSITY default
 -- the procedure is not for everyone
-CREATE ROLE recon_nobody;
-GRANT USAGE ON SCHEMA ledger TO recon_nobody;
-SET ROLE recon_nobody;
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_recon_nobody;
+RESET client_min_messages;
+CREATE ROLE regress_recon_nobody;
+GRANT USAGE ON SCHEMA ledger TO regress_recon_nobody;
+SET ROLE regress_recon_nobody;
 CALL ledger.reconcile('testpay', '2026-11-02', 'recon.clearing');
 SELECT count(*) FROM ledger.recon_break;
 SELECT ledger.resolve_break(1, 'x');
@@ -361,5 +364,5 @@ SELECT ledger.load_statement_csv('x', '2026-11-02', E'ref,external_id,amount\nX,
 SELECT count(*) FROM ledger.recon_report;
 SELECT * FROM ledger.statement_line;
 RESET ROLE;
-REVOKE USAGE ON SCHEMA ledger FROM recon_nobody;
-DROP ROLE recon_nobody;
+REVOKE USAGE ON SCHEMA ledger FROM regress_recon_nobody;
+DROP ROLE regress_recon_nobody;

@@ -42,15 +42,23 @@ recon_class_name(ReconClass cls)
 	return class_names[cls];
 }
 
-/* One side of a group. */
+/*
+ * One side of a group.  A status of up to RECON_INLINE_STATUS bytes (every
+ * status a channel uses: "success", "processing", "reversed") is kept in the
+ * struct, so a group costs one allocation.
+ */
+#define RECON_INLINE_STATUS 14
+
 typedef struct ReconSide
 {
-	int64		count;			/* records */
 	INT128		sum;			/* sum of their minor units */
+	int64		count;			/* records */
+	int32		status_len;
 	bool		has_status;		/* the first record's status is known */
 	bool		status_null;	/* ... and it was NULL */
-	int32		status_len;
-	char	   *status;			/* in the aggregate context, not terminated */
+	char		inline_status[RECON_INLINE_STATUS];
+	char	   *status;			/* inline_status, or in the aggregate context;
+								 * not terminated */
 } ReconSide;
 
 typedef struct ReconState
@@ -161,7 +169,7 @@ side_set_status(ReconSide *s, MemoryContext ctx, bool isnull, const char *p, int
 	s->status = NULL;
 	if (!isnull && len > 0)
 	{
-		s->status = MemoryContextAlloc(ctx, len);
+		s->status = len <= RECON_INLINE_STATUS ? s->inline_status : MemoryContextAlloc(ctx, len);
 		memcpy(s->status, p, len);
 	}
 }
