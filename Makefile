@@ -12,22 +12,27 @@ OBJS = \
 	src/catalog.o \
 	src/posting.o \
 	src/post.o \
+	src/trial.o \
+	src/dayend.o \
 	src/recon.o \
 	src/statement.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = amount account voucher post recon recon_load
+REGRESS = amount account voucher post close_day recon recon_load
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours
 PG_CPPFLAGS = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
-PG_CFLAGS += -Wall -Wextra
+override PG_CFLAGS += -Wall -Wextra
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild every object when a header changes
+$(OBJS): $(wildcard src/*.h)
 
 # ---------------------------------------------------------------------------
 # The two commands of the README, and the other entry points.  Each sets up

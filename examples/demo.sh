@@ -30,5 +30,18 @@ run -c "SELECT voucher_id, idempotency_key, ref, summary, line_no, account_code,
 banner "Balances on each account's normal side"
 run -c "SELECT account_code, account_name, currency, balance FROM ledger.balances ORDER BY account_code, currency"
 
+banner "Day-end cutoff (日切): CALL ledger.close_day()"
+run -c "CALL ledger.close_day()"
+run -c "SELECT book_date, status, encode(digest, 'hex') AS digest FROM ledger.book_day ORDER BY book_date"
+
+banner "Trial balance (试算平衡) of 2026-11-02"
+run -c "SELECT account_code, account_name, currency, opening_debit, opening_credit,
+               period_debit, period_credit, closing_debit, closing_credit
+          FROM ledger.trial_balance('2026-11-02')"
+
+banner "The day's checks"
+run -c "SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-11-02')"
+run -c "SELECT * FROM ledger.verify_books('2026-11-02', '2026-11-02')"
+
 banner "Reconciliation (对账) of 2026-11-02 against the WeChat Pay and Alipay bills"
 run -v VERBOSITY=default -f reconcile.sql

@@ -107,7 +107,7 @@ Datum
 ledger_amount_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	int64		units;
+	int64_t		units;		/* as the pure-C parser declares it */
 	la_currency cur;
 	la_error	err;
 
@@ -138,7 +138,7 @@ ledger_amount_out(PG_FUNCTION_ARGS)
 
 /*
  * Binary form: int64 minor units, int16 decimal places, int8 code length and
- * the code's ASCII characters (upper case).
+ * the code's ASCII characters (upper case); see la_decode_binary().
  */
 PG_FUNCTION_INFO_V1(ledger_amount_send);
 Datum
@@ -146,14 +146,11 @@ ledger_amount_send(PG_FUNCTION_ARGS)
 {
 	LedgerAmount *a = PG_GETARG_LEDGER_AMOUNT_P(0);
 	StringInfoData buf;
-	char		code[LA_CODE_MAXLEN + 1];
-	size_t		len = la_code_unpack(a->code, code);
+	char		bytes[LA_BINARY_MAXLEN];
+	size_t		len = la_encode_binary(a->units, amount_currency(a), bytes);
 
 	pq_begintypsend(&buf);
-	pq_sendint64(&buf, a->units);
-	pq_sendint16(&buf, (int16) a->decimals);
-	pq_sendint8(&buf, (int8) len);
-	pq_sendbytes(&buf, code, (int) len);
+	pq_sendbytes(&buf, bytes, (int) len);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -162,32 +159,44 @@ Datum
 ledger_amount_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int64		units;
-	int			decimals;
-	int			len;
-	const char *code;
+	int64_t		units;
 	la_currency cur;
+	size_t		used;
+	la_error	err;
 
-	units = pq_getmsgint64(buf);
-	decimals = (int16) pq_getmsgint(buf, 2);
-	len = (uint8) pq_getmsgbyte(buf);
-	if (decimals < 0 || decimals > LA_MAX_DECIMALS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid decimal places %d in external ledger.amount value", decimals),
-				 errdetail("The number of decimal places must be between 0 and 18.")));
-	if (len < 1 || len > LA_CODE_MAXLEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid currency code length %d in external ledger.amount value", len),
-				 errdetail("A currency code has 1 to 12 characters.")));
-	code = pq_getmsgbytes(buf, len);
-	if (!la_code_pack(code, (size_t) len, &cur.code))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid currency code in external ledger.amount value"),
-				 errdetail("A currency code consists of the letters A-Z, the digits 0-9 and \"_\".")));
-	cur.decimals = decimals;
+	switch (la_decode_binary(buf->data + buf->cursor, (size_t) (buf->len - buf->cursor),
+							 &units, &cur, &used, &err))
+	{
+		case LA_OK:
+			break;
+		case LA_TRUNCATED:
+			/* what pq_getmsgbyte() and pq_getmsgint() report */
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 err.value == 1 ? errmsg("no data left in message") :
+					 errmsg("insufficient data left in message")));
+			break;
+		case LA_DECIMALS:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid decimal places %d in external ledger.amount value",
+							err.value),
+					 errdetail("%s", err.detail)));
+			break;
+		case LA_CODELEN:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid currency code length %d in external ledger.amount value",
+							err.value),
+					 errdetail("%s", err.detail)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid currency code in external ledger.amount value"),
+					 errdetail("%s", err.detail)));
+	}
+	buf->cursor += (int) used;
 	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, cur));
 }
 
@@ -375,7 +384,7 @@ ledger_amount_from_numeric(PG_FUNCTION_ARGS)
 	char	   *ccy = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	la_currency cur = currency_from_cstring(ccy);
 	char	   *digits;
-	int64		units;
+	int64_t		units;		/* as the pure-C parser declares it */
 	la_error	err;
 
 	if (numeric_is_nan(num) || numeric_is_inf(num))

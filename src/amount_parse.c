@@ -30,10 +30,20 @@ fail(la_error *err, la_status status, const char *detail, const char *hint)
 	if (err)
 	{
 		err->status = status;
+		err->value = 0;
 		snprintf(err->detail, sizeof(err->detail), "%s", detail ? detail : "");
 		snprintf(err->hint, sizeof(err->hint), "%s", hint ? hint : "");
 	}
 	return status;
+}
+
+static la_status
+truncated(la_error *err, int field_size)
+{
+	fail(err, LA_TRUNCATED, "The binary value ends inside a field.", NULL);
+	if (err)
+		err->value = field_size;
+	return LA_TRUNCATED;
 }
 
 /* Copies at most 12 bytes of a code token, upper-cased, for messages. */
@@ -124,6 +134,18 @@ la_parse_currency(const char *s, size_t len, la_currency *out, la_error *err)
 	if (err)
 		err->status = LA_OK;
 	return LA_OK;
+}
+
+/* true if s[0..len) has the shape of a currency: code characters and "/" */
+static bool
+looks_like_currency(const char *s, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != '/' && la_code_digit((unsigned char) s[i]) < 0)
+			return false;
+	return len > 0;
 }
 
 /* true if s[0..len) has the shape of a number */
@@ -260,8 +282,18 @@ la_parse_amount(const char *s, size_t len, int64_t *units, la_currency *cur,
 	for (t2s = t1e; t2s < end && is_space(s[t2s]); t2s++)
 		;
 	if (t2s == end)
-		return fail(err, LA_SYNTAX, "The currency code is missing.",
+	{
+		/* a single token: say which half is missing */
+		if (looks_like_number(s + t1s, t1e - t1s))
+			return fail(err, LA_SYNTAX, "The currency code is missing.",
+						"Write the amount as \"<number> <CODE>\", e.g. \"12.34 CNY\".");
+		if (looks_like_currency(s + t1s, t1e - t1s))
+			return fail(err, LA_SYNTAX, "The number is missing.",
+						"Write the amount as \"<number> <CODE>\", e.g. \"12.34 CNY\".");
+		return fail(err, LA_SYNTAX,
+					"An amount is a number and a currency code separated by white space.",
 					"Write the amount as \"<number> <CODE>\", e.g. \"12.34 CNY\".");
+	}
 	for (t2e = t2s; t2e < end && !is_space(s[t2e]); t2e++)
 		;
 	if (t2e != end)
@@ -340,4 +372,88 @@ la_format_amount(int64_t units, la_currency cur, char *buf)
 	buf[n++] = ' ';
 	n += la_format_currency(cur, buf + n);
 	return n;
+}
+
+/* ---------- binary form ---------- */
+
+la_status
+la_decode_binary(const char *buf, size_t len, int64_t *units, la_currency *cur,
+				 size_t *used, la_error *err)
+{
+	const unsigned char *b = (const unsigned char *) buf;
+	uint64_t	u = 0;
+	int			decimals;
+	size_t		codelen;
+	uint64_t	packed;
+	char		msg[160];
+	int			i;
+
+	/* the three fixed fields, each read whole or reported cut short */
+	if (len < 8)
+		return truncated(err, 8);
+	for (i = 0; i < 8; i++)
+		u = (u << 8) | b[i];
+	if (len < 8 + 2)
+		return truncated(err, 2);
+	decimals = (b[8] << 8) | b[9];
+	if (decimals >= 0x8000)
+		decimals -= 0x10000;	/* an int16 */
+	if (len < LA_BINARY_HEADER)
+		return truncated(err, 1);
+	codelen = b[10];
+
+	if (decimals < 0 || decimals > LA_MAX_DECIMALS)
+	{
+		snprintf(msg, sizeof(msg),
+				 "The number of decimal places must be between 0 and %d.",
+				 LA_MAX_DECIMALS);
+		fail(err, LA_DECIMALS, msg, NULL);
+		if (err)
+			err->value = decimals;
+		return LA_DECIMALS;
+	}
+	if (codelen < 1 || codelen > LA_CODE_MAXLEN)
+	{
+		fail(err, LA_CODELEN, "A currency code has 1 to 12 characters.", NULL);
+		if (err)
+			err->value = (int) codelen;
+		return LA_CODELEN;
+	}
+	if (len - LA_BINARY_HEADER < codelen)
+		return truncated(err, (int) codelen);
+	if (!la_code_pack(buf + LA_BINARY_HEADER, codelen, &packed))
+		return fail(err, LA_CURRENCY,
+					"A currency code consists of the letters A-Z, the digits 0-9 and \"_\".",
+					NULL);
+
+	/* two's complement without relying on the conversion of large values */
+	*units = (u <= (uint64_t) INT64_MAX) ? (int64_t) u : -(int64_t) (~u) - 1;
+	cur->code = packed;
+	cur->decimals = decimals;
+	*used = LA_BINARY_HEADER + codelen;
+	if (err)
+		err->status = LA_OK;
+	return LA_OK;
+}
+
+size_t
+la_encode_binary(int64_t units, la_currency cur, char *buf)
+{
+	unsigned char *b = (unsigned char *) buf;
+	uint64_t	u = (uint64_t) units;
+	uint16_t	d = (uint16_t) (int16_t) cur.decimals;
+	char		code[LA_CODE_MAXLEN + 1];
+	size_t		codelen = la_code_unpack(cur.code, code);
+	int			i;
+
+	for (i = 7; i >= 0; i--)
+	{
+		b[i] = (unsigned char) (u & 0xff);
+		u >>= 8;
+	}
+	b[8] = (unsigned char) (d >> 8);
+	b[9] = (unsigned char) (d & 0xff);
+	b[10] = (unsigned char) codelen;
+	memcpy(b + LA_BINARY_HEADER, code, codelen);
+	return LA_BINARY_HEADER + codelen;
 }

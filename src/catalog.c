@@ -11,6 +11,7 @@
 #include "catalog/pg_class.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -25,6 +26,7 @@
 
 static LedgerCatalog cat;
 static bool cat_valid = false;
+static uint64 cat_generation = 0;
 
 static MemoryContext account_cxt = NULL;
 static HTAB *accounts_by_id = NULL;
@@ -102,10 +104,20 @@ column_number(Oid relid, const char *name)
 	return attno;
 }
 
+uint64
+ledger_catalog_generation(void)
+{
+	(void) ledger_catalog();
+	return cat_generation;
+}
+
 const LedgerCatalog *
 ledger_catalog(void)
 {
 	HeapTuple	tup;
+	Oid			old_voucher = cat.voucher;
+	Oid			old_entry = cat.entry;
+	Oid			old_account = cat.account;
 
 	if (cat_valid)
 		return &cat;
@@ -160,6 +172,9 @@ ledger_catalog(void)
 	cat.v_ref = column_number(cat.voucher, "ref");
 	cat.v_summary = column_number(cat.voucher, "summary");
 	cat.v_reverses = column_number(cat.voucher, "reverses");
+	cat.v_created_at = column_number(cat.voucher, "created_at");
+	cat.v_created_by = column_number(cat.voucher, "created_by");
+	cat.v_metadata = column_number(cat.voucher, "metadata");
 	cat.e_voucher = column_number(cat.entry, "voucher_id");
 	cat.e_line = column_number(cat.entry, "line_no");
 	cat.e_account = column_number(cat.entry, "account_id");
@@ -167,6 +182,8 @@ ledger_catalog(void)
 	cat.e_book_date = column_number(cat.entry, "book_date");
 	cat.e_memo = column_number(cat.entry, "memo");
 
+	if (cat.voucher != old_voucher || cat.entry != old_entry || cat.account != old_account)
+		cat_generation++;
 	cat_valid = true;
 	return &cat;
 }
@@ -468,5 +485,13 @@ ledger_open_day(void)
 char *
 date_to_cstring(DateADT d)
 {
-	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+	int			year,
+				month,
+				day;
+
+	/* always ISO 8601, whatever DateStyle says: messages are read and grepped */
+	if (DATE_NOT_FINITE(d))
+		return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+	j2date(d + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	return psprintf("%04d-%02d-%02d", year, month, day);
 }

@@ -62,7 +62,10 @@ typedef struct LedgerCatalog
 				v_key,
 				v_ref,
 				v_summary,
-				v_reverses;
+				v_reverses,
+				v_created_at,
+				v_created_by,
+				v_metadata;
 	AttrNumber	e_voucher,
 				e_line,
 				e_account,
@@ -73,6 +76,14 @@ typedef struct LedgerCatalog
 
 /* The catalog, resolved on first use after any invalidation. */
 extern const LedgerCatalog *ledger_catalog(void);
+
+/*
+ * Bumped whenever the ledger's tables turn out to be different relations
+ * than before (the extension was dropped and created again): anything that
+ * remembers OIDs, such as prepared statements with typed parameters, must be
+ * rebuilt.
+ */
+extern uint64 ledger_catalog_generation(void);
 
 typedef enum AccountStatus
 {

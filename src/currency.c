@@ -8,12 +8,13 @@
 #include <string.h>
 
 /*
- * ISO 4217 alphabetic codes with their minor units (list one, as amended to
- * 2025), in alphabetical order.  -2 marks the codes whose minor unit is "N.A."
- * (precious metals, units of account, test and "no currency" codes); those
- * must be written with an explicit /N.
+ * ISO 4217 alphabetic codes with their minor units (list one, up to
+ * amendment 180 of September 2025), in alphabetical order: the binary search
+ * in la_iso_decimals() depends on that order.  -2 marks the codes whose minor
+ * unit is "N.A." (precious metals, units of account, test and "no currency"
+ * codes); those must be written with an explicit /N.
  *
- * A few codes withdrawn recently (ANG, CUC, HRK, SLL, ZWL) are kept so that
+ * Codes withdrawn recently (ANG, BGN, CUC, HRK, SLL, ZWL) are kept so that
  * historical records still parse; they carry their last minor unit.
  */
 static const struct
@@ -48,11 +49,11 @@ static const struct
 	{"THB", 2}, {"TJS", 2}, {"TMT", 2}, {"TND", 3}, {"TOP", 2}, {"TRY", 2},
 	{"TTD", 2}, {"TWD", 2}, {"TZS", 2}, {"UAH", 2}, {"UGX", 0}, {"USD", 2},
 	{"USN", 2}, {"UYI", 0}, {"UYU", 2}, {"UYW", 4}, {"UZS", 2}, {"VED", 2},
-	{"VES", 2}, {"VND", 0}, {"VUV", 0}, {"WST", 2}, {"XAF", 0}, {"XAG", -2},
-	{"XAU", -2}, {"XBA", -2}, {"XBB", -2}, {"XBC", -2}, {"XBD", -2}, {"XCD", 2},
-	{"XCG", 2}, {"XDR", -2}, {"XOF", 0}, {"XPD", -2}, {"XPF", 0}, {"XPT", -2},
-	{"XSU", -2}, {"XTS", -2}, {"XUA", -2}, {"XXX", -2}, {"YER", 2}, {"ZAR", 2},
-	{"ZMW", 2}, {"ZWG", 2}, {"ZWL", 2},
+	{"VES", 2}, {"VND", 0}, {"VUV", 0}, {"WST", 2}, {"XAD", 2}, {"XAF", 0},
+	{"XAG", -2}, {"XAU", -2}, {"XBA", -2}, {"XBB", -2}, {"XBC", -2}, {"XBD", -2},
+	{"XCD", 2}, {"XCG", 2}, {"XDR", -2}, {"XOF", 0}, {"XPD", -2}, {"XPF", 0},
+	{"XPT", -2}, {"XSU", -2}, {"XTS", -2}, {"XUA", -2}, {"XXX", -2}, {"YER", 2},
+	{"ZAR", 2}, {"ZMW", 2}, {"ZWG", 2}, {"ZWL", 2},
 };
 
 #define ISO_COUNT ((int) (sizeof(iso_table) / sizeof(iso_table[0])))

@@ -6,7 +6,8 @@
  * any other INSERT or COPY.  Idempotency rests on the unique index on
  * voucher.idempotency_key: INSERT ... ON CONFLICT DO NOTHING waits for a
  * racing session with the same key and, if that one committed, the existing
- * voucher is compared with the request.
+ * voucher is compared with the request.  The insert skips a key already
+ * there before drawing an id, so a plain retry uses up no voucher number.
  */
 #include "postgres.h"
 
@@ -36,6 +37,7 @@ static SPIPlanPtr voucher_entries_plan = NULL;
 
 static Oid	amount_type = InvalidOid;
 static Oid	amount_array_type = InvalidOid;
+static uint64 plans_generation = 0;
 
 static void
 resolve_types(void)
@@ -61,17 +63,34 @@ prepare_kept(const char *sql, int nargs, Oid *types)
 }
 
 static void
+free_plan(SPIPlanPtr *plan)
+{
+	if (*plan != NULL)
+		SPI_freeplan(*plan);
+	*plan = NULL;
+}
+
+static void
 prepare_plans(void)
 {
-	if (insert_voucher_plan != NULL)
+	uint64		generation = ledger_catalog_generation();
+
+	if (insert_voucher_plan != NULL && plans_generation == generation)
 		return;
+	free_plan(&insert_voucher_plan);
+	free_plan(&insert_entries_plan);
+	free_plan(&find_voucher_plan);
+	free_plan(&voucher_entries_plan);
+	plans_generation = generation;
 	resolve_types();
 	{
 		Oid			t[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
 
 		insert_voucher_plan = prepare_kept(
 			"INSERT INTO ledger.voucher (idempotency_key, ref, summary, metadata, reverses)"
-			" VALUES ($1, $2, $3, $4, $5)"
+			" SELECT $1, $2, $3, $4, $5"
+			"  WHERE NOT EXISTS (SELECT FROM ledger.voucher v"
+			"                     WHERE v.idempotency_key OPERATOR(pg_catalog.=) $1)"
 			" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 5, t);
 	}
 	{

@@ -13,13 +13,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 source "$top/tools/pgenv.sh"
 
 mkdir -p "$LEDGER_TMP"
-ledger_ensure_deps hledger
+ledger_ensure_deps
+ledger_ensure_optional hledger bc clang libclang-rt-dev
 ledger_build
 ledger_cluster_start test "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
 	"max_connections = 60" "shared_buffers = 256MB" "work_mem = 16MB"
 [ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop test' EXIT
 
-pgxs=$(dirname "$("$(ledger_pg_config)" --pgxs)")/../..
+pgxs=$(cd "$(dirname "$("$(ledger_pg_config)" --pgxs)")/../.." && pwd)
 bindir=$("$(ledger_pg_config)" --bindir)
 suites=${SUITES:-regress tap isolation scripts}
 passed=0
@@ -37,15 +38,14 @@ run_regress() {
 	local tests; tests=$(make -s -C "$top" regress-list)
 	"$pgxs/src/test/regress/pg_regress" --inputdir="$top" --outputdir="$out" --bindir="$bindir" \
 		--host="$PGHOST" --port="$PGPORT" --user=postgres --dbname=ledger_regress \
-		--load-extension=ledger $tests | tee "$out/pg_regress.log"
+		--load-extension=ledger $tests 2>&1 | tee "$out/stdout.log"
 	local rc=${PIPESTATUS[0]}
 	if [ $rc -ne 0 ] && [ -f "$out/regression.diffs" ]; then
 		cat "$out/regression.diffs"
 	fi
-	# pg_regress removes regression.out when every test passed: count from its output
 	local n_ok n_fail
-	n_ok=$(grep -c '\.\.\. ok ' "$out/pg_regress.log" 2>/dev/null || true)
-	n_fail=$(grep -cE '\.\.\. (FAILED|failed \(ignored\))' "$out/pg_regress.log" 2>/dev/null || true)
+	n_ok=$(grep -cE '\.\.\. ok' "$out/stdout.log"); n_ok=${n_ok:-0}
+	n_fail=$(grep -cE '\.\.\. FAILED' "$out/stdout.log"); n_fail=${n_fail:-0}
 	passed=$((passed + n_ok)); failed=$((failed + n_fail))
 	[ $rc -eq 0 ] || failures+=("pg_regress")
 	[ $rc -ne 0 ] && [ "$n_fail" -eq 0 ] && failed=$((failed + 1))
@@ -76,12 +76,12 @@ run_isolation() {
 	[ ${#specs[@]} -gt 0 ] || return 0
 	"$pgxs/src/test/isolation/pg_isolation_regress" --inputdir="$top/test" --outputdir="$out" \
 		--bindir="$bindir" --host="$PGHOST" --port="$PGPORT" --user=postgres \
-		--dbname=ledger_isolation --load-extension=ledger "${specs[@]}" | tee "$out/pg_isolation_regress.log"
+		--dbname=ledger_isolation --load-extension=ledger "${specs[@]}" 2>&1 | tee "$out/stdout.log"
 	local rc=${PIPESTATUS[0]}
 	[ $rc -ne 0 ] && [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
 	local n_ok n_fail
-	n_ok=$(grep -c '\.\.\. ok ' "$out/pg_isolation_regress.log" 2>/dev/null || true)
-	n_fail=$(grep -c '\.\.\. FAILED' "$out/pg_isolation_regress.log" 2>/dev/null || true)
+	n_ok=$(grep -cE '\.\.\. ok' "$out/stdout.log"); n_ok=${n_ok:-0}
+	n_fail=$(grep -cE '\.\.\. FAILED' "$out/stdout.log"); n_fail=${n_fail:-0}
 	passed=$((passed + n_ok)); failed=$((failed + n_fail))
 	[ $rc -eq 0 ] || failures+=("isolation")
 	[ $rc -ne 0 ] && [ "$n_fail" -eq 0 ] && failed=$((failed + 1))

@@ -4,6 +4,8 @@
 #   ledger_ensure_deps [extra-package ...]
 #       installs the Debian/Ubuntu packages a fresh machine lacks (apt-get, with
 #       sudo when not root).
+#   ledger_ensure_optional package ...
+#       the same for packages some tests use; failures only warn.
 #   ledger_build
 #       builds the extension and installs it into $LEDGER_TMP/install (a DESTDIR
 #       tree; the system directories are never touched).
@@ -45,6 +47,22 @@ ledger_ensure_deps() {
 			{ cat "$LEDGER_TMP.apt.log" >&2; ledger_die "could not install ${missing[*]}"; }
 	fi
 	rm -f "$LEDGER_TMP.apt.log"
+}
+
+# Packages some tests use; a machine that cannot have them gets a warning.
+ledger_ensure_optional() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	command -v apt-get >/dev/null || { ledger_log "warning: cannot install ${missing[*]}"; return 0; }
+	export DEBIAN_FRONTEND=noninteractive
+	for p in "${missing[@]}"; do
+		ledger_sudo apt-get install -y -q --no-install-recommends "$p" >/dev/null 2>&1 ||
+			{ ledger_sudo apt-get update -q >/dev/null 2>&1; ledger_sudo apt-get install -y -q --no-install-recommends "$p" >/dev/null 2>&1; } ||
+			ledger_log "warning: could not install $p; the tests that need it will fail or skip"
+	done
 }
 
 ledger_pg_config() {
@@ -94,6 +112,7 @@ ledger_cluster_start() {
 		echo "extension_destdir = '$LEDGER_TMP/install'"
 		echo "shared_preload_libraries = 'pg_cron'"
 		echo "cron.database_name = 'postgres'"
+		echo "cron.host = '$dir/sock'"
 		echo "max_prepared_transactions = 10"
 		echo "log_min_messages = warning"
 		echo "lc_messages = 'C'"

@@ -1,0 +1,165 @@
+/*
+ * trial.c — the ledger.trial(ledger.amount) aggregate (试算平衡).
+ *
+ * debit = sum of the positive amounts, credit = sum of the negated negative
+ * amounts, net = debit - credit, entries = number of amounts, balanced =
+ * (net = 0).  One currency per group.  128-bit accumulators; parallel-safe.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+
+#include "amount.h"
+#include "wide.h"
+
+typedef struct TrialState
+{
+	bool		has;
+	la_currency cur;
+	int64		count;
+	INT128		debit;
+	INT128		credit;			/* positive */
+} TrialState;
+
+static MemoryContext
+trial_context(FunctionCallInfo fcinfo)
+{
+	MemoryContext ctx;
+
+	if (!AggCheckCallContext(fcinfo, &ctx))
+		elog(ERROR, "ledger.trial called in non-aggregate context");
+	return ctx;
+}
+
+PG_FUNCTION_INFO_V1(ledger_trial_accum);
+Datum
+ledger_trial_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext ctx = trial_context(fcinfo);
+	TrialState *st = PG_ARGISNULL(0) ? NULL : (TrialState *) PG_GETARG_POINTER(0);
+	LedgerAmount *a;
+
+	if (st == NULL)
+		st = (TrialState *) MemoryContextAllocZero(ctx, sizeof(TrialState));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	a = PG_GETARG_LEDGER_AMOUNT_P(1);
+	if (!st->has)
+	{
+		st->has = true;
+		st->cur = amount_currency(a);
+	}
+	else if (!currency_equal(st->cur, amount_currency(a)))
+		currency_mismatch_error(st->cur, amount_currency(a), "balance");
+	if (a->units > 0)
+		wide_add(&st->debit, a->units);
+	else
+		wide_sub(&st->credit, a->units);
+	st->count++;
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(ledger_trial_combine);
+Datum
+ledger_trial_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext ctx = trial_context(fcinfo);
+	TrialState *a = PG_ARGISNULL(0) ? NULL : (TrialState *) PG_GETARG_POINTER(0);
+	TrialState *b = PG_ARGISNULL(1) ? NULL : (TrialState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	if (a == NULL)
+	{
+		a = (TrialState *) MemoryContextAlloc(ctx, sizeof(TrialState));
+		*a = *b;
+		PG_RETURN_POINTER(a);
+	}
+	if (b->has)
+	{
+		if (!a->has)
+		{
+			a->has = true;
+			a->cur = b->cur;
+		}
+		else if (!currency_equal(a->cur, b->cur))
+			currency_mismatch_error(a->cur, b->cur, "balance");
+		wide_add_wide(&a->debit, b->debit);
+		wide_add_wide(&a->credit, b->credit);
+		a->count += b->count;
+	}
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(ledger_trial_serialize);
+Datum
+ledger_trial_serialize(PG_FUNCTION_ARGS)
+{
+	TrialState *st = (TrialState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	(void) trial_context(fcinfo);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, st->has ? 1 : 0);
+	pq_sendint64(&buf, (int64) st->cur.code);
+	pq_sendint32(&buf, st->cur.decimals);
+	pq_sendint64(&buf, st->count);
+	wide_send(&buf, st->debit);
+	wide_send(&buf, st->credit);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(ledger_trial_deserialize);
+Datum
+ledger_trial_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
+	MemoryContext ctx = trial_context(fcinfo);
+	TrialState *st = (TrialState *) MemoryContextAllocZero(ctx, sizeof(TrialState));
+	StringInfoData buf;
+
+	serial_begin(&buf, raw);
+	st->has = pq_getmsgbyte(&buf) != 0;
+	st->cur.code = (uint64) pq_getmsgint64(&buf);
+	st->cur.decimals = pq_getmsgint(&buf, 4);
+	st->count = pq_getmsgint64(&buf);
+	st->debit = wide_recv(&buf);
+	st->credit = wide_recv(&buf);
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(ledger_trial_final);
+Datum
+ledger_trial_final(PG_FUNCTION_ARGS)
+{
+	TrialState *st = PG_ARGISNULL(0) ? NULL : (TrialState *) PG_GETARG_POINTER(0);
+	TupleDesc	desc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	int64		debit,
+				credit;
+
+	if (st == NULL || !st->has)
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "ledger.trial must return a composite type");
+	desc = BlessTupleDesc(desc);
+
+	if (!wide_fits_int64(st->debit) || !wide_fits_int64(st->credit))
+		amount_out_of_range_error();
+	debit = int128_to_int64(st->debit);
+	credit = int128_to_int64(st->credit);
+
+	values[0] = CStringGetTextDatum(currency_to_cstring(st->cur));
+	values[1] = LedgerAmountPGetDatum(amount_make(debit, st->cur));
+	values[2] = LedgerAmountPGetDatum(amount_make(credit, st->cur));
+	/* both are within [0, INT64_MAX], so their difference fits */
+	values[3] = LedgerAmountPGetDatum(amount_make(debit - credit, st->cur));
+	values[4] = Int64GetDatum(st->count);
+	values[5] = BoolGetDatum(debit == credit);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
