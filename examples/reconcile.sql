@@ -47,7 +47,8 @@ SELECT id, source, class, ref, internal_amount, external_amount, difference, int
 -- WeChat Pay took 50.00 from a user for top-up WX4200000009, but the app
 -- never booked it (长款 / 平台漏单).  Customer service confirms it was Zhang
 -- San: book the top-up with an adjusting voucher (差错处理) and resolve the
--- break with it.
+-- break with it.  2026-11-02 is closed, so the voucher goes to the open day;
+-- reconcile leaves vouchers that resolve a break out of the internal side.
 SELECT ledger.post('ADJ-WX4200000009', ARRAY['1122.01', '2241.10001'],
 	ARRAY['50.00 CNY', '-50.00 CNY']::ledger.amount[],
 	'差错处理: WeChat Pay top-up missing from our books', 'WX4200000009') AS adjusting_voucher \gset
