@@ -13,12 +13,14 @@ OBJS = \
 	src/posting.o \
 	src/post.o \
 	src/trial.o \
-	src/dayend.o
+	src/dayend.o \
+	src/recon.o \
+	src/statement.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = amount account voucher post close_day
+REGRESS = amount account voucher post close_day recon recon_load
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours

@@ -42,3 +42,6 @@ run -c "SELECT account_code, account_name, currency, opening_debit, opening_cred
 banner "The day's checks"
 run -c "SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-11-02')"
 run -c "SELECT * FROM ledger.verify_books('2026-11-02', '2026-11-02')"
+
+banner "Reconciliation (对账) of 2026-11-02 against the WeChat Pay and Alipay bills"
+run -v VERBOSITY=default -f reconcile.sql

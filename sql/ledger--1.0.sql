@@ -1824,3 +1824,1396 @@ REVOKE EXECUTE ON FUNCTION
 	ledger.balance(text, date), ledger.trial_balance(date, date)
 	FROM PUBLIC;
 REVOKE EXECUTE ON PROCEDURE ledger._close_finish(date), ledger.close_day(date) FROM PUBLIC;
+
+-- ===========================================================================
+-- 10. Reconciliation
+-- ===========================================================================
+--
+-- Two layers.  The aggregates recon_diff and recon_total classify any two
+-- record sets grouped by a match key.  Above them: statement lines imported
+-- from the channels (loaders for the WeChat Pay and Alipay trade bills and a
+-- generic CSV), and ledger.reconcile, which matches a clearing account's
+-- entries against one channel's statement for one date, keeps unmatched
+-- internal items in a pending pool for later statements (跨日), and records
+-- the run and its breaks.
+
+-- --- aggregates ------------------------------------------------------------
+
+CREATE TYPE ledger.recon_result AS (
+	class           text,
+	internal_count  integer,
+	external_count  integer,
+	internal_amount ledger.amount,
+	external_amount ledger.amount,
+	difference      ledger.amount
+);
+COMMENT ON TYPE ledger.recon_result IS
+	'result of ledger.recon_diff / ledger.recon_total: class, record counts and sums per side, difference = internal - external (NULL when a side is missing)';
+
+CREATE FUNCTION ledger.recon_diff_accum(internal, text, ledger.amount) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_recon_diff_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_diff_accum(internal, text, ledger.amount, text) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_recon_diff_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_diff_accum(internal, text, ledger.amount, text, ledger.amount) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_recon_diff_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_total_accum(internal, text, ledger.amount) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_recon_total_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_total_accum(internal, text, ledger.amount, ledger.amount) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_recon_total_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_diff_final(internal) RETURNS ledger.recon_result
+	AS 'MODULE_PATHNAME', 'ledger_recon_diff_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_total_final(internal) RETURNS ledger.recon_result
+	AS 'MODULE_PATHNAME', 'ledger_recon_total_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_recon_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ledger_recon_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.recon_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_recon_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ledger.recon_diff_accum(internal, text, ledger.amount) IS 'recon_diff transition: counts and 128-bit sums per side';
+COMMENT ON FUNCTION ledger.recon_diff_accum(internal, text, ledger.amount, text) IS 'recon_diff transition with status: also keeps the first status of each side';
+COMMENT ON FUNCTION ledger.recon_diff_accum(internal, text, ledger.amount, text, ledger.amount) IS 'recon_diff transition with status and tolerance';
+COMMENT ON FUNCTION ledger.recon_total_accum(internal, text, ledger.amount) IS 'recon_total transition: counts and 128-bit sums per side';
+COMMENT ON FUNCTION ledger.recon_total_accum(internal, text, ledger.amount, ledger.amount) IS 'recon_total transition with tolerance';
+COMMENT ON FUNCTION ledger.recon_diff_final(internal) IS 'recon_diff final: classifies the group (duplicate, missing_internal, missing_external, amount_mismatch, status_mismatch, matched)';
+COMMENT ON FUNCTION ledger.recon_total_final(internal) IS 'recon_total final: classifies the group by its totals (missing_internal, missing_external, amount_mismatch, matched)';
+COMMENT ON FUNCTION ledger.recon_combine(internal, internal) IS 'recon_diff / recon_total combine for parallel aggregation';
+COMMENT ON FUNCTION ledger.recon_serialize(internal) IS 'recon_diff / recon_total state serialisation';
+COMMENT ON FUNCTION ledger.recon_deserialize(bytea, internal) IS 'recon_diff / recon_total state deserialisation';
+
+CREATE AGGREGATE ledger.recon_diff(side text, amount ledger.amount) (
+	SFUNC = ledger.recon_diff_accum, STYPE = internal, SSPACE = 120,
+	FINALFUNC = ledger.recon_diff_final,
+	COMBINEFUNC = ledger.recon_combine,
+	SERIALFUNC = ledger.recon_serialize, DESERIALFUNC = ledger.recon_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE ledger.recon_diff(side text, amount ledger.amount, status text) (
+	SFUNC = ledger.recon_diff_accum, STYPE = internal, SSPACE = 140,
+	FINALFUNC = ledger.recon_diff_final,
+	COMBINEFUNC = ledger.recon_combine,
+	SERIALFUNC = ledger.recon_serialize, DESERIALFUNC = ledger.recon_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE ledger.recon_diff(side text, amount ledger.amount, status text, tolerance ledger.amount) (
+	SFUNC = ledger.recon_diff_accum, STYPE = internal, SSPACE = 140,
+	FINALFUNC = ledger.recon_diff_final,
+	COMBINEFUNC = ledger.recon_combine,
+	SERIALFUNC = ledger.recon_serialize, DESERIALFUNC = ledger.recon_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE ledger.recon_total(side text, amount ledger.amount) (
+	SFUNC = ledger.recon_total_accum, STYPE = internal, SSPACE = 120,
+	FINALFUNC = ledger.recon_total_final,
+	COMBINEFUNC = ledger.recon_combine,
+	SERIALFUNC = ledger.recon_serialize, DESERIALFUNC = ledger.recon_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE ledger.recon_total(side text, amount ledger.amount, tolerance ledger.amount) (
+	SFUNC = ledger.recon_total_accum, STYPE = internal, SSPACE = 120,
+	FINALFUNC = ledger.recon_total_final,
+	COMBINEFUNC = ledger.recon_combine,
+	SERIALFUNC = ledger.recon_serialize, DESERIALFUNC = ledger.recon_deserialize,
+	PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE ledger.recon_diff(text, ledger.amount) IS
+	'classifies the records of one match key: side ''internal'' or ''external''; duplicate if a side has more than one record, else missing_internal / missing_external / amount_mismatch / matched';
+COMMENT ON AGGREGATE ledger.recon_diff(text, ledger.amount, text) IS
+	'recon_diff comparing statuses too: one record per side with equal amounts but different statuses is status_mismatch (NULL statuses agree with each other only)';
+COMMENT ON AGGREGATE ledger.recon_diff(text, ledger.amount, text, ledger.amount) IS
+	'recon_diff with a tolerance: amounts within the tolerance (|internal - external| <= tolerance) agree; NULL tolerance is an exact match';
+COMMENT ON AGGREGATE ledger.recon_total(text, ledger.amount) IS
+	'compares the totals of the two sides of a group (资金对账, e.g. a bank credit against a settlement batch): missing_internal / missing_external / amount_mismatch / matched, never duplicate';
+COMMENT ON AGGREGATE ledger.recon_total(text, ledger.amount, ledger.amount) IS
+	'recon_total with a tolerance on the difference of the totals';
+
+-- --- helpers of the loaders and of reconcile -------------------------------
+
+CREATE FUNCTION ledger._csv_fields(line text, strip text DEFAULT NULL) RETURNS text[]
+	AS 'MODULE_PATHNAME', 'ledger_csv_fields' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger._try_amount(value text, currency text) RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_try_amount' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger._recon_grace_days() RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_recon_grace_days_setting' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._csv_fields(text, text) IS
+	'fields of one CSV line (RFC 4180 quotes), with one leading strip character removed from each; NULL for a malformed line';
+COMMENT ON FUNCTION ledger._try_amount(text, text) IS
+	'an amount from ''12.30 CNY'' or from a plain number in the given currency; NULL instead of an error, so loaders can name the bad line';
+COMMENT ON FUNCTION ledger._recon_grace_days() IS 'value of ledger.recon_grace_days';
+
+-- --- statement lines -------------------------------------------------------
+
+CREATE SEQUENCE ledger.statement_import_id_seq;
+COMMENT ON SEQUENCE ledger.statement_import_id_seq IS 'ids of ledger.statement_import';
+
+CREATE TABLE ledger.statement_import (
+	id             bigint NOT NULL DEFAULT nextval('ledger.statement_import_id_seq'),
+	source         text NOT NULL,
+	statement_date date NOT NULL,
+	format         text NOT NULL,
+	line_count     integer NOT NULL,
+	total_amount   ledger.amount NULL,
+	fee_amount     ledger.amount NULL,
+	file_header    jsonb NULL,
+	file_totals    jsonb NULL,
+	replaced_lines integer NOT NULL DEFAULT 0,
+	loaded_at      timestamptz NOT NULL DEFAULT now(),
+	loaded_by      text NOT NULL DEFAULT session_user,
+	CONSTRAINT statement_import_pkey PRIMARY KEY (id),
+	CONSTRAINT statement_import_format_check CHECK (format IN ('wechat', 'alipay', 'csv'))
+);
+ALTER SEQUENCE ledger.statement_import_id_seq OWNED BY ledger.statement_import.id;
+CREATE INDEX statement_import_source_date_idx ON ledger.statement_import (source, statement_date);
+COMMENT ON TABLE ledger.statement_import IS
+	'one row per statement file loaded by a loader (load_wechat_bill, load_alipay_bill, load_statement_csv)';
+COMMENT ON COLUMN ledger.statement_import.id IS 'import id, repeated on the lines it loaded';
+COMMENT ON COLUMN ledger.statement_import.source IS 'channel name the lines were loaded under';
+COMMENT ON COLUMN ledger.statement_import.statement_date IS 'statement (bill) date';
+COMMENT ON COLUMN ledger.statement_import.format IS 'wechat (微信支付交易账单), alipay (支付宝业务明细) or csv (generic)';
+COMMENT ON COLUMN ledger.statement_import.line_count IS 'number of statement lines loaded';
+COMMENT ON COLUMN ledger.statement_import.total_amount IS 'sum of the amounts loaded (payments positive, refunds negative)';
+COMMENT ON COLUMN ledger.statement_import.fee_amount IS 'sum of the channel fees loaded';
+COMMENT ON COLUMN ledger.statement_import.file_header IS 'what the file says about itself (account, period), as read';
+COMMENT ON COLUMN ledger.statement_import.file_totals IS 'the totals the file states (summary rows), checked against its lines';
+COMMENT ON COLUMN ledger.statement_import.replaced_lines IS 'lines of the same source and date that this load replaced';
+COMMENT ON COLUMN ledger.statement_import.loaded_at IS 'when the file was loaded';
+COMMENT ON COLUMN ledger.statement_import.loaded_by IS 'session user that loaded it';
+
+CREATE SEQUENCE ledger.statement_line_id_seq;
+COMMENT ON SEQUENCE ledger.statement_line_id_seq IS 'ids of ledger.statement_line';
+
+CREATE TABLE ledger.statement_line (
+	id             bigint NOT NULL DEFAULT nextval('ledger.statement_line_id_seq'),
+	source         text NOT NULL,
+	statement_date date NOT NULL,
+	ref            text NOT NULL,
+	external_id    text NOT NULL,
+	amount         ledger.amount NOT NULL,
+	status         text NOT NULL DEFAULT 'success',
+	fee            ledger.amount NULL,
+	occurred_at    timestamptz NULL,
+	raw            jsonb NULL,
+	import_id      bigint NULL,
+	line_no        integer NULL,
+	loaded_at      timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT statement_line_pkey PRIMARY KEY (id),
+	CONSTRAINT statement_line_external_id_key UNIQUE (source, statement_date, external_id),
+	CONSTRAINT statement_line_source_check CHECK (source <> ''),
+	CONSTRAINT statement_line_ref_check CHECK (ref <> ''),
+	CONSTRAINT statement_line_external_id_check CHECK (external_id <> ''),
+	CONSTRAINT statement_line_fee_currency_check CHECK (fee IS NULL OR ledger.currency(fee) = ledger.currency(amount))
+);
+ALTER SEQUENCE ledger.statement_line_id_seq OWNED BY ledger.statement_line.id;
+CREATE INDEX statement_line_ref_idx ON ledger.statement_line (ref);
+CREATE INDEX statement_line_import_idx ON ledger.statement_line (import_id);
+COMMENT ON TABLE ledger.statement_line IS
+	'lines of the channels'' statements (对账单), one per payment or refund; COPY ... CSV HEADER of (source, statement_date, ref, external_id, amount, status, fee, occurred_at, raw) or a loader';
+COMMENT ON COLUMN ledger.statement_line.id IS 'line id';
+COMMENT ON COLUMN ledger.statement_line.source IS 'channel name, e.g. ''wechat'', ''alipay'' (the first argument of ledger.reconcile)';
+COMMENT ON COLUMN ledger.statement_line.statement_date IS 'the statement (bill) date the line belongs to';
+COMMENT ON COLUMN ledger.statement_line.ref IS 'match key: the ref of our voucher (order number or refund number)';
+COMMENT ON COLUMN ledger.statement_line.external_id IS 'the channel''s own serial (交易号 / 退款单号); unique per source and date';
+COMMENT ON COLUMN ledger.statement_line.amount IS 'signed amount as it moves our clearing account: payments positive, refunds negative';
+COMMENT ON COLUMN ledger.statement_line.status IS 'the channel''s status, lower case: success, processing, reversed, ...; our vouchers are success (reversed once reversed)';
+COMMENT ON COLUMN ledger.statement_line.fee IS 'the channel''s fee on the line (手续费), in the line''s currency';
+COMMENT ON COLUMN ledger.statement_line.occurred_at IS 'when the channel completed the payment or refund';
+COMMENT ON COLUMN ledger.statement_line.raw IS 'the line as the channel wrote it (column name → value)';
+COMMENT ON COLUMN ledger.statement_line.import_id IS 'the ledger.statement_import that loaded the line; NULL for a plain COPY';
+COMMENT ON COLUMN ledger.statement_line.line_no IS 'line number in the loaded file';
+COMMENT ON COLUMN ledger.statement_line.loaded_at IS 'when the line was loaded';
+
+-- --- reconciliation runs, the pending pool, breaks ---------------------------
+
+CREATE SEQUENCE ledger.recon_run_id_seq;
+COMMENT ON SEQUENCE ledger.recon_run_id_seq IS 'ids of ledger.recon_run';
+
+CREATE TABLE ledger.recon_run (
+	id                      bigint NOT NULL DEFAULT nextval('ledger.recon_run_id_seq'),
+	source                  text NOT NULL,
+	statement_date          date NOT NULL,
+	account_code            text NOT NULL,
+	currency                text NOT NULL,
+	grace_days              integer NOT NULL,
+	internal_count          integer NOT NULL DEFAULT 0,
+	internal_amount         ledger.amount NULL,
+	external_count          integer NOT NULL DEFAULT 0,
+	external_amount         ledger.amount NULL,
+	matched_count           integer NOT NULL DEFAULT 0,
+	matched_amount          ledger.amount NULL,
+	missing_internal_count  integer NOT NULL DEFAULT 0,
+	missing_internal_amount ledger.amount NULL,
+	missing_external_count  integer NOT NULL DEFAULT 0,
+	missing_external_amount ledger.amount NULL,
+	amount_mismatch_count   integer NOT NULL DEFAULT 0,
+	amount_mismatch_amount  ledger.amount NULL,
+	status_mismatch_count   integer NOT NULL DEFAULT 0,
+	status_mismatch_amount  ledger.amount NULL,
+	duplicate_count         integer NOT NULL DEFAULT 0,
+	duplicate_amount        ledger.amount NULL,
+	pending_count           integer NOT NULL DEFAULT 0,
+	pending_amount          ledger.amount NULL,
+	reversed_count          integer NOT NULL DEFAULT 0,
+	runs                    integer NOT NULL DEFAULT 1,
+	started_at              timestamptz NOT NULL DEFAULT now(),
+	finished_at             timestamptz NULL,
+	run_by                  text NOT NULL DEFAULT session_user,
+	CONSTRAINT recon_run_pkey PRIMARY KEY (id),
+	CONSTRAINT recon_run_source_date_key UNIQUE (source, statement_date)
+);
+ALTER SEQUENCE ledger.recon_run_id_seq OWNED BY ledger.recon_run.id;
+COMMENT ON TABLE ledger.recon_run IS
+	'one row per reconciled (source, statement_date): counts of match keys and amounts per class; a re-run replaces the figures and keeps the id';
+COMMENT ON COLUMN ledger.recon_run.id IS 'run id, referenced by ledger.recon_break.run_id';
+COMMENT ON COLUMN ledger.recon_run.source IS 'the channel reconciled';
+COMMENT ON COLUMN ledger.recon_run.statement_date IS 'the statement date and book date reconciled';
+COMMENT ON COLUMN ledger.recon_run.account_code IS 'the clearing account whose entries were the internal side';
+COMMENT ON COLUMN ledger.recon_run.currency IS 'currency of the clearing account';
+COMMENT ON COLUMN ledger.recon_run.grace_days IS 'ledger.recon_grace_days in force for the run';
+COMMENT ON COLUMN ledger.recon_run.internal_count IS 'internal items considered: the day''s vouchers with a ref on the account plus the pending items of earlier days';
+COMMENT ON COLUMN ledger.recon_run.internal_amount IS 'sum of the internal items considered';
+COMMENT ON COLUMN ledger.recon_run.external_count IS 'statement lines of the source and date';
+COMMENT ON COLUMN ledger.recon_run.external_amount IS 'sum of those statement lines';
+COMMENT ON COLUMN ledger.recon_run.matched_count IS 'keys matched (对平)';
+COMMENT ON COLUMN ledger.recon_run.matched_amount IS 'amount matched';
+COMMENT ON COLUMN ledger.recon_run.missing_internal_count IS 'keys only the statement has (长款 / 平台漏单)';
+COMMENT ON COLUMN ledger.recon_run.missing_internal_amount IS 'statement amount of those keys';
+COMMENT ON COLUMN ledger.recon_run.missing_external_count IS 'keys only our books have, past the grace days (短款 / 渠道漏单)';
+COMMENT ON COLUMN ledger.recon_run.missing_external_amount IS 'our amount of those keys';
+COMMENT ON COLUMN ledger.recon_run.amount_mismatch_count IS 'keys whose amounts differ (金额不符)';
+COMMENT ON COLUMN ledger.recon_run.amount_mismatch_amount IS 'net difference (internal - external) of those keys';
+COMMENT ON COLUMN ledger.recon_run.status_mismatch_count IS 'keys whose statuses differ (状态不符)';
+COMMENT ON COLUMN ledger.recon_run.status_mismatch_amount IS 'our amount of those keys';
+COMMENT ON COLUMN ledger.recon_run.duplicate_count IS 'keys with more than one record on a side (重复)';
+COMMENT ON COLUMN ledger.recon_run.duplicate_amount IS 'net difference (internal - external, a missing side as zero) of those keys';
+COMMENT ON COLUMN ledger.recon_run.pending_count IS 'internal items left in the pending pool, within the grace days (not breaks)';
+COMMENT ON COLUMN ledger.recon_run.pending_amount IS 'amount of those items';
+COMMENT ON COLUMN ledger.recon_run.reversed_count IS 'internal items reversed in our books and absent from the statement: nothing to reconcile';
+COMMENT ON COLUMN ledger.recon_run.runs IS 'how many times the (source, date) was reconciled';
+COMMENT ON COLUMN ledger.recon_run.started_at IS 'start of the latest run';
+COMMENT ON COLUMN ledger.recon_run.finished_at IS 'end of the latest run';
+COMMENT ON COLUMN ledger.recon_run.run_by IS 'session user of the latest run';
+
+CREATE TABLE ledger.recon_pending (
+	source       text NOT NULL,
+	voucher_id   bigint NOT NULL,
+	ref          text NOT NULL,
+	book_date    date NOT NULL,
+	account_id   bigint NOT NULL,
+	amount       ledger.amount NOT NULL,
+	status       text NOT NULL,
+	added_run    bigint NOT NULL,
+	closed_run   bigint NULL,
+	closed_class text NULL,
+	CONSTRAINT recon_pending_pkey PRIMARY KEY (source, voucher_id),
+	CONSTRAINT recon_pending_closed_check CHECK ((closed_run IS NULL) = (closed_class IS NULL))
+);
+CREATE INDEX recon_pending_open_idx ON ledger.recon_pending (source, ref) WHERE closed_run IS NULL;
+CREATE INDEX recon_pending_closed_run_idx ON ledger.recon_pending (closed_run);
+CREATE INDEX recon_pending_added_run_idx ON ledger.recon_pending (added_run);
+COMMENT ON TABLE ledger.recon_pending IS
+	'the pending pool (跨日): internal items their own day''s statement did not have, waiting for a later statement; closed when matched or classified, or when they expire into missing_external after ledger.recon_grace_days';
+COMMENT ON COLUMN ledger.recon_pending.source IS 'the channel whose statements the item waits for';
+COMMENT ON COLUMN ledger.recon_pending.voucher_id IS 'the voucher of the internal item';
+COMMENT ON COLUMN ledger.recon_pending.ref IS 'its ref (match key)';
+COMMENT ON COLUMN ledger.recon_pending.book_date IS 'its book date';
+COMMENT ON COLUMN ledger.recon_pending.account_id IS 'the clearing account';
+COMMENT ON COLUMN ledger.recon_pending.amount IS 'the voucher''s amount on the clearing account';
+COMMENT ON COLUMN ledger.recon_pending.status IS 'success, or reversed when the voucher has been reversed';
+COMMENT ON COLUMN ledger.recon_pending.added_run IS 'the run (of its book date) that put it in the pool';
+COMMENT ON COLUMN ledger.recon_pending.closed_run IS 'the later run that matched, classified or expired it; NULL while pending';
+COMMENT ON COLUMN ledger.recon_pending.closed_class IS 'the class it was closed with (matched, missing_external, amount_mismatch, ...); NULL while pending';
+
+CREATE SEQUENCE ledger.recon_break_id_seq;
+COMMENT ON SEQUENCE ledger.recon_break_id_seq IS 'ids of ledger.recon_break';
+
+CREATE TABLE ledger.recon_break (
+	id                   bigint NOT NULL DEFAULT nextval('ledger.recon_break_id_seq'),
+	run_id               bigint NOT NULL,
+	source               text NOT NULL,
+	statement_date       date NOT NULL,
+	class                text NOT NULL,
+	ref                  text NOT NULL,
+	internal_amount      ledger.amount NULL,
+	external_amount      ledger.amount NULL,
+	difference           ledger.amount NULL,
+	internal_count       integer NOT NULL,
+	external_count       integer NOT NULL,
+	internal_status      text NULL,
+	external_status      text NULL,
+	book_date            date NULL,
+	internal_voucher_ids bigint[] NULL,
+	external_ids         text[] NULL,
+	status               text NOT NULL DEFAULT 'open',
+	note                 text NULL,
+	voucher_id           bigint NULL,
+	obsolete             boolean NOT NULL DEFAULT false,
+	created_at           timestamptz NOT NULL DEFAULT now(),
+	resolved_at          timestamptz NULL,
+	resolved_by          text NULL,
+	CONSTRAINT recon_break_pkey PRIMARY KEY (id),
+	CONSTRAINT recon_break_class_check CHECK (class IN ('missing_internal', 'missing_external',
+		'amount_mismatch', 'status_mismatch', 'duplicate')),
+	CONSTRAINT recon_break_status_check CHECK (status IN ('open', 'resolved')),
+	CONSTRAINT recon_break_resolved_check CHECK ((status = 'resolved') = (resolved_at IS NOT NULL)),
+	CONSTRAINT recon_break_obsolete_check CHECK (NOT obsolete OR status = 'resolved')
+);
+ALTER SEQUENCE ledger.recon_break_id_seq OWNED BY ledger.recon_break.id;
+CREATE UNIQUE INDEX recon_break_run_class_ref_key ON ledger.recon_break (run_id, class, ref);
+CREATE INDEX recon_break_open_idx ON ledger.recon_break (source, statement_date) WHERE status = 'open';
+CREATE INDEX recon_break_ref_idx ON ledger.recon_break (ref);
+CREATE INDEX recon_break_voucher_idx ON ledger.recon_break (voucher_id) WHERE voucher_id IS NOT NULL;
+COMMENT ON TABLE ledger.recon_break IS
+	'breaks (差错): one row per match key of a run that is neither matched nor pending, unique per (run_id, class, ref); a re-run updates or deletes the open ones and keeps the resolved ones';
+COMMENT ON COLUMN ledger.recon_break.id IS 'break id, the argument of ledger.resolve_break';
+COMMENT ON COLUMN ledger.recon_break.run_id IS 'the ledger.recon_run that found it';
+COMMENT ON COLUMN ledger.recon_break.source IS 'the channel';
+COMMENT ON COLUMN ledger.recon_break.statement_date IS 'the statement date of the run';
+COMMENT ON COLUMN ledger.recon_break.class IS 'missing_internal (长款), missing_external (短款), amount_mismatch (金额不符), status_mismatch (状态不符) or duplicate (重复)';
+COMMENT ON COLUMN ledger.recon_break.ref IS 'the match key';
+COMMENT ON COLUMN ledger.recon_break.internal_amount IS 'sum of our items for the key (NULL if none)';
+COMMENT ON COLUMN ledger.recon_break.external_amount IS 'sum of the statement lines for the key (NULL if none)';
+COMMENT ON COLUMN ledger.recon_break.difference IS 'internal - external, NULL when a side is missing';
+COMMENT ON COLUMN ledger.recon_break.internal_count IS 'our items for the key';
+COMMENT ON COLUMN ledger.recon_break.external_count IS 'statement lines for the key';
+COMMENT ON COLUMN ledger.recon_break.internal_status IS 'status of our item (success or reversed)';
+COMMENT ON COLUMN ledger.recon_break.external_status IS 'status on the statement';
+COMMENT ON COLUMN ledger.recon_break.book_date IS 'book date of our earliest item for the key (earlier than statement_date for an item that waited in the pending pool)';
+COMMENT ON COLUMN ledger.recon_break.internal_voucher_ids IS 'our vouchers for the key';
+COMMENT ON COLUMN ledger.recon_break.external_ids IS 'the channel serials (external_id) of the statement lines for the key';
+COMMENT ON COLUMN ledger.recon_break.status IS 'open or resolved';
+COMMENT ON COLUMN ledger.recon_break.note IS 'how the break was resolved';
+COMMENT ON COLUMN ledger.recon_break.voucher_id IS 'the adjusting voucher (差错处理) that resolved the break, if any; reconcile leaves such vouchers out of the internal side';
+COMMENT ON COLUMN ledger.recon_break.obsolete IS 'a resolved break that the latest run of its date no longer finds (kept for the record)';
+COMMENT ON COLUMN ledger.recon_break.created_at IS 'when the break was first found';
+COMMENT ON COLUMN ledger.recon_break.resolved_at IS 'when it was resolved';
+COMMENT ON COLUMN ledger.recon_break.resolved_by IS 'session user that resolved it';
+
+-- --- statement loaders -----------------------------------------------------
+--
+-- A loader reads one statement file, checks all of it (fields, amounts,
+-- duplicated serials, the file's own totals) and only then replaces the lines
+-- of that source and date with the file's lines: a bad file loads nothing and
+-- the error names its first bad line; the same file loaded twice gives the
+-- same lines once.  The file comes either as an argument (an application that
+-- downloaded the bill) or from the session's stage table, filled by psql:
+--
+--   SELECT ledger.stage_statement();
+--   \copy ledger_statement_stage (line) FROM 'bill.csv' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e')
+--   SELECT * FROM ledger.load_wechat_bill('wechat', '2026-11-02');
+
+CREATE FUNCTION ledger.stage_statement() RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.to_regclass('pg_temp.ledger_statement_stage') IS NULL THEN
+		CREATE TEMP TABLE ledger_statement_stage (
+			line_no bigint GENERATED ALWAYS AS IDENTITY,
+			line    text
+		);
+	ELSE
+		TRUNCATE pg_temp.ledger_statement_stage RESTART IDENTITY;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ledger.stage_statement() IS
+	'creates (or empties) this session''s temporary table ledger_statement_stage (line_no, line) for \copy of a statement file, one raw line per row';
+
+-- the lines of the file, numbered from 1, into pg_temp._ledger_lines
+CREATE FUNCTION ledger._statement_lines(bill text) RETURNS integer
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	IF pg_catalog.to_regclass('pg_temp._ledger_lines') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_lines;
+	END IF;
+	CREATE TEMP TABLE _ledger_lines (line_no integer PRIMARY KEY, line text NOT NULL) ON COMMIT DROP;
+	IF bill IS NOT NULL THEN
+		INSERT INTO pg_temp._ledger_lines
+			SELECT u.n, pg_catalog.rtrim(u.l, E'\r')
+			  FROM pg_catalog.unnest(pg_catalog.string_to_array(bill, E'\n')) WITH ORDINALITY AS u(l, n);
+	ELSIF pg_catalog.to_regclass('pg_temp.ledger_statement_stage') IS NULL THEN
+		RAISE EXCEPTION 'no statement file is staged in this session'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'The loader was called without the file and the session has no ledger_statement_stage table.',
+				HINT = 'Run SELECT ledger.stage_statement(); then \copy ledger_statement_stage (line) FROM ''file'' WITH (FORMAT csv, DELIMITER E''\x1f'', QUOTE E''\x1e''), or pass the file''s text.';
+	ELSE
+		INSERT INTO pg_temp._ledger_lines
+			SELECT pg_catalog.row_number() OVER (ORDER BY s.line_no), COALESCE(pg_catalog.rtrim(s.line, E'\r'), '')
+			  FROM pg_temp.ledger_statement_stage s;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'no statement file is staged in this session'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'The stage table ledger_statement_stage is empty: the last load consumed it, or \copy loaded nothing.',
+					HINT = 'Run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.';
+		END IF;
+		-- the staged file is consumed by a successful load
+		DELETE FROM pg_temp.ledger_statement_stage;
+	END IF;
+	-- a UTF-8 byte order mark
+	UPDATE pg_temp._ledger_lines SET line = pg_catalog.substr(line, 2)
+	 WHERE line_no = 1 AND pg_catalog.left(line, 1) = U&'\FEFF';
+	-- a trailing newline makes a last empty line that is not part of the file
+	SELECT count(*) INTO n FROM pg_temp._ledger_lines WHERE line <> '';
+	IF n = 0 THEN
+		RAISE EXCEPTION 'statement file is empty'
+			USING ERRCODE = 'bad_copy_file_format',
+				DETAIL = 'No line of the file has any content.',
+				HINT = 'Nothing was loaded.';
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_lines(text) IS
+	'loader helper: the file''s lines (from the argument or the stage table) into pg_temp._ledger_lines, numbered from 1';
+
+CREATE FUNCTION ledger._statement_error(kind text, source text, statement_date date, line_no integer, reason text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RAISE EXCEPTION 'malformed % at line %', kind, line_no
+		USING ERRCODE = 'bad_copy_file_format',
+			DETAIL = pg_catalog.format('Line %s %s (source "%s", statement date %s).', line_no, reason, source,
+				pg_catalog.to_char(statement_date, 'YYYY-MM-DD')),
+			HINT = 'Nothing was loaded; fix or download the file again.';
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_error(text, text, date, integer, text) IS
+	'loader helper: raises 22P04 naming the file kind, the line, the reason, the source and the date';
+
+CREATE FUNCTION ledger._statement_check_args(source text, statement_date date) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF source IS NULL OR source = '' THEN
+		RAISE EXCEPTION 'source must not be null or empty' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF statement_date IS NULL THEN
+		RAISE EXCEPTION 'statement_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_check_args(text, date) IS 'loader helper: source and statement date are required';
+
+/*
+ * Writes the checked lines of pg_temp._ledger_parsed (line_no, ref,
+ * external_id, amount, status, fee, occurred_at, raw) as the statement of
+ * (source, statement_date), replacing what that source and date had.
+ * Serialised with ledger.reconcile of the same source.
+ */
+CREATE FUNCTION ledger._statement_store(source text, statement_date date, format text,
+		file_header jsonb, file_totals jsonb) RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	imp ledger.statement_import;
+	replaced integer;
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(_statement_store.source));
+	DELETE FROM ledger.statement_line l
+	 WHERE l.source = _statement_store.source AND l.statement_date = _statement_store.statement_date;
+	GET DIAGNOSTICS replaced = ROW_COUNT;
+	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
+			file_header, file_totals, replaced_lines)
+		SELECT _statement_store.source, _statement_store.statement_date, _statement_store.format, count(*)::integer,
+		       ledger.sum(p.amount), ledger.sum(p.fee), file_header, file_totals, replaced
+		  FROM pg_temp._ledger_parsed p
+		RETURNING * INTO imp;
+	INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+			occurred_at, raw, import_id, line_no)
+		SELECT _statement_store.source, _statement_store.statement_date, p.ref, p.external_id, p.amount, p.status,
+		       p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+		  FROM pg_temp._ledger_parsed p
+		 ORDER BY p.line_no;
+	RETURN imp;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_store(text, date, text, jsonb, jsonb) IS
+	'loader helper: replaces the statement lines of a source and date with the checked lines of the file and records the import';
+
+/*
+ * The WeChat Pay trade bill (微信支付交易账单, bill_type ALL): a header row,
+ * detail rows whose every field starts with a backtick, then the summary
+ * header (总交易单数,应结订单总金额,退款总金额,...,手续费总金额,...) and the
+ * summary values.  Amounts are in yuan.  A payment (交易状态 SUCCESS) is a
+ * line of +应结订单金额 keyed by 商户订单号 (or 微信订单号); a refund (REFUND)
+ * is a line of -退款金额 keyed by 商户退款单号 (or 微信退款单号), its status the
+ * 退款状态; a revoked payment (REVOKED) has status reversed.
+ */
+CREATE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL,
+		ref_field text DEFAULT 'out_trade_no')
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	kind constant text := 'WeChat Pay bill';
+	src text := load_wechat_bill.source;
+	d date := load_wechat_bill.statement_date;
+	hdr text[];
+	hdr_line integer;
+	sum_line integer;
+	val_line integer;
+	sumhdr text[];
+	sums text[];
+	extra integer;
+	c_time integer; c_txid integer; c_order integer; c_state integer; c_ccy integer; c_settle integer;
+	c_refund_id integer; c_refund_no integer; c_refund integer; c_refund_state integer; c_fee integer;
+	s_count integer; s_settle integer; s_refund integer; s_fee integer;
+	col text;
+	bad record;
+	bill_ccy text;
+	totals jsonb;
+	got record;
+BEGIN
+	PERFORM ledger._statement_check_args(src, d);
+	IF ref_field IS NULL OR ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
+		RAISE EXCEPTION 'invalid ref_field "%"', ref_field
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).';
+	END IF;
+	PERFORM ledger._statement_lines(bill);
+
+	IF pg_catalog.to_regclass('pg_temp._ledger_fields') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_fields;
+	END IF;
+	CREATE TEMP TABLE _ledger_fields ON COMMIT DROP AS
+		SELECT l.line_no, ledger._csv_fields(l.line, '`') AS f
+		  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '';
+
+	SELECT x.line_no, x.f INTO hdr_line, hdr FROM pg_temp._ledger_fields x ORDER BY x.line_no LIMIT 1;
+	IF hdr IS NULL OR hdr[1] IS DISTINCT FROM '交易时间' THEN
+		PERFORM ledger._statement_error(kind, src, d, hdr_line, 'is not the WeChat Pay header row (交易时间,公众账号ID,商户号,...)');
+	END IF;
+	c_time := pg_catalog.array_position(hdr, '交易时间');
+	c_txid := pg_catalog.array_position(hdr, '微信订单号');
+	c_order := pg_catalog.array_position(hdr, '商户订单号');
+	c_state := pg_catalog.array_position(hdr, '交易状态');
+	c_ccy := pg_catalog.array_position(hdr, '货币种类');
+	c_settle := pg_catalog.array_position(hdr, '应结订单金额');
+	c_refund_id := pg_catalog.array_position(hdr, '微信退款单号');
+	c_refund_no := pg_catalog.array_position(hdr, '商户退款单号');
+	c_refund := pg_catalog.array_position(hdr, '退款金额');
+	c_refund_state := pg_catalog.array_position(hdr, '退款状态');
+	c_fee := pg_catalog.array_position(hdr, '手续费');
+	FOREACH col IN ARRAY ARRAY['微信订单号', '商户订单号', '交易状态', '货币种类', '应结订单金额',
+			'微信退款单号', '商户退款单号', '退款金额', '退款状态', '手续费'] LOOP
+		IF pg_catalog.array_position(hdr, col) IS NULL THEN
+			PERFORM ledger._statement_error(kind, src, d, hdr_line, pg_catalog.format('has no column %s', col));
+		END IF;
+	END LOOP;
+
+	SELECT min(x.line_no) INTO sum_line FROM pg_temp._ledger_fields x WHERE x.f[1] = '总交易单数';
+	IF sum_line IS NULL THEN
+		SELECT max(x.line_no) INTO sum_line FROM pg_temp._ledger_fields x;
+		PERFORM ledger._statement_error(kind, src, d, sum_line,
+			'is the last line, but the summary rows (总交易单数,应结订单总金额,...) are missing: the file is cut short');
+	END IF;
+	SELECT x.f INTO sumhdr FROM pg_temp._ledger_fields x WHERE x.line_no = sum_line;
+	SELECT x.line_no, x.f INTO val_line, sums FROM pg_temp._ledger_fields x
+	 WHERE x.line_no > sum_line ORDER BY x.line_no LIMIT 1;
+	IF val_line IS NULL THEN
+		PERFORM ledger._statement_error(kind, src, d, sum_line, 'is the summary header, but the summary values row is missing');
+	END IF;
+	SELECT min(x.line_no) INTO extra FROM pg_temp._ledger_fields x WHERE x.line_no > val_line;
+	IF extra IS NOT NULL THEN
+		PERFORM ledger._statement_error(kind, src, d, extra, 'follows the summary rows; nothing may follow them');
+	END IF;
+	s_count := pg_catalog.array_position(sumhdr, '总交易单数');
+	s_settle := pg_catalog.array_position(sumhdr, '应结订单总金额');
+	s_refund := pg_catalog.array_position(sumhdr, '退款总金额');
+	s_fee := pg_catalog.array_position(sumhdr, '手续费总金额');
+	IF s_settle IS NULL OR s_refund IS NULL OR s_fee IS NULL THEN
+		PERFORM ledger._statement_error(kind, src, d, sum_line, 'lacks 应结订单总金额, 退款总金额 or 手续费总金额');
+	END IF;
+	IF sums IS NULL OR pg_catalog.cardinality(sums) <> pg_catalog.cardinality(sumhdr) THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('has %s fields, the summary header has %s',
+				COALESCE(pg_catalog.cardinality(sums), 0), pg_catalog.cardinality(sumhdr)));
+	END IF;
+
+	-- detail rows
+	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_parsed;
+	END IF;
+	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
+	SELECT q.*,
+	       CASE
+	         WHEN q.f IS NULL THEN 'has an unterminated or misplaced quote'
+	         WHEN pg_catalog.cardinality(q.f) <> pg_catalog.cardinality(hdr) THEN
+	           pg_catalog.format('has %s fields, the header has %s', pg_catalog.cardinality(q.f), pg_catalog.cardinality(hdr))
+	         WHEN q.state NOT IN ('SUCCESS', 'REFUND', 'REVOKED') THEN pg_catalog.format('has an unknown 交易状态 "%s"', q.state)
+	         WHEN ledger._try_amount('0', q.f[c_ccy]) IS NULL THEN pg_catalog.format('has an unknown 货币种类 "%s"', q.f[c_ccy])
+	         WHEN q.state <> 'REFUND' AND q.settle IS NULL THEN pg_catalog.format('has an invalid 应结订单金额 "%s"', q.f[c_settle])
+	         WHEN q.state = 'REFUND' AND (q.refund IS NULL OR ledger.minor_units(q.refund) <= 0) THEN
+	           pg_catalog.format('has an invalid 退款金额 "%s"', q.f[c_refund])
+	         WHEN q.fee IS NULL THEN pg_catalog.format('has an invalid 手续费 "%s"', q.f[c_fee])
+	         WHEN q.ref IS NULL OR q.ref = '' THEN
+	           pg_catalog.format('has no %s', CASE WHEN q.state = 'REFUND' THEN
+	             CASE ref_field WHEN 'out_trade_no' THEN '商户退款单号' ELSE '微信退款单号' END
+	             ELSE CASE ref_field WHEN 'out_trade_no' THEN '商户订单号' ELSE '微信订单号' END END)
+	         WHEN q.external_id IS NULL OR q.external_id = '' THEN
+	           pg_catalog.format('has no %s', CASE WHEN q.state = 'REFUND' THEN '微信退款单号' ELSE '微信订单号' END)
+	         WHEN q.state = 'REFUND' AND COALESCE(q.f[c_refund_state], '') = '' THEN 'has no 退款状态'
+	         WHEN q.f[c_time] !~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$' THEN
+	           pg_catalog.format('has an invalid 交易时间 "%s"', q.f[c_time])
+	       END AS error
+	  FROM (SELECT x.line_no, x.f, x.f[c_state] AS state,
+	               CASE WHEN x.f[c_state] = 'REFUND'
+	                    THEN CASE ref_field WHEN 'out_trade_no' THEN x.f[c_refund_no] ELSE x.f[c_refund_id] END
+	                    ELSE CASE ref_field WHEN 'out_trade_no' THEN x.f[c_order] ELSE x.f[c_txid] END END AS ref,
+	               CASE WHEN x.f[c_state] = 'REFUND' THEN x.f[c_refund_id] ELSE x.f[c_txid] END AS external_id,
+	               ledger._try_amount(x.f[c_settle], x.f[c_ccy]) AS settle,
+	               ledger._try_amount(x.f[c_refund], x.f[c_ccy]) AS refund,
+	               ledger._try_amount(x.f[c_fee], x.f[c_ccy]) AS fee,
+	               CASE x.f[c_state] WHEN 'SUCCESS' THEN 'success' WHEN 'REVOKED' THEN 'reversed'
+	                    ELSE pg_catalog.lower(x.f[c_refund_state]) END AS status,
+	               x.f[c_ccy] AS ccy
+	          FROM pg_temp._ledger_fields x
+	         WHERE x.line_no > hdr_line AND x.line_no < sum_line) q;
+
+	SELECT p.line_no, p.error INTO bad FROM pg_temp._ledger_parsed p WHERE p.error IS NOT NULL ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no, bad.error);
+	END IF;
+	SELECT p.ccy INTO bill_ccy FROM pg_temp._ledger_parsed p ORDER BY p.line_no LIMIT 1;
+	bill_ccy := COALESCE(bill_ccy, 'CNY');
+	SELECT p.line_no, p.ccy INTO bad FROM pg_temp._ledger_parsed p WHERE p.ccy <> bill_ccy ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('has 货币种类 %s, earlier lines have %s; one bill holds one currency', bad.ccy, bill_ccy));
+	END IF;
+	SELECT p.line_no, p.external_id, p.first INTO bad
+	  FROM (SELECT p.line_no, p.external_id, min(p.line_no) OVER (PARTITION BY p.external_id) AS first
+	          FROM pg_temp._ledger_parsed p) p
+	 WHERE p.line_no > p.first ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('repeats the serial "%s" of line %s', bad.external_id, bad.first));
+	END IF;
+
+	ALTER TABLE pg_temp._ledger_parsed
+		ADD COLUMN amount ledger.amount, ADD COLUMN occurred_at timestamptz, ADD COLUMN raw jsonb;
+	UPDATE pg_temp._ledger_parsed p
+	   SET amount = CASE WHEN p.state = 'REFUND' THEN OPERATOR(ledger.-) p.refund ELSE p.settle END,
+	       occurred_at = (p.f[c_time])::timestamp AT TIME ZONE 'Asia/Shanghai',
+	       raw = pg_catalog.jsonb_object(hdr, p.f);
+
+	-- the summary must agree with the detail rows
+	SELECT count(*) AS n,
+	       COALESCE(ledger.sum(p.settle) FILTER (WHERE p.state <> 'REFUND'), ledger.zero(bill_ccy)) AS settle,
+	       COALESCE(ledger.sum(p.refund) FILTER (WHERE p.state = 'REFUND'), ledger.zero(bill_ccy)) AS refund,
+	       COALESCE(ledger.sum(p.fee), ledger.zero(bill_ccy)) AS fee
+	  INTO got FROM pg_temp._ledger_parsed p;
+	totals := pg_catalog.jsonb_object(sumhdr, sums);
+	IF sums[s_count] !~ '^[0-9]+$' OR sums[s_count]::bigint <> got.n THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('states 总交易单数 %s, but the bill has %s detail rows', sums[s_count], got.n));
+	END IF;
+	IF COALESCE(ledger._try_amount(sums[s_settle], bill_ccy) OPERATOR(ledger.<>) got.settle, true) THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('states 应结订单总金额 %s, but the payment rows add up to %s', sums[s_settle], got.settle));
+	END IF;
+	IF COALESCE(ledger._try_amount(sums[s_refund], bill_ccy) OPERATOR(ledger.<>) got.refund, true) THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('states 退款总金额 %s, but the refund rows add up to %s', sums[s_refund], got.refund));
+	END IF;
+	IF COALESCE(ledger._try_amount(sums[s_fee], bill_ccy) OPERATOR(ledger.<>) got.fee, true) THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('states 手续费总金额 %s, but the rows add up to %s', sums[s_fee], got.fee));
+	END IF;
+
+	RETURN ledger._statement_store(src, d, 'wechat', NULL, totals);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_wechat_bill(text, date, text, text) IS
+	'loads a WeChat Pay trade bill (交易账单, backtick-prefixed CSV) as the statement of (source, statement_date), replacing that source and date; checks the summary rows; ref_field out_trade_no (商户订单号, default) or transaction_id (微信订单号)';
+
+/*
+ * The Alipay trade bill (支付宝业务明细), GBK text: '#' header lines
+ * (#支付宝业务明细查询, #账号：[...], #起始日期：[...] 终止日期：[...]), the
+ * column header, detail rows (业务类型 交易 or 退款; refunds negative), and '#'
+ * footer lines (#交易合计：N笔..., #退款合计：N笔..., #导出时间：[...]).  Fields may
+ * be padded with tabs.  A trade is a line of 订单金额 keyed by 商户订单号; a
+ * refund a line of its (negative) 订单金额 keyed by 退款批次号/请求号.  The
+ * footer's counts, and its amounts where it states them (the first "X元" after
+ * "N笔"), must agree with the rows.  As an argument the file is bytea (the
+ * bytes as downloaded); staged with \copy, give ENCODING 'GBK'.
+ */
+CREATE FUNCTION ledger.load_alipay_bill(source text, statement_date date, bill bytea DEFAULT NULL)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	kind constant text := 'Alipay bill';
+	src text := load_alipay_bill.source;
+	d date := load_alipay_bill.statement_date;
+	txt text;
+	hdr text[];
+	hdr_line integer;
+	first_line text;
+	foot_line integer;
+	period_line integer;
+	m text[];
+	account text;
+	c_txid integer; c_order integer; c_type integer; c_done integer; c_amount integer; c_fee integer; c_refund_no integer;
+	col text;
+	bad record;
+	got record;
+	t_line integer; t_count bigint; t_amount text;
+	r_line integer; r_count bigint; r_amount text;
+	pos integer;
+	nl integer;
+	lineno integer;
+	rest bytea;
+BEGIN
+	PERFORM ledger._statement_check_args(src, d);
+	IF bill IS NOT NULL THEN
+		BEGIN
+			txt := pg_catalog.convert_from(bill, 'GBK');
+		EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
+			-- find the line that is not GBK
+			rest := bill;
+			lineno := 0;
+			LOOP
+				lineno := lineno + 1;
+				nl := pg_catalog.position(rest, '\x0a'::bytea);
+				BEGIN
+					PERFORM pg_catalog.convert_from(CASE WHEN nl = 0 THEN rest ELSE pg_catalog.substr(rest, 1, nl - 1) END, 'GBK');
+				EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
+					PERFORM ledger._statement_error(kind, src, d, lineno, 'is not valid GBK text');
+				END;
+				EXIT WHEN nl = 0;
+				rest := pg_catalog.substr(rest, nl + 1);
+			END LOOP;
+			RAISE;
+		END;
+	END IF;
+	PERFORM ledger._statement_lines(txt);
+
+	SELECT l.line INTO first_line FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '' ORDER BY l.line_no LIMIT 1;
+	IF first_line IS DISTINCT FROM '#支付宝业务明细查询' THEN
+		SELECT min(l.line_no) INTO hdr_line FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '';
+		PERFORM ledger._statement_error(kind, src, d, hdr_line, 'is not #支付宝业务明细查询: not an Alipay trade bill');
+	END IF;
+	SELECT min(l.line_no) INTO hdr_line FROM pg_temp._ledger_lines l
+	 WHERE pg_catalog.btrim(l.line) <> '' AND pg_catalog.left(l.line, 1) <> '#';
+	IF hdr_line IS NULL THEN
+		SELECT max(l.line_no) INTO hdr_line FROM pg_temp._ledger_lines l;
+		PERFORM ledger._statement_error(kind, src, d, hdr_line, 'ends the file, which has no column header and no rows');
+	END IF;
+	SELECT ledger._csv_fields(pg_catalog.translate(l.line, '()', '（）')) INTO hdr FROM pg_temp._ledger_lines l WHERE l.line_no = hdr_line;
+	FOREACH col IN ARRAY ARRAY['支付宝交易号', '商户订单号', '业务类型', '完成时间', '订单金额（元）', '服务费（元）', '退款批次号/请求号'] LOOP
+		IF hdr IS NULL OR pg_catalog.array_position(hdr, col) IS NULL THEN
+			PERFORM ledger._statement_error(kind, src, d, hdr_line, pg_catalog.format('is the column header but has no column %s', col));
+		END IF;
+	END LOOP;
+	c_txid := pg_catalog.array_position(hdr, '支付宝交易号');
+	c_order := pg_catalog.array_position(hdr, '商户订单号');
+	c_type := pg_catalog.array_position(hdr, '业务类型');
+	c_done := pg_catalog.array_position(hdr, '完成时间');
+	c_amount := pg_catalog.array_position(hdr, '订单金额（元）');
+	c_fee := pg_catalog.array_position(hdr, '服务费（元）');
+	c_refund_no := pg_catalog.array_position(hdr, '退款批次号/请求号');
+
+	-- header lines: the account and the period, which must be the statement date
+	SELECT pg_catalog.substring(l.line, '#账号：\[([^]]*)\]') INTO account
+	  FROM pg_temp._ledger_lines l WHERE l.line_no < hdr_line AND l.line LIKE '#账号：%' LIMIT 1;
+	SELECT l.line_no, pg_catalog.regexp_match(l.line,
+			'起始日期：\[([0-9]{4})年([0-9]{2})月([0-9]{2})日[^]]*\][[:space:]]*终止日期：\[([0-9]{4})年([0-9]{2})月([0-9]{2})日')
+	  INTO period_line, m
+	  FROM pg_temp._ledger_lines l WHERE l.line_no < hdr_line AND l.line LIKE '#起始日期%' LIMIT 1;
+	IF period_line IS NULL THEN
+		PERFORM ledger._statement_error(kind, src, d, hdr_line, 'is the column header, but no #起始日期 line precedes it');
+	END IF;
+	IF m IS NULL OR pg_catalog.make_date(m[1]::integer, m[2]::integer, m[3]::integer) <> d
+	   OR pg_catalog.make_date(m[4]::integer, m[5]::integer, m[6]::integer) <> d + 1 THEN
+		PERFORM ledger._statement_error(kind, src, d, period_line,
+			pg_catalog.format('does not cover exactly the statement date %s', pg_catalog.to_char(d, 'YYYY-MM-DD')));
+	END IF;
+
+	-- detail rows run to the next '#' line; the footer follows
+	SELECT min(l.line_no) INTO foot_line FROM pg_temp._ledger_lines l WHERE l.line_no > hdr_line AND pg_catalog.left(l.line, 1) = '#';
+	IF foot_line IS NULL THEN
+		SELECT max(l.line_no) INTO foot_line FROM pg_temp._ledger_lines l;
+		PERFORM ledger._statement_error(kind, src, d, foot_line,
+			'is the last line, but the footer (#交易合计, #退款合计) is missing: the file is cut short');
+	END IF;
+	SELECT min(l.line_no) INTO pos FROM pg_temp._ledger_lines l
+	 WHERE l.line_no > foot_line AND pg_catalog.btrim(l.line) <> '' AND pg_catalog.left(l.line, 1) <> '#';
+	IF pos IS NOT NULL THEN
+		PERFORM ledger._statement_error(kind, src, d, pos, 'follows the footer; only # lines may follow it');
+	END IF;
+	SELECT l.line_no, (pg_catalog.regexp_match(l.line, '交易合计：([0-9]+)笔'))[1]::bigint,
+	       (pg_catalog.regexp_match(l.line, '交易合计：[0-9]+笔，[^：，]*：(-?[0-9]+(\.[0-9]+)?)元'))[1]
+	  INTO t_line, t_count, t_amount
+	  FROM pg_temp._ledger_lines l WHERE l.line_no >= foot_line AND l.line ~ '交易合计：[0-9]+笔' LIMIT 1;
+	SELECT l.line_no, (pg_catalog.regexp_match(l.line, '退款合计：([0-9]+)笔'))[1]::bigint,
+	       (pg_catalog.regexp_match(l.line, '退款合计：[0-9]+笔，[^：，]*：(-?[0-9]+(\.[0-9]+)?)元'))[1]
+	  INTO r_line, r_count, r_amount
+	  FROM pg_temp._ledger_lines l WHERE l.line_no >= foot_line AND l.line ~ '退款合计：[0-9]+笔' LIMIT 1;
+	IF t_line IS NULL OR r_line IS NULL THEN
+		SELECT max(l.line_no) INTO pos FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '';
+		PERFORM ledger._statement_error(kind, src, d, pos,
+			'ends the footer, which lacks its #交易合计 or #退款合计 line: the file is cut short');
+	END IF;
+
+	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_parsed;
+	END IF;
+	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
+	SELECT q.*,
+	       CASE
+	         WHEN q.f IS NULL THEN 'has an unterminated or misplaced quote'
+	         WHEN pg_catalog.cardinality(q.f) <> pg_catalog.cardinality(hdr) THEN
+	           pg_catalog.format('has %s fields, the header has %s', pg_catalog.cardinality(q.f), pg_catalog.cardinality(hdr))
+	         WHEN q.btype NOT IN ('交易', '退款') THEN pg_catalog.format('has an unknown 业务类型 "%s"', q.btype)
+	         WHEN q.amount IS NULL THEN pg_catalog.format('has an invalid 订单金额（元） "%s"', q.f[c_amount])
+	         WHEN q.btype = '交易' AND ledger.minor_units(q.amount) <= 0 THEN
+	           pg_catalog.format('is a 交易 with 订单金额 %s; trades are positive', q.f[c_amount])
+	         WHEN q.btype = '退款' AND ledger.minor_units(q.amount) >= 0 THEN
+	           pg_catalog.format('is a 退款 with 订单金额 %s; refunds are negative', q.f[c_amount])
+	         WHEN q.fee IS NULL AND COALESCE(q.f[c_fee], '') <> '' THEN pg_catalog.format('has an invalid 服务费（元） "%s"', q.f[c_fee])
+	         WHEN q.f[c_txid] = '' THEN 'has no 支付宝交易号'
+	         WHEN q.ref IS NULL OR q.ref = '' THEN
+	           pg_catalog.format('has no %s', CASE q.btype WHEN '退款' THEN '退款批次号/请求号' ELSE '商户订单号' END)
+	         WHEN q.f[c_done] !~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$' THEN
+	           pg_catalog.format('has an invalid 完成时间 "%s"', q.f[c_done])
+	       END AS error
+	  FROM (SELECT l.line_no, f.f, f.f[c_type] AS btype,
+	               CASE f.f[c_type] WHEN '退款' THEN f.f[c_refund_no] ELSE f.f[c_order] END AS ref,
+	               CASE f.f[c_type] WHEN '退款' THEN f.f[c_txid] || '/' || f.f[c_refund_no] ELSE f.f[c_txid] END AS external_id,
+	               ledger._try_amount(f.f[c_amount], 'CNY') AS amount,
+	               ledger._try_amount(NULLIF(f.f[c_fee], ''), 'CNY') AS fee,
+	               'success'::text AS status
+	          FROM pg_temp._ledger_lines l
+	          CROSS JOIN LATERAL (SELECT ledger._csv_fields(l.line) AS f) f
+	         WHERE l.line_no > hdr_line AND l.line_no < foot_line AND pg_catalog.btrim(l.line) <> '') q;
+
+	SELECT p.line_no, p.error INTO bad FROM pg_temp._ledger_parsed p WHERE p.error IS NOT NULL ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no, bad.error);
+	END IF;
+	SELECT p.line_no, p.external_id, p.first INTO bad
+	  FROM (SELECT p.line_no, p.external_id, min(p.line_no) OVER (PARTITION BY p.external_id) AS first
+	          FROM pg_temp._ledger_parsed p) p
+	 WHERE p.line_no > p.first ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('repeats the serial "%s" of line %s', bad.external_id, bad.first));
+	END IF;
+
+	ALTER TABLE pg_temp._ledger_parsed ADD COLUMN occurred_at timestamptz, ADD COLUMN raw jsonb;
+	UPDATE pg_temp._ledger_parsed p
+	   SET occurred_at = (p.f[c_done])::timestamp AT TIME ZONE 'Asia/Shanghai',
+	       raw = pg_catalog.jsonb_object(hdr, p.f);
+
+	SELECT count(*) FILTER (WHERE p.btype = '交易') AS t_n,
+	       COALESCE(ledger.sum(p.amount) FILTER (WHERE p.btype = '交易'), ledger.zero('CNY')) AS t_sum,
+	       count(*) FILTER (WHERE p.btype = '退款') AS r_n,
+	       COALESCE(ledger.sum(p.amount) FILTER (WHERE p.btype = '退款'), ledger.zero('CNY')) AS r_sum
+	  INTO got FROM pg_temp._ledger_parsed p;
+	IF t_count <> got.t_n THEN
+		PERFORM ledger._statement_error(kind, src, d, t_line,
+			pg_catalog.format('states 交易合计 %s笔, but the bill has %s 交易 rows', t_count, got.t_n));
+	END IF;
+	IF t_amount IS NOT NULL AND COALESCE(ledger._try_amount(t_amount, 'CNY') OPERATOR(ledger.<>) got.t_sum, true) THEN
+		PERFORM ledger._statement_error(kind, src, d, t_line,
+			pg_catalog.format('states a 交易 total of %s元, but the 交易 rows add up to %s', t_amount, got.t_sum));
+	END IF;
+	IF r_count <> got.r_n THEN
+		PERFORM ledger._statement_error(kind, src, d, r_line,
+			pg_catalog.format('states 退款合计 %s笔, but the bill has %s 退款 rows', r_count, got.r_n));
+	END IF;
+	IF r_amount IS NOT NULL AND COALESCE(ledger._try_amount(r_amount, 'CNY') OPERATOR(ledger.<>) got.r_sum, true) THEN
+		PERFORM ledger._statement_error(kind, src, d, r_line,
+			pg_catalog.format('states a 退款 total of %s元, but the 退款 rows add up to %s', r_amount, got.r_sum));
+	END IF;
+
+	RETURN ledger._statement_store(src, d, 'alipay',
+		pg_catalog.jsonb_build_object('account', account, 'from', pg_catalog.make_date(m[1]::integer, m[2]::integer, m[3]::integer),
+			'to', pg_catalog.make_date(m[4]::integer, m[5]::integer, m[6]::integer)),
+		pg_catalog.jsonb_build_object('trade_count', t_count, 'trade_amount', t_amount,
+			'refund_count', r_count, 'refund_amount', r_amount));
+END
+$$;
+COMMENT ON FUNCTION ledger.load_alipay_bill(text, date, bytea) IS
+	'loads an Alipay trade bill (业务明细, GBK CSV with # header and footer lines) as the statement of (source, statement_date), replacing that source and date; checks the period and the footer totals';
+
+/*
+ * A generic CSV statement: a header row naming the columns, in any order:
+ * ref, external_id, amount (required), status, fee, occurred_at, currency
+ * (optional); other columns are kept in raw.  amount and fee are '12.30 CNY'
+ * or plain numbers in the currency column or the currency argument.
+ */
+CREATE FUNCTION ledger.load_statement_csv(source text, statement_date date, csv text DEFAULT NULL,
+		currency text DEFAULT 'CNY')
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	kind constant text := 'statement CSV';
+	src text := load_statement_csv.source;
+	d date := load_statement_csv.statement_date;
+	dccy text := load_statement_csv.currency;
+	hdr text[];
+	hdr_line integer;
+	c_ref integer; c_ext integer; c_amount integer; c_status integer; c_fee integer; c_at integer; c_ccy integer;
+	col text;
+	bad record;
+BEGIN
+	PERFORM ledger._statement_check_args(src, d);
+	PERFORM ledger._statement_lines(csv);
+	SELECT l.line_no, ledger._csv_fields(pg_catalog.lower(l.line)) INTO hdr_line, hdr
+	  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '' ORDER BY l.line_no LIMIT 1;
+	FOREACH col IN ARRAY ARRAY['ref', 'external_id', 'amount'] LOOP
+		IF hdr IS NULL OR pg_catalog.array_position(hdr, col) IS NULL THEN
+			PERFORM ledger._statement_error(kind, src, d, hdr_line,
+				pg_catalog.format('is the header row but has no column %s (required: ref, external_id, amount)', col));
+		END IF;
+	END LOOP;
+	c_ref := pg_catalog.array_position(hdr, 'ref');
+	c_ext := pg_catalog.array_position(hdr, 'external_id');
+	c_amount := pg_catalog.array_position(hdr, 'amount');
+	c_status := pg_catalog.array_position(hdr, 'status');
+	c_fee := pg_catalog.array_position(hdr, 'fee');
+	c_at := pg_catalog.array_position(hdr, 'occurred_at');
+	c_ccy := pg_catalog.array_position(hdr, 'currency');
+
+	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_parsed;
+	END IF;
+	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
+	SELECT q.*,
+	       CASE
+	         WHEN q.f IS NULL THEN 'has an unterminated or misplaced quote'
+	         WHEN pg_catalog.cardinality(q.f) <> pg_catalog.cardinality(hdr) THEN
+	           pg_catalog.format('has %s fields, the header has %s', pg_catalog.cardinality(q.f), pg_catalog.cardinality(hdr))
+	         WHEN q.ref = '' THEN 'has no ref'
+	         WHEN q.external_id = '' THEN 'has no external_id'
+	         WHEN q.amount IS NULL THEN pg_catalog.format('has an invalid amount "%s"', q.f[c_amount])
+	         WHEN q.fee IS NULL AND COALESCE(q.f[c_fee], '') <> '' THEN pg_catalog.format('has an invalid fee "%s"', q.f[c_fee])
+	         WHEN q.fee IS NOT NULL AND ledger.currency(q.fee) <> ledger.currency(q.amount) THEN
+	           pg_catalog.format('has a fee in %s and an amount in %s', ledger.currency(q.fee), ledger.currency(q.amount))
+	         WHEN COALESCE(q.f[c_at], '') <> '' AND q.f[c_at] !~
+	           '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?([+-][0-9]{2}(:?[0-9]{2})?|Z)?)?$' THEN
+	           pg_catalog.format('has an invalid occurred_at "%s"', q.f[c_at])
+	       END AS error
+	  FROM (SELECT l.line_no, f.f, f.f[c_ref] AS ref, f.f[c_ext] AS external_id,
+	               ledger._try_amount(f.f[c_amount], COALESCE(NULLIF(f.f[c_ccy], ''), dccy)) AS amount,
+	               ledger._try_amount(NULLIF(f.f[c_fee], ''), COALESCE(NULLIF(f.f[c_ccy], ''), dccy)) AS fee,
+	               COALESCE(NULLIF(pg_catalog.lower(f.f[c_status]), ''), 'success') AS status
+	          FROM pg_temp._ledger_lines l
+	          CROSS JOIN LATERAL (SELECT ledger._csv_fields(l.line) AS f) f
+	         WHERE l.line_no > hdr_line AND pg_catalog.btrim(l.line) <> '') q;
+
+	SELECT p.line_no, p.error INTO bad FROM pg_temp._ledger_parsed p WHERE p.error IS NOT NULL ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no, bad.error);
+	END IF;
+	SELECT p.line_no, p.external_id, p.first INTO bad
+	  FROM (SELECT p.line_no, p.external_id, min(p.line_no) OVER (PARTITION BY p.external_id) AS first
+	          FROM pg_temp._ledger_parsed p) p
+	 WHERE p.line_no > p.first ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('repeats the external_id "%s" of line %s', bad.external_id, bad.first));
+	END IF;
+	ALTER TABLE pg_temp._ledger_parsed ADD COLUMN occurred_at timestamptz, ADD COLUMN raw jsonb;
+	UPDATE pg_temp._ledger_parsed p
+	   SET occurred_at = (NULLIF(p.f[c_at], ''))::timestamptz,
+	       raw = pg_catalog.jsonb_object(hdr, p.f);
+	RETURN ledger._statement_store(src, d, 'csv', NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_statement_csv(text, date, text, text) IS
+	'loads a generic CSV statement (header: ref, external_id, amount [, status, fee, occurred_at, currency, ...]) as the statement of (source, statement_date), replacing that source and date';
+
+-- --- reconcile -------------------------------------------------------------
+
+/*
+ * Reconciles (source, statement_date) against the entries on clearing
+ * account `account`:
+ *
+ *   internal side  the vouchers of book date statement_date with a ref and
+ *                  entries on the account (one item per voucher: the sum of
+ *                  its entries there; status reversed once it is reversed),
+ *                  leaving out adjusting vouchers named by a break, plus the
+ *                  items of earlier book dates still in the pending pool;
+ *   external side  the statement lines of the source and date.
+ *
+ * ledger.recon_diff classifies each ref.  A ref found only on our side
+ * stays pending (in ledger.recon_pending) until book_date +
+ * ledger.recon_grace_days <= statement_date, then it is a missing_external
+ * break; a reversed item absent from the statement is closed without a break.
+ *
+ * A re-run of the same (source, date) first undoes the previous run's work
+ * on the pool (items it closed are pending again, items it added leave it),
+ * then runs again; items of the date that a later run has since closed stay
+ * closed (a NOTICE says to re-run the later dates).  Breaks are unique per
+ * (run, class, ref): an open break found again keeps its id and takes the new
+ * figures, one no longer found is deleted; a resolved break stays resolved
+ * and is marked obsolete if no longer found.  Runs of one source are serialised (and with the
+ * loaders); posting is never blocked: the books are only read.
+ */
+CREATE PROCEDURE ledger.reconcile(source text, statement_date date, account text)
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	src text := reconcile.source;
+	d date := reconcile.statement_date;
+	grace integer := ledger._recon_grace_days();
+	acc ledger.account;
+	this_run bigint;
+	bad record;
+	later text;
+	st record;
+	started timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
+		RAISE EXCEPTION 'source, statement_date and account must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'account "%" does not exist', reconcile.account
+			USING ERRCODE = 'foreign_key_violation',
+				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account);
+	END IF;
+	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
+		RAISE EXCEPTION 'account "%" is a summary account', acc.code
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'Reconciliation reads the entries of one clearing account; a summary account has none.',
+				HINT = 'Name the leaf account of the channel, e.g. 1122.01.';
+	END IF;
+
+	-- one run per source at a time (loaders of the source wait too)
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+
+	SELECT l.ref, l.external_id, l.amount, l.line_no INTO bad
+	  FROM ledger.statement_line l
+	 WHERE l.source = src AND l.statement_date = d AND ledger.currency(l.amount) <> acc.currency
+	 ORDER BY l.id LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'statement line in % cannot be reconciled against account "%" in %',
+				ledger.currency(bad.amount), acc.code, acc.currency
+			USING ERRCODE = 'datatype_mismatch',
+				DETAIL = pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
+					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount);
+	END IF;
+
+	-- the run row; a re-run undoes the previous run of this date first
+	SELECT r.id INTO this_run FROM ledger.recon_run r WHERE r.source = src AND r.statement_date = d FOR UPDATE;
+	IF FOUND THEN
+		UPDATE ledger.recon_pending p SET closed_run = NULL, closed_class = NULL
+		 WHERE p.closed_run = this_run AND p.added_run <> this_run;
+		DELETE FROM ledger.recon_pending p
+		 WHERE p.added_run = this_run AND (p.closed_run IS NULL OR p.closed_run = this_run);
+		UPDATE ledger.recon_run r SET account_code = acc.code, currency = acc.currency, grace_days = grace,
+				runs = r.runs + 1, started_at = started, finished_at = NULL, run_by = session_user
+		 WHERE r.id = this_run;
+	ELSE
+		INSERT INTO ledger.recon_run (source, statement_date, account_code, currency, grace_days, started_at)
+			VALUES (src, d, acc.code, acc.currency, grace, started)
+			RETURNING id INTO this_run;
+	END IF;
+	SELECT pg_catalog.string_agg(pg_catalog.to_char(r.statement_date, 'YYYY-MM-DD'), ', ' ORDER BY r.statement_date) INTO later
+	  FROM ledger.recon_run r WHERE r.source = src AND r.statement_date > d;
+	IF later IS NOT NULL THEN
+		RAISE NOTICE 'source "%" was already reconciled for later dates', src
+			USING DETAIL = pg_catalog.format('Later runs: %s.  Their results were computed from the pending pool as it was before this run.', later),
+				HINT = 'Reconcile those dates again, in order, to bring them up to date.';
+	END IF;
+
+	-- internal items
+	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_int;
+	END IF;
+	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
+	SELECT i.voucher_id, i.ref, i.book_date, i.amount,
+	       -- (IN rather than EXISTS: one hashed pass instead of a probe per item)
+	       CASE WHEN i.voucher_id IN (SELECT r.reverses FROM ledger.voucher r WHERE r.reverses IS NOT NULL)
+	            THEN 'reversed' ELSE 'success' END AS status,
+	       -- after the undo, an item of this date still in the pool was closed by a later run
+	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled
+	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, ledger.sum(e.amount) AS amount
+	          FROM ledger.entry e
+	          JOIN ledger.voucher v ON v.id = e.voucher_id
+	         WHERE e.account_id = acc.id AND e.book_date = d AND v.ref IS NOT NULL
+	           AND NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = v.id)
+	         GROUP BY v.id, v.ref, v.book_date) i
+	 WHERE ledger.minor_units(i.amount) <> 0
+	UNION ALL
+	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
+	       CASE WHEN EXISTS (SELECT 1 FROM ledger.voucher r WHERE r.reverses = p.voucher_id)
+	            THEN 'reversed' ELSE 'success' END,
+	       true
+	  FROM ledger.recon_pending p
+	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id;
+	ANALYZE pg_temp._recon_int;
+
+	-- classification of every ref
+	IF pg_catalog.to_regclass('pg_temp._recon_cls') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_cls;
+	END IF;
+	CREATE TEMP TABLE _recon_cls ON COMMIT DROP AS
+	SELECT g.ref, (g.r).class, (g.r).internal_count, (g.r).external_count,
+	       (g.r).internal_amount, (g.r).external_amount, (g.r).difference,
+	       g.book_date, g.reversed,
+	       CASE WHEN (g.r).class = 'missing_external' AND g.reversed THEN 'reversed'
+	            WHEN (g.r).class = 'missing_external' AND g.book_date + grace > d THEN 'pending'
+	            ELSE (g.r).class END AS outcome
+	  FROM (SELECT u.ref, ledger.recon_diff(u.side, u.amount, u.status) AS r,
+	               min(u.book_date) AS book_date,
+	               bool_and(u.status = 'reversed') FILTER (WHERE u.side = 'internal') AS reversed
+	          FROM (SELECT 'internal' AS side, i.ref, i.amount, i.status, i.book_date FROM pg_temp._recon_int i
+	                UNION ALL
+	                SELECT 'external', l.ref, l.amount, l.status, NULL::date
+	                  FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) u
+	         GROUP BY u.ref) g;
+	ANALYZE pg_temp._recon_cls;
+
+	-- the pool: earlier items are closed by this run unless still pending;
+	-- today's items still within the grace days join it
+	UPDATE ledger.recon_pending p SET closed_run = this_run, closed_class = c.outcome
+	  FROM pg_temp._recon_cls c
+	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id
+	   AND p.ref = c.ref AND c.outcome <> 'pending';
+	INSERT INTO ledger.recon_pending (source, voucher_id, ref, book_date, account_id, amount, status, added_run)
+	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, this_run
+	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.ref
+	 WHERE c.outcome = 'pending' AND NOT i.pooled;
+
+	-- breaks: one row per (run, class, ref).  Open ones found again keep their
+	-- id and take the new figures, open ones no longer found go, resolved ones
+	-- stay resolved (obsolete when no longer found).
+	IF pg_catalog.to_regclass('pg_temp._recon_brk') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_brk;
+	END IF;
+	CREATE TEMP TABLE _recon_brk ON COMMIT DROP AS
+	WITH brk AS (
+		SELECT c.* FROM pg_temp._recon_cls c
+		 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate')),
+	ours AS (
+		SELECT i.ref, min(i.status) AS status, array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
+		  FROM pg_temp._recon_int i JOIN brk ON brk.ref = i.ref
+		 GROUP BY i.ref),
+	theirs AS (
+		SELECT l.ref, min(l.status) AS status, array_agg(l.external_id ORDER BY l.external_id) AS ids
+		  FROM ledger.statement_line l JOIN brk ON brk.ref = l.ref
+		 WHERE l.source = src AND l.statement_date = d
+		 GROUP BY l.ref)
+	SELECT brk.class, brk.ref, brk.internal_amount, brk.external_amount, brk.difference,
+	       brk.internal_count, brk.external_count,
+	       ours.status AS internal_status, theirs.status AS external_status,
+	       brk.book_date, ours.ids AS internal_voucher_ids, theirs.ids AS external_ids
+	  FROM brk
+	  LEFT JOIN ours ON ours.ref = brk.ref
+	  LEFT JOIN theirs ON theirs.ref = brk.ref;
+	ANALYZE pg_temp._recon_brk;
+
+	-- (NOT IN: one hashed pass, whatever the statistics of recon_break say)
+	DELETE FROM ledger.recon_break b
+	 WHERE b.run_id = this_run AND b.status = 'open'
+	   AND (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n);
+	UPDATE ledger.recon_break b
+	   SET internal_amount = n.internal_amount, external_amount = n.external_amount, difference = n.difference,
+	       internal_count = n.internal_count, external_count = n.external_count,
+	       internal_status = n.internal_status, external_status = n.external_status, book_date = n.book_date,
+	       internal_voucher_ids = n.internal_voucher_ids, external_ids = n.external_ids
+	  FROM pg_temp._recon_brk n
+	 WHERE b.run_id = this_run AND b.status = 'open' AND n.class = b.class AND n.ref = b.ref;
+	INSERT INTO ledger.recon_break (run_id, source, statement_date, class, ref, internal_amount, external_amount,
+			difference, internal_count, external_count, internal_status, external_status, book_date,
+			internal_voucher_ids, external_ids)
+	SELECT this_run, src, d, n.class, n.ref, n.internal_amount, n.external_amount, n.difference,
+	       n.internal_count, n.external_count, n.internal_status, n.external_status, n.book_date,
+	       n.internal_voucher_ids, n.external_ids
+	  FROM pg_temp._recon_brk n
+	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b
+	                    WHERE b.run_id = this_run AND b.class = n.class AND b.ref = n.ref)
+	 ORDER BY n.class, n.ref;
+	UPDATE ledger.recon_break b
+	   SET obsolete = (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n)
+	 WHERE b.run_id = this_run AND b.status = 'resolved';
+
+	-- the figures of the run
+	SELECT (SELECT count(*) FROM pg_temp._recon_int) AS internal_count,
+	       (SELECT ledger.sum(i.amount) FROM pg_temp._recon_int i) AS internal_amount,
+	       (SELECT count(*) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_count,
+	       (SELECT ledger.sum(l.amount) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_amount,
+	       count(*) FILTER (WHERE c.outcome = 'matched') AS matched_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'matched') AS matched_amount,
+	       count(*) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_count,
+	       ledger.sum(c.external_amount) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_amount,
+	       count(*) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_amount,
+	       count(*) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_count,
+	       ledger.sum(c.difference) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_amount,
+	       count(*) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_amount,
+	       count(*) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_count,
+	       ledger.sum(COALESCE(c.internal_amount, ledger.zero(acc.currency)) OPERATOR(ledger.-)
+	                  COALESCE(c.external_amount, ledger.zero(acc.currency))) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_amount,
+	       count(*) FILTER (WHERE c.outcome = 'pending') AS pending_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'pending') AS pending_amount,
+	       count(*) FILTER (WHERE c.outcome = 'reversed') AS reversed_count
+	  INTO st
+	  FROM pg_temp._recon_cls c;
+
+	UPDATE ledger.recon_run r SET
+		internal_count = st.internal_count,
+		internal_amount = COALESCE(st.internal_amount, ledger.zero(acc.currency)),
+		external_count = st.external_count,
+		external_amount = COALESCE(st.external_amount, ledger.zero(acc.currency)),
+		matched_count = st.matched_count,
+		matched_amount = COALESCE(st.matched_amount, ledger.zero(acc.currency)),
+		missing_internal_count = st.missing_internal_count,
+		missing_internal_amount = COALESCE(st.missing_internal_amount, ledger.zero(acc.currency)),
+		missing_external_count = st.missing_external_count,
+		missing_external_amount = COALESCE(st.missing_external_amount, ledger.zero(acc.currency)),
+		amount_mismatch_count = st.amount_mismatch_count,
+		amount_mismatch_amount = COALESCE(st.amount_mismatch_amount, ledger.zero(acc.currency)),
+		status_mismatch_count = st.status_mismatch_count,
+		status_mismatch_amount = COALESCE(st.status_mismatch_amount, ledger.zero(acc.currency)),
+		duplicate_count = st.duplicate_count,
+		duplicate_amount = COALESCE(st.duplicate_amount, ledger.zero(acc.currency)),
+		pending_count = st.pending_count,
+		pending_amount = COALESCE(st.pending_amount, ledger.zero(acc.currency)),
+		reversed_count = st.reversed_count,
+		finished_at = pg_catalog.clock_timestamp()
+	 WHERE r.id = this_run;
+
+	RAISE NOTICE 'reconciled "%": % matched, % breaks, % pending', src, st.matched_count,
+		st.missing_internal_count + st.missing_external_count + st.amount_mismatch_count
+			+ st.status_mismatch_count + st.duplicate_count,
+		st.pending_count
+		USING DETAIL = pg_catalog.format('Statement date %s, account "%s", run %s.', pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code, this_run);
+END
+$$;
+COMMENT ON PROCEDURE ledger.reconcile(text, date, text) IS
+	'reconciles the entries with a ref on clearing account `account` for book date statement_date against the statement lines of (source, statement_date); unmatched internal items wait in the pending pool for ledger.recon_grace_days; results in ledger.recon_run and ledger.recon_break; re-running replaces the results';
+
+CREATE FUNCTION ledger.resolve_break(break_id bigint, note text, voucher_id bigint DEFAULT NULL)
+	RETURNS ledger.recon_break
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	b ledger.recon_break;
+BEGIN
+	IF break_id IS NULL THEN
+		RAISE EXCEPTION 'break_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF note IS NULL OR pg_catalog.btrim(note) = '' THEN
+		RAISE EXCEPTION 'a note is required to resolve break %', break_id
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'The note records how the break was dealt with (差错处理), for the audit trail.';
+	END IF;
+	SELECT * INTO b FROM ledger.recon_break x WHERE x.id = break_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'break % does not exist', break_id USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	IF b.status = 'resolved' THEN
+		RAISE EXCEPTION 'break % is already resolved', break_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) was resolved at %s by %s: %s',
+					b.id, b.class, b.ref, b.source, pg_catalog.to_char(b.statement_date, 'YYYY-MM-DD'),
+					pg_catalog.to_char(b.resolved_at, 'YYYY-MM-DD HH24:MI:SS TZ'), b.resolved_by, b.note);
+	END IF;
+	IF resolve_break.voucher_id IS NOT NULL THEN
+		IF NOT EXISTS (SELECT 1 FROM ledger.voucher v WHERE v.id = resolve_break.voucher_id) THEN
+			RAISE EXCEPTION 'voucher % does not exist', resolve_break.voucher_id
+				USING ERRCODE = 'foreign_key_violation',
+					DETAIL = pg_catalog.format('Break %s (%s, ref "%s") names it as its adjusting voucher.', b.id, b.class, b.ref);
+		END IF;
+		IF EXISTS (SELECT 1 FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id) THEN
+			RAISE EXCEPTION 'voucher % already resolves another break', resolve_break.voucher_id
+				USING ERRCODE = 'unique_violation',
+					DETAIL = (SELECT pg_catalog.format('Break %s (%s, ref "%s") names it.', x.id, x.class, x.ref)
+					            FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id LIMIT 1);
+		END IF;
+	END IF;
+	UPDATE ledger.recon_break x
+	   SET status = 'resolved', note = resolve_break.note, voucher_id = resolve_break.voucher_id,
+	       resolved_at = pg_catalog.now(), resolved_by = session_user
+	 WHERE x.id = break_id
+	RETURNING * INTO b;
+	RETURN b;
+END
+$$;
+COMMENT ON FUNCTION ledger.resolve_break(bigint, text, bigint) IS
+	'marks a break resolved with a note, optionally naming the adjusting voucher (差错处理) that corrects it; the voucher must exist and resolve no other break';
+
+-- --- the morning report ----------------------------------------------------
+
+CREATE VIEW ledger.recon_report AS
+	SELECT r.source, r.statement_date, r.account_code, r.currency,
+	       r.internal_count, r.internal_amount, r.external_count, r.external_amount,
+	       r.matched_count, r.matched_amount,
+	       r.missing_internal_count, r.missing_internal_amount,
+	       r.missing_external_count, r.missing_external_amount,
+	       r.amount_mismatch_count, r.amount_mismatch_amount,
+	       r.status_mismatch_count, r.status_mismatch_amount,
+	       r.duplicate_count, r.duplicate_amount,
+	       r.pending_count, r.pending_amount,
+	       COALESCE(b.open_breaks, 0) AS open_breaks,
+	       COALESCE(b.source_open_breaks, 0) AS source_open_breaks,
+	       b.oldest_open_days,
+	       r.runs, r.finished_at
+	  FROM ledger.recon_run r
+	  LEFT JOIN LATERAL (
+		SELECT count(*) FILTER (WHERE x.statement_date = r.statement_date) AS open_breaks,
+		       count(*) AS source_open_breaks,
+		       CURRENT_DATE - min(x.statement_date) AS oldest_open_days
+		  FROM ledger.recon_break x
+		 WHERE x.source = r.source AND x.statement_date <= r.statement_date AND x.status = 'open') b ON true;
+COMMENT ON VIEW ledger.recon_report IS
+	'the morning reconciliation report: per source and statement date, match keys and amounts per class, the open breaks of that date, the open breaks of the source up to that date and the age in days of the oldest of them';
+
+-- --- dump registration and privileges --------------------------------------
+
+SELECT pg_catalog.pg_extension_config_dump('ledger.statement_import', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.statement_import_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.statement_line', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.statement_line_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_run', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_pending', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_break', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_break_id_seq', '');
+
+REVOKE ALL ON ledger.statement_import, ledger.statement_line, ledger.recon_run, ledger.recon_pending,
+	ledger.recon_break, ledger.recon_report FROM PUBLIC;
+REVOKE ALL ON SEQUENCE ledger.statement_import_id_seq, ledger.statement_line_id_seq, ledger.recon_run_id_seq,
+	ledger.recon_break_id_seq FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION
+	ledger._csv_fields(text, text), ledger._try_amount(text, text), ledger._recon_grace_days(),
+	ledger.stage_statement(), ledger._statement_lines(text),
+	ledger._statement_error(text, text, date, integer, text), ledger._statement_check_args(text, date),
+	ledger._statement_store(text, date, text, jsonb, jsonb),
+	ledger.load_wechat_bill(text, date, text, text), ledger.load_alipay_bill(text, date, bytea),
+	ledger.load_statement_csv(text, date, text, text),
+	ledger.resolve_break(bigint, text, bigint)
+	FROM PUBLIC;
+REVOKE EXECUTE ON PROCEDURE ledger.reconcile(text, date, text) FROM PUBLIC;
