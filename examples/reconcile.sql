@@ -13,13 +13,13 @@
 SET ledger.recon_grace_days = 0;
 
 -- the WeChat Pay trade bill (交易账单): backtick-prefixed CSV with summary rows
-SELECT ledger.stage_statement();
+SELECT ledger.stage_statement() \gset
 \copy ledger_statement_stage (line) FROM 'statements/wechat_20261102.csv' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e')
 SELECT source, statement_date, format, line_count, total_amount, fee_amount
   FROM ledger.load_wechat_bill('wechat', '2026-11-02');
 
 -- the Alipay trade bill (业务明细): GBK text with # header and footer lines
-SELECT ledger.stage_statement();
+SELECT ledger.stage_statement() \gset
 \copy ledger_statement_stage (line) FROM 'statements/alipay_20261102.csv' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e', ENCODING 'GBK')
 SELECT source, statement_date, format, line_count, total_amount, fee_amount
   FROM ledger.load_alipay_bill('alipay', '2026-11-02');
