@@ -376,7 +376,7 @@ CREATE TABLE ledger.voucher (
 ALTER SEQUENCE ledger.voucher_id_seq OWNED BY ledger.voucher.id;
 CREATE UNIQUE INDEX voucher_reverses_key ON ledger.voucher (reverses) WHERE reverses IS NOT NULL;
 CREATE INDEX voucher_ref_idx ON ledger.voucher (ref) WHERE ref IS NOT NULL;
-CREATE INDEX voucher_book_date_idx ON ledger.voucher USING brin (book_date);
+CREATE INDEX voucher_book_date_idx ON ledger.voucher USING brin (book_date) WITH (autosummarize = on);
 
 COMMENT ON TABLE ledger.voucher IS 'vouchers (记账凭证): immutable; each balances per currency and has at least two entries';
 COMMENT ON COLUMN ledger.voucher.id IS 'voucher id';
@@ -400,7 +400,7 @@ CREATE TABLE ledger.entry (
 	CONSTRAINT entry_line_no_check CHECK (line_no > 0)
 );
 CREATE INDEX entry_account_idx ON ledger.entry (account_id, book_date);
-CREATE INDEX entry_book_date_idx ON ledger.entry USING brin (book_date);
+CREATE INDEX entry_book_date_idx ON ledger.entry USING brin (book_date) WITH (autosummarize = on);
 
 COMMENT ON TABLE ledger.entry IS 'entries (分录): signed amounts (debit positive, credit negative) on leaf accounts';
 COMMENT ON COLUMN ledger.entry.voucher_id IS 'the voucher, written in the same transaction';
@@ -986,7 +986,7 @@ CREATE TABLE ledger.daily_balance (
 	summary    boolean NOT NULL DEFAULT false,
 	CONSTRAINT daily_balance_pkey PRIMARY KEY (account_id, book_date, currency)
 );
-CREATE INDEX daily_balance_book_date_idx ON ledger.daily_balance USING brin (book_date);
+CREATE INDEX daily_balance_book_date_idx ON ledger.daily_balance USING brin (book_date) WITH (autosummarize = on);
 COMMENT ON TABLE ledger.daily_balance IS 'daily balance snapshots (日终余额), written by ledger.close_day()';
 COMMENT ON COLUMN ledger.daily_balance.account_id IS 'the account';
 COMMENT ON COLUMN ledger.daily_balance.book_date IS 'the closed day';
@@ -1168,6 +1168,8 @@ CREATE FUNCTION ledger._close_snapshot(d date) RETURNS bigint
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
 AS $$
 DECLARE
 	prev date;
@@ -1258,6 +1260,8 @@ CREATE FUNCTION ledger._check_books(d date, at_close boolean)
 	RETURNS TABLE(check_name text, currency text, ok boolean, detail text)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
 AS $$
 DECLARE
 	st text;
@@ -1497,6 +1501,8 @@ CREATE FUNCTION ledger.check_books(book_date date)
 	LANGUAGE sql STABLE
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
 AS $$
 	SELECT c.check_name, c.currency, c.ok, c.detail
 	  FROM ledger._check_books($1, false) c
@@ -1509,6 +1515,8 @@ CREATE FUNCTION ledger._close_check(d date) RETURNS text[]
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
 AS $$
 DECLARE
 	failed text[];
@@ -1545,6 +1553,8 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'book day % is not closing', d USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
+	-- the day's daily balances are final: index their pages for the reports
+	PERFORM pg_catalog.brin_summarize_new_values('ledger.daily_balance_book_date_idx'::pg_catalog.regclass);
 	RETURN dg;
 END
 $$;
@@ -1631,6 +1641,8 @@ CREATE FUNCTION ledger.verify_books(from_date date, to_date date)
 	LANGUAGE plpgsql STABLE
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
 AS $$
 DECLARE
 	r record;
@@ -1670,35 +1682,70 @@ COMMENT ON FUNCTION ledger.verify_books(date, date) IS
  */
 CREATE FUNCTION ledger._leaf_position(as_of date)
 	RETURNS TABLE(account_id bigint, currency text, balance numeric, cum_debit numeric, cum_credit numeric)
-	LANGUAGE sql STABLE
+	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
 AS $$
-	WITH closed AS (
-		SELECT max(b.book_date) AS d FROM ledger.book_day b WHERE b.status = 'closed'),
-	snap AS (
-		SELECT l.id, l.currency, s.closing, s.cum_debit, s.cum_credit
-		  FROM ledger._leaf l, closed
+DECLARE
+	closed date;
+	first_closed date;
+	snap_day date;
+BEGIN
+	-- the dates are values, not joins: the planner prunes what a date rules out
+	SELECT max(b.book_date), min(b.book_date) INTO closed, first_closed
+	  FROM ledger.book_day b WHERE b.status = 'closed';
+	snap_day := CASE WHEN as_of >= first_closed THEN LEAST(as_of, closed) END;
+	RETURN QUERY
+	WITH leaf AS (
+		SELECT l.id, l.currency FROM ledger._leaf l WHERE l.currency IS NOT NULL),
+	-- every account with a balance or a movement has a row on each closed day:
+	-- read that day's rows in one range scan ...
+	on_day AS (
+		SELECT r.account_id, r.closing, r.cum_debit, r.cum_credit FROM ledger.daily_balance r
+		 WHERE r.book_date = snap_day AND NOT r.summary),
+	-- ... and look further back only for accounts without one (balance zero
+	-- that day), whose running totals stand on their last row
+	earlier AS (
+		SELECT leaf.id AS account_id, s.closing, s.cum_debit, s.cum_credit
+		  FROM leaf
 		  CROSS JOIN LATERAL (
 			SELECT r.closing, r.cum_debit, r.cum_credit FROM ledger.daily_balance r
-			 WHERE r.account_id = l.id AND r.book_date <= LEAST($1, closed.d) AND NOT r.summary
+			 WHERE r.account_id = leaf.id AND r.book_date < snap_day AND NOT r.summary
 			 ORDER BY r.book_date DESC LIMIT 1) s
-		 WHERE l.currency IS NOT NULL),
+		 WHERE snap_day IS NOT NULL
+		   AND NOT EXISTS (SELECT 1 FROM on_day WHERE on_day.account_id = leaf.id)),
+	snap AS (
+		SELECT * FROM on_day UNION ALL SELECT * FROM earlier),
 	live AS (
 		SELECT e.account_id, (ledger.trial(e.amount)).*
-		  FROM ledger.entry e, closed
-		 WHERE e.book_date > COALESCE(closed.d, '-infinity') AND e.book_date <= $1
+		  FROM ledger.entry e
+		 WHERE as_of > COALESCE(closed, '-infinity')
+		   AND e.book_date > COALESCE(closed, '-infinity') AND e.book_date <= as_of
 		 GROUP BY e.account_id)
-	SELECT l.id, l.currency,
-	       COALESCE(ledger.minor_units(snap.closing), 0) + COALESCE(ledger.minor_units(live.net), 0),
-	       COALESCE(ledger.minor_units(snap.cum_debit), 0) + COALESCE(ledger.minor_units(live.debit), 0),
-	       COALESCE(ledger.minor_units(snap.cum_credit), 0) + COALESCE(ledger.minor_units(live.credit), 0)
-	  FROM ledger._leaf l
-	  LEFT JOIN snap ON snap.id = l.id
-	  LEFT JOIN live ON live.account_id = l.id
-	 WHERE l.currency IS NOT NULL
+	SELECT leaf.id, leaf.currency,
+	       COALESCE(ledger.minor_units(snap.closing), 0)::numeric + COALESCE(ledger.minor_units(live.net), 0),
+	       COALESCE(ledger.minor_units(snap.cum_debit), 0)::numeric + COALESCE(ledger.minor_units(live.debit), 0),
+	       COALESCE(ledger.minor_units(snap.cum_credit), 0)::numeric + COALESCE(ledger.minor_units(live.credit), 0)
+	  FROM leaf
+	  LEFT JOIN snap ON snap.account_id = leaf.id
+	  LEFT JOIN live ON live.account_id = leaf.id;
+END
 $$;
 COMMENT ON FUNCTION ledger._leaf_position(date) IS
 	'balance and cumulative debits and credits of every leaf account at the end of a day';
+
+CREATE FUNCTION ledger._leaf_movement(from_date date, to_date date)
+	RETURNS TABLE(account_id bigint, currency text, opening numeric, debit numeric, credit numeric, closing numeric)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT c.account_id, c.currency, o.balance, c.cum_debit - o.cum_debit, c.cum_credit - o.cum_credit, c.balance
+	  FROM ledger._leaf_position(to_date) c
+	  JOIN ledger._leaf_position(from_date - 1) o ON o.account_id = c.account_id
+$$;
+COMMENT ON FUNCTION ledger._leaf_movement(date, date) IS
+	'opening balance, debits, credits and closing balance of every leaf account over a period of book days';
 
 CREATE FUNCTION ledger._check_as_of(as_of date) RETURNS void
 	LANGUAGE plpgsql STABLE
@@ -1721,6 +1768,8 @@ CREATE FUNCTION ledger.balance(code text, as_of date) RETURNS ledger.amount
 	LANGUAGE plpgsql STABLE
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
 AS $$
 DECLARE
 	a ledger.account;
@@ -1760,6 +1809,8 @@ CREATE FUNCTION ledger.trial_balance(from_date date, to_date date DEFAULT NULL)
 	LANGUAGE plpgsql STABLE
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
 AS $$
 DECLARE
 	upto date := COALESCE(to_date, from_date);
@@ -1772,19 +1823,15 @@ BEGIN
 	END IF;
 	PERFORM ledger._check_as_of(upto);
 	RETURN QUERY
-	WITH o AS (SELECT * FROM ledger._leaf_position(from_date - 1)),
-	     c AS (SELECT * FROM ledger._leaf_position(upto)),
-	     leaf AS (
-		SELECT c.account_id, c.currency, o.balance AS opening,
-		       c.cum_debit - o.cum_debit AS debit, c.cum_credit - o.cum_credit AS credit, c.balance AS closing
-		  FROM c JOIN o ON o.account_id = c.account_id),
+	WITH leaf AS (SELECT * FROM ledger._leaf_movement(from_date, upto)),
+	     tree AS MATERIALIZED (SELECT * FROM ledger._account_closure),
 	     rolled AS (
 		SELECT t.ancestor_id AS id, leaf.currency, sum(leaf.opening) AS opening, sum(leaf.debit) AS debit,
 		       sum(leaf.credit) AS credit, sum(leaf.closing) AS closing
-		  FROM leaf JOIN ledger._account_closure t ON t.account_id = leaf.account_id
+		  FROM leaf JOIN tree t ON t.account_id = leaf.account_id
 		 GROUP BY t.ancestor_id, leaf.currency),
 	     depths AS (
-		SELECT t.account_id AS id, max(t.depth) AS depth FROM ledger._account_closure t GROUP BY t.account_id),
+		SELECT t.account_id AS id, max(t.depth) AS depth FROM tree t GROUP BY t.account_id),
 	     sides AS (
 		SELECT r.id, r.currency, GREATEST(r.opening, 0) AS od, GREATEST(-r.opening, 0) AS oc,
 		       r.debit AS pd, r.credit AS pc, GREATEST(r.closing, 0) AS cd, GREATEST(-r.closing, 0) AS cc
@@ -1820,7 +1867,7 @@ REVOKE EXECUTE ON FUNCTION
 	ledger._daily_balance_guard(), ledger._wait_for_posters(), ledger._close_wait(date), ledger._day_digest(date, bytea),
 	ledger._close_switch(date), ledger._close_snapshot(date), ledger._check_books(date, boolean),
 	ledger._close_check(date), ledger._close_seal(date), ledger.check_books(date),
-	ledger.verify_books(date, date), ledger._leaf_position(date), ledger._check_as_of(date),
+	ledger.verify_books(date, date), ledger._leaf_position(date), ledger._leaf_movement(date, date), ledger._check_as_of(date),
 	ledger.balance(text, date), ledger.trial_balance(date, date)
 	FROM PUBLIC;
 REVOKE EXECUTE ON PROCEDURE ledger._close_finish(date), ledger.close_day(date) FROM PUBLIC;

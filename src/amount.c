@@ -454,15 +454,32 @@ ledger_amount_zero(PG_FUNCTION_ARGS)
 	PG_RETURN_LEDGER_AMOUNT_P(amount_make(0, currency_from_cstring(ccy)));
 }
 
-/* ledger.amount_of_units(bigint, text): from minor units */
+/*
+ * ledger.amount_of_units(bigint, text): from minor units.  Reports build many
+ * amounts of few currencies: the last currency parsed is remembered.
+ */
 PG_FUNCTION_INFO_V1(ledger_amount_from_units);
 Datum
 ledger_amount_from_units(PG_FUNCTION_ARGS)
 {
+	static char last_text[LA_CURRENCY_BUFSIZE + 8];
+	static la_currency last_cur;
 	int64		units = PG_GETARG_INT64(0);
-	char	   *ccy = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	text	   *ccy = PG_GETARG_TEXT_PP(1);
+	size_t		len = VARSIZE_ANY_EXHDR(ccy);
 
-	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, currency_from_cstring(ccy)));
+	if (len >= sizeof(last_text) || len != strlen(last_text) ||
+		memcmp(VARDATA_ANY(ccy), last_text, len) != 0)
+	{
+		char	   *s = text_to_cstring(ccy);
+
+		last_cur = currency_from_cstring(s);
+		if (len < sizeof(last_text))
+			memcpy(last_text, s, len + 1);
+		else
+			last_text[0] = '\0';
+	}
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, last_cur));
 }
 
 /* ---------- sum(ledger.amount) ---------- */
