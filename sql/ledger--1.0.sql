@@ -1593,6 +1593,13 @@ DECLARE
 	holder integer;
 BEGIN
 	-- like ledger._close_finish, qualifies every function and operator
+	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
+	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                        AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
+		RAISE EXCEPTION 'book day % is already closed', requested
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'A closed day never changes.';
+	END IF;
 	IF NOT pg_catalog.pg_try_advisory_lock(1818585447, 1) THEN
 		SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
 		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
