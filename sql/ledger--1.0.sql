@@ -495,10 +495,13 @@ COMMENT ON FUNCTION ledger._account_blocked(ledger.account) IS 'why an account t
 
 /*
  * Validates a new or changed account.  Runs for operators, not for posters:
- * PL/pgSQL is fine here.
+ * PL/pgSQL is fine here.  The account triggers are SECURITY DEFINER: whoever
+ * may write ledger.account need not be able to write the balance rows (nor
+ * read the entries) they maintain.
  */
 CREATE FUNCTION ledger._account_before() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -653,6 +656,7 @@ COMMENT ON FUNCTION ledger._account_before() IS
  */
 CREATE FUNCTION ledger._account_after() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -712,6 +716,7 @@ COMMENT ON FUNCTION ledger._account_after() IS
 
 CREATE FUNCTION ledger._account_delete() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
