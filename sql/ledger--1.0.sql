@@ -851,7 +851,7 @@ COMMENT ON FUNCTION ledger.reverse(bigint, text, text) IS
 
 CREATE FUNCTION ledger.balance(code text) RETURNS ledger.amount
 	AS 'MODULE_PATHNAME', 'ledger_balance'
-	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+	LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ledger.balance(text) IS
 	'current balance of an account on its normal side (a summary account sums its leaves); includes this transaction''s own postings';
 
@@ -1267,6 +1267,9 @@ DECLARE
 	pass record;
 	day_entries bigint;
 BEGIN
+	IF d IS NULL THEN
+		RAISE EXCEPTION 'book_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
 	IF st IS NULL THEN
 		RAISE EXCEPTION 'book day % does not exist', d USING ERRCODE = 'object_not_in_prerequisite_state';
@@ -1746,6 +1749,9 @@ DECLARE
 	cur text;
 	ncur integer;
 BEGIN
+	IF balance.code IS NULL THEN
+		RAISE EXCEPTION 'code must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	PERFORM ledger._check_as_of(as_of);
 	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
 	IF NOT FOUND THEN

@@ -3,7 +3,7 @@
 -- pgTAP file runs inside one transaction.)
 BEGIN;
 SET LOCAL search_path = public, ledger;
-SELECT plan(115);
+SELECT plan(118);
 
 -- ---- packaging ----
 SELECT has_extension('ledger');
@@ -136,6 +136,10 @@ SELECT throws_ok($$SELECT ledger.post('t-x', ARRAY['t.bank', 't.wallet'], ARRAY[
 SELECT is((SELECT count(*)::int FROM ledger.voucher WHERE idempotency_key = 't-x'), 0, 'refused vouchers wrote nothing');
 SELECT is(ledger.balance('t.wallet'), '60.00 CNY'::ledger.amount, 'refused vouchers moved no balance');
 SELECT throws_ok($$SELECT ledger.balance('no.such')$$, '23503', NULL, 'balance of an unknown account: 23503');
+SELECT throws_ok($$SELECT ledger.balance(NULL)$$, '22004', 'code must not be null', 'balance of NULL: 22004');
+SELECT throws_ok($$SELECT ledger.balance(NULL, ledger.current_book_date())$$, '22004', 'code must not be null',
+	'balance of NULL as of a date: 22004');
+SELECT throws_ok($$SELECT * FROM ledger.check_books(NULL)$$, '22004', 'book_date must not be null', 'check_books(NULL): 22004');
 
 -- reversal
 SELECT lives_ok($$SELECT ledger.reverse((SELECT id FROM ledger.voucher WHERE idempotency_key = 't-1'), 't-1-r')$$,
