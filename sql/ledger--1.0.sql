@@ -674,6 +674,16 @@ BEGIN
 	ELSE
 		IF NEW.hot AND NOT OLD.hot THEN
 			nslots := ledger._hot_slots();
+			-- each slot of a hot account holds at most its share of the range
+			-- of ledger.amount, so that their sum always fits (see posting.c)
+			SELECT sum(b.units) INTO bal FROM ledger.account_balance b WHERE b.account_id = NEW.id;
+			IF abs(COALESCE(bal, 0)::numeric) > 9223372036854775807 / nslots THEN
+				RAISE EXCEPTION 'balance of account "%" is too large for a hot account', NEW.code
+					USING ERRCODE = 'numeric_value_out_of_range',
+						DETAIL = format('Its balance is %s; spread over %s slots, a hot account holds at most %s either side of zero in each.',
+							ledger.amount_of_units(bal * sign, NEW.currency), nslots,
+							ledger.amount_of_units(9223372036854775807 / nslots, NEW.currency));
+			END IF;
 			INSERT INTO ledger.account_balance (account_id, slot, blocked)
 				SELECT NEW.id, s, ledger._account_blocked(NEW) FROM generate_series(1, nslots - 1) s;
 		ELSIF OLD.hot AND NOT NEW.hot THEN
