@@ -18,7 +18,7 @@ OBJS = \
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = amount account voucher post close_day security privileges
+REGRESS = amount account voucher post close_day security privileges bad_input
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours
