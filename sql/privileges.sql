@@ -57,7 +57,7 @@ SELECT p.oid::regprocedure AS public_may_execute,
   FROM pg_proc p
  WHERE p.pronamespace = 'ledger'::regnamespace
    AND has_function_privilege('regress_ledger_fresh', p.oid, 'EXECUTE')
- ORDER BY 2, 1::text;
+ ORDER BY 2, p.oid::regprocedure::text COLLATE "C";
 SET ROLE regress_ledger_fresh;
 SELECT '1 CNY'::ledger.amount;
 SELECT count(*) FROM ledger.account;

@@ -225,7 +225,7 @@ SELECT p.oid::regprocedure AS runs_sql_without_pinned_path, p.prokind
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'ledger'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
    AND NOT ('search_path=pg_catalog, pg_temp' = ANY (COALESCE(p.proconfig, '{}')))
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 \c :regress_db
 DROP DATABASE ledger_regress_security;
