@@ -15,7 +15,8 @@ OBJS = \
 	src/trial.o \
 	src/dayend.o
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+# every install and upgrade script: older versions must stay installable and updatable
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
 REGRESS = amount account voucher post close_day security privileges bad_input
