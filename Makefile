@@ -54,7 +54,7 @@ bench:
 	@bash bench/run.sh $(if $(FULL),--full) $(if $(PEERS),--peers)
 
 stress:
-	@bash test/stress.sh
+	@bash test/stress.sh $(if $(FULL),--full,--short)
 
 valgrind:
 	@bash test/valgrind.sh
