@@ -33,6 +33,11 @@ trap cleanup EXIT
 
 newdb $DB
 q $DB -f "$TOP/test/stress/setup.sql" >/dev/null || fail "setup failed"
+# accounts of the transaction the cutoff waits for, which no other session
+# touches (the balance rows it locks would hold up the load, not the cutoff)
+q $DB -c "INSERT INTO ledger.account (code, name, kind, currency) VALUES
+            ('hold-a', 'held open', 'asset', 'CNY'), ('hold-b', 'held open', 'liability', 'CNY')" >/dev/null ||
+	fail "setup failed"
 : >"$LOG"
 [ "$(id -u)" -eq 0 ] && chmod 666 "$LOG"
 
@@ -81,6 +86,8 @@ wait_for() {
 # a session that takes a lock and keeps it until the crash
 hold() {
 	q $DB -c "BEGIN" -c "$1" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+	wait_for "the lock to be taken" "SELECT count(*) = 1 FROM pg_stat_activity
+	                                 WHERE query = 'SELECT pg_sleep(600)' AND state = 'active'"
 }
 
 # the cutoff, in the background
@@ -118,10 +125,7 @@ for round in $(seq 1 "$ROUNDS"); do
 
 	# 2. while the cutoff waits for a transaction that has posted
 	start_load
-	hold "SELECT ledger.post('open-$round', ARRAY['bank', 'w1'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])"
-	wait_for "the open posting" "SELECT count(*) = 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-	                             WHERE c.relname = 'voucher' AND l.mode = 'RowExclusiveLock' AND l.pid IN (
-	                               SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%')"
+	hold "SELECT ledger.post('open-$round', ARRAY['hold-a', 'hold-b'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])"
 	cutoff
 	wait_for "the cutoff to wait for the poster" "$cutoff_blocked_by_holder"
 	crash
