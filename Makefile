@@ -17,10 +17,11 @@ OBJS = \
 	src/recon.o \
 	src/statement.o
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+# every install and upgrade script: older versions must stay installable and updatable
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = amount account voucher post close_day recon recon_load
+REGRESS = amount account voucher post close_day recon recon_load security privileges bad_input
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours
@@ -55,7 +56,7 @@ bench:
 	@bash bench/run.sh $(if $(FULL),--full) $(if $(PEERS),--peers)
 
 stress:
-	@bash test/stress.sh
+	@bash test/stress.sh $(if $(FULL),--full,--short)
 
 valgrind:
 	@bash test/valgrind.sh

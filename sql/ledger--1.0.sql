@@ -495,7 +495,9 @@ COMMENT ON FUNCTION ledger._account_blocked(ledger.account) IS 'why an account t
 
 /*
  * Validates a new or changed account.  Runs for operators, not for posters:
- * PL/pgSQL is fine here.
+ * PL/pgSQL is fine here.  The account triggers are SECURITY DEFINER: whoever
+ * may write ledger.account need not be able to write the balance rows (nor
+ * read the entries) they maintain.
  */
 CREATE FUNCTION ledger._account_before() RETURNS trigger
 	LANGUAGE plpgsql
@@ -672,6 +674,16 @@ BEGIN
 	ELSE
 		IF NEW.hot AND NOT OLD.hot THEN
 			nslots := ledger._hot_slots();
+			-- each slot of a hot account holds at most its share of the range
+			-- of ledger.amount, so that their sum always fits (see posting.c)
+			SELECT sum(b.units) INTO bal FROM ledger.account_balance b WHERE b.account_id = NEW.id;
+			IF abs(COALESCE(bal, 0)::numeric) > 9223372036854775807 / nslots THEN
+				RAISE EXCEPTION 'balance of account "%" is too large for a hot account', NEW.code
+					USING ERRCODE = 'numeric_value_out_of_range',
+						DETAIL = format('Its balance is %s; spread over %s slots, a hot account holds at most %s either side of zero in each.',
+							ledger.amount_of_units(bal * sign, NEW.currency), nslots,
+							ledger.amount_of_units(9223372036854775807 / nslots, NEW.currency));
+			END IF;
 			INSERT INTO ledger.account_balance (account_id, slot, blocked)
 				SELECT NEW.id, s, ledger._account_blocked(NEW) FROM generate_series(1, nslots - 1) s;
 		ELSIF OLD.hot AND NOT NEW.hot THEN
@@ -850,7 +862,7 @@ COMMENT ON FUNCTION ledger.reverse(bigint, text, text) IS
 
 CREATE FUNCTION ledger.balance(code text) RETURNS ledger.amount
 	AS 'MODULE_PATHNAME', 'ledger_balance'
-	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+	LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ledger.balance(text) IS
 	'current balance of an account on its normal side (a summary account sums its leaves); includes this transaction''s own postings';
 
@@ -1271,6 +1283,9 @@ DECLARE
 	pass record;
 	day_entries bigint;
 BEGIN
+	IF d IS NULL THEN
+		RAISE EXCEPTION 'book_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
 	IF st IS NULL THEN
 		RAISE EXCEPTION 'book day % does not exist', d USING ERRCODE = 'object_not_in_prerequisite_state';
@@ -1571,6 +1586,9 @@ DECLARE
 	failed text[];
 	dg bytea;
 BEGIN
+	-- no SET search_path here (a procedure with SET cannot COMMIT): every
+	-- function and operator is schema-qualified, so that objects in the
+	-- caller's search_path cannot stand in for them
 	RAISE NOTICE 'book day %: waiting for transactions that may still post into it', d;
 	n := ledger._close_wait(d);
 	COMMIT;
@@ -1580,13 +1598,14 @@ BEGIN
 	RAISE NOTICE 'book day %: % daily balances written; checking the books', d, rows;
 	failed := ledger._close_check(d);
 	COMMIT;
-	IF cardinality(failed) > 0 THEN
-		RAISE EXCEPTION 'book day % failed its day-end checks: %', d, array_to_string(failed, ', ')
+	IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
+		RAISE EXCEPTION 'book day % failed its day-end checks: %', d, pg_catalog.array_to_string(failed, ', ')
 			USING ERRCODE = 'check_violation',
-				DETAIL = (SELECT string_agg(format('%s%s: %s', c.check_name,
-						CASE WHEN c.currency <> '' THEN ' (' || c.currency || ')' ELSE '' END, c.detail), E'\n')
-					FROM ledger.book_check c WHERE c.book_date = d AND NOT c.ok),
-				HINT = format('The day stays closing and postings continue on the next day. Fix the cause, then run CALL ledger.close_day(''%s'') again.', d);
+				DETAIL = (SELECT pg_catalog.string_agg(pg_catalog.format('%s%s: %s', c.check_name,
+						CASE WHEN c.currency OPERATOR(pg_catalog.<>) '' THEN
+							pg_catalog.format(' (%s)', c.currency) ELSE '' END, c.detail), E'\n')
+					FROM ledger.book_check c WHERE c.book_date OPERATOR(pg_catalog.=) d AND NOT c.ok),
+				HINT = pg_catalog.format('The day stays closing and postings continue on the next day. Fix the cause, then run CALL ledger.close_day(''%s'') again.', d);
 	END IF;
 	dg := ledger._close_seal(d);
 	COMMIT;
@@ -1603,30 +1622,44 @@ DECLARE
 	d date;
 	holder integer;
 BEGIN
+	-- like ledger._close_finish, qualifies every function and operator
+	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
+	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                        AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
+		RAISE EXCEPTION 'book day % is already closed', requested
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'A closed day never changes.';
+	END IF;
 	IF NOT pg_catalog.pg_try_advisory_lock(1818585447, 1) THEN
 		SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
-		 WHERE l.locktype = 'advisory' AND l.classid = 1818585447 AND l.objid = 1 AND l.granted;
+		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
+		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted;
 		RAISE EXCEPTION 'another session is closing the books'
 			USING ERRCODE = 'lock_not_available',
-				DETAIL = format('Session %s holds the day-end lock.', holder),
+				DETAIL = pg_catalog.format('Session %s holds the day-end lock.', holder),
 				HINT = 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.';
 	END IF;
 	-- days left closing by an interrupted or failed run are finished first, oldest first
 	FOR d IN SELECT b.book_date FROM ledger.book_day b
-	          WHERE b.status = 'closing' AND (requested IS NULL OR b.book_date <= requested)
+	          WHERE b.status OPERATOR(pg_catalog.=) 'closing'
+	            AND (requested IS NULL OR b.book_date OPERATOR(pg_catalog.<=) requested)
 	          ORDER BY b.book_date LOOP
 		RAISE NOTICE 'book day % was left closing: finishing it', d;
 		CALL ledger._close_finish(d);
 	END LOOP;
 	IF requested IS NULL OR NOT EXISTS (SELECT 1 FROM ledger.book_day b
-	                                     WHERE b.book_date = requested AND b.status = 'closed') THEN
+	                                     WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                       AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
 		d := ledger._close_switch(requested);
 		COMMIT;
-		RAISE NOTICE 'book day % is closing; postings now go to %', d, d + 1;
+		RAISE NOTICE 'book day % is closing; postings now go to %', d, d OPERATOR(pg_catalog.+) 1;
 		CALL ledger._close_finish(d);
 	END IF;
-	WHILE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory' AND l.pid = pg_catalog.pg_backend_pid()
-	               AND l.classid = 1818585447 AND l.objid = 1 AND l.granted) LOOP
+	WHILE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+	               WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+	                 AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+	                 AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
+	                 AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted) LOOP
 		PERFORM pg_catalog.pg_advisory_unlock(1818585447, 1);
 	END LOOP;
 END
@@ -1777,6 +1810,9 @@ DECLARE
 	cur text;
 	ncur integer;
 BEGIN
+	IF balance.code IS NULL THEN
+		RAISE EXCEPTION 'code must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	PERFORM ledger._check_as_of(as_of);
 	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
 	IF NOT FOUND THEN

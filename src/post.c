@@ -674,9 +674,9 @@ PG_FUNCTION_INFO_V1(ledger_balance);
 Datum
 ledger_balance(PG_FUNCTION_ARGS)
 {
-	char	   *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const LedgerCatalog *cat = ledger_catalog();
-	const AccountInfo *found = account_by_code(code);
+	char	   *code;
+	const LedgerCatalog *cat;
+	const AccountInfo *found;
 	AccountInfo acc;
 	Relation	balrel;
 	Snapshot	snap = GetActiveSnapshot();
@@ -685,6 +685,10 @@ ledger_balance(PG_FUNCTION_ARGS)
 	la_currency cur;
 	bool		has_cur;
 
+	require_arg(fcinfo, 0, "code");
+	code = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	cat = ledger_catalog();
+	found = account_by_code(code);
 	if (found == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),

@@ -781,6 +781,32 @@ bound_error(const AccountInfo *acc, const AccountDelta *d, INT128 normal,
 }
 
 /*
+ * The movement would take the balance out of the range of ledger.amount.  A
+ * hot account's balance is the sum of its slots, so each slot is held to its
+ * share of the range: then the sum always fits, whatever the other slots hold.
+ */
+static void
+balance_range_error(const AccountInfo *acc, const AccountDelta *d, int slotno,
+					int64 slot_bound)
+{
+	char	   *who = d->nvouchers > 1 ?
+		psprintf("Vouchers %lld and %d more in this statement", (long long) d->voucher_id, d->nvouchers - 1) :
+		psprintf("Voucher %lld", (long long) d->voucher_id);
+
+	if (acc->nslots > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("balance of account \"%s\" would be out of range", acc->code),
+				 errdetail("%s would take slot %d of the hot account beyond %s either side of zero; each of its %d slots holds at most that much, so that the balance always fits in ledger.amount.",
+						   who, slotno, amount_to_cstring(slot_bound, acc->cur), acc->nslots)));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("balance of account \"%s\" would be out of range", acc->code),
+			 errdetail("%s would take the balance beyond %s either side of zero, the range of ledger.amount.",
+					   who, amount_to_cstring(PG_INT64_MAX, acc->cur))));
+}
+
+/*
  * Applies the statement's net movements, in account order so that posters
  * lock balance rows in one global order.  Runs as the owner of the tables:
  * whoever may insert entries need not be able to update balances directly.
@@ -831,14 +857,16 @@ apply_deltas(HTAB *deltas)
 		AccountInfo acc;
 		const AccountInfo *found;
 		Datum		values[3];
-		int			slotno;
-		int			rc;
+		volatile int slotno;
+		volatile int rc = 0;
 		HeapTuple	tup;
 		TupleDesc	desc;
 		bool		isnull;
 		int64		units;
 		Datum		datum;
 		INT128		normal;
+		volatile int64 slot_bound;
+		MemoryContext cxt = CurrentMemoryContext;
 
 		d = &all[i];
 		if (wide_sign(d->delta) == 0)
@@ -854,10 +882,27 @@ apply_deltas(HTAB *deltas)
 					 errdetail("The entries of this statement move the account by more than 9223372036854775807 minor units.")));
 
 		slotno = acc.hot ? (int) (MyBackendId % acc.nslots) : 0;
+		slot_bound = PG_INT64_MAX / Max(acc.nslots, 1);
 		values[0] = Int64GetDatum(d->account_id);
 		values[1] = Int32GetDatum(slotno);
 		values[2] = Int64GetDatum(int128_to_int64(d->delta));
-		rc = SPI_execute_plan(apply_plan, values, NULL, false, 1);
+		PG_TRY();
+		{
+			rc = SPI_execute_plan(apply_plan, values, NULL, false, 1);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			/* the bigint addition overflowed: say which account and why */
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			if (edata->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+				PG_RE_THROW();
+			FlushErrorState();
+			balance_range_error(&acc, d, slotno, slot_bound);
+		}
+		PG_END_TRY();
 		if (rc != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "balance update failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed != 1)
@@ -879,6 +924,8 @@ apply_deltas(HTAB *deltas)
 
 		normal = int64_to_int128(0);
 		int128_add_int64_mul_int64(&normal, units, acc.sign);
+		if (!wide_fits_int64(normal) || units > slot_bound || units < -slot_bound)
+			balance_range_error(&acc, d, slotno, slot_bound);
 		datum = SPI_getbinval(tup, desc, 3, &isnull);
 		if (!isnull && int128_compare(normal, int64_to_int128(DatumGetInt64(datum))) < 0)
 			bound_error(&acc, d, normal, DatumGetInt64(datum), true);

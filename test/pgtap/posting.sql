@@ -3,7 +3,7 @@
 -- pgTAP file runs inside one transaction.)
 BEGIN;
 SET LOCAL search_path = public, ledger;
-SELECT plan(115);
+SELECT plan(126);
 
 -- ---- packaging ----
 SELECT has_extension('ledger');
@@ -136,6 +136,10 @@ SELECT throws_ok($$SELECT ledger.post('t-x', ARRAY['t.bank', 't.wallet'], ARRAY[
 SELECT is((SELECT count(*)::int FROM ledger.voucher WHERE idempotency_key = 't-x'), 0, 'refused vouchers wrote nothing');
 SELECT is(ledger.balance('t.wallet'), '60.00 CNY'::ledger.amount, 'refused vouchers moved no balance');
 SELECT throws_ok($$SELECT ledger.balance('no.such')$$, '23503', NULL, 'balance of an unknown account: 23503');
+SELECT throws_ok($$SELECT ledger.balance(NULL)$$, '22004', 'code must not be null', 'balance of NULL: 22004');
+SELECT throws_ok($$SELECT ledger.balance(NULL, ledger.current_book_date())$$, '22004', 'code must not be null',
+	'balance of NULL as of a date: 22004');
+SELECT throws_ok($$SELECT * FROM ledger.check_books(NULL)$$, '22004', 'book_date must not be null', 'check_books(NULL): 22004');
 
 -- reversal
 SELECT lives_ok($$SELECT ledger.reverse((SELECT id FROM ledger.voucher WHERE idempotency_key = 't-1'), 't-1-r')$$,
@@ -185,6 +189,30 @@ SELECT throws_ok($$INSERT INTO ledger.account (code, name, kind, currency, paren
 SELECT throws_ok($$INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('t.bad', 'x', 'asset', 'CNY', 't.bank')$$,
 	'55000', NULL, 'a posted account cannot become a summary: 55000');
 SELECT throws_ok($$SELECT ledger.open_books('2000-01-01')$$, '55000', NULL, 'open_books once vouchers exist: 55000');
+
+-- balances beyond 64 bits: 22003, nothing written
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('t.jpy', 'jpy asset', 'asset', 'JPY'), ('t.jpy2', 'jpy asset', 'asset', 'JPY'),
+	('t.jpyl', 'jpy liability', 'liability', 'JPY'), ('t.jpyl2', 'jpy liability', 'liability', 'JPY');
+INSERT INTO ledger.account (code, name, kind, currency, hot) VALUES ('t.jpyhot', 'jpy clearing', 'asset', 'JPY', true);
+SELECT lives_ok($$SELECT ledger.post('t-max', ARRAY['t.jpy', 't.jpyl'],
+	ARRAY['9223372036854775807 JPY', '-9223372036854775807 JPY']::ledger.amount[])$$, 'the largest balance posts');
+SELECT throws_ok($$SELECT ledger.post('t-over', ARRAY['t.jpy', 't.jpyl2'], ARRAY['1 JPY', '-1 JPY']::ledger.amount[])$$,
+	'22003', 'balance of account "t.jpy" would be out of range', 'an asset balance past 64 bits: 22003');
+SELECT throws_ok($$SELECT ledger.post('t-over', ARRAY['t.jpy2', 't.jpyl'], ARRAY['1 JPY', '-1 JPY']::ledger.amount[])$$,
+	'22003', 'balance of account "t.jpyl" would be out of range', 'a liability balance past 64 bits: 22003');
+SELECT throws_ok($$SELECT ledger.post('t-over', ARRAY['t.jpyhot', 't.jpyl2'],
+	ARRAY['576460752303423488 JPY', '-576460752303423488 JPY']::ledger.amount[])$$,
+	'22003', 'balance of account "t.jpyhot" would be out of range',
+	'a slot of a hot account past its 1/16 share of 64 bits (16 slots could sum past 64 bits): 22003');
+SELECT lives_ok($$SELECT ledger.post('t-share', ARRAY['t.jpyhot', 't.jpyl2'],
+	ARRAY['576460752303423487 JPY', '-576460752303423487 JPY']::ledger.amount[])$$, 'a hot slot holds its full share');
+SELECT throws_ok($$UPDATE ledger.account SET hot = true WHERE code = 't.jpy'$$, '22003', NULL,
+	'an account whose balance one slot cannot hold does not become hot: 22003');
+SELECT is((SELECT count(*)::int FROM ledger.voucher WHERE idempotency_key = 't-over'), 0, 'the refused vouchers wrote nothing');
+SELECT is(ARRAY[ledger.balance('t.jpy'), ledger.balance('t.jpyl'), ledger.balance('t.jpy2'), ledger.balance('t.jpyhot')],
+	ARRAY['9223372036854775807 JPY', '9223372036854775807 JPY', '0 JPY', '576460752303423487 JPY']::ledger.amount[],
+	'and moved no balance');
 
 SELECT * FROM finish();
 ROLLBACK;

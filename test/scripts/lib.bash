@@ -48,3 +48,86 @@ invariants() {
 	expect "$db" "SELECT count(*) FROM (SELECT e.voucher_id FROM ledger.entry e GROUP BY 1
 	               HAVING count(*) < 2) x" 0 "$db: every voucher has two entries or more"
 }
+
+# books_hold DB : the invariants above, and those of the days: no closed day
+# holds a balance beyond a bound, no balance was beyond a bound after any
+# commit (with track_commit_timestamp), every closed day sealed exactly its
+# vouchers, reversals negate what they reverse, check_books passes for every
+# day not left closing and verify_books for every closed day
+books_hold() {
+	local db=$1
+	invariants "$db"
+	expect "$db" "SELECT count(*) FROM (SELECT e.voucher_id FROM ledger.entry e GROUP BY e.voucher_id, ledger.currency(e.amount)
+	               HAVING sum(ledger.minor_units(e.amount)) <> 0) x" 0 "$db: every voucher balances in every currency"
+	expect "$db" "SELECT count(*) FROM ledger.book_day WHERE status = 'open'" 1 "$db: exactly one day is open"
+	expect "$db" "SELECT count(*) FROM ledger.daily_balance r JOIN ledger.account a ON a.id = r.account_id
+	               WHERE NOT r.summary AND (
+	                     (a.floor IS NOT NULL AND ledger.minor_units(r.closing) * ledger._normal_sign(a.kind, a.metadata) < ledger.minor_units(a.floor))
+	                  OR (a.ceiling IS NOT NULL AND ledger.minor_units(r.closing) * ledger._normal_sign(a.kind, a.metadata) > ledger.minor_units(a.ceiling)))" \
+		0 "$db: no day closed with a balance beyond a floor or ceiling"
+	if [ "$(q "$db" -c "SHOW track_commit_timestamp")" = on ]; then
+		# in commit order a bounded account's balance never left its bounds
+		# (its postings are serialised by the row lock on its balance, so
+		# their commit timestamps are in the order they were applied)
+		expect "$db" "WITH moves AS (
+		                 SELECT e.account_id, pg_xact_commit_timestamp(v.xmin) AS ts, v.id, sum(ledger.minor_units(e.amount)) AS units
+		                   FROM ledger.entry e JOIN ledger.voucher v ON v.id = e.voucher_id
+		                   JOIN ledger.account a ON a.id = e.account_id
+		                  WHERE a.floor IS NOT NULL OR a.ceiling IS NOT NULL
+		                  GROUP BY 1, 2, 3),
+		               running AS (
+		                 SELECT m.account_id, m.ts, sum(m.units) OVER (PARTITION BY m.account_id ORDER BY m.ts, m.id) AS units
+		                   FROM moves m)
+		               SELECT count(*) FROM running r JOIN ledger.account a ON a.id = r.account_id
+		                WHERE r.ts IS NULL
+		                   OR (a.floor IS NOT NULL AND r.units * ledger._normal_sign(a.kind, a.metadata) < ledger.minor_units(a.floor))
+		                   OR (a.ceiling IS NOT NULL AND r.units * ledger._normal_sign(a.kind, a.metadata) > ledger.minor_units(a.ceiling))" \
+			0 "$db: no floor or ceiling was crossed after any commit"
+	else
+		note "skipped: the balance after every commit (track_commit_timestamp is off)"
+	fi
+	expect "$db" "SELECT count(*) FROM ledger.day_close c JOIN ledger.book_day d USING (book_date)
+	               WHERE d.status = 'closed' AND c.vouchers <> (SELECT count(*) FROM ledger.voucher v WHERE v.book_date = c.book_date)" \
+		0 "$db: every closed day sealed exactly the vouchers it holds"
+	expect "$db" "SELECT count(*) FROM ledger.voucher v JOIN ledger.day_close d ON d.book_date = v.book_date
+	               WHERE v.created_at > d.switched_at" 0 "$db: nothing begun after a cutoff's switch is on the day it closed"
+	expect "$db" "SELECT count(*) FROM (SELECT r.id, e.account_id FROM ledger.voucher r
+	                 JOIN ledger.entry e ON e.voucher_id IN (r.id, r.reverses) WHERE r.reverses IS NOT NULL
+	                GROUP BY 1, 2 HAVING sum(ledger.minor_units(e.amount)) <> 0) x" 0 "$db: every reversal negates what it reverses"
+	expect "$db" "SELECT count(*) FROM ledger.book_day b, ledger.check_books(b.book_date) c
+	               WHERE b.status <> 'closing' AND NOT c.ok" 0 "$db: check_books passes for every day"
+	expect "$db" "SELECT count(*) FROM ledger.verify_books('-infinity', 'infinity') v JOIN ledger.book_day d USING (book_date)
+	               WHERE d.status = 'closed' AND v.ok IS NOT TRUE" 0 "$db: verify_books passes for every closed day"
+}
+
+# clients_agree DB LOG [UNACKNOWLEDGED] : what the clients logged (lines
+# "client key id why", id "-" when refused) is what the books hold.  Every
+# acknowledged voucher exists with the id its client got, no key got two
+# ids, a key only ever refused does not exist, and at most UNACKNOWLEDGED
+# (default 0) vouchers of the workload exist that no client acknowledged
+# (committed just before a crash, say), refused ones included.  Workload
+# keys start with t-, d-, r-.
+clients_agree() {
+	local db=$1 log=$2 unacked=${3:-0}
+	q "$db" -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS public.client_log" \
+		-c "CREATE TABLE public.client_log (client int, k text, id text, why text)" >/dev/null
+	q "$db" -c "COPY public.client_log FROM STDIN (DELIMITER ' ')" <"$log" >/dev/null ||
+		fail "$db: could not load the client log $log"
+	note "$(q "$db" -c "SELECT format('%s calls logged: %s posted, %s replayed, %s refused by a floor, %s by a ceiling',
+	               count(*), count(*) FILTER (WHERE why = 'posted'), count(*) FILTER (WHERE why = 'replayed'),
+	               count(*) FILTER (WHERE why = 'floor'), count(*) FILTER (WHERE why = 'ceiling')) FROM public.client_log")"
+	expect "$db" "SELECT count(*) FROM public.client_log l LEFT JOIN ledger.voucher v ON v.idempotency_key = l.k
+	               WHERE l.id <> '-' AND l.why <> 'none' AND v.id IS DISTINCT FROM l.id::bigint" 0 \
+		"$db: every voucher a client was told of exists, with the id it was told"
+	expect "$db" "SELECT count(*) FROM (SELECT k FROM public.client_log WHERE id <> '-' GROUP BY k
+	               HAVING count(DISTINCT id) > 1) x" 0 "$db: no key was answered with two ids"
+	local phantoms
+	phantoms=$(q "$db" -c "SELECT count(*) FROM ledger.voucher v
+	               WHERE v.idempotency_key ~ '^[tdr]-' AND NOT EXISTS (
+	                 SELECT 1 FROM public.client_log l WHERE l.k = v.idempotency_key AND l.id <> '-')")
+	[ "$phantoms" -le "$unacked" ] ||
+		fail "$db: $phantoms vouchers exist that no client was told of (at most $unacked allowed)"
+	note "ok: $db: $phantoms vouchers exist that no client was told of (at most $unacked allowed)"
+	expect "$db" "SELECT count(*) FROM (SELECT idempotency_key FROM ledger.voucher GROUP BY 1 HAVING count(*) > 1) x" 0 \
+		"$db: no voucher is duplicated"
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Dump and restore: a ledger with closed days, an open day, a tree of
+# accounts, hot, frozen and closed accounts, several currencies and
+# reversals is dumped with pg_dump and restored into a fresh cluster, in the
+# custom format with pg_restore and as plain SQL with psql, both with
+# session_replication_role = replica (doc/operations.md).  The restored
+# books must be the same row for row, give the same balances and trial
+# balance, pass check_books and verify_books, and go on: new vouchers and
+# accounts get new ids, and the next cutoff chains onto the restored days.
+# A restore without replica mode must fail rather than half-succeed.
+source "$(dirname "$0")/lib.bash"
+source "$TOP/tools/pgenv.sh"
+SRC=ledger_dump_source
+newdb $SRC
+SRC_HOST=$PGHOST SRC_PORT=$PGPORT
+
+# ---- the books to dump: three closed days and the open day, which is today,
+# the day CREATE EXTENSION opens in the fresh database ----
+q $SRC >/dev/null <<'SQL' || fail "could not build the books to dump"
+SET client_min_messages = warning;
+SELECT ledger.open_books(current_date - 3);
+INSERT INTO ledger.account (code, name, kind, currency, hot) VALUES
+	('1002', 'bank deposits', 'asset', NULL, false),
+	('6021', 'fee income', 'revenue', 'CNY', true),
+	('3001', 'clearing', 'common', 'CNY', false),
+	('fx', 'exchange', 'equity', 'USD', false);
+UPDATE ledger.account SET metadata = '{"normal_side": "credit"}' WHERE code = '3001';
+INSERT INTO ledger.account (code, name, kind, currency, parent_code, hot) VALUES
+	('1002.01', 'reserve funds', 'asset', 'CNY', '1002', true),
+	('1002.02', 'USD account', 'asset', 'USD', '1002', false);
+INSERT INTO ledger.account (code, name, kind, currency, floor, ceiling)
+SELECT 'w' || i, 'wallet ' || i, 'liability', 'CNY', '0 CNY', CASE WHEN i = 1 THEN '5000 CNY'::ledger.amount END
+  FROM generate_series(1, 5) i;
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('w.frozen', 'frozen wallet', 'liability', 'CNY'), ('w.closed', 'closed wallet', 'liability', 'CNY');
+SELECT ledger.post('open-' || i, ARRAY['1002.01', 'w' || i], ARRAY[ledger.amount(1000, 'CNY'), ledger.amount(-1000, 'CNY')],
+	'opening deposit', 'DEP' || i, jsonb_build_object('channel', 'wechat'))
+  FROM generate_series(1, 5) i;
+SELECT ledger.post('usd-1', ARRAY['1002.02', 'fx'], ARRAY['250.00 USD', '-250.00 USD']::ledger.amount[]);
+SELECT ledger.post('frz', ARRAY['1002.01', 'w.frozen'], ARRAY['5 CNY', '-5 CNY']::ledger.amount[]);
+UPDATE ledger.account SET status = 'frozen' WHERE code = 'w.frozen';
+UPDATE ledger.account SET status = 'closed' WHERE code = 'w.closed';
+CALL ledger.close_day();
+SELECT ledger.post('pay-' || i, ARRAY['w' || (i % 5 + 1), 'w' || ((i + 1) % 5 + 1), '6021', '3001', '3001'],
+	ARRAY[ledger.amount(10 + i, 'CNY'), ledger.amount(-(9 + i), 'CNY'), '-1 CNY', '2 CNY', '-2 CNY']::ledger.amount[],
+	'payment ' || i, 'ORD' || i)
+  FROM generate_series(1, 40) i;
+SELECT ledger.reverse((SELECT id FROM ledger.voucher WHERE idempotency_key = 'pay-3'), 'pay-3-r');
+CALL ledger.close_day();
+CALL ledger.close_day();
+SELECT ledger.post('pay-day4-' || i, ARRAY['w1', 'w2'], ARRAY['1.01 CNY', '-1.01 CNY']::ledger.amount[])
+  FROM generate_series(1, 10) i;
+SELECT ledger.reverse((SELECT id FROM ledger.voucher WHERE idempotency_key = 'pay-5'), 'pay-5-r');
+SQL
+expect $SRC "SELECT string_agg(status, ' ' ORDER BY book_date) FROM ledger.book_day" "closed closed closed open" \
+	"source: three closed days and the open day"
+expect $SRC "SELECT ledger.current_book_date() = current_date" t "source: the open day is today"
+
+# every row of every table, every balance, the trial balance, the sequences
+describe() {	# HOST PORT DB
+	psql -X -q -At -h "$1" -p "$2" -d "$3" -v ON_ERROR_STOP=1 <<'SQL'
+SELECT format('SELECT %L || '' '' || count(*) || '' '' || md5(COALESCE(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) FROM ledger.%I t',
+              'table ' || c.relname, c.relname)
+  FROM pg_class c
+ WHERE c.relnamespace = 'ledger'::regnamespace AND c.relkind = 'r'
+ ORDER BY c.relname \gexec
+SELECT 'sequence ' || s.sequencename || ' ' || s.last_value FROM pg_sequences s WHERE s.schemaname = 'ledger' ORDER BY 1;
+SELECT 'balance ' || a.code || ' ' || COALESCE(ledger.balance(a.code)::text, 'none') FROM ledger.account a
+ WHERE a.currency IS NOT NULL ORDER BY a.code;
+SELECT 'balance ' || a.code || ' ' || d.book_date || ' ' || COALESCE(ledger.balance(a.code, d.book_date)::text, 'none')
+  FROM ledger.account a, ledger.book_day d WHERE a.currency IS NOT NULL ORDER BY a.code, d.book_date;
+SELECT 'balances ' || b::text FROM ledger.balances b ORDER BY b::text;
+SELECT 'trial ' || t::text FROM ledger.trial_balance((SELECT min(book_date) FROM ledger.book_day),
+                                                    ledger.current_book_date()) t;
+SELECT 'day ' || d.book_date || ' ' || d.status || ' ' || COALESCE(encode(d.digest, 'hex'), '') FROM ledger.book_day d ORDER BY 1;
+SQL
+}
+describe "$SRC_HOST" "$SRC_PORT" $SRC >"$WORK/source.txt" || fail "could not describe the source"
+[ "$(grep -c '^table ' "$WORK/source.txt")" -ge 8 ] || fail "the description lists too few tables: $(cat "$WORK/source.txt")"
+
+pg_dump -h "$SRC_HOST" -p "$SRC_PORT" -Fc -f "$WORK/ledger.dump" $SRC 2>"$WORK/pg_dump.err" ||
+	{ cat "$WORK/pg_dump.err"; fail "pg_dump (custom) failed"; }
+pg_dump -h "$SRC_HOST" -p "$SRC_PORT" -f "$WORK/ledger.sql" $SRC 2>>"$WORK/pg_dump.err" ||
+	{ cat "$WORK/pg_dump.err"; fail "pg_dump (plain) failed"; }
+[ "$(id -u)" -eq 0 ] && chmod 644 "$WORK/ledger.dump" "$WORK/ledger.sql"
+note "ok: dumped $(grep -c '^balance ' "$WORK/source.txt") balances' worth of books"
+
+# ---- a fresh cluster ----
+LEDGER_PORT=${RESTORE_PORT:-54338} ledger_cluster_start restore || fail "could not start the restore cluster"
+trap 'ledger_cluster_stop restore; rm -rf "$LEDGER_TMP/restore"' EXIT
+
+restored() {	# DB : the checks of a restored database
+	local db=$1
+	describe "$PGHOST" "$PGPORT" "$db" >"$WORK/$db.txt" || fail "$db: could not describe the restored books"
+	diff -u "$WORK/source.txt" "$WORK/$db.txt" >"$WORK/$db.diff" ||
+		{ head -n 40 "$WORK/$db.diff"; fail "$db: the restored books differ from the source"; }
+	note "ok: $db: every row, balance, trial balance line, sequence and digest is the same as in the source"
+	books_hold "$db"
+	expect "$db" "SELECT count(*) FROM ledger.account_balance b JOIN ledger.account a ON a.id = b.account_id
+	               WHERE a.code = '6021'" "$(q $SRC -h "$SRC_HOST" -p "$SRC_PORT" -c "SELECT count(*) FROM ledger.account_balance b
+	               JOIN ledger.account a ON a.id = b.account_id WHERE a.code = '6021'")" "$db: the hot account keeps its slots"
+	# the books go on
+	expect "$db" "SELECT ledger.post('after-restore', ARRAY['w3', 'w4'], ARRAY['2 CNY', '-2 CNY']::ledger.amount[])
+	               > $(grep '^sequence voucher_id_seq ' "$WORK/source.txt" | awk '{print $3}')" t \
+		"$db: a new voucher gets an id after every restored one"
+	expect "$db" "INSERT INTO ledger.account (code, name, kind, currency) VALUES ('new', 'new', 'asset', 'CNY') RETURNING id
+	               > $(grep '^sequence account_id_seq ' "$WORK/source.txt" | awk '{print $3}')" t \
+		"$db: a new account gets an id after every restored one"
+	expect "$db" "SELECT ledger.post('pay-1', ARRAY['w2', 'w3', '6021', '3001', '3001'],
+	               ARRAY['11 CNY', '-10 CNY', '-1 CNY', '2 CNY', '-2 CNY']::ledger.amount[], 'payment 1', 'ORD1')
+	               = (SELECT id FROM ledger.voucher WHERE idempotency_key = 'pay-1')" t \
+		"$db: a restored key replays to its restored voucher"
+	q "$db" -c "CALL ledger.close_day()" >"$WORK/$db.close.out" 2>&1 ||
+		{ cat "$WORK/$db.close.out"; fail "$db: close_day failed on the restored books"; }
+	expect "$db" "SELECT string_agg(status, ' ' ORDER BY book_date) FROM ledger.book_day" "closed closed closed closed open" \
+		"$db: the next cutoff closed the restored open day"
+	books_hold "$db"
+}
+
+# the custom format, with pg_restore in replica mode
+psql -X -q -d postgres -c "CREATE DATABASE restored_custom" || fail "createdb failed"
+PGOPTIONS='-c session_replication_role=replica' \
+	pg_restore --exit-on-error --single-transaction -d restored_custom "$WORK/ledger.dump" >"$WORK/pg_restore.out" 2>&1 ||
+	{ cat "$WORK/pg_restore.out"; fail "pg_restore in replica mode failed"; }
+restored restored_custom
+
+# plain SQL, with psql in replica mode
+psql -X -q -d postgres -c "CREATE DATABASE restored_plain" || fail "createdb failed"
+PGOPTIONS='-c session_replication_role=replica' \
+	psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d restored_plain -f "$WORK/ledger.sql" >"$WORK/psql.out" 2>&1 ||
+	{ cat "$WORK/psql.out"; fail "restoring the plain dump in replica mode failed"; }
+restored restored_plain
+
+# without replica mode the triggers refuse the history: the restore fails
+# as a whole and leaves nothing behind
+psql -X -q -d postgres -c "CREATE DATABASE restored_wrongly" || fail "createdb failed"
+pg_restore --exit-on-error --single-transaction -d restored_wrongly "$WORK/ledger.dump" >"$WORK/pg_restore.wrong.out" 2>&1 &&
+	fail "pg_restore without replica mode succeeded"
+note "ok: without replica mode pg_restore fails: $(grep -m1 'ERROR' "$WORK/pg_restore.wrong.out")"
+expect restored_wrongly "SELECT count(*) FROM pg_extension WHERE extname = 'ledger'" 0 "and leaves nothing behind"

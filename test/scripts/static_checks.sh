@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Checks of the source that need no server:
+#
+#  1. No SQL built from strings.  PL/pgSQL in the install and upgrade scripts
+#     runs no dynamic EXECUTE, unless through format() with %I and %L only;
+#     the C code hands SPI string literals only (values go in as parameters).
+#  2. doc/privileges.md and sql/privileges.sql grant the same: every GRANT of
+#     the document appears, word for word, in the regression test (whose role
+#     names carry a regress_ prefix).
+set -uo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+status=0
+fail() { echo "FAIL: $*" >&2; status=1; }
+note() { echo "  $*"; }
+
+# 1a. dynamic EXECUTE in PL/pgSQL.  Strip comments and the EXECUTE of
+#     CREATE TRIGGER ... EXECUTE FUNCTION and of GRANT/REVOKE EXECUTE ON.
+bad=$(perl -0777 -ne '
+	s/--[^\n]*//g; s{/\*.*?\*/}{}gs;
+	while (/\bEXECUTE\b(?!\s+(?:FUNCTION|PROCEDURE|ON)\b)([^;]*);/gis) {
+		my $stmt = $1;
+		next if $stmt =~ /^\s*pg_catalog\.format\s*\(\s*\x27[^\x27]*\x27/s
+			&& $stmt !~ /%s/ && $stmt =~ /%[IL]/;
+		print "$ARGV: EXECUTE$stmt\n";
+	}' "$top"/sql/ledger--*.sql)
+[ -z "$bad" ] && note "ok: no dynamic SQL built from strings in the install and upgrade scripts" ||
+	fail "dynamic SQL that does not quote through format(%I, %L): $bad"
+
+# 1b. SPI calls in C take a string literal as their query
+bad=$(perl -0777 -ne '
+	s{/\*.*?\*/}{}gs;
+	while (/\b(SPI_(?:execute|execute_with_args|prepare|prepare_params|prepare_cursor|cursor_open_with_args|exec))\s*\(\s*([^,]*)/g) {
+		my ($fn, $arg) = ($1, $2);
+		next if $arg =~ /^"/;
+		next if $fn eq "SPI_prepare" && $arg eq "sql";	# prepare_kept(const char *sql, ...) in post.c
+		print "$ARGV: $fn($arg ...)\n";
+	}' "$top"/src/*.c)
+# prepare_kept() itself must only ever be called with literals
+bad=$bad$(perl -0777 -ne 'while (/\bprepare_kept\s*\(\s*([^,]*)/g) { my $a = $1; next if $a =~ /^"/ || $a =~ /^const char/; print "$ARGV: prepare_kept($a ...)\n"; }' "$top"/src/*.c)
+[ -z "$bad" ] && note "ok: the C code hands SPI string literals only" ||
+	fail "SPI query that is not a string literal: $bad"
+
+# 2. the GRANT sets of doc/privileges.md are the ones sql/privileges.sql tests
+statements() {	# the GRANT statements of SQL (or of a document's sql blocks), one a line
+	perl -0777 -ne '
+		$_ = join("", /^```sql\n(.*?)^```/gms) if $ARGV =~ /\.md$/;
+		s/--[^\n]*//g;
+		while (/(GRANT\s[^;]*;)/g) { my $s = $1; $s =~ s/\s+/ /g; print "$s\n"; }' "$1"
+}
+tested=$(statements "$top/sql/privileges.sql" | sed 's/regress_ledger_/ledger_/g')
+n=0
+missing=0
+while IFS= read -r g; do
+	[ -n "$g" ] || continue
+	n=$((n + 1))
+	grep -qxF "$g" <<<"$tested" || { fail "doc/privileges.md grants what sql/privileges.sql does not test: $g"; missing=1; }
+done < <(statements "$top/doc/privileges.md")
+if [ $n -lt 3 ]; then
+	fail "found only $n GRANT statements in doc/privileges.md"
+elif [ $missing -eq 0 ]; then
+	note "ok: the $n GRANT statements of doc/privileges.md are those sql/privileges.sql tests"
+fi
+exit $status
