@@ -981,7 +981,9 @@ COMMENT ON AGGREGATE ledger.trial(ledger.amount) IS
  * balance or a movement that day, written by the cutoff.  Leaf rows come
  * from the previous day's rows plus the day's entries; summary rows
  * (summary = true) are rolled up from the leaf rows under them.  cum_debit
- * and cum_credit are the totals since the books began, so that the movement
+ * and cum_credit are the totals since the books began, in minor units (an
+ * account's turnover outgrows 64 bits long before its balance does), so that
+ * the movement
  * over any period is the difference of two rows.
  */
 CREATE TABLE ledger.daily_balance (
@@ -993,8 +995,8 @@ CREATE TABLE ledger.daily_balance (
 	credit     ledger.amount NOT NULL,
 	closing    ledger.amount NOT NULL,
 	entries    bigint NOT NULL,
-	cum_debit  ledger.amount NOT NULL,
-	cum_credit ledger.amount NOT NULL,
+	cum_debit  numeric NOT NULL,
+	cum_credit numeric NOT NULL,
 	summary    boolean NOT NULL DEFAULT false,
 	CONSTRAINT daily_balance_pkey PRIMARY KEY (account_id, book_date, currency)
 );
@@ -1008,8 +1010,8 @@ COMMENT ON COLUMN ledger.daily_balance.debit IS 'the day''s debits, positive';
 COMMENT ON COLUMN ledger.daily_balance.credit IS 'the day''s credits, positive';
 COMMENT ON COLUMN ledger.daily_balance.closing IS 'balance at the end of the day, debit positive: opening + debit - credit';
 COMMENT ON COLUMN ledger.daily_balance.entries IS 'number of the day''s entries';
-COMMENT ON COLUMN ledger.daily_balance.cum_debit IS 'debits since the books began, up to and including this day';
-COMMENT ON COLUMN ledger.daily_balance.cum_credit IS 'credits since the books began, up to and including this day';
+COMMENT ON COLUMN ledger.daily_balance.cum_debit IS 'debits since the books began, up to and including this day, in minor units of the row''s currency';
+COMMENT ON COLUMN ledger.daily_balance.cum_credit IS 'credits since the books began, up to and including this day, in minor units of the row''s currency';
 COMMENT ON COLUMN ledger.daily_balance.summary IS 'true for a summary account''s row, rolled up from its leaves';
 
 CREATE TABLE ledger.day_close (
@@ -1211,8 +1213,8 @@ BEGIN
 	       ledger.amount_of_units(k.credit, k.currency),
 	       ledger.amount_of_units((k.opening + k.debit - k.credit)::bigint, k.currency),
 	       k.entries,
-	       ledger.amount_of_units((k.cum_debit + k.debit)::bigint, k.currency),
-	       ledger.amount_of_units((k.cum_credit + k.credit)::bigint, k.currency),
+	       k.cum_debit + k.debit,
+	       k.cum_credit + k.credit,
 	       false
 	  FROM (
 		SELECT COALESCE(m.account_id, y.account_id) AS account_id,
@@ -1221,8 +1223,8 @@ BEGIN
 		       COALESCE(ledger.minor_units(m.debit), 0) AS debit,
 		       COALESCE(ledger.minor_units(m.credit), 0) AS credit,
 		       COALESCE(m.entries, 0) AS entries,
-		       COALESCE(ledger.minor_units(y.cum_debit), ledger.minor_units(h.cum_debit), 0) AS cum_debit,
-		       COALESCE(ledger.minor_units(y.cum_credit), ledger.minor_units(h.cum_credit), 0) AS cum_credit
+		       COALESCE(y.cum_debit, h.cum_debit, 0) AS cum_debit,
+		       COALESCE(y.cum_credit, h.cum_credit, 0) AS cum_credit
 		  FROM (SELECT e.account_id, (ledger.trial(e.amount)).*
 		          FROM ledger.entry e WHERE e.book_date = d GROUP BY e.account_id) m
 		  FULL JOIN (SELECT * FROM ledger.daily_balance y
@@ -1243,7 +1245,7 @@ BEGIN
 		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary)
 	SELECT c.ancestor_id, d, r.currency,
 	       ledger.sum(r.opening), ledger.sum(r.debit), ledger.sum(r.credit), ledger.sum(r.closing),
-	       sum(r.entries)::bigint, ledger.sum(r.cum_debit), ledger.sum(r.cum_credit), true
+	       sum(r.entries)::bigint, sum(r.cum_debit), sum(r.cum_credit), true
 	  FROM ledger.daily_balance r
 	  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
 	 WHERE r.book_date = d AND NOT r.summary
@@ -1391,9 +1393,9 @@ BEGIN
 			              <> ledger.minor_units(t.closing) THEN 'opening + debit - credit <> closing'
 			         WHEN ledger.minor_units(t.opening) <> COALESCE(ledger.minor_units(y.closing), 0)
 			              THEN 'opening differs from the previous closing'
-			         WHEN y.account_id IS NOT NULL AND (ledger.minor_units(t.cum_debit) - ledger.minor_units(t.debit)
-			              <> ledger.minor_units(y.cum_debit) OR ledger.minor_units(t.cum_credit) - ledger.minor_units(t.credit)
-			              <> ledger.minor_units(y.cum_credit)) THEN 'cumulative totals do not continue'
+			         WHEN y.account_id IS NOT NULL AND (t.cum_debit - ledger.minor_units(t.debit) <> y.cum_debit
+			              OR t.cum_credit - ledger.minor_units(t.credit) <> y.cum_credit)
+			              THEN 'cumulative totals do not continue'
 			       END AS problem
 			  FROM today t
 			  FULL JOIN yesterday y ON y.account_id = t.account_id AND y.currency = t.currency
@@ -1758,8 +1760,8 @@ BEGIN
 		 GROUP BY e.account_id)
 	SELECT leaf.id, leaf.currency,
 	       COALESCE(ledger.minor_units(snap.closing), 0)::numeric + COALESCE(ledger.minor_units(live.net), 0),
-	       COALESCE(ledger.minor_units(snap.cum_debit), 0)::numeric + COALESCE(ledger.minor_units(live.debit), 0),
-	       COALESCE(ledger.minor_units(snap.cum_credit), 0)::numeric + COALESCE(ledger.minor_units(live.credit), 0)
+	       COALESCE(snap.cum_debit, 0) + COALESCE(ledger.minor_units(live.debit), 0),
+	       COALESCE(snap.cum_credit, 0) + COALESCE(ledger.minor_units(live.credit), 0)
 	  FROM leaf
 	  LEFT JOIN snap ON snap.account_id = leaf.id
 	  LEFT JOIN live ON live.account_id = leaf.id;
