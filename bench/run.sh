@@ -49,9 +49,9 @@ fi
 wants() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 if [ $mode = quick ]; then
-	rounds=3 secs=10           # P1, P2, P4: rounds of pgbench -T secs per side
+	rounds=5 secs=6            # P1, P2, P4: rounds of pgbench -T secs per side
 	p3_entries=200000          # P3: entries per COPY (a quarter as many vouchers)
-	p3_rounds=3
+	p3_rounds=5
 	day_entries=100000         # day-end: entries per day
 	days=6                     # day-end: days closed after the funding day
 	tb_rounds=3
@@ -249,6 +249,11 @@ declare -A tps_of
 if wants p1; then
 	say ""
 	say "== P1, P2: $rounds rounds of ${secs}s per side and client count (pgbench -M prepared)"
+	for w in p1_post p1_plain p2_hot p2_not_hot; do
+		if [ $w = p1_plain ]; then secs=2 pgb $db $w.sql 2 "warmup-$w"
+		else secs=2 ledger_run $db $w.sql 2 "warmup-$w" >/dev/null; fi
+	done
+	say "   (warmed up: each workload ran 2s first, not counted)"
 	for r in $(seq 1 "$rounds"); do
 		for c in $clients; do
 			if [ $((r % 2)) = 1 ]; then order="p1_post p1_plain p2_hot p2_not_hot"
@@ -420,6 +425,8 @@ if wants p4; then
 		{ cat "$out/pgledger-install.log"; ledger_die "could not install pgledger from $pgl"; }
 	q $dpeer -f "$top/bench/pgledger_setup.sql" >/dev/null || ledger_die "pgledger setup failed"
 	verify $dpeer 1
+	secs=2 ledger_run $dpeer p4_post.sql 2 warmup-p4_post >/dev/null
+	secs=2 pgb $dpeer p4_pgledger.sql 2 warmup-p4_pgledger
 	declare -A p4
 	for r in $(seq 1 "$rounds"); do
 		for c in $clients; do
