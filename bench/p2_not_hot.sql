@@ -1,0 +1,18 @@
+-- P2, for information: the same payment with fee-income account 6022,
+-- which is not hot: one balance row that every voucher updates and keeps
+-- locked until it commits.  Payer +(x+y+1), payees -x and -y, fee -0.01.
+\set a random(1, 10000)
+\set b random(1, 10000)
+\set c random(1, 10000)
+\set x random(1, 10000)
+\set y random(1, 10000)
+\set s :x + :y + 1
+\set ca 100000 + :a
+\set cb 100000 + :b
+\set cc 100000 + :c
+\set nx 0 - :x
+\set ny 0 - :y
+SELECT ledger.post('b' || nextval('bench.key_seq'),
+	ARRAY[:ca, :cb, :cc, '6022']::text[],
+	ARRAY[ledger.amount_of_units(:s, 'CNY'), ledger.amount_of_units(:nx, 'CNY'),
+	      ledger.amount_of_units(:ny, 'CNY'), ledger.amount_of_units(-1, 'CNY')]);
