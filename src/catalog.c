@@ -60,7 +60,7 @@ ledger_relcache_callback(Datum arg pg_attribute_unused(), Oid relid)
 		open_day_valid = false;
 		return;
 	}
-	if (relid == cat.account || relid == cat.balance)
+	if (relid == cat.account)
 		accounts_valid = false;
 	if (relid == cat.book_day)
 		open_day_valid = false;
@@ -164,6 +164,9 @@ ledger_catalog(void)
 	cat.bal_account = column_number(cat.balance, "account_id");
 	cat.bal_slot = column_number(cat.balance, "slot");
 	cat.bal_units = column_number(cat.balance, "units");
+	cat.bal_blocked = column_number(cat.balance, "blocked");
+	cat.bal_floor = column_number(cat.balance, "floor_units");
+	cat.bal_ceiling = column_number(cat.balance, "ceiling_units");
 	cat.day_date = column_number(cat.book_day, "book_date");
 	cat.day_status = column_number(cat.book_day, "status");
 	cat.v_id = column_number(cat.voucher, "id");

@@ -54,7 +54,10 @@ typedef struct LedgerCatalog
 				acc_metadata;
 	AttrNumber	bal_account,
 				bal_slot,
-				bal_units;
+				bal_units,
+				bal_blocked,
+				bal_floor,
+				bal_ceiling;
 	AttrNumber	day_date,
 				day_status;
 	AttrNumber	v_id,

@@ -299,7 +299,7 @@ post_voucher(const PostRequest *req)
 	vargs[4] = Int64GetDatum(req->reverses);
 	vnulls[4] = req->reverses ? ' ' : 'n';
 
-	rc = execute_quietly(insert_voucher_plan, vargs, vnulls, 1);
+	rc = execute_quietly(insert_voucher_plan, vargs, vnulls, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "voucher insert failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
