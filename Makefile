@@ -15,7 +15,8 @@ OBJS = \
 	src/trial.o \
 	src/dayend.o \
 	src/recon.o \
-	src/statement.o
+	src/statement.o \
+	src/report.o
 
 # every install and upgrade script: older versions must stay installable and updatable
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)

@@ -322,6 +322,23 @@ COMMENT ON COLUMN ledger.account_balance.blocked IS 'why the account takes no po
 COMMENT ON COLUMN ledger.account_balance.floor_units IS 'the account''s floor on its normal side, in minor units';
 COMMENT ON COLUMN ledger.account_balance.ceiling_units IS 'the account''s ceiling on its normal side, in minor units';
 
+/*
+ * The chart as a tree: every account paired with itself (depth 0) and with
+ * each of its ancestors (depth = levels up).  Kept by the account triggers,
+ * so that reports roll up and indent without walking the tree.
+ */
+CREATE TABLE ledger.account_tree (
+	account_id  bigint NOT NULL REFERENCES ledger.account (id) ON DELETE CASCADE,
+	ancestor_id bigint NOT NULL REFERENCES ledger.account (id) ON DELETE CASCADE,
+	depth       integer NOT NULL,
+	CONSTRAINT account_tree_pkey PRIMARY KEY (account_id, ancestor_id)
+);
+CREATE INDEX account_tree_ancestor_idx ON ledger.account_tree (ancestor_id);
+COMMENT ON TABLE ledger.account_tree IS 'every account with itself and each of its ancestors, kept by the account triggers';
+COMMENT ON COLUMN ledger.account_tree.account_id IS 'the account';
+COMMENT ON COLUMN ledger.account_tree.ancestor_id IS 'the account itself or a summary account above it';
+COMMENT ON COLUMN ledger.account_tree.depth IS 'levels from the account up to the ancestor (0 for the account itself)';
+
 -- ===========================================================================
 -- 3. Book days
 -- ===========================================================================
@@ -718,6 +735,26 @@ BEGIN
 		UPDATE ledger.account_balance b SET blocked = 'a summary account'
 			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id;
 	END IF;
+
+	-- the tree: a new account sits under its parent's ancestors; a moved one
+	-- takes its sub-accounts along
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
+		SELECT NEW.id, NEW.id, 0
+		UNION ALL
+		SELECT NEW.id, t.ancestor_id, t.depth + 1
+		  FROM ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
+		 WHERE p.code = NEW.parent_code;
+	ELSIF NEW.parent_code IS DISTINCT FROM OLD.parent_code THEN
+		DELETE FROM ledger.account_tree t
+		 WHERE t.account_id IN (SELECT s.account_id FROM ledger.account_tree s WHERE s.ancestor_id = NEW.id)
+		   AND t.ancestor_id IN (SELECT u.ancestor_id FROM ledger.account_tree u
+		                          WHERE u.account_id = NEW.id AND u.depth > 0);
+		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
+		SELECT s.account_id, t.ancestor_id, s.depth + 1 + t.depth
+		  FROM ledger.account_tree s, ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
+		 WHERE s.ancestor_id = NEW.id AND p.code = NEW.parent_code;
+	END IF;
 	RETURN NULL;
 END
 $$;
@@ -882,24 +919,17 @@ CREATE VIEW ledger.journal AS
 COMMENT ON VIEW ledger.journal IS 'the journal (日记账): one row per entry, debit and credit as positive amounts';
 
 CREATE VIEW ledger.balances AS
-	WITH RECURSIVE leaf AS (
+	WITH leaf AS (
 		SELECT a.id, a.currency, sum(b.units) AS units
 		  FROM ledger.account a
 		  JOIN ledger.account_balance b ON b.account_id = a.id
 		 WHERE NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code)
 		   AND a.currency IS NOT NULL
 		 GROUP BY a.id, a.currency),
-	closure (ancestor, leaf_id) AS (
-		SELECT id, id FROM ledger.account
-		UNION ALL
-		SELECT cl.ancestor, c.id
-		  FROM closure cl
-		  JOIN ledger.account p ON p.id = cl.leaf_id
-		  JOIN ledger.account c ON c.parent_code = p.code),
 	rolled AS (
-		SELECT cl.ancestor, l.currency, sum(l.units) AS units
-		  FROM closure cl JOIN leaf l ON l.id = cl.leaf_id
-		 GROUP BY cl.ancestor, l.currency)
+		SELECT t.ancestor_id AS ancestor, l.currency, sum(l.units) AS units
+		  FROM ledger.account_tree t JOIN leaf l ON l.id = t.account_id
+		 GROUP BY t.ancestor_id, l.currency)
 	SELECT a.code AS account_code, a.name AS account_name, a.kind, r.currency,
 	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata))::bigint, r.currency) AS balance
 	  FROM rolled r JOIN ledger.account a ON a.id = r.ancestor;
@@ -913,6 +943,7 @@ COMMENT ON VIEW ledger.balances IS
 SELECT pg_catalog.pg_extension_config_dump('ledger.account', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.account_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.account_balance', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.account_tree', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.book_day', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.voucher', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.voucher_id_seq', '');
@@ -1098,14 +1129,7 @@ COMMENT ON FUNCTION ledger._day_digest(date, bytea) IS
 
 /* The books' tree: every account with each of its ancestors (itself included). */
 CREATE VIEW ledger._account_closure AS
-	WITH RECURSIVE up (account_id, ancestor_id, depth) AS (
-		SELECT a.id, a.id, 0 FROM ledger.account a
-		UNION ALL
-		SELECT up.account_id, p.id, up.depth + 1
-		  FROM up
-		  JOIN ledger.account c ON c.id = up.ancestor_id
-		  JOIN ledger.account p ON p.code = c.parent_code)
-	SELECT account_id, ancestor_id, depth FROM up;
+	SELECT t.account_id, t.ancestor_id, t.depth FROM ledger.account_tree t;
 COMMENT ON VIEW ledger._account_closure IS 'every account paired with itself and each of its ancestors';
 
 CREATE VIEW ledger._leaf AS
@@ -1839,6 +1863,16 @@ $$;
 COMMENT ON FUNCTION ledger.balance(text, date) IS
 	'balance of an account on its normal side at the end of a book date: from the daily balances, plus live entries for days not yet closed';
 
+CREATE FUNCTION ledger._trial_closed(from_date date, to_date date)
+	RETURNS TABLE(account_code text, account_name text, depth integer, currency text,
+		opening_debit ledger.amount, opening_credit ledger.amount,
+		period_debit ledger.amount, period_credit ledger.amount,
+		closing_debit ledger.amount, closing_credit ledger.amount)
+	AS 'MODULE_PATHNAME', 'ledger_trial_closed'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ledger._trial_closed(date, date) IS
+	'the rows of ledger.trial_balance() for a period of closed days, from the daily balances of its two ends';
+
 CREATE FUNCTION ledger.trial_balance(from_date date, to_date date DEFAULT NULL)
 	RETURNS TABLE(account_code text, account_name text, depth integer, currency text,
 		opening_debit ledger.amount, opening_credit ledger.amount,
@@ -1852,6 +1886,7 @@ CREATE FUNCTION ledger.trial_balance(from_date date, to_date date DEFAULT NULL)
 AS $$
 DECLARE
 	upto date := COALESCE(to_date, from_date);
+	closed date;
 BEGIN
 	IF from_date IS NULL THEN
 		RAISE EXCEPTION 'from_date must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -1860,21 +1895,29 @@ BEGIN
 		RAISE EXCEPTION 'to_date % is before from_date %', upto, from_date USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	PERFORM ledger._check_as_of(upto);
+	SELECT max(b.book_date) INTO closed FROM ledger.book_day b WHERE b.status = 'closed';
+	IF upto <= closed THEN
+		-- a period of closed days: read off the daily balances of its two ends
+		RETURN QUERY SELECT * FROM ledger._trial_closed(from_date, upto);
+		RETURN;
+	END IF;
 	RETURN QUERY
-	WITH leaf AS (SELECT * FROM ledger._leaf_movement(from_date, upto)),
-	     tree AS MATERIALIZED (SELECT * FROM ledger._account_closure),
-	     rolled AS (
-		SELECT t.ancestor_id AS id, leaf.currency, sum(leaf.opening) AS opening, sum(leaf.debit) AS debit,
-		       sum(leaf.credit) AS credit, sum(leaf.closing) AS closing
-		  FROM leaf JOIN tree t ON t.account_id = leaf.account_id
-		 GROUP BY t.ancestor_id, leaf.currency),
-	     depths AS (
-		SELECT t.account_id AS id, max(t.depth) AS depth FROM tree t GROUP BY t.account_id),
-	     sides AS (
+	WITH
+	-- a period reaching days not yet closed: the leaves from their last daily
+	-- balances and the live entries, rolled up the tree
+	rolled AS (
+		SELECT t.ancestor_id AS id, m.currency, sum(m.opening) AS opening, sum(m.debit) AS debit,
+		       sum(m.credit) AS credit, sum(m.closing) AS closing
+		  FROM ledger._leaf_movement(from_date, upto) m
+		  JOIN ledger.account_tree t ON t.account_id = m.account_id
+		 GROUP BY t.ancestor_id, m.currency),
+	depths AS (
+		SELECT t.account_id AS id, max(t.depth) AS depth FROM ledger.account_tree t GROUP BY t.account_id),
+	sides AS (
 		SELECT r.id, r.currency, GREATEST(r.opening, 0) AS od, GREATEST(-r.opening, 0) AS oc,
 		       r.debit AS pd, r.credit AS pc, GREATEST(r.closing, 0) AS cd, GREATEST(-r.closing, 0) AS cc
 		  FROM rolled r),
-	     rows AS (
+	rows AS (
 		SELECT a.code, a.name, depths.depth, s.currency, s.od, s.oc, s.pd, s.pc, s.cd, s.cc
 		  FROM sides s JOIN ledger.account a ON a.id = s.id JOIN depths ON depths.id = s.id
 		UNION ALL
@@ -1890,7 +1933,7 @@ BEGIN
 	       ledger.amount_of_units(rows.cd::bigint, rows.currency),
 	       ledger.amount_of_units(rows.cc::bigint, rows.currency)
 	  FROM rows
-	 ORDER BY rows.code IS NULL, rows.code, rows.currency;
+	 ORDER BY rows.code IS NULL, rows.code COLLATE "C", rows.currency COLLATE "C";
 END
 $$;
 COMMENT ON FUNCTION ledger.trial_balance(date, date) IS
@@ -1905,7 +1948,7 @@ REVOKE EXECUTE ON FUNCTION
 	ledger._daily_balance_guard(), ledger._wait_for_posters(), ledger._close_wait(date), ledger._day_digest(date, bytea),
 	ledger._close_switch(date), ledger._close_snapshot(date), ledger._check_books(date, boolean),
 	ledger._close_check(date), ledger._close_seal(date), ledger.check_books(date),
-	ledger.verify_books(date, date), ledger._leaf_position(date), ledger._leaf_movement(date, date), ledger._check_as_of(date),
+	ledger.verify_books(date, date), ledger._leaf_position(date), ledger._leaf_movement(date, date), ledger._trial_closed(date, date), ledger._check_as_of(date),
 	ledger.balance(text, date), ledger.trial_balance(date, date)
 	FROM PUBLIC;
 REVOKE EXECUTE ON PROCEDURE ledger._close_finish(date), ledger.close_day(date) FROM PUBLIC;

@@ -6,7 +6,8 @@
 #   isolation    test/specs/*.spec against test/expected/*.out
 #   scripts      test/scripts/*.sh (concurrency under load, cancel, crash, dump/restore, ...)
 #
-# SUITES="regress tap" limits the run; KEEP=1 leaves the cluster running.
+# SUITES="regress tap" limits the run; ONLY="crash upgrade" limits the
+# scripts suite to those names; KEEP=1 leaves the cluster running.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,6 +92,9 @@ run_scripts() {
 	local f rc
 	for f in "$top"/test/scripts/*.sh; do
 		[ -e "$f" ] || continue
+		if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $(basename "$f" .sh) "* ]]; then
+			continue
+		fi
 		ledger_log "script $(basename "$f")"
 		( cd "$top" && bash "$f" )
 		rc=$?

@@ -99,54 +99,63 @@ SQL
 hledger -f "$WORK/books.journal" check >/dev/null 2>&1 || hledger -f "$WORK/books.journal" balance >/dev/null ||
 	fail "hledger cannot read the exported journal"
 
-# hledger's figures: for each day, balances at its end and changes during it,
-# at every depth of the tree (depth-limited reports sum the sub-accounts)
+# hledger's figures: for each day, and for two periods of several days (one
+# of closed days only, one reaching the open day), balances at the start and
+# the end and changes during it, at every depth of the tree (depth-limited
+# reports sum the sub-accounts)
+periods="2026-11-02:2026-11-02 2026-11-03:2026-11-03 2026-11-04:2026-11-04 2026-11-05:2026-11-05
+2026-11-02:2026-11-04 2026-11-03:2026-11-05"
 : > "$WORK/hledger.csv"
-for d in 2026-11-02 2026-11-03 2026-11-04 2026-11-05; do
-	next=$(date -d "$d + 1 day" +%F)
+for p in $periods; do
+	from=${p%:*} to=${p#*:}
+	next=$(date -d "$to + 1 day" +%F)
 	for depth in 1 2 3; do
 		hledger -f "$WORK/books.journal" balance --flat --no-total -O csv --layout=bare --depth $depth \
-			-H -e "$next" | tail -n +2 | sed "s/^/\"$d\",\"closing\",/" >> "$WORK/hledger.csv"
+			-H -e "$from" | tail -n +2 | sed "s/^/\"$p\",\"opening\",/" >> "$WORK/hledger.csv"
 		hledger -f "$WORK/books.journal" balance --flat --no-total -O csv --layout=bare --depth $depth \
-			-b "$d" -e "$next" | tail -n +2 | sed "s/^/\"$d\",\"change\",/" >> "$WORK/hledger.csv"
+			-H -e "$next" | tail -n +2 | sed "s/^/\"$p\",\"closing\",/" >> "$WORK/hledger.csv"
+		hledger -f "$WORK/books.journal" balance --flat --no-total -O csv --layout=bare --depth $depth \
+			-b "$from" -e "$next" | tail -n +2 | sed "s/^/\"$p\",\"change\",/" >> "$WORK/hledger.csv"
 	done
 done
 sort -u -o "$WORK/hledger.csv" "$WORK/hledger.csv"
 note "$(wc -l < "$WORK/hledger.csv") figures from hledger"
 [ "$(wc -l < "$WORK/hledger.csv")" -gt 100 ] || fail "hledger produced too few figures"
 
-# ours: ledger.trial_balance() for each day, in the same shape
-q $DB -c "CREATE TABLE hl (book_date date, what text, account text, commodity text, amount numeric)" >/dev/null
+# ours: ledger.trial_balance() for each period, in the same shape
+q $DB -c "CREATE TABLE hl (period text, what text, account text, commodity text, amount numeric)" >/dev/null
 q $DB -c "\copy hl FROM '$WORK/hledger.csv' WITH (FORMAT csv)" >/dev/null || fail "could not load hledger's figures"
 bad=$(q $DB <<'SQL'
 WITH path AS (
 	SELECT c.account_id, string_agg(a.code, ':' ORDER BY c.depth DESC) AS name
 	  FROM ledger._account_closure c JOIN ledger.account a ON a.id = c.ancestor_id
 	 GROUP BY c.account_id),
-days AS (SELECT d::date AS d FROM generate_series('2026-11-02'::date, '2026-11-05', '1 day') d),
+periods AS (SELECT DISTINCT period, split_part(period, ':', 1)::date AS f, split_part(period, ':', 2)::date AS t FROM hl),
 ours AS (
-	SELECT days.d AS book_date, x.what, p.name AS account, t.currency AS commodity, x.amount
-	  FROM days
-	  CROSS JOIN LATERAL ledger.trial_balance(days.d) t
+	SELECT periods.period, x.what, p.name AS account, t.currency AS commodity, x.amount
+	  FROM periods
+	  CROSS JOIN LATERAL ledger.trial_balance(periods.f, periods.t) t
 	  JOIN ledger.account a ON a.code = t.account_code
 	  JOIN path p ON p.account_id = a.id
 	  CROSS JOIN LATERAL (VALUES
+		('opening', ledger.amount_to_numeric(t.opening_debit) - ledger.amount_to_numeric(t.opening_credit)),
 		('closing', ledger.amount_to_numeric(t.closing_debit) - ledger.amount_to_numeric(t.closing_credit)),
 		('change', ledger.amount_to_numeric(t.period_debit) - ledger.amount_to_numeric(t.period_credit))) x(what, amount)
 	 WHERE x.amount <> 0),
-theirs AS (SELECT book_date, what, account, commodity, amount FROM hl WHERE amount <> 0),
+theirs AS (SELECT period, what, account, commodity, amount FROM hl WHERE amount <> 0),
 diff AS ((SELECT 'ledger only' AS side, * FROM ours EXCEPT SELECT 'ledger only', * FROM theirs)
          UNION ALL
          (SELECT 'hledger only', * FROM theirs EXCEPT SELECT 'hledger only', * FROM ours))
-SELECT count(*) || coalesce(': ' || string_agg(format('%s %s %s %s %s %s', side, book_date, what, account, commodity, amount), '; '), '')
+SELECT count(*) || coalesce(': ' || string_agg(format('%s %s %s %s %s %s', side, period, what, account, commodity, amount), '; '), '')
   FROM (SELECT * FROM diff ORDER BY 2, 3, 4, 5 LIMIT 10) x;
 SQL
 )
 [ "$bad" = 0 ] || fail "ledger and hledger disagree: $bad"
-note "ok: every balance and change of every account, day and currency agrees with hledger"
+note "ok: every opening, change and closing of every account, period and currency agrees with hledger"
 expect $DB "SELECT count(*) FROM hl WHERE account !~ ':' AND what = 'closing'" \
 	"$(q $DB -c "SELECT count(*) FROM hl WHERE account !~ ':' AND what = 'closing'")" "top-level accounts compared"
 expect $DB "SELECT count(DISTINCT commodity) FROM hl" 4 "four currencies compared"
+expect $DB "SELECT count(DISTINCT period) FROM hl WHERE what = 'opening'" 4 "openings of four periods compared (the two from the first day open at zero)"
 for d in 2026-11-02 2026-11-03 2026-11-04; do
 	expect $DB "SELECT count(*) FROM ledger.check_books('$d') WHERE NOT ok" 0 "checks of $d pass"
 done
