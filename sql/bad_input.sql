@@ -119,6 +119,7 @@ INSERT INTO bad_case (label, sqlstate, stmt) VALUES
 ('amount(): infinity', '22P02', $$SELECT ledger.amount('Infinity', 'CNY')$$),
 ('amount(): above the range', '22003', $$SELECT ledger.amount(9223372036854775808, 'JPY')$$),
 ('amount_of_units(): bad currency', '22P02', $$SELECT ledger.amount_of_units(1, 'C N Y')$$),
+('amount_of_units(): empty currency', '22P02', $$SELECT ledger.amount_of_units(1, '')$$),
 ('zero(): unknown currency', '22P02', $$SELECT ledger.zero('XYZ')$$),
 ('zero(): empty currency', '22P02', $$SELECT ledger.zero('')$$),
 -- ---- amount: binary input (COPY ... FORMAT binary through ledger.amount_recv) ----

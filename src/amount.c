@@ -78,7 +78,7 @@ amount_out_of_range_error(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("ledger.amount out of range"),
-			 errdetail("An amount holds at most 9223372036854775807 minor units either side of zero.")));
+			 errdetail("An amount holds from -9223372036854775808 to 9223372036854775807 minor units.")));
 }
 
 int
@@ -456,28 +456,28 @@ ledger_amount_zero(PG_FUNCTION_ARGS)
 
 /*
  * ledger.amount_of_units(bigint, text): from minor units.  Reports build many
- * amounts of few currencies: the last currency parsed is remembered.
+ * amounts of few currencies: the last currency parsed is remembered (per
+ * backend; only a text that parsed is ever remembered, so the empty string,
+ * which is no currency, is always parsed and refused).
  */
 PG_FUNCTION_INFO_V1(ledger_amount_from_units);
 Datum
 ledger_amount_from_units(PG_FUNCTION_ARGS)
 {
 	static char last_text[LA_CURRENCY_BUFSIZE + 8];
+	static size_t last_len = 0;	/* 0: nothing remembered */
 	static la_currency last_cur;
 	int64		units = PG_GETARG_INT64(0);
 	text	   *ccy = PG_GETARG_TEXT_PP(1);
 	size_t		len = VARSIZE_ANY_EXHDR(ccy);
 
-	if (len >= sizeof(last_text) || len != strlen(last_text) ||
-		memcmp(VARDATA_ANY(ccy), last_text, len) != 0)
+	if (len == 0 || len != last_len || memcmp(VARDATA_ANY(ccy), last_text, len) != 0)
 	{
 		char	   *s = text_to_cstring(ccy);
 
 		last_cur = currency_from_cstring(s);
-		if (len < sizeof(last_text))
-			memcpy(last_text, s, len + 1);
-		else
-			last_text[0] = '\0';
+		last_len = len < sizeof(last_text) ? len : 0;
+		memcpy(last_text, s, last_len);
 	}
 	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, last_cur));
 }
