@@ -2306,6 +2306,7 @@ CREATE FUNCTION ledger._statement_lines(bill text) RETURNS integer
 AS $$
 DECLARE
 	n integer;
+	stage_fault text;
 BEGIN
 	IF pg_catalog.to_regclass('pg_temp._ledger_lines') IS NOT NULL THEN
 		DROP TABLE pg_temp._ledger_lines;
@@ -2321,6 +2322,41 @@ BEGIN
 				DETAIL = 'The loader was called without the file and the session has no ledger_statement_stage table.',
 				HINT = 'Run SELECT ledger.stage_statement(); then \copy ledger_statement_stage (line) FROM ''file'' WITH (FORMAT csv, DELIMITER E''\x1f'', QUOTE E''\x1e''), or pass the file''s text.';
 	ELSE
+		-- The stage table belongs to the caller, and the loaders that read it
+		-- run as the extension's owner: a view, a trigger, a rule, a policy, a
+		-- child table or a column type of the caller's making would run the
+		-- caller's code with the owner's rights.  Only the plain table that
+		-- ledger.stage_statement() creates is read.
+		SELECT pg_catalog.concat_ws('; ',
+		         CASE WHEN c.relkind <> 'r' THEN
+		           pg_catalog.format('it is a %s, not a table',
+		             CASE c.relkind WHEN 'v' THEN 'view' WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table'
+		                            ELSE 'relation of kind ' || c.relkind::text END) END,
+		         CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid)
+		              THEN 'it has triggers' END,
+		         CASE WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w WHERE w.ev_class = c.oid)
+		              THEN 'it has rules' END,
+		         CASE WHEN c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid)
+		              THEN 'it has row security' END,
+		         CASE WHEN c.relispartition OR EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+		                                                WHERE i.inhrelid = c.oid OR i.inhparent = c.oid)
+		              THEN 'it has a parent or child table' END,
+		         CASE WHEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+		                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+		                   IS DISTINCT FROM ARRAY['line_no', 'line']
+		                OR ARRAY(SELECT a.atttypid FROM pg_catalog.pg_attribute a
+		                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+		                   IS DISTINCT FROM ARRAY['pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.text'::pg_catalog.regtype]::pg_catalog.oid[]
+		              THEN 'its columns are not (line_no bigint, line text)' END)
+		  INTO stage_fault
+		  FROM pg_catalog.pg_class c
+		 WHERE c.oid = pg_catalog.to_regclass('pg_temp.ledger_statement_stage');
+		IF stage_fault <> '' THEN
+			RAISE EXCEPTION 'cannot read the staged statement file from "ledger_statement_stage"'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = pg_catalog.format('The session''s temporary relation ledger_statement_stage is not the plain table ledger.stage_statement() creates: %s.', stage_fault),
+					HINT = 'Drop it and run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.';
+		END IF;
 		INSERT INTO pg_temp._ledger_lines
 			SELECT pg_catalog.row_number() OVER (ORDER BY s.line_no), COALESCE(pg_catalog.rtrim(s.line, E'\r'), '')
 			  FROM pg_temp.ledger_statement_stage s;
