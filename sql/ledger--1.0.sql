@@ -2453,8 +2453,9 @@ BEGIN
 	-- a UTF-8 byte order mark
 	UPDATE pg_temp._ledger_lines SET line = pg_catalog.substr(line, 2)
 	 WHERE line_no = 1 AND pg_catalog.left(line, 1) = U&'\FEFF';
-	-- a trailing newline makes a last empty line that is not part of the file
-	SELECT count(*) INTO n FROM pg_temp._ledger_lines WHERE line <> '';
+	-- a trailing newline makes a last empty line that is not part of the
+	-- file; the loaders skip blank lines, so a file of nothing else is empty
+	SELECT count(*) INTO n FROM pg_temp._ledger_lines WHERE pg_catalog.btrim(line) <> '';
 	IF n = 0 THEN
 		RAISE EXCEPTION 'statement file is empty'
 			USING ERRCODE = 'bad_copy_file_format',
@@ -2580,7 +2581,13 @@ DECLARE
 	got record;
 BEGIN
 	PERFORM ledger._statement_check_args(src, d);
-	IF ref_field IS NULL OR ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
+	IF ref_field IS NULL THEN
+		RAISE EXCEPTION 'ref_field must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'));
+	END IF;
+	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
 		RAISE EXCEPTION 'invalid ref_field "%"', ref_field
 			USING ERRCODE = 'invalid_parameter_value',
 				DETAIL = 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).';
