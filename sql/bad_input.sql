@@ -402,9 +402,13 @@ SELECT count(*) AS cases,
        count(*) FILTER (WHERE got <> expected) AS wrong_sqlstate,
        count(*) FILTER (WHERE got = 'XX000') AS internal_errors,
        count(*) FILTER (WHERE coalesce(message, '') = '') AS without_message,
+       count(*) FILTER (WHERE detail IS NULL) AS without_detail,
        count(*) FILTER (WHERE wrote) AS wrote_something
   FROM bad_result;
 SELECT n, label, expected, got, wrote FROM bad_result WHERE got <> expected OR wrote ORDER BY n;
+-- the errors without a DETAIL: only PostgreSQL's own (COMMIT inside a
+-- transaction block, which CALL ledger.close_day() does)
+SELECT n, label, got, message FROM bad_result WHERE detail IS NULL ORDER BY n;
 
 -- the transaction that ran them all committed; the books go on
 SELECT ledger.post('after', ARRAY['w2', 'w1'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]) IS NOT NULL AS posted;
