@@ -635,3 +635,12 @@ DROP TABLE amount_p, amount_serial, amount_serial_groups;
 
 DROP TABLE amount_t;
 RESET search_path;
+
+-- amount_of_units remembers the last currency it parsed.  In a new session,
+-- before it has remembered one, the empty string is no currency either.
+\c :DBNAME
+SELECT ledger.amount_of_units(1, '');
+SELECT ledger.amount_of_units(1, 'CNY') AS cny;
+SELECT ledger.amount_of_units(1, '');
+SELECT ledger.amount_of_units(1, 'cny') AS cny, ledger.amount_of_units(2, 'CNY') AS cny,
+       ledger.amount_of_units(3, 'JPY') AS jpy, ledger.amount_of_units(4, 'CNY') AS cny;

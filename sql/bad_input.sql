@@ -53,6 +53,17 @@ SELECT ledger.reverse(:pay, 'pay-r') AS pay_r \gset
 SELECT ledger.post('pay-2', ARRAY['w1', 'w2'], ARRAY['10 CNY', '-10 CNY']::ledger.amount[], 'pay again', 'P2') AS pay2 \gset
 SELECT book_date, status FROM ledger.book_day ORDER BY 1;
 SELECT code, ledger.balance(code) FROM ledger.account WHERE code IN ('w1', 'w2', 'jpy.a', 'jpy.l') ORDER BY 1;
+-- reconciliation: the statement of 2026-11-03 against wallet 1 (pay P1,
+-- reversed, and pay-2 P2), a run with two breaks, one of them resolved by
+-- the voucher fund; a USD statement
+SELECT line_count FROM ledger.load_statement_csv('psp', '2026-11-03',
+	E'ref,external_id,amount\nP2,PSP-2,10.00\nX8,PSP-8,8.00\nX9,PSP-9,9.00\n');
+SELECT line_count FROM ledger.load_statement_csv('psp-usd', '2026-11-03', E'ref,external_id,amount\nP2,USD-2,10.00\n', 'USD');
+CALL ledger.reconcile('psp', '2026-11-03', 'w1');
+SELECT id AS brk8 FROM ledger.recon_break WHERE ref = 'X8' \gset
+SELECT id AS brk9 FROM ledger.recon_break WHERE ref = 'X9' \gset
+SELECT class, ref, status FROM ledger.resolve_break(:brk9, 'written off', :fund);
+SELECT source, statement_date, matched_count, missing_internal_count, reversed_count FROM ledger.recon_run;
 
 -- a landing table for binary COPY, and a way to feed it raw bytes: a bytea
 -- field of a binary COPY file is its bytes, so a file written from a bytea
@@ -85,6 +96,11 @@ CREATE FUNCTION pg_temp.books() RETURNS text LANGUAGE sql AS $$
 		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.daily_balance t),
 		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.day_close t),
 		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.book_check t),
+		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.statement_import t),
+		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.statement_line t),
+		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.recon_run t),
+		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.recon_pending t),
+		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.recon_break t),
 		(SELECT string_agg(t::text, ',' ORDER BY t::text) FROM public.landing t)))
 $$;
 
@@ -119,6 +135,7 @@ INSERT INTO bad_case (label, sqlstate, stmt) VALUES
 ('amount(): infinity', '22P02', $$SELECT ledger.amount('Infinity', 'CNY')$$),
 ('amount(): above the range', '22003', $$SELECT ledger.amount(9223372036854775808, 'JPY')$$),
 ('amount_of_units(): bad currency', '22P02', $$SELECT ledger.amount_of_units(1, 'C N Y')$$),
+('amount_of_units(): empty currency', '22P02', $$SELECT ledger.amount_of_units(1, '')$$),
 ('zero(): unknown currency', '22P02', $$SELECT ledger.zero('XYZ')$$),
 ('zero(): empty currency', '22P02', $$SELECT ledger.zero('')$$),
 -- ---- amount: binary input (COPY ... FORMAT binary through ledger.amount_recv) ----
@@ -268,7 +285,68 @@ INSERT INTO bad_case (label, sqlstate, stmt) VALUES
 ('account: a floor above the balance', '23514', $$UPDATE ledger.account SET floor = '1000 CNY' WHERE code = 'w2'$$),
 ('account: a ceiling below the balance', '23514', $$UPDATE ledger.account SET ceiling = '1 CNY' WHERE code = 'w2'$$),
 ('account: make hot an account with a floor', '23514', $$UPDATE ledger.account SET hot = true WHERE code = 'w1'$$),
-('account: make hot an account whose balance one slot cannot hold', '22003', $$UPDATE ledger.account SET hot = true WHERE code = 'jpy.a'$$);
+('account: make hot an account whose balance one slot cannot hold', '22003', $$UPDATE ledger.account SET hot = true WHERE code = 'jpy.a'$$),
+-- ---- reconciliation: the aggregates ----
+('recon_diff: NULL side', '22004', $$SELECT ledger.recon_diff(s, a) FROM (VALUES (NULL::text, '1 CNY'::ledger.amount)) v(s, a)$$),
+('recon_diff: unknown side', '22023', $$SELECT ledger.recon_diff('ours', '1 CNY')$$),
+('recon_diff: side in upper case', '22023', $$SELECT ledger.recon_diff('INTERNAL', '1 CNY')$$),
+('recon_diff: NULL amount', '22004', $$SELECT ledger.recon_diff('external', NULL::ledger.amount, 'success')$$),
+('recon_diff: two currencies in a group', '42804', $$SELECT ledger.recon_diff(s, a) FROM (VALUES ('internal', '1 CNY'::ledger.amount), ('external', '1 USD')) v(s, a)$$),
+('recon_diff: negative tolerance', '22023', $$SELECT ledger.recon_diff('internal', '1 CNY', 'success', '-0.01 CNY')$$),
+('recon_diff: tolerance changing within a group', '22023', $$SELECT ledger.recon_diff(s, '1 CNY', NULL, t) FROM (VALUES ('internal', '0.01 CNY'::ledger.amount), ('external', '0.02 CNY')) v(s, t)$$),
+('recon_diff: tolerance in another currency', '42804', $$SELECT ledger.recon_diff('internal', '1 CNY', NULL, '0.01 USD')$$),
+('recon_total: unknown side', '22023', $$SELECT ledger.recon_total('both', '1 CNY')$$),
+('recon_total: NULL amount', '22004', $$SELECT ledger.recon_total('internal', NULL::ledger.amount)$$),
+('recon_total: two currencies in a group', '42804', $$SELECT ledger.recon_total(s, a) FROM (VALUES ('internal', '1 CNY'::ledger.amount), ('internal', '1 JPY')) v(s, a)$$),
+('recon_total: negative tolerance', '22023', $$SELECT ledger.recon_total('external', '1 CNY', '-1 CNY')$$),
+-- ---- reconciliation: the loaders ----
+('load_statement_csv: NULL source', '22004', $$SELECT ledger.load_statement_csv(NULL, '2026-11-03', E'ref,external_id,amount\nA,B,1.00\n')$$),
+('load_statement_csv: empty source', '22004', $$SELECT ledger.load_statement_csv('', '2026-11-03', E'ref,external_id,amount\nA,B,1.00\n')$$),
+('load_statement_csv: NULL date', '22004', $$SELECT ledger.load_statement_csv('psp', NULL, E'ref,external_id,amount\nA,B,1.00\n')$$),
+('load_statement_csv: NULL currency', '22004', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount\nA,B,1.00\n', NULL)$$),
+('load_statement_csv: unknown currency', '22P02', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount\nA,B,1.00\n', 'XYZ')$$),
+('load_statement_csv: no file and nothing staged', '55000', $$SELECT ledger.load_statement_csv('psp', '2026-11-03')$$),
+('load_statement_csv: the stage is a view', '55000', $$CREATE TEMP VIEW ledger_statement_stage AS SELECT 1::bigint AS line_no, 'ref,external_id,amount'::text AS line; SELECT ledger.load_statement_csv('psp', '2026-11-03')$$),
+('load_statement_csv: staged, but empty', '55000', $$SELECT ledger.stage_statement(); SELECT ledger.load_statement_csv('psp', '2026-11-03')$$),
+('load_statement_csv: a file of blank lines', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'\n \n')$$),
+('load_statement_csv: no header', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'P2,PSP-2,10.00\n')$$),
+('load_statement_csv: a line with an extra field', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount\nA,B,1.00,x\n')$$),
+('load_statement_csv: an unterminated quote', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount\n"A,B,1.00\n')$$),
+('load_statement_csv: a bad amount', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount\nA,B,1.001\n')$$),
+('load_statement_csv: an amount beyond 64 bits', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount\nA,B,92233720368547758.08\n')$$),
+('load_statement_csv: a fee in another currency', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount,fee\nA,B,1.00,0.01 USD\n')$$),
+('load_statement_csv: no ref', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount\n,B,1.00\n')$$),
+('load_statement_csv: a serial twice', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount\nA,B,1.00\nC,B,2.00\n')$$),
+('load_statement_csv: a bad time', '22P04', $$SELECT ledger.load_statement_csv('psp', '2026-11-03', E'ref,external_id,amount,occurred_at\nA,B,1.00,yesterday\n')$$),
+('load_wechat_bill: NULL source', '22004', $$SELECT ledger.load_wechat_bill(NULL, '2026-11-03', 'x')$$),
+('load_wechat_bill: NULL date', '22004', $$SELECT ledger.load_wechat_bill('wechat', NULL, 'x')$$),
+('load_wechat_bill: NULL ref_field', '22004', $$SELECT ledger.load_wechat_bill('wechat', '2026-11-03', 'x', NULL)$$),
+('load_wechat_bill: unknown ref_field', '22023', $$SELECT ledger.load_wechat_bill('wechat', '2026-11-03', 'x', 'order_no')$$),
+('load_wechat_bill: not a bill', '22P04', $$SELECT ledger.load_wechat_bill('wechat', '2026-11-03', E'ref,external_id,amount\nA,B,1.00\n')$$),
+('load_wechat_bill: empty file', '22P04', $$SELECT ledger.load_wechat_bill('wechat', '2026-11-03', '')$$),
+('load_wechat_bill: no file and nothing staged', '55000', $$SELECT ledger.load_wechat_bill('wechat', '2026-11-03')$$),
+('load_alipay_bill: NULL source', '22004', $$SELECT ledger.load_alipay_bill(NULL, '2026-11-03', '\x23'::bytea)$$),
+('load_alipay_bill: NULL date', '22004', $$SELECT ledger.load_alipay_bill('alipay', NULL, '\x23'::bytea)$$),
+('load_alipay_bill: not GBK', '22P04', $$SELECT ledger.load_alipay_bill('alipay', '2026-11-03', '\x230aff0a'::bytea)$$),
+('load_alipay_bill: not a bill', '22P04', $$SELECT ledger.load_alipay_bill('alipay', '2026-11-03', convert_to(E'ref,external_id,amount\nA,B,1.00\n', 'GBK'))$$),
+('load_alipay_bill: empty file', '22P04', $$SELECT ledger.load_alipay_bill('alipay', '2026-11-03', ''::bytea)$$),
+('load_alipay_bill: no file and nothing staged', '55000', $$SELECT ledger.load_alipay_bill('alipay', '2026-11-03')$$),
+('_csv_fields: a strip of two characters', '22023', $$SELECT ledger._csv_fields('a,b', '``')$$),
+-- ---- reconciliation: reconcile and resolve_break ----
+('reconcile: NULL source', '22004', $$CALL ledger.reconcile(NULL, '2026-11-03', 'w1')$$),
+('reconcile: NULL date', '22004', $$CALL ledger.reconcile('psp', NULL, 'w1')$$),
+('reconcile: NULL account', '22004', $$CALL ledger.reconcile('psp', '2026-11-03', NULL)$$),
+('reconcile: unknown account', '23503', $$CALL ledger.reconcile('psp', '2026-11-03', 'nope')$$),
+('reconcile: summary account', '22023', $$CALL ledger.reconcile('psp', '2026-11-03', 'sum')$$),
+('reconcile: multi-currency summary account', '22023', $$CALL ledger.reconcile('psp', '2026-11-03', 'mc')$$),
+('reconcile: statement in another currency than the account', '42804', $$CALL ledger.reconcile('psp-usd', '2026-11-03', 'w1')$$),
+('resolve_break: NULL break', '22004', $$SELECT ledger.resolve_break(NULL, 'note')$$),
+('resolve_break: NULL note', '22004', $$SELECT ledger.resolve_break($$ || :brk8 || $$, NULL)$$),
+('resolve_break: blank note', '22004', $$SELECT ledger.resolve_break($$ || :brk8 || $$, '  ')$$),
+('resolve_break: unknown break', '23503', $$SELECT ledger.resolve_break(-1, 'note')$$),
+('resolve_break: resolved already', '55000', $$SELECT ledger.resolve_break($$ || :brk9 || $$, 'again')$$),
+('resolve_break: unknown voucher', '23503', $$SELECT ledger.resolve_break($$ || :brk8 || $$, 'note', -1)$$),
+('resolve_break: a voucher that resolves another break', '23505', $$SELECT ledger.resolve_break($$ || :brk8 || $$, 'note', $$ || :fund || $$)$$);
 
 -- ---- run them ----
 CREATE TABLE bad_result (n int, label text, expected text, got text, message text, detail text, hint text, wrote boolean);
@@ -314,7 +392,7 @@ END $$;
 -- backend, are masked)
 SELECT n, label, got, message,
        COALESCE('DETAIL: ' || regexp_replace(regexp_replace(detail,
-           '\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?[+-]\d\d', '<now>'), 'slot \d+ of', 'slot <n> of'), '') AS detail
+           '\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?([+-]\d\d| [A-Z]{3,5})', '<now>', 'g'), 'slot \d+ of', 'slot <n> of'), '') AS detail
   FROM bad_result ORDER BY n;
 \pset format aligned
 \pset fieldsep '|'
@@ -324,14 +402,22 @@ SELECT count(*) AS cases,
        count(*) FILTER (WHERE got <> expected) AS wrong_sqlstate,
        count(*) FILTER (WHERE got = 'XX000') AS internal_errors,
        count(*) FILTER (WHERE coalesce(message, '') = '') AS without_message,
+       count(*) FILTER (WHERE detail IS NULL) AS without_detail,
        count(*) FILTER (WHERE wrote) AS wrote_something
   FROM bad_result;
 SELECT n, label, expected, got, wrote FROM bad_result WHERE got <> expected OR wrote ORDER BY n;
+-- the errors without a DETAIL: only PostgreSQL's own (COMMIT inside a
+-- transaction block, which CALL ledger.close_day() does)
+SELECT n, label, got, message FROM bad_result WHERE detail IS NULL ORDER BY n;
 
 -- the transaction that ran them all committed; the books go on
 SELECT ledger.post('after', ARRAY['w2', 'w1'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]) IS NOT NULL AS posted;
 SELECT check_name, ok FROM ledger.check_books('2026-11-03') WHERE NOT ok;
 SELECT count(*) AS landed FROM public.landing;
+-- and so does reconciliation: the same run again finds the same
+CALL ledger.reconcile('psp', '2026-11-03', 'w1');
+SELECT source, statement_date, matched_count, missing_internal_count, reversed_count, runs FROM ledger.recon_run;
+SELECT class, ref, status FROM ledger.recon_break ORDER BY ref;
 
 \c :regress_db
 DROP DATABASE ledger_regress_bad_input;

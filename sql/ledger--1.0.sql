@@ -557,7 +557,8 @@ BEGIN
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.id IS DISTINCT FROM OLD.id THEN
 			RAISE EXCEPTION 'cannot change the id of account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state';
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Account "%s" has id %s, to which its balance rows and entries refer; an account keeps its id.', OLD.code, OLD.id);
 		END IF;
 		posted := ledger._account_posted(OLD.id);
 		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
@@ -576,41 +577,57 @@ BEGIN
 
 	IF (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) AND NEW.currency IS NULL THEN
 		RAISE EXCEPTION 'account "%" has a floor or ceiling but no currency', NEW.code
-			USING ERRCODE = 'invalid_parameter_value';
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('The bounds of account "%s" (floor %s, ceiling %s) are amounts of its currency; an account without a currency has no balance to bound.',
+					NEW.code, COALESCE(NEW.floor::text, 'none'), COALESCE(NEW.ceiling::text, 'none'));
 	END IF;
 	IF NEW.floor IS NOT NULL AND ledger.currency(NEW.floor) <> NEW.currency THEN
 		RAISE EXCEPTION 'floor % of account "%" is not in its currency %', NEW.floor, NEW.code, NEW.currency
-			USING ERRCODE = 'datatype_mismatch';
+			USING ERRCODE = 'datatype_mismatch',
+				DETAIL = format('Account "%s" holds %s; its floor must be an amount in %s, e.g. ''%s''.',
+					NEW.code, NEW.currency, NEW.currency, ledger.zero(NEW.currency));
 	END IF;
 	IF NEW.ceiling IS NOT NULL AND ledger.currency(NEW.ceiling) <> NEW.currency THEN
 		RAISE EXCEPTION 'ceiling % of account "%" is not in its currency %', NEW.ceiling, NEW.code, NEW.currency
-			USING ERRCODE = 'datatype_mismatch';
+			USING ERRCODE = 'datatype_mismatch',
+				DETAIL = format('Account "%s" holds %s; its ceiling must be an amount in %s.',
+					NEW.code, NEW.currency, NEW.currency);
 	END IF;
 	IF NEW.floor IS NOT NULL AND NEW.ceiling IS NOT NULL AND NEW.floor OPERATOR(ledger.>) NEW.ceiling THEN
 		RAISE EXCEPTION 'floor % of account "%" is above its ceiling %', NEW.floor, NEW.code, NEW.ceiling
-			USING ERRCODE = 'invalid_parameter_value';
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling);
 	END IF;
 
 	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
 		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
 		IF NOT FOUND THEN
 			RAISE EXCEPTION 'parent account "%" of account "%" does not exist', NEW.parent_code, NEW.code
-				USING ERRCODE = 'foreign_key_violation';
+				USING ERRCODE = 'foreign_key_violation',
+					DETAIL = format('Account "%s" names "%s" as its parent_code; no account in ledger.account has that code.',
+						NEW.code, NEW.parent_code),
+					HINT = 'Open the parent account first.';
 		END IF;
 		IF parent.kind <> NEW.kind THEN
 			RAISE EXCEPTION 'account "%" is of kind %, its parent "%" of kind %', NEW.code, NEW.kind, parent.code, parent.kind
 				USING ERRCODE = 'invalid_parameter_value',
+					DETAIL = format('A summary account adds up its sub-accounts, so account "%s" under "%s" must be of kind %s.',
+						NEW.code, parent.code, parent.kind),
 					HINT = 'Sub-accounts have the kind of the account they belong to.';
 		END IF;
 		IF parent.currency IS NOT NULL AND parent.currency IS DISTINCT FROM NEW.currency THEN
 			RAISE EXCEPTION 'account "%" holds %, its parent "%" holds %', NEW.code,
 				COALESCE(NEW.currency, 'no currency'), parent.code, parent.currency
 				USING ERRCODE = 'datatype_mismatch',
+					DETAIL = format('A summary account with a currency adds up sub-accounts in that currency only: account "%s" under "%s" must hold %s.',
+						NEW.code, parent.code, parent.currency),
 					HINT = 'Give the parent no currency to make it a multi-currency summary account.';
 		END IF;
 		IF parent.status <> 'open' THEN
 			RAISE EXCEPTION 'parent account "%" is %', parent.code, parent.status
-				USING ERRCODE = 'object_not_in_prerequisite_state';
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
+						NEW.code, parent.code);
 		END IF;
 		-- serialise with postings to the parent, then make sure there were none
 		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = parent.id FOR UPDATE;
@@ -627,19 +644,28 @@ BEGIN
 				SELECT c.code FROM ledger.account c JOIN sub ON c.parent_code = sub.code)
 			SELECT 1 FROM sub WHERE sub.code = NEW.parent_code) THEN
 			RAISE EXCEPTION 'account "%" cannot be placed under its own sub-account "%"', NEW.code, NEW.parent_code
-				USING ERRCODE = 'invalid_parameter_value';
+				USING ERRCODE = 'invalid_parameter_value',
+					DETAIL = format('Account "%s" is below "%s" in the chart of accounts, which is a tree.',
+						NEW.parent_code, NEW.code);
 		END IF;
 	END IF;
 
 	IF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = OLD.code) THEN
 		IF NEW.kind IS DISTINCT FROM OLD.kind THEN
 			RAISE EXCEPTION 'cannot change the kind of summary account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state';
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('The sub-accounts of "%s" are of kind %s, the kind of the account they belong to.',
+						OLD.code, OLD.kind);
 		END IF;
 		IF NEW.currency IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.account c
 				WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency) THEN
 			RAISE EXCEPTION 'summary account "%" has sub-accounts in other currencies', OLD.code
-				USING ERRCODE = 'datatype_mismatch';
+				USING ERRCODE = 'datatype_mismatch',
+					DETAIL = (SELECT format('Account "%s" would hold %s, but its sub-account "%s" holds %s.',
+					                        OLD.code, NEW.currency, c.code, COALESCE(c.currency, 'no currency'))
+					            FROM ledger.account c
+					           WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency
+					           ORDER BY c.code LIMIT 1);
 		END IF;
 	END IF;
 
@@ -840,7 +866,9 @@ BEGIN
 			OR (OLD.status = 'open' AND NEW.status = 'closing')
 			OR (OLD.status = 'closing' AND NEW.status = 'closed')) THEN
 		RAISE EXCEPTION 'book day % cannot go from % to %', OLD.book_date, OLD.status, NEW.status
-			USING ERRCODE = 'object_not_in_prerequisite_state';
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('A book day goes from open to closing to closed, and book day %s is %s.', OLD.book_date, OLD.status),
+				HINT = 'Close the open day with CALL ledger.close_day().';
 	END IF;
 	RETURN NEW;
 END
@@ -858,7 +886,9 @@ CREATE FUNCTION ledger.open_books(start_date date) RETURNS date
 AS $$
 BEGIN
 	IF start_date IS NULL THEN
-		RAISE EXCEPTION 'start_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'start_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.open_books() needs the first book date of the books.';
 	END IF;
 	LOCK TABLE ledger.book_day IN EXCLUSIVE MODE;
 	LOCK TABLE ledger.voucher IN SHARE MODE;
@@ -1155,7 +1185,10 @@ BEGIN
 	IF requested IS NULL THEN
 		d := open_day;
 		IF d IS NULL THEN
-			RAISE EXCEPTION 'no book day is open' USING ERRCODE = 'object_not_in_prerequisite_state';
+			RAISE EXCEPTION 'no book day is open'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Every day in ledger.book_day is closing or closed; the latest is %s.',
+						(SELECT max(b.book_date) FROM ledger.book_day b));
 		END IF;
 	ELSE
 		SELECT b.status INTO st FROM ledger.book_day b WHERE b.book_date = requested;
@@ -1165,7 +1198,8 @@ BEGIN
 					DETAIL = format('The open book day is %s.', open_day);
 		ELSIF st = 'closed' THEN
 			RAISE EXCEPTION 'book day % is already closed', requested
-				USING ERRCODE = 'object_not_in_prerequisite_state';
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'A closed day never changes.';
 		ELSIF st = 'closing' THEN
 			RETURN requested;
 		END IF;
@@ -1173,7 +1207,11 @@ BEGIN
 	END IF;
 	IF EXISTS (SELECT 1 FROM ledger.book_day b WHERE b.book_date < d AND b.status <> 'closed') THEN
 		RAISE EXCEPTION 'cannot close book day % before the days before it', d
-			USING ERRCODE = 'object_not_in_prerequisite_state';
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = (SELECT format('Book day %s is still %s; days close in order.', b.book_date, b.status)
+				            FROM ledger.book_day b WHERE b.book_date < d AND b.status <> 'closed'
+				           ORDER BY b.book_date LIMIT 1),
+				HINT = 'Run CALL ledger.close_day() without a date: it finishes the earlier days first.';
 	END IF;
 	UPDATE ledger.book_day SET status = 'closing', closing_at = now() WHERE book_date = d;
 	INSERT INTO ledger.book_day (book_date, status) VALUES (d + 1, 'open');
@@ -1218,12 +1256,19 @@ DECLARE
 BEGIN
 	PERFORM 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'closing' FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'book day % is not closing', d USING ERRCODE = 'object_not_in_prerequisite_state';
+		RAISE EXCEPTION 'book day % is not closing', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('The daily balances are written for a closing day; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day')),
+				HINT = 'Run CALL ledger.close_day(), which takes each day through every step.';
 	END IF;
 	SELECT b.book_date, b.status, b.digest INTO prev, prev_status, prev_digest
 	  FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
 	IF prev IS NOT NULL AND prev_status <> 'closed' THEN
-		RAISE EXCEPTION 'book day % is not closed', prev USING ERRCODE = 'object_not_in_prerequisite_state';
+		RAISE EXCEPTION 'book day % is not closed', prev
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('The daily balances of book day %s start from those of the day before, %s, which is %s.', d, prev, prev_status),
+				HINT = 'Run CALL ledger.close_day(), which finishes the earlier days first.';
 	END IF;
 
 	DELETE FROM ledger.daily_balance WHERE book_date = d;
@@ -1310,11 +1355,17 @@ DECLARE
 	day_entries bigint;
 BEGIN
 	IF d IS NULL THEN
-		RAISE EXCEPTION 'book_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'book_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.check_books() checks the books of one book date.';
 	END IF;
 	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
 	IF st IS NULL THEN
-		RAISE EXCEPTION 'book day % does not exist', d USING ERRCODE = 'object_not_in_prerequisite_state';
+		RAISE EXCEPTION 'book day % does not exist', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
+				                        max(b.book_date) FILTER (WHERE b.status = 'open'))
+				            FROM ledger.book_day b);
 	END IF;
 	SELECT b.digest INTO prev_digest FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
 	SELECT max(b.book_date) INTO last_closed FROM ledger.book_day b WHERE b.status = 'closed' AND b.book_date < d;
@@ -1587,12 +1638,24 @@ BEGIN
 	SELECT c.digest INTO dg FROM ledger.day_close c
 	 WHERE c.book_date = d AND c.failed_checks = '{}' AND c.checked_at >= c.snapshot_at;
 	IF dg IS NULL THEN
-		RAISE EXCEPTION 'book day % has not passed its checks', d USING ERRCODE = 'object_not_in_prerequisite_state';
+		RAISE EXCEPTION 'book day % has not passed its checks', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = COALESCE((SELECT CASE WHEN c.checked_at IS NULL OR c.checked_at < c.snapshot_at
+				                               THEN format('Book day %s was not checked after its daily balances were written.', d)
+				                               WHEN c.failed_checks <> '{}'
+				                               THEN format('Book day %s failed %s.', d, pg_catalog.array_to_string(c.failed_checks, ', '))
+				                               ELSE format('Book day %s has no digest yet.', d) END
+				                     FROM ledger.day_close c WHERE c.book_date = d),
+				                  format('Book day %s has not been through the cutoff.', d)),
+				HINT = 'Run CALL ledger.close_day(), which takes each day through every step.';
 	END IF;
 	UPDATE ledger.book_day SET status = 'closed', closed_at = now(), digest = dg
 	 WHERE book_date = d AND status = 'closing';
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'book day % is not closing', d USING ERRCODE = 'object_not_in_prerequisite_state';
+		RAISE EXCEPTION 'book day % is not closing', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('Only a closing day is sealed; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day'));
 	END IF;
 	-- the day's daily balances are final: index their pages for the reports
 	PERFORM pg_catalog.brin_summarize_new_values('ledger.daily_balance_book_date_idx'::pg_catalog.regclass);
@@ -1709,7 +1772,11 @@ DECLARE
 	pass record;
 BEGIN
 	IF from_date IS NULL OR to_date IS NULL THEN
-		RAISE EXCEPTION 'from_date and to_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'from_date and to_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('ledger.verify_books() was called with from_date %s and to_date %s.',
+					COALESCE(from_date::text, 'NULL'), COALESCE(to_date::text, 'NULL')),
+				HINT = 'Pass ''-infinity'' and ''infinity'' to verify every day.';
 	END IF;
 	SELECT b.digest INTO prev FROM ledger.book_day b WHERE b.book_date < from_date ORDER BY b.book_date DESC LIMIT 1;
 	FOR r IN SELECT b.book_date AS d, b.status, b.digest FROM ledger.book_day b
@@ -1812,7 +1879,9 @@ CREATE FUNCTION ledger._check_as_of(as_of date) RETURNS void
 AS $$
 BEGIN
 	IF as_of IS NULL THEN
-		RAISE EXCEPTION 'date must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'A balance or trial balance as of a book date needs that date.';
 	END IF;
 	IF as_of > (SELECT b.book_date FROM ledger.book_day b WHERE b.status = 'open') THEN
 		RAISE EXCEPTION 'book date % has not begun', as_of
@@ -1837,12 +1906,16 @@ DECLARE
 	ncur integer;
 BEGIN
 	IF balance.code IS NULL THEN
-		RAISE EXCEPTION 'code must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'code must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.balance() needs the code of an account.';
 	END IF;
 	PERFORM ledger._check_as_of(as_of);
 	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'account "%" does not exist', code USING ERRCODE = 'foreign_key_violation';
+		RAISE EXCEPTION 'account "%" does not exist', code
+			USING ERRCODE = 'foreign_key_violation',
+				DETAIL = format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code);
 	END IF;
 	SELECT sum(p.balance), min(p.currency), count(DISTINCT p.currency) INTO units, cur, ncur
 	  FROM ledger._leaf_position(as_of) p
@@ -1851,6 +1924,10 @@ BEGIN
 	IF ncur > 1 THEN
 		RAISE EXCEPTION 'account "%" holds more than one currency', code
 			USING ERRCODE = 'datatype_mismatch',
+				DETAIL = (SELECT format('Its leaf accounts hold %s.', string_agg(DISTINCT p.currency, ' and ' ORDER BY p.currency))
+				            FROM ledger._leaf_position(as_of) p
+				            JOIN ledger._account_closure c ON c.account_id = p.account_id
+				           WHERE c.ancestor_id = a.id),
 				HINT = 'Use ledger.trial_balance() for multi-currency summary accounts.';
 	END IF;
 	cur := COALESCE(cur, a.currency);
@@ -1889,10 +1966,14 @@ DECLARE
 	closed date;
 BEGIN
 	IF from_date IS NULL THEN
-		RAISE EXCEPTION 'from_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'from_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.trial_balance() needs the first book date of the period.';
 	END IF;
 	IF upto < from_date THEN
-		RAISE EXCEPTION 'to_date % is before from_date %', upto, from_date USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION 'to_date % is before from_date %', upto, from_date
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('The period of ledger.trial_balance() runs from from_date to to_date; %s to %s holds no day.', from_date, upto);
 	END IF;
 	PERFORM ledger._check_as_of(upto);
 	SELECT max(b.book_date) INTO closed FROM ledger.book_day b WHERE b.status = 'closed';
@@ -2351,6 +2432,7 @@ CREATE FUNCTION ledger._statement_lines(bill text) RETURNS integer
 AS $$
 DECLARE
 	n integer;
+	stage_fault text;
 BEGIN
 	IF pg_catalog.to_regclass('pg_temp._ledger_lines') IS NOT NULL THEN
 		DROP TABLE pg_temp._ledger_lines;
@@ -2366,6 +2448,41 @@ BEGIN
 				DETAIL = 'The loader was called without the file and the session has no ledger_statement_stage table.',
 				HINT = 'Run SELECT ledger.stage_statement(); then \copy ledger_statement_stage (line) FROM ''file'' WITH (FORMAT csv, DELIMITER E''\x1f'', QUOTE E''\x1e''), or pass the file''s text.';
 	ELSE
+		-- The stage table belongs to the caller, and the loaders that read it
+		-- run as the extension's owner: a view, a trigger, a rule, a policy, a
+		-- child table or a column type of the caller's making would run the
+		-- caller's code with the owner's rights.  Only the plain table that
+		-- ledger.stage_statement() creates is read.
+		SELECT pg_catalog.concat_ws('; ',
+		         CASE WHEN c.relkind <> 'r' THEN
+		           pg_catalog.format('it is a %s, not a table',
+		             CASE c.relkind WHEN 'v' THEN 'view' WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table'
+		                            ELSE 'relation of kind ' || c.relkind::text END) END,
+		         CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid)
+		              THEN 'it has triggers' END,
+		         CASE WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w WHERE w.ev_class = c.oid)
+		              THEN 'it has rules' END,
+		         CASE WHEN c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid)
+		              THEN 'it has row security' END,
+		         CASE WHEN c.relispartition OR EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+		                                                WHERE i.inhrelid = c.oid OR i.inhparent = c.oid)
+		              THEN 'it has a parent or child table' END,
+		         CASE WHEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+		                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+		                   IS DISTINCT FROM ARRAY['line_no', 'line']
+		                OR ARRAY(SELECT a.atttypid FROM pg_catalog.pg_attribute a
+		                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+		                   IS DISTINCT FROM ARRAY['pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.text'::pg_catalog.regtype]::pg_catalog.oid[]
+		              THEN 'its columns are not (line_no bigint, line text)' END)
+		  INTO stage_fault
+		  FROM pg_catalog.pg_class c
+		 WHERE c.oid = pg_catalog.to_regclass('pg_temp.ledger_statement_stage');
+		IF stage_fault <> '' THEN
+			RAISE EXCEPTION 'cannot read the staged statement file from "ledger_statement_stage"'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = pg_catalog.format('The session''s temporary relation ledger_statement_stage is not the plain table ledger.stage_statement() creates: %s.', stage_fault),
+					HINT = 'Drop it and run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.';
+		END IF;
 		INSERT INTO pg_temp._ledger_lines
 			SELECT pg_catalog.row_number() OVER (ORDER BY s.line_no), COALESCE(pg_catalog.rtrim(s.line, E'\r'), '')
 			  FROM pg_temp.ledger_statement_stage s;
@@ -2381,8 +2498,9 @@ BEGIN
 	-- a UTF-8 byte order mark
 	UPDATE pg_temp._ledger_lines SET line = pg_catalog.substr(line, 2)
 	 WHERE line_no = 1 AND pg_catalog.left(line, 1) = U&'\FEFF';
-	-- a trailing newline makes a last empty line that is not part of the file
-	SELECT count(*) INTO n FROM pg_temp._ledger_lines WHERE line <> '';
+	-- a trailing newline makes a last empty line that is not part of the
+	-- file; the loaders skip blank lines, so a file of nothing else is empty
+	SELECT count(*) INTO n FROM pg_temp._ledger_lines WHERE pg_catalog.btrim(line) <> '';
 	IF n = 0 THEN
 		RAISE EXCEPTION 'statement file is empty'
 			USING ERRCODE = 'bad_copy_file_format',
@@ -2417,10 +2535,16 @@ CREATE FUNCTION ledger._statement_check_args(source text, statement_date date) R
 AS $$
 BEGIN
 	IF source IS NULL OR source = '' THEN
-		RAISE EXCEPTION 'source must not be null or empty' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'source must not be null or empty'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('Statement lines are filed under the name of their channel, e.g. ''wechat''; the statement of %s was given %s.',
+					COALESCE(pg_catalog.to_char(statement_date, 'YYYY-MM-DD'), 'no date'),
+					CASE WHEN source IS NULL THEN 'no source' ELSE 'an empty source' END);
 	END IF;
 	IF statement_date IS NULL THEN
-		RAISE EXCEPTION 'statement_date must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'statement_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('The statement of source "%s" needs the date it covers.', source);
 	END IF;
 END
 $$;
@@ -2502,7 +2626,13 @@ DECLARE
 	got record;
 BEGIN
 	PERFORM ledger._statement_check_args(src, d);
-	IF ref_field IS NULL OR ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
+	IF ref_field IS NULL THEN
+		RAISE EXCEPTION 'ref_field must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'));
+	END IF;
+	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
 		RAISE EXCEPTION 'invalid ref_field "%"', ref_field
 			USING ERRCODE = 'invalid_parameter_value',
 				DETAIL = 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).';
@@ -2904,6 +3034,14 @@ DECLARE
 	bad record;
 BEGIN
 	PERFORM ledger._statement_check_args(src, d);
+	IF dccy IS NULL THEN
+		RAISE EXCEPTION 'currency must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('The statement CSV of source "%s" for %s reads plain numbers as amounts in this currency.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'));
+	END IF;
+	-- an unknown currency is 22P02 here, not an "invalid amount" on every line
+	PERFORM ledger.zero(dccy);
 	PERFORM ledger._statement_lines(csv);
 	SELECT l.line_no, ledger._csv_fields(pg_catalog.lower(l.line)) INTO hdr_line, hdr
 	  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '' ORDER BY l.line_no LIMIT 1;
@@ -3016,7 +3154,10 @@ DECLARE
 BEGIN
 	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
 		RAISE EXCEPTION 'source, statement_date and account must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
+					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
+					COALESCE('"' || reconcile.account || '"', 'NULL'));
 	END IF;
 	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
 	IF NOT FOUND THEN
@@ -3251,7 +3392,9 @@ DECLARE
 	b ledger.recon_break;
 BEGIN
 	IF break_id IS NULL THEN
-		RAISE EXCEPTION 'break_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+		RAISE EXCEPTION 'break_id must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.resolve_break() needs the id of a break in ledger.recon_break.';
 	END IF;
 	IF note IS NULL OR pg_catalog.btrim(note) = '' THEN
 		RAISE EXCEPTION 'a note is required to resolve break %', break_id
@@ -3260,12 +3403,14 @@ BEGIN
 	END IF;
 	SELECT * INTO b FROM ledger.recon_break x WHERE x.id = break_id FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'break % does not exist', break_id USING ERRCODE = 'foreign_key_violation';
+		RAISE EXCEPTION 'break % does not exist', break_id
+			USING ERRCODE = 'foreign_key_violation',
+				DETAIL = pg_catalog.format('ledger.recon_break has no break with id %s; running reconcile again for a date deletes the open breaks it no longer finds.', break_id);
 	END IF;
 	IF b.status = 'resolved' THEN
 		RAISE EXCEPTION 'break % is already resolved', break_id
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) was resolved at %s by %s: %s',
+				DETAIL = pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) was resolved at %s by %s with the note "%s".',
 					b.id, b.class, b.ref, b.source, pg_catalog.to_char(b.statement_date, 'YYYY-MM-DD'),
 					pg_catalog.to_char(b.resolved_at, 'YYYY-MM-DD HH24:MI:SS TZ'), b.resolved_by, b.note);
 	END IF;

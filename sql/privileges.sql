@@ -1,12 +1,16 @@
 --
--- privileges: what PUBLIC, a poster, an analyst and an operator can and
--- cannot do.  The GRANT sets are those of doc/privileges.md, word for word
+-- privileges: what PUBLIC, a poster, an analyst, an operator, a
+-- reconciliation operator and a reconciliation analyst can and cannot do.
+-- The GRANT sets are those of doc/privileges.md, word for word
 -- (test/scripts/static_checks.sh compares them).
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 \set regress_db :DBNAME
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set wx_ok :abs_srcdir '/test/data/wechat_ok.csv'
+\set ap_ok :abs_srcdir '/test/data/alipay_ok.csv'
 DROP DATABASE IF EXISTS ledger_regress_privileges;
 CREATE DATABASE ledger_regress_privileges;
 \c ledger_regress_privileges
@@ -23,6 +27,8 @@ CREATE ROLE regress_ledger_fresh;
 CREATE ROLE regress_ledger_poster;
 CREATE ROLE regress_ledger_analyst;
 CREATE ROLE regress_ledger_operator;
+CREATE ROLE regress_ledger_recon_operator;
+CREATE ROLE regress_ledger_recon_analyst;
 
 -- ---------------------------------------------------------------------------
 -- PUBLIC: nothing.  No USAGE on the schema, no privilege on any relation,
@@ -227,6 +233,122 @@ SELECT a.code, a.status, a.hot, a.floor, a.ceiling, count(b.slot) AS balance_row
  GROUP BY a.id ORDER BY a.code;
 SELECT count(*) AS checks_failed FROM ledger.check_books('2026-11-04') WHERE NOT ok;
 
+-- ---------------------------------------------------------------------------
+-- reconciliation operator: loads statements (staged with COPY, as psql's
+-- \copy does, or as an argument), reconciles, resolves breaks and reads the
+-- results; cannot post, read the books or write the reconciliation tables
+-- directly
+-- ---------------------------------------------------------------------------
+GRANT USAGE ON SCHEMA ledger TO regress_ledger_recon_operator;
+GRANT EXECUTE ON FUNCTION
+	ledger.stage_statement(),
+	ledger.load_wechat_bill(text, date, text, text),
+	ledger.load_alipay_bill(text, date, bytea),
+	ledger.load_statement_csv(text, date, text, text),
+	ledger.resolve_break(bigint, text, bigint)
+	TO regress_ledger_recon_operator;
+GRANT EXECUTE ON PROCEDURE ledger.reconcile(text, date, text) TO regress_ledger_recon_operator;
+GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.recon_run,
+	ledger.recon_pending, ledger.recon_break, ledger.recon_report TO regress_ledger_recon_operator;
+
+-- a payment of the day with a ref on the clearing account (the reserve funds)
+SELECT ledger.post('r-1', ARRAY['bank', 'w1'], ARRAY['5 CNY', '-5 CNY']::ledger.amount[], 'top-up', 'ORD-1') AS r1 \gset
+-- the files, read by the superuser (pg_read_file is not the operator's)
+SELECT pg_read_file(:'wx_ok') AS wx_text, pg_read_binary_file(:'ap_ok') AS ap_bytes \gset
+
+SET SESSION AUTHORIZATION regress_ledger_recon_operator;
+SELECT ledger.stage_statement();
+COPY ledger_statement_stage (line) FROM STDIN WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e');
+ref,external_id,amount
+ORD-1,PSP-0001,5.00
+ORD-2,PSP-0002,3.00
+\.
+SELECT format, line_count, total_amount, loaded_by FROM ledger.load_statement_csv('psp', '2026-11-04');
+SELECT format, line_count, total_amount FROM ledger.load_wechat_bill('wechat', '2026-11-04', :'wx_text');
+SELECT format, line_count, total_amount FROM ledger.load_alipay_bill('alipay', '2026-11-02', :'ap_bytes');
+CALL ledger.reconcile('psp', '2026-11-04', 'bank');
+SELECT r.source, r.statement_date, r.matched_count, r.missing_internal_count, p.open_breaks, r.run_by
+  FROM ledger.recon_run r JOIN ledger.recon_report p USING (source, statement_date);
+SELECT id AS brk FROM ledger.recon_break WHERE ref = 'ORD-2' \gset
+SELECT class, ref, status, note, resolved_by FROM ledger.resolve_break(:brk, 'the channel confirmed a test payment');
+SELECT count(*) AS lines FROM ledger.statement_line;
+SELECT count(*) AS imports FROM ledger.statement_import;
+SELECT count(*) AS pending FROM ledger.recon_pending;
+-- what a reconciliation operator may not do
+INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount) VALUES ('psp', '2026-11-04', 'X', 'X', '1 CNY');
+UPDATE ledger.recon_break SET status = 'resolved';
+DELETE FROM ledger.statement_line;
+DELETE FROM ledger.recon_run;
+TRUNCATE ledger.recon_pending;
+SELECT count(*) FROM ledger.entry;
+SELECT count(*) FROM ledger.voucher;
+SELECT ledger.balance('bank');
+SELECT ledger.post('ro-1', ARRAY['bank', 'w1'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]);
+CALL ledger.close_day();
+RESET SESSION AUTHORIZATION;
+
+-- with the two grants for plain COPY of canonical files
+GRANT INSERT ON ledger.statement_line TO regress_ledger_recon_operator;
+GRANT USAGE ON SEQUENCE ledger.statement_line_id_seq TO regress_ledger_recon_operator;
+SET SESSION AUTHORIZATION regress_ledger_recon_operator;
+COPY ledger.statement_line (source, statement_date, ref, external_id, amount, status) FROM STDIN WITH (FORMAT csv);
+bank,2026-11-04,ORD-1,BANK-0001,5.00 CNY,success
+\.
+SELECT source, ref, external_id, amount, import_id FROM ledger.statement_line WHERE source = 'bank';
+UPDATE ledger.statement_line SET amount = '6 CNY' WHERE source = 'bank';
+DELETE FROM ledger.statement_line WHERE source = 'bank';
+RESET SESSION AUTHORIZATION;
+
+-- the day-end operator and the poster do not reconcile
+SET ROLE regress_ledger_operator;
+CALL ledger.reconcile('psp', '2026-11-04', 'bank');
+SELECT count(*) FROM ledger.recon_break;
+RESET ROLE;
+SET ROLE regress_ledger_poster;
+SELECT ledger.load_statement_csv('psp', '2026-11-04', 'ref,external_id,amount');
+RESET ROLE;
+-- the analyst reads them (GRANT SELECT ON ALL TABLES covered them), and no more
+SET ROLE regress_ledger_analyst;
+SELECT source, statement_date, open_breaks FROM ledger.recon_report ORDER BY 1, 2;
+SELECT count(*) AS breaks FROM ledger.recon_break;
+CALL ledger.reconcile('psp', '2026-11-04', 'bank');
+RESET ROLE;
+
+-- ---------------------------------------------------------------------------
+-- reconciliation analyst: reads the statements and the reconciliation's
+-- results and runs the aggregates over them; not the books, writes nothing
+-- ---------------------------------------------------------------------------
+GRANT USAGE ON SCHEMA ledger TO regress_ledger_recon_analyst;
+GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.recon_run,
+	ledger.recon_pending, ledger.recon_break, ledger.recon_report TO regress_ledger_recon_analyst;
+
+SET ROLE regress_ledger_recon_analyst;
+SELECT source, statement_date, matched_count, missing_internal_count, open_breaks FROM ledger.recon_report ORDER BY 1, 2;
+SELECT class, ref, status FROM ledger.recon_break ORDER BY ref;
+-- the aggregates: the psp statement against the bank's lines, by ref
+SELECT ref, (ledger.recon_diff(side, amount, status)).class
+  FROM (SELECT 'internal' AS side, ref, amount, status FROM ledger.statement_line WHERE source = 'bank'
+        UNION ALL
+        SELECT 'external', ref, amount, status FROM ledger.statement_line WHERE source = 'psp') u
+ GROUP BY ref ORDER BY ref;
+SELECT source, (ledger.recon_total(CASE WHEN source = 'wechat' THEN 'internal' ELSE 'external' END, amount)).class
+  FROM ledger.statement_line WHERE source IN ('wechat', 'alipay') GROUP BY source ORDER BY source;
+SELECT count(*) FROM ledger.entry;
+SELECT count(*) FROM ledger.journal;
+SELECT ledger.balance('bank');
+SELECT ledger.stage_statement();
+SELECT ledger.load_statement_csv('psp', '2026-11-04', 'ref,external_id,amount');
+CALL ledger.reconcile('psp', '2026-11-04', 'bank');
+SELECT ledger.resolve_break(1, 'x');
+UPDATE ledger.recon_break SET note = 'x';
+INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount) VALUES ('psp', '2026-11-04', 'X', 'X', '1 CNY');
+RESET ROLE;
+-- nothing the refused statements tried was written
+SELECT source, count(*) AS lines FROM ledger.statement_line GROUP BY 1 ORDER BY 1;
+SELECT source, statement_date, runs, run_by FROM ledger.recon_run ORDER BY 1, 2;
+SELECT count(*) AS vouchers_after FROM ledger.voucher WHERE id > :r1;
+
 \c :regress_db
 DROP DATABASE ledger_regress_privileges;
-DROP ROLE regress_ledger_fresh, regress_ledger_poster, regress_ledger_analyst, regress_ledger_operator;
+DROP ROLE regress_ledger_fresh, regress_ledger_poster, regress_ledger_analyst, regress_ledger_operator,
+	regress_ledger_recon_operator, regress_ledger_recon_analyst;

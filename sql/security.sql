@@ -7,12 +7,22 @@
 -- operators and aggregates the ledger uses, each of which records that it ran
 -- and then returns the right answer, so that a hijack would go unnoticed by
 -- the victim.  Then the victim, a superuser whose search_path puts public
--- first, runs every entry point of the ledger.  Nothing may be recorded.
+-- first, runs every entry point of the ledger, reconciliation included.
+-- Nothing may be recorded.  Last, the hostile role itself, as a poster and
+-- as a reconciliation operator, shadows the ledger's tables and plants a
+-- stage table of its own making for the statement loaders, which run as the
+-- extension's owner.
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 \set regress_db :DBNAME
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set wx_ok :abs_srcdir '/test/data/wechat_ok.csv'
+\set wx_bad_total :abs_srcdir '/test/data/wechat_bad_total.csv'
+\set ap_ok :abs_srcdir '/test/data/alipay_ok.csv'
+\set ap_bad_count :abs_srcdir '/test/data/alipay_bad_count.csv'
+\set csv_bad_amount :abs_srcdir '/test/data/generic_bad_amount.csv'
 DROP DATABASE IF EXISTS ledger_regress_security;
 CREATE DATABASE ledger_regress_security;
 \c ledger_regress_security
@@ -34,6 +44,15 @@ GRANT USAGE ON SCHEMA ledger TO regress_ledger_hostile;
 GRANT EXECUTE ON FUNCTION ledger.post(text, text[], ledger.amount[], text, text, jsonb),
 	ledger.reverse(bigint, text, text), ledger.balance(text), ledger.balance(text, date)
 	TO regress_ledger_hostile;
+-- and a reconciliation operator (doc/privileges.md): it may load statements,
+-- reconcile and resolve breaks
+GRANT EXECUTE ON FUNCTION ledger.stage_statement(),
+	ledger.load_wechat_bill(text, date, text, text), ledger.load_alipay_bill(text, date, bytea),
+	ledger.load_statement_csv(text, date, text, text), ledger.resolve_break(bigint, text, bigint)
+	TO regress_ledger_hostile;
+GRANT EXECUTE ON PROCEDURE ledger.reconcile(text, date, text) TO regress_ledger_hostile;
+GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.recon_run,
+	ledger.recon_pending, ledger.recon_break, ledger.recon_report TO regress_ledger_hostile;
 -- a sprung trap warns at once and counts on a sequence: both survive the
 -- rollback of a statement that fails later
 CREATE TABLE public.hijacked (victim text, what text);
@@ -74,6 +93,29 @@ CREATE FUNCTION public.hostile_agg(text, text, text) RETURNS text LANGUAGE sql
 CREATE AGGREGATE public.min(bigint) (SFUNC = public.hostile_min, STYPE = bigint);
 CREATE AGGREGATE public.max(bigint) (SFUNC = public.hostile_max, STYPE = bigint);
 CREATE AGGREGATE public.string_agg(text, text) (SFUNC = public.hostile_agg, STYPE = text);
+-- (those the reconciliation uses: count(*), min and max of dates, integers
+-- and text, array_agg, bool_and)
+CREATE FUNCTION public.hostile_count(bigint) RETURNS bigint LANGUAGE sql
+	AS $$ SELECT public.trap('count(*)'); SELECT $1 OPERATOR(pg_catalog.+) 1 $$;
+CREATE FUNCTION public.hostile_min_date(date, date) RETURNS date LANGUAGE sql
+	AS $$ SELECT public.trap('min(date)'); SELECT CASE WHEN $1 IS NULL OR $2 OPERATOR(pg_catalog.<) $1 THEN $2 ELSE $1 END $$;
+CREATE FUNCTION public.hostile_min_int(integer, integer) RETURNS integer LANGUAGE sql
+	AS $$ SELECT public.trap('min(integer)'); SELECT CASE WHEN $1 IS NULL OR $2 OPERATOR(pg_catalog.<) $1 THEN $2 ELSE $1 END $$;
+CREATE FUNCTION public.hostile_max_int(integer, integer) RETURNS integer LANGUAGE sql
+	AS $$ SELECT public.trap('max(integer)'); SELECT CASE WHEN $1 IS NULL OR $2 OPERATOR(pg_catalog.>) $1 THEN $2 ELSE $1 END $$;
+CREATE FUNCTION public.hostile_min_text(text, text) RETURNS text LANGUAGE sql
+	AS $$ SELECT public.trap('min(text)'); SELECT CASE WHEN $1 IS NULL OR $2 OPERATOR(pg_catalog.<) $1 THEN $2 ELSE $1 END $$;
+CREATE FUNCTION public.hostile_array_agg(bigint[], bigint) RETURNS bigint[] LANGUAGE sql
+	AS $$ SELECT public.trap('array_agg(bigint)'); SELECT COALESCE($1, '{}') OPERATOR(pg_catalog.||) $2 $$;
+CREATE FUNCTION public.hostile_bool_and(boolean, boolean) RETURNS boolean LANGUAGE sql
+	AS $$ SELECT public.trap('bool_and(boolean)'); SELECT COALESCE($1, true) AND $2 $$;
+CREATE AGGREGATE public.count(*) (SFUNC = public.hostile_count, STYPE = bigint, INITCOND = '0');
+CREATE AGGREGATE public.min(date) (SFUNC = public.hostile_min_date, STYPE = date);
+CREATE AGGREGATE public.min(integer) (SFUNC = public.hostile_min_int, STYPE = integer);
+CREATE AGGREGATE public.max(integer) (SFUNC = public.hostile_max_int, STYPE = integer);
+CREATE AGGREGATE public.min(text) (SFUNC = public.hostile_min_text, STYPE = text);
+CREATE AGGREGATE public.array_agg(bigint) (SFUNC = public.hostile_array_agg, STYPE = bigint[]);
+CREATE AGGREGATE public.bool_and(boolean) (SFUNC = public.hostile_bool_and, STYPE = boolean);
 
 -- look-alike operators, among them some on ledger.amount itself
 CREATE FUNCTION public.hostile_op(l anyelement, r anyelement, op text) RETURNS boolean LANGUAGE plpgsql AS $$
@@ -94,6 +136,11 @@ CREATE FUNCTION public.h_eq_int8(bigint, bigint) RETURNS boolean LANGUAGE sql AS
 CREATE FUNCTION public.h_eq_oid(oid, integer) RETURNS boolean LANGUAGE sql AS $$ SELECT public.hostile_op($1, $2::oid, '=') $$;
 CREATE FUNCTION public.h_plus_date(date, integer) RETURNS date LANGUAGE sql
 	AS $$ SELECT public.trap('+(date, integer)'); SELECT $1 OPERATOR(pg_catalog.+) $2 $$;
+CREATE FUNCTION public.h_lt_date(date, date) RETURNS boolean LANGUAGE sql AS $$ SELECT public.hostile_op($1, $2, '<') $$;
+CREATE FUNCTION public.h_gt_date(date, date) RETURNS boolean LANGUAGE sql AS $$ SELECT public.hostile_op($1, $2, '>') $$;
+CREATE FUNCTION public.h_like(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT public.hostile_op($1, $2, '~~') $$;
+CREATE FUNCTION public.h_match(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT public.hostile_op($1, $2, '~') $$;
+CREATE FUNCTION public.h_nomatch(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT public.hostile_op($1, $2, '!~') $$;
 CREATE FUNCTION public.h_cat(text, text) RETURNS text LANGUAGE sql
 	AS $$ SELECT public.trap('||(text, text)'); SELECT $1 OPERATOR(pg_catalog.||) $2 $$;
 CREATE FUNCTION public.h_eq_amount(ledger.amount, ledger.amount) RETURNS boolean LANGUAGE sql
@@ -110,6 +157,11 @@ CREATE OPERATOR public.> (LEFTARG = integer, RIGHTARG = integer, FUNCTION = publ
 CREATE OPERATOR public.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = public.h_eq_int);
 CREATE OPERATOR public.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = public.h_eq_int8);
 CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = integer, FUNCTION = public.h_eq_oid);
+CREATE OPERATOR public.< (LEFTARG = date, RIGHTARG = date, FUNCTION = public.h_lt_date);
+CREATE OPERATOR public.> (LEFTARG = date, RIGHTARG = date, FUNCTION = public.h_gt_date);
+CREATE OPERATOR public.~~ (LEFTARG = text, RIGHTARG = text, FUNCTION = public.h_like);
+CREATE OPERATOR public.~ (LEFTARG = text, RIGHTARG = text, FUNCTION = public.h_match);
+CREATE OPERATOR public.!~ (LEFTARG = text, RIGHTARG = text, FUNCTION = public.h_nomatch);
 CREATE OPERATOR public.+ (LEFTARG = date, RIGHTARG = integer, FUNCTION = public.h_plus_date);
 CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = public.h_cat);
 CREATE OPERATOR public.= (LEFTARG = ledger.amount, RIGHTARG = ledger.amount, FUNCTION = public.h_eq_amount);
@@ -119,7 +171,8 @@ RESET ROLE;
 
 -- the traps work: a query that does not qualify its names springs them
 SET search_path = public, pg_catalog;
-SELECT cardinality(ARRAY['a']::text[]) AS trap, 'a'::text = 'a'::text AS trap;
+SELECT cardinality(ARRAY['a']::text[]) AS trap, 'a'::text = 'a'::text AS trap, 'a'::text LIKE 'a' AS trap,
+       (SELECT count(*) FROM (VALUES (1)) v) AS trap;
 RESET search_path;
 SELECT DISTINCT victim, what FROM public.hijacked ORDER BY 2;
 TRUNCATE public.hijacked;
@@ -157,6 +210,57 @@ SELECT voucher_id, line_no, account_code, debit, credit FROM ledger.journal ORDE
 SELECT ledger.currency(amount), (ledger.trial(amount)).*, ledger.sum(amount) FROM ledger.entry GROUP BY 1;
 SELECT account_code, closing_debit, closing_credit FROM ledger.trial_balance('2026-11-02') ORDER BY account_code NULLS LAST;
 SELECT check_name, ok FROM ledger.check_books('2026-11-02');
+-- reconciliation: the three loaders (from the stage table and as an
+-- argument), broken files, a run against wallet 1 (voucher pay-1, ref R1),
+-- its breaks, resolving one, the report and the aggregates
+SELECT ledger.stage_statement();
+COPY ledger_statement_stage (line) FROM STDIN WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e');
+ref,external_id,amount,status,fee,occurred_at
+R1,PSP-0001,10.00,success,0.06,2026-11-02 10:00:00+08
+R8,PSP-0008,8.00 CNY,success,,2026-11-02 11:00:00+08
+R9,PSP-0009,5.00,processing,,
+\.
+SELECT format, line_count, total_amount, fee_amount FROM ledger.load_statement_csv('psp', '2026-11-02');
+SELECT format, line_count, total_amount, fee_amount FROM ledger.load_wechat_bill('wechat', '2026-11-02', pg_catalog.pg_read_file(:'wx_ok'));
+SELECT format, line_count, total_amount, fee_amount FROM ledger.load_alipay_bill('alipay', '2026-11-02', pg_catalog.pg_read_binary_file(:'ap_ok'));
+-- refused: broken files, a bad argument
+SELECT ledger.load_wechat_bill('wechat', '2026-11-02', pg_catalog.pg_read_file(:'wx_bad_total'));
+SELECT ledger.load_alipay_bill('alipay', '2026-11-02', pg_catalog.pg_read_binary_file(:'ap_bad_count'));
+SELECT ledger.load_statement_csv('psp', '2026-11-02', pg_catalog.pg_read_file(:'csv_bad_amount'));
+SELECT ledger.load_statement_csv('psp', '2026-11-02');
+SELECT ledger.load_wechat_bill('wechat', '2026-11-02', pg_catalog.pg_read_file(:'wx_ok'), 'order_no');
+CALL ledger.reconcile('psp', '2026-11-02', 'w1');
+CALL ledger.reconcile('psp', '2026-11-02', 'w1');
+CALL ledger.reconcile('wechat', '2026-11-02', 'w2');
+-- refused: no such account
+CALL ledger.reconcile('psp', '2026-11-02', 'nope');
+SELECT source, class, ref, internal_amount, external_amount, status FROM ledger.recon_break ORDER BY source, ref;
+SELECT id AS brk9 FROM ledger.recon_break WHERE source OPERATOR(pg_catalog.=) 'psp' AND ref OPERATOR(pg_catalog.=) 'R9' \gset
+SELECT id AS brk8 FROM ledger.recon_break WHERE source OPERATOR(pg_catalog.=) 'psp' AND ref OPERATOR(pg_catalog.=) 'R8' \gset
+SELECT status, note, voucher_id FROM ledger.resolve_break(:brk9, 'written off', :pay3);
+-- refused: resolved already (the DETAIL, which says when, is left out), and
+-- the voucher resolves another break
+\set VERBOSITY terse
+SELECT ledger.resolve_break(:brk9, 'again');
+\set VERBOSITY default
+SELECT ledger.resolve_break(:brk8, 'again', :pay3);
+SELECT source, statement_date, matched_count, missing_internal_count, missing_external_count, pending_count,
+       open_breaks, source_open_breaks
+  FROM ledger.recon_report ORDER BY source, statement_date;
+SELECT u.ref, (ledger.recon_diff(u.side, u.amount, u.status)).*
+  FROM (SELECT 'internal' AS side, v.ref, e.amount, 'success' AS status
+          FROM ledger.entry e JOIN ledger.voucher v ON v.id OPERATOR(pg_catalog.=) e.voucher_id
+         WHERE e.account_id OPERATOR(pg_catalog.=) (SELECT a.id FROM ledger.account a WHERE a.code OPERATOR(pg_catalog.=) 'w1')
+           AND v.ref IS NOT NULL
+        UNION ALL
+        SELECT 'external', l.ref, l.amount, l.status FROM ledger.statement_line l WHERE l.source OPERATOR(pg_catalog.=) 'psp') u
+ GROUP BY u.ref ORDER BY u.ref;
+SELECT (ledger.recon_diff('internal', a, NULL, '0.01 CNY')).class, (ledger.recon_total('external', a)).class,
+       (ledger.recon_total('internal', a, '1 CNY')).class
+  FROM (VALUES ('1 CNY'::ledger.amount)) v(a);
+-- refused: the aggregates' own errors
+SELECT ledger.recon_diff(s, '1 CNY') FROM (VALUES ('inside')) v(s);
+SELECT ledger.recon_total(s, a) FROM (VALUES ('internal', '1 CNY'::ledger.amount), ('external', '1 USD')) v(s, a);
 CALL ledger.close_day();
 SELECT book_date, ok FROM ledger.verify_books('2026-11-01', '2026-11-03');
 SELECT check_name, ok FROM ledger.check_books('2026-11-02') WHERE NOT ok;
@@ -211,6 +315,78 @@ SELECT count(*) AS temp_balances FROM pg_temp.account_balance;
 RESET search_path;
 RESET ROLE;
 SELECT idempotency_key, book_date FROM ledger.voucher WHERE idempotency_key LIKE 'temp-%' ORDER BY 1;
+
+-- ---------------------------------------------------------------------------
+-- The hostile role, as a reconciliation operator, does the same to the
+-- reconciliation tables, then stages statement files in relations of its
+-- own making: the loaders run as the extension's owner, so a view, a
+-- trigger or a rule on the stage table would run its code with the owner's
+-- rights.  The loaders must refuse them without reading them.
+-- ---------------------------------------------------------------------------
+-- (the stage table the victim made in this session is the victim's)
+DROP TABLE pg_temp.ledger_statement_stage;
+SET ROLE regress_ledger_hostile;
+CREATE TEMP TABLE statement_line (id bigint, source text, statement_date date, ref text, external_id text, amount ledger.amount);
+CREATE TEMP TABLE statement_import (id bigint, source text);
+CREATE TEMP TABLE recon_run (id bigint, source text, statement_date date);
+CREATE TEMP TABLE recon_pending (source text, voucher_id bigint, ref text);
+CREATE TEMP TABLE recon_break (id bigint, run_id bigint, source text, class text, ref text, status text);
+SET search_path = pg_temp, public, ledger, pg_catalog;
+SELECT stage_statement();
+COPY ledger_statement_stage (line) FROM STDIN WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e');
+ref,external_id,amount
+R1,PSP-0101,10.00
+R7,PSP-0107,7.00
+\.
+SELECT line_count, total_amount FROM load_statement_csv('psp', '2026-11-03');
+CALL reconcile('psp', '2026-11-03', 'w1');
+SELECT id AS hostile_brk FROM ledger.recon_break WHERE source OPERATOR(pg_catalog.=) 'psp' AND ref OPERATOR(pg_catalog.=) 'R7' \gset
+SELECT status, note FROM resolve_break(:hostile_brk, 'resolved by the hostile role');
+SELECT pg_catalog.count(*) AS temp_lines FROM pg_temp.statement_line;
+SELECT pg_catalog.count(*) AS temp_runs FROM pg_temp.recon_run;
+SELECT pg_catalog.count(*) AS temp_breaks FROM pg_temp.recon_break;
+-- stage tables of the hostile role's making, each of which runs its code
+-- when read or emptied
+CREATE FUNCTION pg_temp.stage_line() RETURNS text LANGUAGE plpgsql
+	AS $$ BEGIN PERFORM public.trap('stage view'); RETURN 'ref,external_id,amount'; END $$;
+CREATE FUNCTION pg_temp.stage_trigger() RETURNS trigger LANGUAGE plpgsql
+	AS $$ BEGIN PERFORM public.trap('stage trigger ' OPERATOR(pg_catalog.||) TG_OP); RETURN NULL; END $$;
+DROP TABLE ledger_statement_stage;
+CREATE TEMP VIEW ledger_statement_stage AS SELECT 1::bigint AS line_no, pg_temp.stage_line() AS line;
+SELECT load_statement_csv('psp', '2026-11-03');
+SELECT load_wechat_bill('psp', '2026-11-03');
+SELECT load_alipay_bill('psp', '2026-11-03');
+DROP VIEW ledger_statement_stage;
+CREATE TEMP TABLE ledger_statement_stage (line_no bigint, line text);
+INSERT INTO ledger_statement_stage VALUES (1, 'ref,external_id,amount'), (2, 'R1,PSP-0201,10.00');
+CREATE TRIGGER stage_trap AFTER DELETE ON ledger_statement_stage FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.stage_trigger();
+SELECT load_statement_csv('psp', '2026-11-03');
+DROP TRIGGER stage_trap ON ledger_statement_stage;
+CREATE RULE stage_trap AS ON DELETE TO ledger_statement_stage DO ALSO SELECT pg_temp.stage_line();
+SELECT load_statement_csv('psp', '2026-11-03');
+DROP RULE stage_trap ON ledger_statement_stage;
+CREATE FUNCTION pg_temp.stage_policy() RETURNS boolean LANGUAGE plpgsql
+	AS $$ BEGIN PERFORM public.trap('stage policy'); RETURN true; END $$;
+CREATE POLICY stage_trap ON ledger_statement_stage USING (pg_temp.stage_policy());
+ALTER TABLE ledger_statement_stage ENABLE ROW LEVEL SECURITY;
+SELECT load_statement_csv('psp', '2026-11-03');
+DROP TABLE ledger_statement_stage;
+CREATE TEMP TABLE ledger_statement_stage (line_no bigint, line text, extra text);
+INSERT INTO ledger_statement_stage VALUES (1, 'ref,external_id,amount', NULL);
+SELECT load_statement_csv('psp', '2026-11-03');
+-- the stage the loaders read still works for the hostile role
+DROP TABLE ledger_statement_stage;
+SELECT stage_statement();
+INSERT INTO ledger_statement_stage (line) VALUES ('ref,external_id,amount'), ('R1,PSP-0101,10.00'), ('R7,PSP-0107,7.00');
+SELECT line_count, replaced_lines FROM load_statement_csv('psp', '2026-11-03');
+RESET search_path;
+RESET ROLE;
+SELECT l.statement_date, l.ref, l.external_id, l.amount FROM ledger.statement_line l
+ WHERE l.source = 'psp' ORDER BY 1, 3;
+SELECT r.statement_date, r.matched_count, r.missing_internal_count, r.runs, r.run_by
+  FROM ledger.recon_run r WHERE r.source = 'psp' ORDER BY 1;
+SELECT b.statement_date, b.class, b.ref, b.status, b.note, b.resolved_by
+  FROM ledger.recon_break b WHERE b.source = 'psp' ORDER BY 1, 3;
 SELECT DISTINCT victim, what FROM public.hijacked ORDER BY 2;
 SELECT is_called AS any_trap_sprung FROM public.traps_sprung;
 

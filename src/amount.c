@@ -63,13 +63,31 @@ currency_from_cstring(const char *str)
 	return cur;
 }
 
+/*
+ * verb is "add" or "subtract" (two operands) or the aggregate's "sum" or
+ * "balance" (a group of rows).
+ */
 void
 currency_mismatch_error(la_currency a, la_currency b, const char *verb)
 {
+	char	   *ca = currency_to_cstring(a);
+	char	   *cb = currency_to_cstring(b);
+	bool		operands = strcmp(verb, "add") == 0 || strcmp(verb, "subtract") == 0;
+
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("cannot %s amounts in different currencies \"%s\" and \"%s\"",
-					verb, currency_to_cstring(a), currency_to_cstring(b))));
+					verb, ca, cb),
+			 a.code == b.code ?
+			 errdetail("\"%s\" has %d decimal places and \"%s\" %d: the same code with other decimal places is another asset.",
+					   ca, a.decimals, cb, b.decimals) :
+			 operands ?
+			 errdetail("The left operand is in %s and the right operand in %s; amounts in different currencies never mix.",
+					   ca, cb) :
+			 errdetail("The group's first amount is in %s and another in %s; amounts in different currencies never mix.",
+					   ca, cb),
+			 operands ? 0 :
+			 errhint("Group by ledger.currency(amount) to %s each currency separately.", verb)));
 }
 
 void
@@ -78,7 +96,7 @@ amount_out_of_range_error(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("ledger.amount out of range"),
-			 errdetail("An amount holds at most 9223372036854775807 minor units either side of zero.")));
+			 errdetail("An amount holds from -9223372036854775808 to 9223372036854775807 minor units.")));
 }
 
 int
@@ -174,7 +192,9 @@ ledger_amount_recv(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
 					 err.value == 1 ? errmsg("no data left in message") :
-					 errmsg("insufficient data left in message")));
+					 errmsg("insufficient data left in message"),
+					 errdetail("An external ledger.amount value is 8 bytes of minor units, 2 of decimal places, 1 of code length and the code; this one is %d byte%s long.",
+							   buf->len - buf->cursor, buf->len - buf->cursor == 1 ? "" : "s")));
 			break;
 		case LA_DECIMALS:
 			ereport(ERROR,
@@ -196,6 +216,14 @@ ledger_amount_recv(PG_FUNCTION_ARGS)
 					 errmsg("invalid currency code in external ledger.amount value"),
 					 errdetail("%s", err.detail)));
 	}
+	/* what COPY and record_recv() would report, but naming the value */
+	if ((int) used < buf->len - buf->cursor)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("incorrect binary data format"),
+				 errdetail("The external ledger.amount value %s is followed by %d more byte%s.",
+						   amount_to_cstring(units, cur), buf->len - buf->cursor - (int) used,
+						   buf->len - buf->cursor - (int) used == 1 ? "" : "s")));
 	buf->cursor += (int) used;
 	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, cur));
 }
@@ -391,7 +419,10 @@ ledger_amount_from_numeric(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("cannot convert %s to ledger.amount",
-						numeric_is_nan(num) ? "NaN" : "infinity")));
+						numeric_is_nan(num) ? "NaN" : "infinity"),
+				 errdetail("ledger.amount() was given %s for currency \"%s\"; an amount is a finite number.",
+						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num))),
+						   currency_to_cstring(cur))));
 
 	digits = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
 	if (la_parse_number(digits, strlen(digits), cur, &units, &err) != LA_OK)
@@ -456,28 +487,28 @@ ledger_amount_zero(PG_FUNCTION_ARGS)
 
 /*
  * ledger.amount_of_units(bigint, text): from minor units.  Reports build many
- * amounts of few currencies: the last currency parsed is remembered.
+ * amounts of few currencies: the last currency parsed is remembered (per
+ * backend; only a text that parsed is ever remembered, so the empty string,
+ * which is no currency, is always parsed and refused).
  */
 PG_FUNCTION_INFO_V1(ledger_amount_from_units);
 Datum
 ledger_amount_from_units(PG_FUNCTION_ARGS)
 {
 	static char last_text[LA_CURRENCY_BUFSIZE + 8];
+	static size_t last_len = 0;	/* 0: nothing remembered */
 	static la_currency last_cur;
 	int64		units = PG_GETARG_INT64(0);
 	text	   *ccy = PG_GETARG_TEXT_PP(1);
 	size_t		len = VARSIZE_ANY_EXHDR(ccy);
 
-	if (len >= sizeof(last_text) || len != strlen(last_text) ||
-		memcmp(VARDATA_ANY(ccy), last_text, len) != 0)
+	if (len == 0 || len != last_len || memcmp(VARDATA_ANY(ccy), last_text, len) != 0)
 	{
 		char	   *s = text_to_cstring(ccy);
 
 		last_cur = currency_from_cstring(s);
-		if (len < sizeof(last_text))
-			memcpy(last_text, s, len + 1);
-		else
-			last_text[0] = '\0';
+		last_len = len < sizeof(last_text) ? len : 0;
+		memcpy(last_text, s, last_len);
 	}
 	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, last_cur));
 }

@@ -239,7 +239,7 @@ la_parse_number(const char *s, size_t len, la_currency cur, int64_t *units,
 	}
 	if (range)
 		return fail(err, LA_RANGE,
-					"An amount holds at most 9223372036854775807 minor units either side of zero.",
+					"An amount holds from -9223372036854775808 to 9223372036854775807 minor units.",
 					NULL);
 
 	if (neg)

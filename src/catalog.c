@@ -86,6 +86,7 @@ relation_oid(const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"ledger.%s\" does not exist", name),
+				 errdetail("The ledger's C functions read relation \"ledger.%s\"; it was dropped or renamed.", name),
 				 errhint("The ledger extension is damaged; reinstall it.")));
 	return relid;
 }
@@ -100,6 +101,8 @@ column_number(Oid relid, const char *name)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of relation \"%s\" does not exist",
 						name, get_rel_name(relid)),
+				 errdetail("The ledger's C functions read column \"%s\" of relation \"ledger.%s\"; it was dropped or renamed.",
+						   name, get_rel_name(relid)),
 				 errhint("The ledger extension is damaged; reinstall it.")));
 	return attno;
 }
@@ -127,6 +130,7 @@ ledger_catalog(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_SCHEMA),
 				 errmsg("schema \"ledger\" does not exist"),
+				 errdetail("The ledger's C functions read the tables of schema \"ledger\", which CREATE EXTENSION ledger creates."),
 				 errhint("Run CREATE EXTENSION ledger.")));
 
 	cat.account = relation_oid("account");
@@ -480,6 +484,7 @@ ledger_open_day(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no book day is open"),
+				 errdetail("Every day in ledger.book_day is closing or closed; vouchers are posted only into the open day."),
 				 errhint("Open one with ledger.open_books(date), or finish the interrupted cutoff with CALL ledger.close_day().")));
 	open_day_valid = true;
 	return open_day;

@@ -384,13 +384,33 @@ opt_text(FunctionCallInfo fcinfo, int argno)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/* 22004 for the NULL argument name, with a DETAIL formatted from fmt */
 static void
-require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+null_argument_error(const char *name, const char *fmt,...)
+pg_attribute_printf(2, 3) pg_attribute_noreturn();
+
+static void
+null_argument_error(const char *name, const char *fmt,...)
 {
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&detail, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&detail, needed);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("%s must not be null", name),
+			 errdetail_internal("%s", detail.data)));
 }
 
 /*
@@ -415,9 +435,15 @@ ledger_post(PG_FUNCTION_ARGS)
 	bool		typbyval;
 	char		typalign;
 
-	require_arg(fcinfo, 0, "idempotency_key");
-	require_arg(fcinfo, 1, "accounts");
-	require_arg(fcinfo, 2, "amounts");
+	if (PG_ARGISNULL(0))
+		null_argument_error("idempotency_key",
+							"Every voucher posted by ledger.post() needs an idempotency key, so that a repeated call returns the first voucher instead of posting again.");
+	if (PG_ARGISNULL(1))
+		null_argument_error("accounts", "ledger.post() was called for the voucher with key \"%s\" without its accounts.",
+							text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (PG_ARGISNULL(2))
+		null_argument_error("amounts", "ledger.post() was called for the voucher with key \"%s\" without its amounts.",
+							text_to_cstring(PG_GETARG_TEXT_PP(0)));
 
 	memset(&req, 0, sizeof(req));
 	req.key = text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -426,7 +452,9 @@ ledger_post(PG_FUNCTION_ARGS)
 	if (ARR_NDIM(acc_arr) > 1 || ARR_NDIM(amt_arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("accounts and amounts must be one-dimensional arrays")));
+				 errmsg("accounts and amounts must be one-dimensional arrays"),
+				 errdetail("The voucher with key \"%s\" has accounts of %d dimensions and amounts of %d.",
+						   req.key, ARR_NDIM(acc_arr), ARR_NDIM(amt_arr))));
 
 	deconstruct_array(acc_arr, TEXTOID, -1, false, TYPALIGN_INT, &acc_vals, &acc_nulls, &nacc);
 	get_typlenbyvalalign(ARR_ELEMTYPE(amt_arr), &typlen, &typbyval, &typalign);
@@ -496,8 +524,14 @@ ledger_reverse(PG_FUNCTION_ARGS)
 	MemoryContext old;
 	MemoryContext outer = CurrentMemoryContext;
 
-	require_arg(fcinfo, 0, "voucher_id");
-	require_arg(fcinfo, 1, "idempotency_key");
+	if (PG_ARGISNULL(0))
+		null_argument_error("voucher_id", "ledger.reverse() was called without the voucher to reverse%s.",
+							PG_ARGISNULL(1) ? "" :
+							psprintf(" (the reversal's key is \"%s\")", text_to_cstring(PG_GETARG_TEXT_PP(1))));
+	if (PG_ARGISNULL(1))
+		null_argument_error("idempotency_key",
+							"The reversal of voucher %lld needs an idempotency key, so that a repeated call returns the first reversal instead of posting again.",
+							(long long) PG_GETARG_INT64(0));
 	target = PG_GETARG_INT64(0);
 	memset(&req, 0, sizeof(req));
 	req.key = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -518,7 +552,9 @@ ledger_reverse(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("voucher %lld does not exist", (long long) target)));
+				 errmsg("voucher %lld does not exist", (long long) target),
+				 errdetail("The reversal with key \"%s\" names voucher %lld; no voucher has that id.",
+						   req.key, (long long) target)));
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	d = SPI_getbinval(tup, desc, 1, &isnull);
@@ -685,14 +721,16 @@ ledger_balance(PG_FUNCTION_ARGS)
 	la_currency cur;
 	bool		has_cur;
 
-	require_arg(fcinfo, 0, "code");
+	if (PG_ARGISNULL(0))
+		null_argument_error("code", "ledger.balance() needs the code of an account.");
 	code = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	cat = ledger_catalog();
 	found = account_by_code(code);
 	if (found == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("account \"%s\" does not exist", code)));
+				 errmsg("account \"%s\" does not exist", code),
+				 errdetail("No account in ledger.account has the code \"%s\"; account codes are case-sensitive.", code)));
 	acc = *found;
 	cur = acc.cur;
 	has_cur = acc.has_currency;

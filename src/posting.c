@@ -502,7 +502,8 @@ statement_trigger(FunctionCallInfo fcinfo, const char *name)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager", name)));
+				 errmsg("function \"%s\" was not called by trigger manager", name),
+				 errdetail("It is a trigger function of the ledger, attached by CREATE EXTENSION ledger; it cannot be called directly.")));
 	td = (TriggerData *) fcinfo->context;
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
@@ -511,7 +512,9 @@ statement_trigger(FunctionCallInfo fcinfo, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"%s\" must be fired AFTER INSERT FOR EACH STATEMENT with a transition table",
-						name)));
+						name),
+				 errdetail("Trigger \"%s\" on relation \"%s\" fires it otherwise.",
+						   td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation))));
 	return td;
 }
 
@@ -642,7 +645,10 @@ ledger_voucher_inserted(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 						 errmsg("voucher %lld reverses voucher %lld, which does not exist",
-								(long long) id, (long long) reverses)));
+								(long long) id, (long long) reverses),
+						 errdetail("Voucher %lld (key \"%s\") names voucher %lld in its column reverses; no voucher has that id.",
+								   (long long) id, key, (long long) reverses),
+						 errhint("Use ledger.reverse() to reverse a voucher.")));
 			if (target_reverses != 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -809,12 +815,12 @@ balance_range_error(const AccountInfo *acc, const AccountDelta *d, int slotno,
 }
 
 /*
- * Finds the balance row of (account, slot) and locks its latest version for
- * update, waiting for a poster that holds it.  Returns with the row in slot.
+ * Finds the balance row of (account, slot), which voucher_id moves, and
+ * locks its latest version for update, waiting for a poster that holds it.  Returns with the row in slot.
  */
 static void
 lock_balance_row(Relation rel, Relation idx, const AccountInfo *acc, int slotno,
-				 TupleTableSlot *slot)
+				 int64 voucher_id, TupleTableSlot *slot)
 {
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
@@ -840,7 +846,8 @@ lock_balance_row(Relation rel, Relation idx, const AccountInfo *acc, int slotno,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("balance row of account \"%s\" slot %d is missing", acc->code, slotno),
-				 errdetail("Every account has its balance rows in ledger.account_balance from the moment it is created."),
+				 errdetail("Voucher %lld posts to the account, but ledger.account_balance has no row for its slot %d.",
+						   (long long) voucher_id, slotno),
 				 errhint("Run ledger.check_books() and restore the row from the entries.")));
 
 	res = table_tuple_lock(rel, &slot->tts_tid, GetActiveSnapshot(), slot,
@@ -953,7 +960,7 @@ apply_deltas(HTAB *deltas)
 					 errdetail("The entries of this statement move the account by more than 9223372036854775807 minor units.")));
 		delta = int128_to_int64(d->delta);
 
-		lock_balance_row(rel, idx, &acc, slotno, slot);
+		lock_balance_row(rel, idx, &acc, slotno, d->voucher_id, slot);
 
 		datum = slot_getattr(slot, cat->bal_blocked, &isnull);
 		if (!isnull)
@@ -1072,12 +1079,15 @@ ledger_immutable(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"ledger_immutable\" was not called by trigger manager")));
+				 errmsg("function \"ledger_immutable\" was not called by trigger manager"),
+				 errdetail("It is a trigger function of the ledger, attached by CREATE EXTENSION ledger; it cannot be called directly.")));
 	td = (TriggerData *) fcinfo->context;
 	if (!TRIGGER_FIRED_BEFORE(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"ledger_immutable\" must be fired BEFORE")));
+				 errmsg("function \"ledger_immutable\" must be fired BEFORE"),
+				 errdetail("Trigger \"%s\" on relation \"%s\" fires it after the change it should stop.",
+						   td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation))));
 	relname = RelationGetRelationName(td->tg_relation);
 	what = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update" :
 		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "delete from" : "truncate";
@@ -1129,7 +1139,8 @@ ledger_invalidate(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"ledger_invalidate\" was not called by trigger manager")));
+				 errmsg("function \"ledger_invalidate\" was not called by trigger manager"),
+				 errdetail("It is a trigger function of the ledger, attached by CREATE EXTENSION ledger; it cannot be called directly.")));
 	td = (TriggerData *) fcinfo->context;
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);

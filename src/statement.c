@@ -44,7 +44,9 @@ ledger_csv_fields(PG_FUNCTION_ARGS)
 		else if (VARSIZE_ANY_EXHDR(s) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("strip must be a single character")));
+					 errmsg("strip must be a single character"),
+					 errdetail("ledger._csv_fields() was given the strip \"%s\", which is %d bytes long; it removes one leading character from each field.",
+							   text_to_cstring(s), (int) VARSIZE_ANY_EXHDR(s))));
 	}
 
 	initStringInfo(&field);

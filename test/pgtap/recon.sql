@@ -1,6 +1,6 @@
 -- test/pgtap/recon.sql — catalog facts and error classes of reconciliation
 BEGIN;
-SELECT plan(62);
+SELECT plan(63);
 
 -- the composite and the aggregates
 SELECT has_type('ledger', 'recon_result', 'type ledger.recon_result exists');
@@ -69,6 +69,10 @@ SELECT has_table('ledger', 'recon_break', 'ledger.recon_break exists');
 SELECT has_table('ledger', 'recon_pending', 'ledger.recon_pending exists');
 SELECT has_table('ledger', 'statement_import', 'ledger.statement_import exists');
 SELECT has_view('ledger', 'recon_report', 'ledger.recon_report exists');
+SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
+                   WHERE c.relnamespace = 'ledger'::regnamespace AND c.relkind IN ('r', 'p', 'S')
+                     AND c.oid <> ALL ((SELECT e.extconfig FROM pg_extension e WHERE e.extname = 'ledger')::oid[])$$,
+	'every table and sequence of the ledger, the reconciliation''s included, is dumped by pg_dump');
 SELECT col_is_unique('ledger', 'recon_run', ARRAY['source', 'statement_date'], 'one run per (source, statement_date)');
 SELECT has_check('ledger', 'recon_break', 'recon_break has checks (class, status)');
 SELECT has_function('ledger', 'reconcile', ARRAY['text', 'date', 'text'], 'reconcile(source, statement_date, account)');

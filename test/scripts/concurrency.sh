@@ -12,6 +12,13 @@
 # any other error aborts the run.  Afterwards the books must hold (see
 # books_hold and clients_agree in lib.bash).
 #
+# Meanwhile ledger.reconcile runs again and again on the day under load,
+# against the hot fee account every transfer credits, and keeps its
+# transaction open a while after each run: no posting session may wait for
+# it, postings must go on while it is open, and it must have written and
+# locked no row of the books.  Once the day is closed, a last run must have
+# taken in every voucher of the day.
+#
 #   STRESS_SECONDS   seconds of load per isolation level (default 4)
 #   STRESS_CLIENTS   pgbench sessions (default 6)
 #   STRESS_LEVELS    isolation levels (default: all three)
@@ -33,6 +40,58 @@ close_day_retrying() {	# DB OUT : CALL ledger.close_day(), retried on 40001/40P0
 	return 1
 }
 
+# one reconciliation after another on 2026-11-02, each transaction held open
+# for a second after the run, until DIR/stop exists; one line per run in
+# DIR/reconcile.out: "ok touched=N blocked=N posted=N", "retry" after a
+# serialization failure or a deadlock, or "error" after the error itself
+reconcile_during_load() {	# DB DIR
+	local db=$1 dir=$2
+	while [ ! -e "$dir/stop" ]; do
+		if ! psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" >"$dir/reconcile.run" 2>&1 <<'SQL'; then
+SET client_min_messages = warning;
+BEGIN;
+SELECT last_value AS before FROM ledger.voucher_id_seq \gset
+CALL ledger.reconcile('psp', '2026-11-02', 'fees');
+-- rows of the books this transaction wrote, updated, deleted or locked
+SELECT count(*) AS touched FROM (
+	SELECT xmin AS a, xmax AS b FROM ledger.voucher
+	UNION ALL SELECT xmin, xmax FROM ledger.entry
+	UNION ALL SELECT xmin, xmax FROM ledger.account_balance
+	UNION ALL SELECT xmin, xmax FROM ledger.account
+	UNION ALL SELECT xmin, xmax FROM ledger.book_day
+	UNION ALL SELECT xmin, xmax FROM ledger.daily_balance) t
+ WHERE t.a = pg_current_xact_id()::xid OR t.b = pg_current_xact_id()::xid \gset
+-- while the transaction stays open: the most sessions waiting for a lock it holds
+DO $$
+DECLARE
+	n integer;
+	worst integer := 0;
+BEGIN
+	FOR i IN 1..20 LOOP
+		SELECT count(DISTINCT l.pid) INTO n FROM pg_locks l
+		 WHERE NOT l.granted AND pg_backend_pid() = ANY (pg_blocking_pids(l.pid));
+		worst := greatest(worst, n);
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	PERFORM set_config('ledger_test.blocked', worst::text, false);
+END $$;
+SELECT current_setting('ledger_test.blocked') AS blocked,
+       (SELECT last_value FROM ledger.voucher_id_seq) - :before AS posted \gset
+COMMIT;
+\echo ok touched=:touched blocked=:blocked posted=:posted
+SQL
+			if grep -qE 'ERROR:  (could not serialize access|deadlock detected)' "$dir/reconcile.run"; then
+				echo retry >>"$dir/reconcile.out"
+			else
+				cat "$dir/reconcile.run" >>"$dir/reconcile.out"
+				echo error >>"$dir/reconcile.out"
+			fi
+		else
+			cat "$dir/reconcile.run" >>"$dir/reconcile.out"
+		fi
+	done
+}
+
 for level in $LEVELS; do
 	db=ledger_conc_${level//-/_}
 	dir=$WORK/$level
@@ -40,11 +99,17 @@ for level in $LEVELS; do
 	[ "$(id -u)" -eq 0 ] && chmod 777 "$dir"
 	newdb "$db"
 	q "$db" -f "$TOP/test/stress/setup.sql" >/dev/null || fail "$db: setup failed"
+	# the channel's statement of the day: the transfers' fees, some of them
+	q "$db" -c "SELECT ledger.load_statement_csv('psp', '2026-11-02', E'ref,external_id,amount\\n'
+	             || (SELECT string_agg(format('Tt-%s,PSP-%s,-1.00', i, i), E'\\n') FROM generate_series(1, 200) i))" >/dev/null ||
+		fail "$db: could not load the statement"
 	note "$level: $CLIENTS sessions for ${SECS}s"
 
 	export PGOPTIONS="-c default_transaction_isolation=${level//-/\\ }"
 	( sleep "$(echo "$SECS / 2" | bc -l)"; close_day_retrying "$db" "$dir/close_day.out" ) &
 	closer=$!
+	reconcile_during_load "$db" "$dir" &
+	reconciler=$!
 	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" --max-tries=100 --failures-detailed -D logfile="$dir/clients.log" \
 		-f "$TOP/test/stress/transfer.pgbench@6" -f "$TOP/test/stress/topup.pgbench@3" \
 		-f "$TOP/test/stress/reverse.pgbench@1" -f "$TOP/test/stress/replay.pgbench@1" \
@@ -52,6 +117,8 @@ for level in $LEVELS; do
 	rc=$?
 	wait $closer
 	closed=$?
+	touch "$dir/stop"
+	wait $reconciler
 	unset PGOPTIONS
 
 	[ $rc -eq 0 ] && ! grep -q "aborted" "$dir/pgbench.out" ||
@@ -72,4 +139,36 @@ for level in $LEVELS; do
 	clients_agree "$db" "$dir/clients.log" 0
 	expect "$db" "SELECT count(*) > 0 FROM public.client_log WHERE why = 'floor'" t "$db: floors refused vouchers"
 	books_hold "$db"
+
+	# reconciliation under load: it ran, blocked no poster, changed no row of
+	# the books; failures other than serialization failures are errors
+	runs=$(grep -c '^ok ' "$dir/reconcile.out")
+	note "reconcile: $runs runs under load, $(grep -c '^retry$' "$dir/reconcile.out") serialization failures"
+	grep -q '^error$' "$dir/reconcile.out" &&
+		{ cat "$dir/reconcile.out"; fail "$db: reconciliation under load failed otherwise than by a serialization failure"; }
+	[ "$runs" -gt 0 ] || { cat "$dir/reconcile.out"; fail "$db: no reconciliation finished under load"; }
+	grep '^ok ' "$dir/reconcile.out" | grep -qv ' touched=0 ' &&
+		{ grep '^ok ' "$dir/reconcile.out"; fail "$db: reconciliation wrote or locked rows of the books"; }
+	note "ok: $db: reconciliation wrote and locked no row of the books"
+	grep '^ok ' "$dir/reconcile.out" | grep -qv ' blocked=0 ' &&
+		{ grep '^ok ' "$dir/reconcile.out"; fail "$db: a session waited for a lock an open reconciliation held"; }
+	note "ok: $db: no session waited for an open reconciliation"
+	grep '^ok ' "$dir/reconcile.out" | grep -qv ' posted=0$' ||
+		{ grep '^ok ' "$dir/reconcile.out"; fail "$db: nothing was posted while a reconciliation was open"; }
+	note "ok: $db: postings went on while a reconciliation was open"
+	# on the closed day, a run takes in exactly the day's vouchers on the account
+	q "$db" -c "SET client_min_messages = warning" -c "CALL ledger.reconcile('psp', '2026-11-02', 'fees')" >/dev/null ||
+		fail "$db: reconcile of the closed day failed"
+	expect "$db" "SELECT r.internal_count = (SELECT count(DISTINCT e.voucher_id) FROM ledger.entry e JOIN ledger.voucher v ON v.id = e.voucher_id
+	                                          WHERE e.account_id = (SELECT id FROM ledger.account WHERE code = 'fees')
+	                                            AND e.book_date = '2026-11-02' AND v.ref IS NOT NULL)
+	                AND r.external_count = 200 AND r.internal_count > 0
+	                AND r.matched_count + r.missing_internal_count + r.missing_external_count + r.amount_mismatch_count
+	                    + r.status_mismatch_count + r.duplicate_count + r.pending_count + r.reversed_count
+	                    = (SELECT count(*) FROM (SELECT v.ref FROM ledger.entry e JOIN ledger.voucher v ON v.id = e.voucher_id
+	                                              WHERE e.account_id = (SELECT id FROM ledger.account WHERE code = 'fees')
+	                                                AND e.book_date = '2026-11-02' AND v.ref IS NOT NULL
+	                                             UNION SELECT ref FROM ledger.statement_line WHERE source = 'psp') k)
+	               FROM ledger.recon_run r WHERE r.source = 'psp' AND r.statement_date = '2026-11-02'" t \
+		"$db: reconciling the closed day takes in each of its vouchers and statement lines once"
 done

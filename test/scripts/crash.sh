@@ -12,6 +12,10 @@
 #   step 4 (checking the books)        LOCK ledger.book_check
 #   step 5 (sealing the day)           LOCK ledger.book_day IN SHARE MODE
 #
+# Then a reconciliation of the closed day is killed the same way while it
+# waits to write its breaks (LOCK ledger.recon_break): nothing of it may stay,
+# and another CALL reconciles the day.
+#
 #   CRASH_ROUNDS   how many times the whole sequence runs (default 1)
 #   CRASH_CLIENTS  posting sessions (default 4)
 source "$(dirname "$0")/lib.bash"
@@ -178,4 +182,25 @@ for round in $(seq 1 "$ROUNDS"); do
 	expect $DB "SELECT count(*) FROM ledger.check_books('$day') WHERE NOT ok" 0 "the checks of $day pass"
 	expect $DB "SELECT ok FROM ledger.verify_books('$day', '$day')" t "the digest of $day verifies"
 	books_hold $DB
+
+	# 6. while a reconciliation of the day, which has written its run, waits to write its breaks
+	q $DB -c "SELECT ledger.load_statement_csv('psp', '$day', E'ref,external_id,amount\\nX-$round,PSP-X,1.00\\n')" >/dev/null ||
+		fail "could not load the statement of $day"
+	start_load
+	hold "LOCK TABLE ledger.recon_break IN ACCESS EXCLUSIVE MODE"
+	PGAPPNAME=reconcile psql -X -q -d $DB -c "CALL ledger.reconcile('psp', '$day', 'fees')" >"$WORK/reconcile.out" 2>&1 &
+	wait_for "the reconciliation to wait at its breaks" "SELECT count(*) = 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+	                                                   WHERE a.application_name = 'reconcile' AND NOT l.granted
+	                                                     AND l.relation = 'ledger.recon_break'::regclass"
+	crash
+	expect $DB "SELECT (SELECT count(*) FROM ledger.recon_run WHERE source = 'psp' AND statement_date = '$day')
+	                 + (SELECT count(*) FROM ledger.recon_pending WHERE source = 'psp' AND book_date = '$day')
+	                 + (SELECT count(*) FROM ledger.recon_break WHERE source = 'psp' AND statement_date = '$day')" 0 \
+		"nothing of the interrupted reconciliation of $day stays"
+	after_restart
+	q $DB -c "SET client_min_messages = warning" -c "CALL ledger.reconcile('psp', '$day', 'fees')" >"$WORK/reconcile.out" 2>&1 ||
+		{ cat "$WORK/reconcile.out"; fail "reconciling $day again failed"; }
+	expect $DB "SELECT concat_ws(' ', r.missing_internal_count, r.internal_count > 0, b.ref)
+	              FROM ledger.recon_run r JOIN ledger.recon_break b ON b.run_id = r.id
+	             WHERE r.source = 'psp' AND r.statement_date = '$day'" "1 t X-$round" "another CALL reconciled $day"
 done

@@ -3,8 +3,9 @@
 # install script in sql/ (ledger--X.sql), and for every version an upgrade
 # script starts from (ledger--X--Y.sql), CREATE EXTENSION ledger VERSION 'X'
 # with some books in it, then ALTER EXTENSION ledger UPDATE: the catalog of
-# the result must equal that of a fresh CREATE EXTENSION ledger, and the
-# books must still hold and take postings.  With one version only this
+# the result must equal that of a fresh CREATE EXTENSION ledger, the books
+# must still hold and take postings, and the reconciliation must still be
+# there and find the same when run again.  With one version only this
 # checks that UPDATE to the same version changes nothing; it starts checking
 # real upgrades as soon as a second version appears.
 source "$(dirname "$0")/lib.bash"
@@ -147,15 +148,18 @@ for v in $versions; do
 		q $db -c "CREATE EXTENSION ledger VERSION '$v'" >/dev/null || fail "CREATE EXTENSION ledger VERSION '$v' failed"
 	}
 	newdb_version
-	# some books in the old version: accounts, postings, a closed day
+	# some books in the old version: accounts, postings, a closed day, a
+	# statement reconciled against them
 	q $db >/dev/null 2>&1 <<'SQL' || fail "$db: could not post in version $v"
 SET client_min_messages = warning;
 SELECT ledger.open_books('2026-11-02');
 INSERT INTO ledger.account (code, name, kind, currency, hot) VALUES ('bank', 'bank', 'asset', 'CNY', true);
 INSERT INTO ledger.account (code, name, kind, currency, floor) VALUES ('w1', 'wallet', 'liability', 'CNY', '0 CNY');
-SELECT ledger.post('k1', ARRAY['bank', 'w1'], ARRAY['10 CNY', '-10 CNY']::ledger.amount[]);
+SELECT ledger.post('k1', ARRAY['bank', 'w1'], ARRAY['10 CNY', '-10 CNY']::ledger.amount[], NULL, 'R1');
 CALL ledger.close_day();
 SELECT ledger.post('k2', ARRAY['w1', 'bank'], ARRAY['3 CNY', '-3 CNY']::ledger.amount[]);
+SELECT ledger.load_statement_csv('psp', '2026-11-02', E'ref,external_id,amount\nR1,PSP-1,10.00\nR2,PSP-2,2.00\n');
+CALL ledger.reconcile('psp', '2026-11-02', 'bank');
 SQL
 	q $db -c "ALTER EXTENSION ledger UPDATE" >"$WORK/$db.update.out" 2>&1 ||
 		{ cat "$WORK/$db.update.out"; fail "ALTER EXTENSION ledger UPDATE from $v failed"; }
@@ -165,6 +169,12 @@ SQL
 		{ head -n 60 "$WORK/$db.diff"; fail "$v updated to $default differs from a fresh install of $default (see $WORK/$db.diff)"; }
 	note "ok: $v updated to $default has the catalog of a fresh install"
 	expect $db "SELECT ledger.balance('w1')" "7.00 CNY" "$db: the books survived the update"
+	expect $db "SELECT string_agg(class || ' ' || ref, ', ' ORDER BY ref) FROM ledger.recon_break" "missing_internal R2" \
+		"$db: the reconciliation survived the update"
+	q $db -c "SET client_min_messages = warning" -c "CALL ledger.reconcile('psp', '2026-11-02', 'bank')" >/dev/null ||
+		fail "$db: reconcile after the update failed"
+	expect $db "SELECT concat_ws(' ', matched_count, missing_internal_count, runs) FROM ledger.recon_run" "1 1 2" \
+		"$db: reconciling again after the update finds the same"
 	expect $db "SELECT ledger.post('k3', ARRAY['bank', 'w1'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]) > 0" t "$db: posting goes on"
 	books_hold $db
 done
