@@ -148,6 +148,7 @@ typedef struct OutRow
 {
 	Cell	   *cell;			/* NULL for a total row */
 	la_currency cur;
+	char		cur_name[LA_CURRENCY_BUFSIZE];	/* cur as text, for sorting */
 	int64		v[6];			/* od, oc, pd, pc, cd, cc */
 } OutRow;
 
@@ -168,8 +169,7 @@ cmp_out(const void *a, const void *b, void *arg)
 		if (r != 0)
 			return r;
 	}
-	r = strcmp(currency_to_cstring(x->cur), currency_to_cstring(y->cur));
-	return r;
+	return strcmp(x->cur_name, y->cur_name);
 }
 
 static void
@@ -221,6 +221,7 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 	Tuplestorestate *ts;
 	TupleDesc	resdesc;
 	MemoryContext oldcxt;
+	MemoryContext rowcxt;
 	DateADT		first_day = 0;
 	bool		have_first = false;
 	SPIPlanPtr	last_row = NULL;	/* an absent account's last earlier row */
@@ -455,13 +456,18 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 				add_checked(&t->v[k], out[i].v[k]);
 		}
 	}
+	for (i = 0; i < nout; i++)
+		(void) la_format_currency(out[i].cur, out[i].cur_name);
 	qsort_arg(out, nout, sizeof(OutRow), cmp_out, &chart);
 
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	/* the rows are copied into the tuplestore: build each in a context reset after it */
+	rowcxt = AllocSetContextCreate(percall, "ledger trial row", ALLOCSET_SMALL_SIZES);
+	oldcxt = MemoryContextSwitchTo(rowcxt);
 	for (i = 0; i < nout; i++)
 	{
 		Datum		values[10];
 		bool		nulls[10] = {false, false, false, false, false, false, false, false, false, false};
+		LedgerAmount amounts[6];
 		int			k;
 
 		if (out[i].cell != NULL)
@@ -478,10 +484,17 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 			values[1] = CStringGetTextDatum("total");
 			nulls[2] = true;
 		}
-		values[3] = CStringGetTextDatum(currency_to_cstring(out[i].cur));
+		values[3] = CStringGetTextDatum(out[i].cur_name);
+		memset(amounts, 0, sizeof(amounts));
 		for (k = 0; k < 6; k++)
-			values[4 + k] = LedgerAmountPGetDatum(amount_make(out[i].v[k], out[i].cur));
+		{
+			amounts[k].units = out[i].v[k];
+			amounts[k].code = out[i].cur.code;
+			amounts[k].decimals = out[i].cur.decimals;
+			values[4 + k] = LedgerAmountPGetDatum(&amounts[k]);
+		}
 		tuplestore_putvalues(ts, resdesc, values, nulls);
+		MemoryContextReset(rowcxt);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	return (Datum) 0;
