@@ -1,7 +1,7 @@
 --
 -- privileges: what PUBLIC, a poster, an analyst, an operator, a
 -- reconciliation operator and a reconciliation analyst can and cannot do.
--- The GRANT sets are those of doc/privileges.md, word for word
+-- The GRANT sets are those of the README (Roles and privileges), word for word
 -- (test/scripts/static_checks.sh compares them).
 --
 \set VERBOSITY default

@@ -44,7 +44,7 @@ GRANT USAGE ON SCHEMA ledger TO regress_ledger_hostile;
 GRANT EXECUTE ON FUNCTION ledger.post(text, text[], ledger.amount[], text, text, jsonb),
 	ledger.reverse(bigint, text, text), ledger.balance(text), ledger.balance(text, date)
 	TO regress_ledger_hostile;
--- and a reconciliation operator (doc/privileges.md): it may load statements,
+-- and a reconciliation operator (README, Roles and privileges): it may load statements,
 -- reconcile and resolve breaks
 GRANT EXECUTE ON FUNCTION ledger.stage_statement(),
 	ledger.load_wechat_bill(text, date, text, text), ledger.load_alipay_bill(text, date, bytea),

@@ -6,7 +6,7 @@
 # breaks of every class, open and resolved) is dumped with pg_dump and
 # restored into a fresh cluster, in the custom format with pg_restore and as
 # plain SQL with psql, both with session_replication_role = replica
-# (doc/operations.md).  The restored books must be the same row for row,
+# (README, Backup and restore).  The restored books must be the same row for row,
 # give the same balances and trial balance, pass check_books and
 # verify_books, and go on: new vouchers and accounts get new ids, the next
 # cutoff chains onto the restored days, and reconciling the three days again

@@ -4,7 +4,7 @@
 #  1. No SQL built from strings.  PL/pgSQL in the install and upgrade scripts
 #     runs no dynamic EXECUTE, unless through format() with %I and %L only;
 #     the C code hands SPI string literals only (values go in as parameters).
-#  2. doc/privileges.md and sql/privileges.sql grant the same: every GRANT of
+#  2. the README and sql/privileges.sql grant the same: every GRANT of
 #     the document appears, word for word, in the regression test (whose role
 #     names carry a regress_ prefix), and every GRANT the test makes to a role
 #     of the document appears in the document (the test's role with nothing
@@ -42,33 +42,36 @@ bad=$bad$(perl -0777 -ne 'while (/\bprepare_kept\s*\(\s*([^,]*)/g) { my $a = $1;
 [ -z "$bad" ] && note "ok: the C code hands SPI string literals only" ||
 	fail "SPI query that is not a string literal: $bad"
 
-# 2. the GRANT sets of doc/privileges.md are the ones sql/privileges.sql tests
+# 2. the GRANT sets of the README are the ones sql/privileges.sql tests
 statements() {	# the GRANT statements of SQL (or of a document's sql blocks), one a line
 	perl -0777 -ne '
-		$_ = join("", /^```sql\n(.*?)^```/gms) if $ARGV =~ /\.md$/;
+		if ($ARGV =~ /\.md$/) {	# the section "Roles and privileges" only
+			($_) = /^### Roles and privileges\n(.*?)^### /ms or die "$ARGV: no section Roles and privileges\n";
+			$_ = join("", /^```sql\n(.*?)^```/gms);
+		}
 		s/--[^\n]*//g;
 		while (/(GRANT\s[^;]*;)/g) { my $s = $1; $s =~ s/\s+/ /g; print "$s\n"; }' "$1"
 }
 tested=$(statements "$top/sql/privileges.sql" | sed 's/regress_ledger_/ledger_/g')
-documented=$(statements "$top/doc/privileges.md")
+documented=$(statements "$top/README.md")
 n=0
 missing=0
 while IFS= read -r g; do
 	[ -n "$g" ] || continue
 	n=$((n + 1))
-	grep -qxF "$g" <<<"$tested" || { fail "doc/privileges.md grants what sql/privileges.sql does not test: $g"; missing=1; }
+	grep -qxF "$g" <<<"$tested" || { fail "the README grants what sql/privileges.sql does not test: $g"; missing=1; }
 done <<<"$documented"
 while IFS= read -r g; do
 	[ -n "$g" ] || continue
 	case $g in *" TO ledger_fresh;") continue ;; esac
-	grep -qxF "$g" <<<"$documented" || { fail "sql/privileges.sql tests a GRANT doc/privileges.md does not document: $g"; missing=1; }
+	grep -qxF "$g" <<<"$documented" || { fail "sql/privileges.sql tests a GRANT the README does not document: $g"; missing=1; }
 done <<<"$tested"
 for role in ledger_poster ledger_analyst ledger_operator ledger_recon_operator ledger_recon_analyst; do
-	grep -q " TO $role;\$" <<<"$documented" || { fail "doc/privileges.md grants nothing to $role"; missing=1; }
+	grep -q " TO $role;\$" <<<"$documented" || { fail "the README grants nothing to $role"; missing=1; }
 done
 if [ $n -lt 3 ]; then
-	fail "found only $n GRANT statements in doc/privileges.md"
+	fail "found only $n GRANT statements in the README"
 elif [ $missing -eq 0 ]; then
-	note "ok: the $n GRANT statements of doc/privileges.md are those sql/privileges.sql tests, for every role"
+	note "ok: the $n GRANT statements of the README are those sql/privileges.sql tests, for every role"
 fi
 exit $status
