@@ -81,6 +81,41 @@ DELETE FROM ledger.account WHERE code = '9003.1';
 SELECT b.blocked FROM ledger.account_balance b JOIN ledger.account a ON a.id = b.account_id WHERE a.code = '9003';
 DELETE FROM ledger.account WHERE code = '9003';
 
+-- the account tree (ledger.account_tree) follows inserts, moves of a subtree
+-- and deletes: it always equals the closure of parent_code
+CREATE TEMP VIEW tree_drift AS
+WITH RECURSIVE up(account_id, ancestor_id, depth) AS (
+	SELECT a.id, a.id, 0 FROM ledger.account a
+	UNION ALL
+	SELECT up.account_id, p.id, up.depth + 1
+	  FROM up JOIN ledger.account c ON c.id = up.ancestor_id JOIN ledger.account p ON p.code = c.parent_code)
+(SELECT 'missing' AS what, * FROM up EXCEPT SELECT 'missing', * FROM ledger.account_tree)
+UNION ALL
+(SELECT 'extra', * FROM ledger.account_tree EXCEPT SELECT 'extra', * FROM up);
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES
+	('9100', 'tree A', 'asset', NULL, NULL),
+	('9200', 'tree B', 'asset', NULL, NULL);
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('9100.1', 'A.1', 'asset', NULL, '9100');
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('9100.1.1', 'A.1.1', 'asset', 'CNY', '9100.1'),
+	('9100.1.2', 'A.1.2', 'asset', 'CNY', '9100.1');
+SELECT count(*) AS drift FROM tree_drift;
+SELECT a.code, string_agg(p.code, ' < ' ORDER BY t.depth) AS ancestors
+  FROM ledger.account a JOIN ledger.account_tree t ON t.account_id = a.id JOIN ledger.account p ON p.id = t.ancestor_id
+ WHERE a.code LIKE '9100.1%' GROUP BY a.code ORDER BY a.code;
+UPDATE ledger.account SET parent_code = '9200' WHERE code = '9100.1';	-- the subtree moves
+SELECT count(*) AS drift FROM tree_drift;
+SELECT a.code, string_agg(p.code, ' < ' ORDER BY t.depth) AS ancestors
+  FROM ledger.account a JOIN ledger.account_tree t ON t.account_id = a.id JOIN ledger.account p ON p.id = t.ancestor_id
+ WHERE a.code LIKE '9100.1%' GROUP BY a.code ORDER BY a.code;
+UPDATE ledger.account SET parent_code = NULL WHERE code = '9100.1';	-- to the top
+SELECT count(*) AS drift FROM tree_drift;
+DELETE FROM ledger.account WHERE code IN ('9100.1.1', '9100.1.2');
+DELETE FROM ledger.account WHERE code IN ('9100.1', '9100', '9200');
+SELECT (SELECT count(*) FROM tree_drift) AS drift,
+       (SELECT count(*) FROM ledger.account_tree t
+         WHERE NOT EXISTS (SELECT FROM ledger.account a WHERE a.id = t.account_id)) AS rows_of_deleted;
+DROP VIEW tree_drift;
+
 -- hot on and off: slots appear and fold back
 UPDATE ledger.account SET hot = true WHERE code = '6021';
 SELECT count(*) FROM ledger.account_balance b JOIN ledger.account a ON a.id = b.account_id WHERE a.code = '6021';
