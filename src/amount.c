@@ -528,8 +528,8 @@ typedef struct AmountSumState
 	INT128		sum;
 } AmountSumState;
 
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fname)
+MemoryContext
+amount_agg_context(FunctionCallInfo fcinfo, const char *fname)
 {
 	MemoryContext ctx;
 
@@ -548,7 +548,7 @@ PG_FUNCTION_INFO_V1(ledger_amount_sum_accum);
 Datum
 ledger_amount_sum_accum(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "ledger_amount_sum_accum");
+	MemoryContext ctx = amount_agg_context(fcinfo, "ledger_amount_sum_accum");
 	AmountSumState *st = PG_ARGISNULL(0) ? NULL : (AmountSumState *) PG_GETARG_POINTER(0);
 	LedgerAmount *a;
 
@@ -557,13 +557,7 @@ ledger_amount_sum_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
 	a = PG_GETARG_LEDGER_AMOUNT_P(1);
-	if (!st->has)
-	{
-		st->has = true;
-		st->cur = amount_currency(a);
-	}
-	else if (!currency_equal(st->cur, amount_currency(a)))
-		currency_mismatch_error(st->cur, amount_currency(a), "sum");
+	currency_tag(&st->has, &st->cur, amount_currency(a), "sum");
 	wide_add(&st->sum, a->units);
 	st->count++;
 	PG_RETURN_POINTER(st);
@@ -576,7 +570,7 @@ ledger_amount_sum_inv(PG_FUNCTION_ARGS)
 	AmountSumState *st = PG_ARGISNULL(0) ? NULL : (AmountSumState *) PG_GETARG_POINTER(0);
 	LedgerAmount *a;
 
-	(void) agg_context(fcinfo, "ledger_amount_sum_inv");
+	(void) amount_agg_context(fcinfo, "ledger_amount_sum_inv");
 	if (st == NULL)
 		elog(ERROR, "ledger_amount_sum_inv called with no state");
 	if (PG_ARGISNULL(1))
@@ -608,7 +602,7 @@ PG_FUNCTION_INFO_V1(ledger_amount_sum_combine);
 Datum
 ledger_amount_sum_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "ledger_amount_sum_combine");
+	MemoryContext ctx = amount_agg_context(fcinfo, "ledger_amount_sum_combine");
 	AmountSumState *a = PG_ARGISNULL(0) ? NULL : (AmountSumState *) PG_GETARG_POINTER(0);
 	AmountSumState *b = PG_ARGISNULL(1) ? NULL : (AmountSumState *) PG_GETARG_POINTER(1);
 
@@ -622,13 +616,7 @@ ledger_amount_sum_combine(PG_FUNCTION_ARGS)
 	}
 	if (b->has)
 	{
-		if (!a->has)
-		{
-			a->has = true;
-			a->cur = b->cur;
-		}
-		else if (!currency_equal(a->cur, b->cur))
-			currency_mismatch_error(a->cur, b->cur, "sum");
+		currency_tag(&a->has, &a->cur, b->cur, "sum");
 		wide_add_wide(&a->sum, b->sum);
 		a->count += b->count;
 	}
@@ -642,7 +630,7 @@ ledger_amount_sum_serialize(PG_FUNCTION_ARGS)
 	AmountSumState *st = (AmountSumState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
-	(void) agg_context(fcinfo, "ledger_amount_sum_serialize");
+	(void) amount_agg_context(fcinfo, "ledger_amount_sum_serialize");
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, st->has ? 1 : 0);
 	pq_sendint64(&buf, (int64) st->cur.code);
@@ -657,7 +645,7 @@ Datum
 ledger_amount_sum_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
-	MemoryContext ctx = agg_context(fcinfo, "ledger_amount_sum_deserialize");
+	MemoryContext ctx = amount_agg_context(fcinfo, "ledger_amount_sum_deserialize");
 	AmountSumState *st = sum_state_new(ctx);
 	StringInfoData buf;
 

@@ -64,6 +64,25 @@ extern la_currency currency_from_cstring(const char *str);
 extern void currency_mismatch_error(la_currency a, la_currency b,
 									const char *verb) pg_attribute_noreturn();
 
+/*
+ * The currency tag of an aggregate's state: the first amount's currency sets
+ * it, every later one must match (42804, verb as for currency_mismatch_error).
+ */
+static inline void
+currency_tag(bool *has, la_currency *tag, la_currency cur, const char *verb)
+{
+	if (!*has)
+	{
+		*has = true;
+		*tag = cur;
+	}
+	else if (!currency_equal(*tag, cur))
+		currency_mismatch_error(*tag, cur, verb);
+}
+
+/* The aggregate's memory context; fname names the caller in the error. */
+extern MemoryContext amount_agg_context(FunctionCallInfo fcinfo, const char *fname);
+
 /* 22003 for a result beyond the 64-bit minor units. */
 extern void amount_out_of_range_error(void) pg_attribute_noreturn();
 

@@ -73,16 +73,6 @@ typedef struct ReconState
 
 /* ---------- helpers ---------- */
 
-static MemoryContext
-recon_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext ctx;
-
-	if (!AggCheckCallContext(fcinfo, &ctx))
-		elog(ERROR, "%s called in non-aggregate context", fname);
-	return ctx;
-}
-
 static ReconState *
 state_new(MemoryContext ctx)
 {
@@ -192,7 +182,7 @@ status_equal(const ReconSide *a, const ReconSide *b)
 static Datum
 recon_accum(FunctionCallInfo fcinfo, const char *fname, bool with_status)
 {
-	MemoryContext ctx = recon_agg_context(fcinfo, fname);
+	MemoryContext ctx = amount_agg_context(fcinfo, fname);
 	ReconState *st = PG_ARGISNULL(0) ? NULL : (ReconState *) PG_GETARG_POINTER(0);
 	int			nargs = PG_NARGS();
 	int			tolarg = with_status ? 4 : 3;
@@ -268,7 +258,7 @@ PG_FUNCTION_INFO_V1(ledger_recon_combine);
 Datum
 ledger_recon_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = recon_agg_context(fcinfo, "ledger_recon_combine");
+	MemoryContext ctx = amount_agg_context(fcinfo, "ledger_recon_combine");
 	ReconState *a = PG_ARGISNULL(0) ? NULL : (ReconState *) PG_GETARG_POINTER(0);
 	ReconState *b = PG_ARGISNULL(1) ? NULL : (ReconState *) PG_GETARG_POINTER(1);
 	int			i;
@@ -307,7 +297,7 @@ ledger_recon_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int			i;
 
-	(void) recon_agg_context(fcinfo, "ledger_recon_serialize");
+	(void) amount_agg_context(fcinfo, "ledger_recon_serialize");
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, st->has_cur ? 1 : 0);
 	pq_sendint64(&buf, (int64) st->cur.code);
@@ -336,7 +326,7 @@ Datum
 ledger_recon_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
-	MemoryContext ctx = recon_agg_context(fcinfo, "ledger_recon_deserialize");
+	MemoryContext ctx = amount_agg_context(fcinfo, "ledger_recon_deserialize");
 	ReconState *st = state_new(ctx);
 	StringInfoData buf;
 	int			i;

@@ -24,21 +24,11 @@ typedef struct TrialState
 	INT128		credit;			/* positive */
 } TrialState;
 
-static MemoryContext
-trial_context(FunctionCallInfo fcinfo)
-{
-	MemoryContext ctx;
-
-	if (!AggCheckCallContext(fcinfo, &ctx))
-		elog(ERROR, "ledger.trial called in non-aggregate context");
-	return ctx;
-}
-
 PG_FUNCTION_INFO_V1(ledger_trial_accum);
 Datum
 ledger_trial_accum(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = trial_context(fcinfo);
+	MemoryContext ctx = amount_agg_context(fcinfo, "ledger.trial");
 	TrialState *st = PG_ARGISNULL(0) ? NULL : (TrialState *) PG_GETARG_POINTER(0);
 	LedgerAmount *a;
 
@@ -47,13 +37,7 @@ ledger_trial_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
 	a = PG_GETARG_LEDGER_AMOUNT_P(1);
-	if (!st->has)
-	{
-		st->has = true;
-		st->cur = amount_currency(a);
-	}
-	else if (!currency_equal(st->cur, amount_currency(a)))
-		currency_mismatch_error(st->cur, amount_currency(a), "balance");
+	currency_tag(&st->has, &st->cur, amount_currency(a), "balance");
 	if (a->units > 0)
 		wide_add(&st->debit, a->units);
 	else
@@ -66,7 +50,7 @@ PG_FUNCTION_INFO_V1(ledger_trial_combine);
 Datum
 ledger_trial_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = trial_context(fcinfo);
+	MemoryContext ctx = amount_agg_context(fcinfo, "ledger.trial");
 	TrialState *a = PG_ARGISNULL(0) ? NULL : (TrialState *) PG_GETARG_POINTER(0);
 	TrialState *b = PG_ARGISNULL(1) ? NULL : (TrialState *) PG_GETARG_POINTER(1);
 
@@ -80,13 +64,7 @@ ledger_trial_combine(PG_FUNCTION_ARGS)
 	}
 	if (b->has)
 	{
-		if (!a->has)
-		{
-			a->has = true;
-			a->cur = b->cur;
-		}
-		else if (!currency_equal(a->cur, b->cur))
-			currency_mismatch_error(a->cur, b->cur, "balance");
+		currency_tag(&a->has, &a->cur, b->cur, "balance");
 		wide_add_wide(&a->debit, b->debit);
 		wide_add_wide(&a->credit, b->credit);
 		a->count += b->count;
@@ -101,7 +79,7 @@ ledger_trial_serialize(PG_FUNCTION_ARGS)
 	TrialState *st = (TrialState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
-	(void) trial_context(fcinfo);
+	(void) amount_agg_context(fcinfo, "ledger.trial");
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, st->has ? 1 : 0);
 	pq_sendint64(&buf, (int64) st->cur.code);
@@ -117,7 +95,7 @@ Datum
 ledger_trial_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
-	MemoryContext ctx = trial_context(fcinfo);
+	MemoryContext ctx = amount_agg_context(fcinfo, "ledger.trial");
 	TrialState *st = (TrialState *) MemoryContextAllocZero(ctx, sizeof(TrialState));
 	StringInfoData buf;
 
