@@ -18,8 +18,12 @@ OBJS = \
 	src/statement.o \
 	src/report.o
 
-# every install and upgrade script: older versions must stay installable and updatable
-DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+# The current version's install script is assembled from sql/areas/*.sql (one
+# file per area, in name order); released install scripts and every upgrade
+# script are kept as written, so older versions stay installable and updatable.
+AREAS      = $(sort $(wildcard sql/areas/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
 REGRESS = amount account voucher post close_day recon recon_load security privileges bad_input
@@ -32,6 +36,11 @@ override PG_CFLAGS += -Wall -Wextra
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+$(DATA_built): $(AREAS) Makefile
+	@{ printf -- '-- %s: assembled by the Makefile from sql/areas/, one file per area; edit those\n\n' '$(notdir $@)'; \
+	   printf '\\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \\quit\n'; \
+	   for f in $(AREAS); do printf '\n-- ===== %s\n\n' "$$f"; cat "$$f"; done; } > $@.tmp && mv $@.tmp $@
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)

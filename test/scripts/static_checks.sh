@@ -24,7 +24,7 @@ bad=$(perl -0777 -ne '
 		next if $stmt =~ /^\s*pg_catalog\.format\s*\(\s*\x27[^\x27]*\x27/s
 			&& $stmt !~ /%s/ && $stmt =~ /%[IL]/;
 		print "$ARGV: EXECUTE$stmt\n";
-	}' "$top"/sql/ledger--*.sql)
+	}' "$top"/sql/ledger--*.sql "$top"/sql/areas/*.sql)
 [ -z "$bad" ] && note "ok: no dynamic SQL built from strings in the install and upgrade scripts" ||
 	fail "dynamic SQL that does not quote through format(%I, %L): $bad"
 

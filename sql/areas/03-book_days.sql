@@ -1,0 +1,28 @@
+-- sql/areas/03-book_days.sql: one area of the install script; the Makefile assembles sql/areas/*.sql, in
+-- name order, into the current version's ledger--X.Y.sql.  Changes here need a matching
+-- step in the upgrade script from the previous version.
+
+-- ===========================================================================
+-- 3. Book days
+-- ===========================================================================
+
+CREATE TABLE ledger.book_day (
+	book_date  date NOT NULL,
+	status     text NOT NULL DEFAULT 'open',
+	opened_at  timestamptz NOT NULL DEFAULT now(),
+	closing_at timestamptz NULL,
+	closed_at  timestamptz NULL,
+	digest     bytea NULL,
+	CONSTRAINT book_day_pkey PRIMARY KEY (book_date),
+	CONSTRAINT book_day_status_check CHECK (status IN ('open', 'closing', 'closed')),
+	CONSTRAINT book_day_digest_check CHECK ((status = 'closed') = (digest IS NOT NULL AND closed_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX book_day_one_open ON ledger.book_day ((true)) WHERE status = 'open';
+COMMENT ON TABLE ledger.book_day IS 'accounting dates (会计日期): exactly one is open, earlier ones are closing or closed';
+COMMENT ON COLUMN ledger.book_day.book_date IS 'the accounting date';
+COMMENT ON COLUMN ledger.book_day.status IS 'open (takes postings), closing (cutoff under way), closed (frozen)';
+COMMENT ON COLUMN ledger.book_day.opened_at IS 'when the day was opened';
+COMMENT ON COLUMN ledger.book_day.closing_at IS 'when the cutoff switched the books to the next day';
+COMMENT ON COLUMN ledger.book_day.closed_at IS 'when the day was closed';
+COMMENT ON COLUMN ledger.book_day.digest IS 'SHA-256 over the day''s vouchers and entries, chained with the previous closed day';
+

@@ -1,0 +1,481 @@
+-- sql/areas/05-triggers.sql: one area of the install script; the Makefile assembles sql/areas/*.sql, in
+-- name order, into the current version's ledger--X.Y.sql.  Changes here need a matching
+-- step in the upgrade script from the previous version.
+
+-- ===========================================================================
+-- 5. Triggers: invariants for every write path
+-- ===========================================================================
+
+CREATE FUNCTION ledger._voucher_inserted() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_voucher_inserted' LANGUAGE C;
+CREATE FUNCTION ledger._entry_inserted() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_entry_inserted' LANGUAGE C;
+CREATE FUNCTION ledger._immutable() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_immutable' LANGUAGE C;
+CREATE FUNCTION ledger._invalidate() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_invalidate' LANGUAGE C;
+CREATE FUNCTION ledger._hot_slots() RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_hot_slots_setting' LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION ledger._voucher_inserted() IS
+	'statement trigger on ledger.voucher: book date is the open day, reversal target is valid; registers the vouchers for the commit check';
+COMMENT ON FUNCTION ledger._entry_inserted() IS
+	'statement trigger on ledger.entry: validates every row (voucher, book date, account, currency, non-zero) and books the movements into the balances, checking floors and ceilings';
+COMMENT ON FUNCTION ledger._immutable() IS 'rejects UPDATE, DELETE and TRUNCATE of the books (55000)';
+COMMENT ON FUNCTION ledger._invalidate() IS 'tells every session to reload its cached chart of accounts or open day';
+COMMENT ON FUNCTION ledger._hot_slots() IS 'value of ledger.hot_slots';
+
+CREATE TRIGGER voucher_inserted AFTER INSERT ON ledger.voucher
+	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ledger._voucher_inserted();
+CREATE TRIGGER entry_inserted AFTER INSERT ON ledger.entry
+	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ledger._entry_inserted();
+CREATE TRIGGER voucher_immutable BEFORE UPDATE OR DELETE ON ledger.voucher
+	FOR EACH ROW EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER voucher_no_truncate BEFORE TRUNCATE ON ledger.voucher
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER entry_immutable BEFORE UPDATE OR DELETE ON ledger.entry
+	FOR EACH ROW EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER entry_no_truncate BEFORE TRUNCATE ON ledger.entry
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER account_balance_no_truncate BEFORE TRUNCATE ON ledger.account_balance
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger.account
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+CREATE TRIGGER book_day_no_truncate BEFORE TRUNCATE ON ledger.book_day
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._immutable();
+
+CREATE TRIGGER account_invalidate AFTER INSERT OR UPDATE OR DELETE ON ledger.account
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._invalidate();
+CREATE TRIGGER book_day_invalidate AFTER INSERT OR UPDATE OR DELETE ON ledger.book_day
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._invalidate();
+ALTER TABLE ledger.account ENABLE ALWAYS TRIGGER account_invalidate;
+ALTER TABLE ledger.book_day ENABLE ALWAYS TRIGGER book_day_invalidate;
+
+-- --- accounts --------------------------------------------------------------
+
+CREATE FUNCTION ledger.normal_side(kind text, metadata jsonb DEFAULT NULL) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN CASE
+		WHEN kind IN ('asset', 'cost', 'expense') THEN 'debit'
+		WHEN kind IN ('liability', 'equity', 'revenue') THEN 'credit'
+		WHEN kind = 'common' THEN COALESCE(metadata->>'normal_side', 'debit')
+	END;
+COMMENT ON FUNCTION ledger.normal_side(text, jsonb) IS
+	'normal balance side of an account kind: debit for asset, cost, expense; credit for liability, equity, revenue; common accounts say in metadata';
+
+CREATE FUNCTION ledger._normal_sign(kind text, metadata jsonb) RETURNS integer
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN CASE ledger.normal_side(kind, metadata) WHEN 'debit' THEN 1 ELSE -1 END;
+COMMENT ON FUNCTION ledger._normal_sign(text, jsonb) IS '+1 for debit-normal accounts, -1 for credit-normal ones';
+
+CREATE FUNCTION ledger._account_posted(account_id bigint) RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	RETURN EXISTS (SELECT 1 FROM ledger.entry e WHERE e.account_id OPERATOR(pg_catalog.=) $1);
+COMMENT ON FUNCTION ledger._account_posted(bigint) IS 'whether any entry was ever posted to the account';
+
+CREATE FUNCTION ledger._account_blocked(a ledger.account) RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	RETURN CASE
+		WHEN EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code OPERATOR(pg_catalog.=) a.code) THEN 'a summary account'
+		WHEN a.status OPERATOR(pg_catalog.<>) 'open' THEN a.status
+	END;
+COMMENT ON FUNCTION ledger._account_blocked(ledger.account) IS 'why an account takes no postings, NULL if it does';
+
+/*
+ * Validates a new or changed account.  Runs for operators, not for posters:
+ * PL/pgSQL is fine here.  The account triggers are SECURITY DEFINER: whoever
+ * may write ledger.account need not be able to write the balance rows (nor
+ * read the entries) they maintain.
+ */
+CREATE FUNCTION ledger._account_before() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	parent ledger.account;
+	posted boolean := false;
+	bal bigint;
+BEGIN
+	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
+		RAISE EXCEPTION 'invalid account code "%"', NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'An account code is 1 to 64 characters without spaces or control characters.';
+	END IF;
+	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
+		RAISE EXCEPTION 'invalid kind "%" of account "%"', NEW.kind, NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'The kind is one of asset, liability, common, equity, cost, revenue, expense.';
+	END IF;
+	IF NEW.status IS NULL OR NEW.status NOT IN ('open', 'frozen', 'closed') THEN
+		RAISE EXCEPTION 'invalid status "%" of account "%"', NEW.status, NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'The status is open, frozen or closed.';
+	END IF;
+	IF NEW.metadata ? 'normal_side' AND (NEW.kind <> 'common' OR NEW.metadata->>'normal_side' NOT IN ('debit', 'credit')) THEN
+		RAISE EXCEPTION 'invalid normal side of account "%"', NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'Only a common account names its normal side, and it is debit or credit.';
+	END IF;
+	IF NEW.hot AND (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) THEN
+		RAISE EXCEPTION 'hot account "%" cannot have a floor or ceiling', NEW.code
+			USING ERRCODE = 'check_violation',
+				DETAIL = 'A hot account spreads its balance over several slots; bounds need one row to check.';
+	END IF;
+	IF NEW.currency IS NOT NULL THEN
+		NEW.currency := ledger.currency(ledger.zero(NEW.currency));
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.id IS DISTINCT FROM OLD.id THEN
+			RAISE EXCEPTION 'cannot change the id of account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Account "%s" has id %s, to which its balance rows and entries refer; an account keeps its id.', OLD.code, OLD.id);
+		END IF;
+		posted := ledger._account_posted(OLD.id);
+		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+			RAISE EXCEPTION 'cannot change the code, kind, currency or parent of account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'Entries have been posted to the account; its history would change.',
+					HINT = 'Open a new account and move the balance with a voucher.';
+		END IF;
+		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
+			RAISE EXCEPTION 'account "%" is closed', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'A closed account cannot be reopened.';
+		END IF;
+	END IF;
+
+	IF (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) AND NEW.currency IS NULL THEN
+		RAISE EXCEPTION 'account "%" has a floor or ceiling but no currency', NEW.code
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('The bounds of account "%s" (floor %s, ceiling %s) are amounts of its currency; an account without a currency has no balance to bound.',
+					NEW.code, COALESCE(NEW.floor::text, 'none'), COALESCE(NEW.ceiling::text, 'none'));
+	END IF;
+	IF NEW.floor IS NOT NULL AND ledger.currency(NEW.floor) <> NEW.currency THEN
+		RAISE EXCEPTION 'floor % of account "%" is not in its currency %', NEW.floor, NEW.code, NEW.currency
+			USING ERRCODE = 'datatype_mismatch',
+				DETAIL = format('Account "%s" holds %s; its floor must be an amount in %s, e.g. ''%s''.',
+					NEW.code, NEW.currency, NEW.currency, ledger.zero(NEW.currency));
+	END IF;
+	IF NEW.ceiling IS NOT NULL AND ledger.currency(NEW.ceiling) <> NEW.currency THEN
+		RAISE EXCEPTION 'ceiling % of account "%" is not in its currency %', NEW.ceiling, NEW.code, NEW.currency
+			USING ERRCODE = 'datatype_mismatch',
+				DETAIL = format('Account "%s" holds %s; its ceiling must be an amount in %s.',
+					NEW.code, NEW.currency, NEW.currency);
+	END IF;
+	IF NEW.floor IS NOT NULL AND NEW.ceiling IS NOT NULL AND NEW.floor OPERATOR(ledger.>) NEW.ceiling THEN
+		RAISE EXCEPTION 'floor % of account "%" is above its ceiling %', NEW.floor, NEW.code, NEW.ceiling
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling);
+	END IF;
+
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'parent account "%" of account "%" does not exist', NEW.parent_code, NEW.code
+				USING ERRCODE = 'foreign_key_violation',
+					DETAIL = format('Account "%s" names "%s" as its parent_code; no account in ledger.account has that code.',
+						NEW.code, NEW.parent_code),
+					HINT = 'Open the parent account first.';
+		END IF;
+		IF parent.kind <> NEW.kind THEN
+			RAISE EXCEPTION 'account "%" is of kind %, its parent "%" of kind %', NEW.code, NEW.kind, parent.code, parent.kind
+				USING ERRCODE = 'invalid_parameter_value',
+					DETAIL = format('A summary account adds up its sub-accounts, so account "%s" under "%s" must be of kind %s.',
+						NEW.code, parent.code, parent.kind),
+					HINT = 'Sub-accounts have the kind of the account they belong to.';
+		END IF;
+		IF parent.currency IS NOT NULL AND parent.currency IS DISTINCT FROM NEW.currency THEN
+			RAISE EXCEPTION 'account "%" holds %, its parent "%" holds %', NEW.code,
+				COALESCE(NEW.currency, 'no currency'), parent.code, parent.currency
+				USING ERRCODE = 'datatype_mismatch',
+					DETAIL = format('A summary account with a currency adds up sub-accounts in that currency only: account "%s" under "%s" must hold %s.',
+						NEW.code, parent.code, parent.currency),
+					HINT = 'Give the parent no currency to make it a multi-currency summary account.';
+		END IF;
+		IF parent.status <> 'open' THEN
+			RAISE EXCEPTION 'parent account "%" is %', parent.code, parent.status
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
+						NEW.code, parent.code);
+		END IF;
+		-- serialise with postings to the parent, then make sure there were none
+		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = parent.id FOR UPDATE;
+		IF ledger._account_posted(parent.id) THEN
+			RAISE EXCEPTION 'account "%" cannot become a summary account', parent.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
+					HINT = 'Move its balance to a new leaf account first, or open the sub-account elsewhere.';
+		END IF;
+		IF TG_OP = 'UPDATE' AND EXISTS (
+			WITH RECURSIVE sub(code) AS (
+				SELECT NEW.code
+				UNION
+				SELECT c.code FROM ledger.account c JOIN sub ON c.parent_code = sub.code)
+			SELECT 1 FROM sub WHERE sub.code = NEW.parent_code) THEN
+			RAISE EXCEPTION 'account "%" cannot be placed under its own sub-account "%"', NEW.code, NEW.parent_code
+				USING ERRCODE = 'invalid_parameter_value',
+					DETAIL = format('Account "%s" is below "%s" in the chart of accounts, which is a tree.',
+						NEW.parent_code, NEW.code);
+		END IF;
+	END IF;
+
+	IF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = OLD.code) THEN
+		IF NEW.kind IS DISTINCT FROM OLD.kind THEN
+			RAISE EXCEPTION 'cannot change the kind of summary account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('The sub-accounts of "%s" are of kind %s, the kind of the account they belong to.',
+						OLD.code, OLD.kind);
+		END IF;
+		IF NEW.currency IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.account c
+				WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency) THEN
+			RAISE EXCEPTION 'summary account "%" has sub-accounts in other currencies', OLD.code
+				USING ERRCODE = 'datatype_mismatch',
+					DETAIL = (SELECT format('Account "%s" would hold %s, but its sub-account "%s" holds %s.',
+					                        OLD.code, NEW.currency, c.code, COALESCE(c.currency, 'no currency'))
+					            FROM ledger.account c
+					           WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency
+					           ORDER BY c.code LIMIT 1);
+		END IF;
+	END IF;
+
+	-- a new bound must hold for the balance the account already has
+	IF TG_OP = 'UPDATE' AND (NEW.floor::text IS DISTINCT FROM OLD.floor::text OR NEW.ceiling::text IS DISTINCT FROM OLD.ceiling::text) THEN
+		SELECT sum(b.units) * ledger._normal_sign(NEW.kind, NEW.metadata) INTO bal
+			FROM (SELECT units FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
+		IF NEW.floor IS NOT NULL AND COALESCE(bal, 0) < ledger.minor_units(NEW.floor) THEN
+			RAISE EXCEPTION 'balance of account "%" is below the new floor', NEW.code
+				USING ERRCODE = 'check_violation',
+					DETAIL = format('The balance is %s; the floor would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor);
+		END IF;
+		IF NEW.ceiling IS NOT NULL AND COALESCE(bal, 0) > ledger.minor_units(NEW.ceiling) THEN
+			RAISE EXCEPTION 'balance of account "%" is above the new ceiling', NEW.code
+				USING ERRCODE = 'check_violation',
+					DETAIL = format('The balance is %s; the ceiling would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling);
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ledger._account_before() IS
+	'validates accounts: currency, bounds, tree (kind, currency, no postings on a parent, no cycles), immutability once posted';
+
+/*
+ * Keeps the balance rows in step with the account: creates them, spreads a
+ * hot account over slots (or folds the slots back), and repeats status and
+ * bounds on them.  Updating the rows takes the lock posters take.
+ */
+CREATE FUNCTION ledger._account_after() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sign integer := ledger._normal_sign(NEW.kind, NEW.metadata);
+	nslots integer;
+	bal bigint;
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		nslots := CASE WHEN NEW.hot THEN ledger._hot_slots() ELSE 1 END;
+		INSERT INTO ledger.account_balance (account_id, slot, blocked, floor_units, ceiling_units)
+			SELECT NEW.id, s, ledger._account_blocked(NEW),
+				CASE WHEN s = 0 THEN ledger.minor_units(NEW.floor) END,
+				CASE WHEN s = 0 THEN ledger.minor_units(NEW.ceiling) END
+			FROM generate_series(0, nslots - 1) s;
+	ELSE
+		IF NEW.hot AND NOT OLD.hot THEN
+			nslots := ledger._hot_slots();
+			-- each slot of a hot account holds at most its share of the range
+			-- of ledger.amount, so that their sum always fits (see posting.c)
+			SELECT sum(b.units) INTO bal FROM ledger.account_balance b WHERE b.account_id = NEW.id;
+			IF abs(COALESCE(bal, 0)::numeric) > 9223372036854775807 / nslots THEN
+				RAISE EXCEPTION 'balance of account "%" is too large for a hot account', NEW.code
+					USING ERRCODE = 'numeric_value_out_of_range',
+						DETAIL = format('Its balance is %s; spread over %s slots, a hot account holds at most %s either side of zero in each.',
+							ledger.amount_of_units(bal * sign, NEW.currency), nslots,
+							ledger.amount_of_units(9223372036854775807 / nslots, NEW.currency));
+			END IF;
+			INSERT INTO ledger.account_balance (account_id, slot, blocked)
+				SELECT NEW.id, s, ledger._account_blocked(NEW) FROM generate_series(1, nslots - 1) s;
+		ELSIF OLD.hot AND NOT NEW.hot THEN
+			-- fold the slots into slot 0
+			WITH gone AS (
+				DELETE FROM ledger.account_balance WHERE account_id = NEW.id AND slot > 0 RETURNING units)
+			UPDATE ledger.account_balance
+				SET units = units + (SELECT COALESCE(sum(units), 0) FROM gone)::bigint
+				WHERE account_id = NEW.id AND slot = 0;
+		END IF;
+		UPDATE ledger.account_balance
+			SET blocked = ledger._account_blocked(NEW),
+				floor_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.floor) END,
+				ceiling_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.ceiling) END
+			WHERE account_id = NEW.id;
+		IF NEW.status = 'closed' AND OLD.status <> 'closed' THEN
+			SELECT sum(units) INTO bal FROM ledger.account_balance WHERE account_id = NEW.id;
+			IF COALESCE(bal, 0) <> 0 THEN
+				RAISE EXCEPTION 'cannot close account "%"', NEW.code
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+						DETAIL = format('Its balance is %s; only an account with a zero balance can be closed.',
+							ledger.amount_of_units(bal * sign, NEW.currency)),
+						HINT = 'Move the balance to another account with a voucher first.';
+			END IF;
+		END IF;
+		IF OLD.parent_code IS NOT NULL AND OLD.parent_code IS DISTINCT FROM NEW.parent_code THEN
+			UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+				FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+		END IF;
+	END IF;
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+		UPDATE ledger.account_balance b SET blocked = 'a summary account'
+			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id;
+	END IF;
+
+	-- the tree: a new account sits under its parent's ancestors; a moved one
+	-- takes its sub-accounts along
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
+		SELECT NEW.id, NEW.id, 0
+		UNION ALL
+		SELECT NEW.id, t.ancestor_id, t.depth + 1
+		  FROM ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
+		 WHERE p.code = NEW.parent_code;
+	ELSIF NEW.parent_code IS DISTINCT FROM OLD.parent_code THEN
+		DELETE FROM ledger.account_tree t
+		 WHERE t.account_id IN (SELECT s.account_id FROM ledger.account_tree s WHERE s.ancestor_id = NEW.id)
+		   AND t.ancestor_id IN (SELECT u.ancestor_id FROM ledger.account_tree u
+		                          WHERE u.account_id = NEW.id AND u.depth > 0);
+		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
+		SELECT s.account_id, t.ancestor_id, s.depth + 1 + t.depth
+		  FROM ledger.account_tree s, ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
+		 WHERE s.ancestor_id = NEW.id AND p.code = NEW.parent_code;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ledger._account_after() IS
+	'creates and maintains the balance rows of an account (slots of hot accounts, status and bounds repeated for posters)';
+
+CREATE FUNCTION ledger._account_delete() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_WHEN = 'BEFORE' THEN
+		IF ledger._account_posted(OLD.id) THEN
+			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'Entries have been posted to it; accounts are never deleted once posted to.',
+					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
+		END IF;
+		RETURN OLD;
+	END IF;
+	IF OLD.parent_code IS NOT NULL THEN
+		UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+			FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ledger._account_delete() IS 'accounts with postings are never deleted; a parent left without children takes postings again';
+
+CREATE TRIGGER account_before BEFORE INSERT OR UPDATE ON ledger.account
+	FOR EACH ROW EXECUTE FUNCTION ledger._account_before();
+CREATE TRIGGER account_after AFTER INSERT OR UPDATE ON ledger.account
+	FOR EACH ROW EXECUTE FUNCTION ledger._account_after();
+CREATE TRIGGER account_before_delete BEFORE DELETE ON ledger.account
+	FOR EACH ROW EXECUTE FUNCTION ledger._account_delete();
+CREATE TRIGGER account_after_delete AFTER DELETE ON ledger.account
+	FOR EACH ROW EXECUTE FUNCTION ledger._account_delete();
+
+-- --- book days -------------------------------------------------------------
+
+/*
+ * Guards the life of a day: open → closing → closed, nothing else.  In
+ * restore mode (session_replication_role = replica) the first restored day
+ * replaces the day CREATE EXTENSION opened.
+ */
+CREATE FUNCTION ledger._book_day_guard() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		IF current_setting('session_replication_role') = 'replica' THEN
+			DELETE FROM ledger.book_day d
+				WHERE d.status = 'open'
+				  AND (SELECT count(*) FROM ledger.book_day) = 1
+				  AND NOT EXISTS (SELECT 1 FROM ledger.voucher v WHERE v.book_date = d.book_date);
+		END IF;
+		RETURN NEW;
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		IF current_setting('session_replication_role') = 'replica' THEN
+			RETURN OLD;
+		END IF;
+		RAISE EXCEPTION 'cannot delete book day %', OLD.book_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'Book days are part of the books.';
+	END IF;
+	-- UPDATE
+	IF OLD.status = 'closed' THEN
+		RAISE EXCEPTION 'book day % is closed', OLD.book_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'A closed day never changes.';
+	END IF;
+	IF NEW.book_date <> OLD.book_date AND
+	   (OLD.status <> 'open' OR EXISTS (SELECT 1 FROM ledger.voucher)) THEN
+		RAISE EXCEPTION 'cannot move book day %', OLD.book_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'Only the open day of books without vouchers can move (ledger.open_books).';
+	END IF;
+	IF NOT ((OLD.status = NEW.status)
+			OR (OLD.status = 'open' AND NEW.status = 'closing')
+			OR (OLD.status = 'closing' AND NEW.status = 'closed')) THEN
+		RAISE EXCEPTION 'book day % cannot go from % to %', OLD.book_date, OLD.status, NEW.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('A book day goes from open to closing to closed, and book day %s is %s.', OLD.book_date, OLD.status),
+				HINT = 'Close the open day with CALL ledger.close_day().';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ledger._book_day_guard() IS 'book days go open → closing → closed; closed days never change';
+
+CREATE TRIGGER book_day_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.book_day
+	FOR EACH ROW EXECUTE FUNCTION ledger._book_day_guard();
+ALTER TABLE ledger.book_day ENABLE ALWAYS TRIGGER book_day_guard;
+
+CREATE FUNCTION ledger.open_books(start_date date) RETURNS date
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF start_date IS NULL THEN
+		RAISE EXCEPTION 'start_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.open_books() needs the first book date of the books.';
+	END IF;
+	LOCK TABLE ledger.book_day IN EXCLUSIVE MODE;
+	LOCK TABLE ledger.voucher IN SHARE MODE;
+	IF EXISTS (SELECT 1 FROM ledger.voucher) OR EXISTS (SELECT 1 FROM ledger.book_day WHERE status <> 'open') THEN
+		RAISE EXCEPTION 'cannot open the books on %', start_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'Vouchers have already been posted; the books can only start on another date while they are empty.';
+	END IF;
+	UPDATE ledger.book_day SET book_date = start_date, opened_at = now() WHERE status = 'open';
+	RETURN start_date;
+END
+$$;
+COMMENT ON FUNCTION ledger.open_books(date) IS
+	'starts the books on the given date instead of the day CREATE EXTENSION ran; only while no voucher exists';
+

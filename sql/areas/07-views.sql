@@ -1,0 +1,37 @@
+-- sql/areas/07-views.sql: one area of the install script; the Makefile assembles sql/areas/*.sql, in
+-- name order, into the current version's ledger--X.Y.sql.  Changes here need a matching
+-- step in the upgrade script from the previous version.
+
+-- ===========================================================================
+-- 7. Views
+-- ===========================================================================
+
+CREATE VIEW ledger.journal AS
+	SELECT v.book_date, v.id AS voucher_id, v.idempotency_key, v.ref, v.summary,
+	       e.line_no, a.code AS account_code, a.name AS account_name,
+	       CASE WHEN ledger.minor_units(e.amount) > 0 THEN e.amount END AS debit,
+	       CASE WHEN ledger.minor_units(e.amount) < 0 THEN OPERATOR(ledger.-) e.amount END AS credit,
+	       e.memo
+	  FROM ledger.entry e
+	  JOIN ledger.voucher v ON v.id = e.voucher_id
+	  JOIN ledger.account a ON a.id = e.account_id;
+COMMENT ON VIEW ledger.journal IS 'the journal (日记账): one row per entry, debit and credit as positive amounts';
+
+CREATE VIEW ledger.balances AS
+	WITH leaf AS (
+		SELECT a.id, a.currency, sum(b.units) AS units
+		  FROM ledger.account a
+		  JOIN ledger.account_balance b ON b.account_id = a.id
+		 WHERE NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code)
+		   AND a.currency IS NOT NULL
+		 GROUP BY a.id, a.currency),
+	rolled AS (
+		SELECT t.ancestor_id AS ancestor, l.currency, sum(l.units) AS units
+		  FROM ledger.account_tree t JOIN leaf l ON l.id = t.account_id
+		 GROUP BY t.ancestor_id, l.currency)
+	SELECT a.code AS account_code, a.name AS account_name, a.kind, r.currency,
+	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata))::bigint, r.currency) AS balance
+	  FROM rolled r JOIN ledger.account a ON a.id = r.ancestor;
+COMMENT ON VIEW ledger.balances IS
+	'current balance of every account on its normal side, summary accounts rolled up from their leaves (one row per currency)';
+

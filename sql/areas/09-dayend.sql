@@ -1,0 +1,767 @@
+-- sql/areas/09-dayend.sql: one area of the install script; the Makefile assembles sql/areas/*.sql, in
+-- name order, into the current version's ledger--X.Y.sql.  Changes here need a matching
+-- step in the upgrade script from the previous version.
+
+-- ===========================================================================
+-- 9. Day-end cutoff (日切), daily balances, trial balance (试算平衡)
+-- ===========================================================================
+
+CREATE TYPE ledger.trial_result AS (
+	currency text,
+	debit    ledger.amount,
+	credit   ledger.amount,
+	net      ledger.amount,
+	entries  bigint,
+	balanced boolean
+);
+COMMENT ON TYPE ledger.trial_result IS
+	'result of ledger.trial(): debits, credits (both positive), net = debit - credit, number of entries, balanced = (net = 0)';
+
+CREATE FUNCTION ledger.trial_accum(internal, ledger.amount) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_trial_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.trial_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_trial_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ledger.trial_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ledger_trial_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.trial_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_trial_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ledger.trial_final(internal) RETURNS ledger.trial_result
+	AS 'MODULE_PATHNAME', 'ledger_trial_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.trial_accum(internal, ledger.amount) IS 'ledger.trial() transition';
+COMMENT ON FUNCTION ledger.trial_combine(internal, internal) IS 'ledger.trial() combine for parallel aggregation';
+COMMENT ON FUNCTION ledger.trial_serialize(internal) IS 'ledger.trial() state serialisation';
+COMMENT ON FUNCTION ledger.trial_deserialize(bytea, internal) IS 'ledger.trial() state deserialisation';
+COMMENT ON FUNCTION ledger.trial_final(internal) IS 'ledger.trial() final: the trial_result of the group';
+
+CREATE AGGREGATE ledger.trial(ledger.amount) (
+	SFUNC = ledger.trial_accum,
+	STYPE = internal,
+	SSPACE = 64,
+	FINALFUNC = ledger.trial_final,
+	COMBINEFUNC = ledger.trial_combine,
+	SERIALFUNC = ledger.trial_serialize,
+	DESERIALFUNC = ledger.trial_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ledger.trial(ledger.amount) IS
+	'trial balance of a group of amounts of one currency: debit, credit, net, entries, balanced (42804 across currencies)';
+
+/*
+ * Daily balances: one row per account and currency for every account with a
+ * balance or a movement that day, written by the cutoff.  Leaf rows come
+ * from the previous day's rows plus the day's entries; summary rows
+ * (summary = true) are rolled up from the leaf rows under them.  cum_debit
+ * and cum_credit are the totals since the books began, in minor units (an
+ * account's turnover outgrows 64 bits long before its balance does), so that
+ * the movement
+ * over any period is the difference of two rows.
+ */
+CREATE TABLE ledger.daily_balance (
+	account_id bigint NOT NULL,
+	book_date  date NOT NULL,
+	currency   text NOT NULL,
+	opening    ledger.amount NOT NULL,
+	debit      ledger.amount NOT NULL,
+	credit     ledger.amount NOT NULL,
+	closing    ledger.amount NOT NULL,
+	entries    bigint NOT NULL,
+	cum_debit  numeric NOT NULL,
+	cum_credit numeric NOT NULL,
+	summary    boolean NOT NULL DEFAULT false,
+	CONSTRAINT daily_balance_pkey PRIMARY KEY (account_id, book_date, currency)
+);
+CREATE INDEX daily_balance_book_date_idx ON ledger.daily_balance USING brin (book_date) WITH (autosummarize = on);
+COMMENT ON TABLE ledger.daily_balance IS 'daily balance snapshots (日终余额), written by ledger.close_day()';
+COMMENT ON COLUMN ledger.daily_balance.account_id IS 'the account';
+COMMENT ON COLUMN ledger.daily_balance.book_date IS 'the closed day';
+COMMENT ON COLUMN ledger.daily_balance.currency IS 'currency of the row (a multi-currency summary account has one row per currency)';
+COMMENT ON COLUMN ledger.daily_balance.opening IS 'balance at the start of the day, debit positive';
+COMMENT ON COLUMN ledger.daily_balance.debit IS 'the day''s debits, positive';
+COMMENT ON COLUMN ledger.daily_balance.credit IS 'the day''s credits, positive';
+COMMENT ON COLUMN ledger.daily_balance.closing IS 'balance at the end of the day, debit positive: opening + debit - credit';
+COMMENT ON COLUMN ledger.daily_balance.entries IS 'number of the day''s entries';
+COMMENT ON COLUMN ledger.daily_balance.cum_debit IS 'debits since the books began, up to and including this day, in minor units of the row''s currency';
+COMMENT ON COLUMN ledger.daily_balance.cum_credit IS 'credits since the books began, up to and including this day, in minor units of the row''s currency';
+COMMENT ON COLUMN ledger.daily_balance.summary IS 'true for a summary account''s row, rolled up from its leaves';
+
+CREATE TABLE ledger.day_close (
+	book_date     date NOT NULL,
+	switched_at   timestamptz NULL,
+	snapshot_at   timestamptz NULL,
+	checked_at    timestamptz NULL,
+	vouchers      bigint NULL,
+	entries       bigint NULL,
+	digest        bytea NULL,
+	problems      text[] NULL,
+	problem_count bigint NULL,
+	failed_checks text[] NULL,
+	CONSTRAINT day_close_pkey PRIMARY KEY (book_date)
+);
+COMMENT ON TABLE ledger.day_close IS 'progress and results of each day''s cutoff, for restarts and for the auditor';
+COMMENT ON COLUMN ledger.day_close.book_date IS 'the day being closed';
+COMMENT ON COLUMN ledger.day_close.switched_at IS 'a time by which the switch had committed: every transaction begun later posts into the next day';
+COMMENT ON COLUMN ledger.day_close.snapshot_at IS 'when the daily balances were last written';
+COMMENT ON COLUMN ledger.day_close.checked_at IS 'when the checks last ran';
+COMMENT ON COLUMN ledger.day_close.vouchers IS 'vouchers of the day';
+COMMENT ON COLUMN ledger.day_close.entries IS 'entries of the day''s vouchers';
+COMMENT ON COLUMN ledger.day_close.digest IS 'digest computed by the last snapshot pass (sealed into book_day.digest at close)';
+COMMENT ON COLUMN ledger.day_close.problems IS 'first problems found in the vouchers and entries of the day';
+COMMENT ON COLUMN ledger.day_close.problem_count IS 'number of problems found';
+COMMENT ON COLUMN ledger.day_close.failed_checks IS 'names of the checks that failed in the last run, empty when all passed';
+
+CREATE TABLE ledger.book_check (
+	book_date  date NOT NULL,
+	check_name text NOT NULL,
+	currency   text NOT NULL DEFAULT '',
+	ok         boolean NOT NULL,
+	detail     text NULL,
+	checked_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT book_check_pkey PRIMARY KEY (book_date, check_name, currency)
+);
+COMMENT ON TABLE ledger.book_check IS 'results of the last day-end checks of each day (ledger.check_books at cutoff)';
+COMMENT ON COLUMN ledger.book_check.book_date IS 'the day checked';
+COMMENT ON COLUMN ledger.book_check.check_name IS 'name of the check, as ledger.check_books() returns it';
+COMMENT ON COLUMN ledger.book_check.currency IS 'currency the row is about, '''' when the check is not per currency';
+COMMENT ON COLUMN ledger.book_check.ok IS 'whether the check passed';
+COMMENT ON COLUMN ledger.book_check.detail IS 'what was found';
+COMMENT ON COLUMN ledger.book_check.checked_at IS 'when';
+
+/*
+ * Rows of a closed day never change; rows of a day still closing are
+ * rewritten by the next run of the cutoff.
+ */
+CREATE FUNCTION ledger._daily_balance_guard() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF current_setting('session_replication_role') = 'replica' THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'TRUNCATE' OR EXISTS (SELECT 1 FROM ledger.book_day d
+			WHERE d.book_date = OLD.book_date AND d.status = 'closed') THEN
+		RAISE EXCEPTION 'cannot change the daily balances of a closed day'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = CASE WHEN TG_OP = 'TRUNCATE' THEN 'ledger.daily_balance holds closed days.'
+					ELSE format('Book day %s is closed.', OLD.book_date) END;
+	END IF;
+	RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION ledger._daily_balance_guard() IS 'the daily balances of a closed day are immutable';
+CREATE TRIGGER daily_balance_guard BEFORE UPDATE OR DELETE ON ledger.daily_balance
+	FOR EACH ROW EXECUTE FUNCTION ledger._daily_balance_guard();
+CREATE TRIGGER daily_balance_no_truncate BEFORE TRUNCATE ON ledger.daily_balance
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger._daily_balance_guard();
+
+CREATE FUNCTION ledger._wait_for_posters() RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_close_wait' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._wait_for_posters() IS
+	'waits until every transaction that held a write lock on ledger.voucher has ended; returns how many there were';
+
+CREATE FUNCTION ledger._day_digest(book_date date, previous bytea,
+		OUT digest bytea, OUT vouchers bigint, OUT entries bigint, OUT problems text[], OUT problem_count bigint)
+	AS 'MODULE_PATHNAME', 'ledger_day_digest' LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._day_digest(date, bytea) IS
+	'one ordered pass over a day''s vouchers and entries: chained SHA-256 digest, counts and the vouchers that do not balance';
+
+/* The books' tree: every account with each of its ancestors (itself included). */
+CREATE VIEW ledger._account_closure AS
+	SELECT t.account_id, t.ancestor_id, t.depth FROM ledger.account_tree t;
+COMMENT ON VIEW ledger._account_closure IS 'every account paired with itself and each of its ancestors';
+
+CREATE VIEW ledger._leaf AS
+	SELECT a.id, a.code, a.currency, a.kind, a.metadata
+	  FROM ledger.account a
+	 WHERE NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code);
+COMMENT ON VIEW ledger._leaf IS 'accounts without sub-accounts: the ones that take postings';
+
+-- --- step 1: switch ---------------------------------------------------------
+
+CREATE FUNCTION ledger._close_switch(requested date) RETURNS date
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d date;
+	st text;
+	open_day date;
+BEGIN
+	LOCK TABLE ledger.book_day IN SHARE ROW EXCLUSIVE MODE;
+	SELECT b.book_date INTO open_day FROM ledger.book_day b WHERE b.status = 'open';
+	IF requested IS NULL THEN
+		d := open_day;
+		IF d IS NULL THEN
+			RAISE EXCEPTION 'no book day is open'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Every day in ledger.book_day is closing or closed; the latest is %s.',
+						(SELECT max(b.book_date) FROM ledger.book_day b));
+		END IF;
+	ELSE
+		SELECT b.status INTO st FROM ledger.book_day b WHERE b.book_date = requested;
+		IF st IS NULL THEN
+			RAISE EXCEPTION 'book day % does not exist', requested
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('The open book day is %s.', open_day);
+		ELSIF st = 'closed' THEN
+			RAISE EXCEPTION 'book day % is already closed', requested
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'A closed day never changes.';
+		ELSIF st = 'closing' THEN
+			RETURN requested;
+		END IF;
+		d := requested;
+	END IF;
+	IF EXISTS (SELECT 1 FROM ledger.book_day b WHERE b.book_date < d AND b.status <> 'closed') THEN
+		RAISE EXCEPTION 'cannot close book day % before the days before it', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = (SELECT format('Book day %s is still %s; days close in order.', b.book_date, b.status)
+				            FROM ledger.book_day b WHERE b.book_date < d AND b.status <> 'closed'
+				           ORDER BY b.book_date LIMIT 1),
+				HINT = 'Run CALL ledger.close_day() without a date: it finishes the earlier days first.';
+	END IF;
+	UPDATE ledger.book_day SET status = 'closing', closing_at = now() WHERE book_date = d;
+	INSERT INTO ledger.book_day (book_date, status) VALUES (d + 1, 'open');
+	INSERT INTO ledger.day_close (book_date) VALUES (d) ON CONFLICT (book_date) DO NOTHING;
+	RETURN d;
+END
+$$;
+COMMENT ON FUNCTION ledger._close_switch(date) IS
+	'day-end step 1: the day becomes closing and the next day opens (returns the closing day)';
+
+-- --- step 2: wait ------------------------------------------------------------
+
+CREATE FUNCTION ledger._close_wait(d date) RETURNS integer
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- runs in a transaction begun after the switch committed
+	UPDATE ledger.day_close SET switched_at = now() WHERE book_date = d AND switched_at IS NULL;
+	RETURN ledger._wait_for_posters();
+END
+$$;
+COMMENT ON FUNCTION ledger._close_wait(date) IS
+	'day-end step 2: waits for every transaction that could still post into the closing day';
+
+-- --- step 3: snapshot ------------------------------------------------------
+
+CREATE FUNCTION ledger._close_snapshot(d date) RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+DECLARE
+	prev date;
+	prev_status text;
+	prev_digest bytea;
+	pass record;
+	n bigint;
+BEGIN
+	PERFORM 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'closing' FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'book day % is not closing', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('The daily balances are written for a closing day; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day')),
+				HINT = 'Run CALL ledger.close_day(), which takes each day through every step.';
+	END IF;
+	SELECT b.book_date, b.status, b.digest INTO prev, prev_status, prev_digest
+	  FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
+	IF prev IS NOT NULL AND prev_status <> 'closed' THEN
+		RAISE EXCEPTION 'book day % is not closed', prev
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('The daily balances of book day %s start from those of the day before, %s, which is %s.', d, prev, prev_status),
+				HINT = 'Run CALL ledger.close_day(), which finishes the earlier days first.';
+	END IF;
+
+	DELETE FROM ledger.daily_balance WHERE book_date = d;
+
+	-- leaf rows: yesterday's balances plus today's movements
+	INSERT INTO ledger.daily_balance
+		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary)
+	SELECT k.account_id, d, k.currency,
+	       ledger.amount_of_units(k.opening, k.currency),
+	       ledger.amount_of_units(k.debit, k.currency),
+	       ledger.amount_of_units(k.credit, k.currency),
+	       ledger.amount_of_units((k.opening + k.debit - k.credit)::bigint, k.currency),
+	       k.entries,
+	       k.cum_debit + k.debit,
+	       k.cum_credit + k.credit,
+	       false
+	  FROM (
+		SELECT COALESCE(m.account_id, y.account_id) AS account_id,
+		       COALESCE(m.currency, y.currency) AS currency,
+		       COALESCE(ledger.minor_units(y.closing), 0) AS opening,
+		       COALESCE(ledger.minor_units(m.debit), 0) AS debit,
+		       COALESCE(ledger.minor_units(m.credit), 0) AS credit,
+		       COALESCE(m.entries, 0) AS entries,
+		       COALESCE(y.cum_debit, h.cum_debit, 0) AS cum_debit,
+		       COALESCE(y.cum_credit, h.cum_credit, 0) AS cum_credit
+		  FROM (SELECT e.account_id, (ledger.trial(e.amount)).*
+		          FROM ledger.entry e WHERE e.book_date = d GROUP BY e.account_id) m
+		  FULL JOIN (SELECT * FROM ledger.daily_balance y
+		              WHERE y.book_date = prev AND NOT y.summary
+		                AND ledger.minor_units(y.closing) <> 0) y
+		    ON y.account_id = m.account_id
+		  -- cumulative totals of an account moving today after days without a row
+		  LEFT JOIN LATERAL (
+			SELECT h.cum_debit, h.cum_credit FROM ledger.daily_balance h
+			 WHERE m.account_id IS NOT NULL AND h.account_id = m.account_id
+			   AND h.book_date < d AND NOT h.summary
+			 ORDER BY h.book_date DESC LIMIT 1) h ON y.account_id IS NULL
+	  ) k;
+	GET DIAGNOSTICS n = ROW_COUNT;
+
+	-- summary rows: the sums of the leaf rows below each summary account
+	INSERT INTO ledger.daily_balance
+		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary)
+	SELECT c.ancestor_id, d, r.currency,
+	       ledger.sum(r.opening), ledger.sum(r.debit), ledger.sum(r.credit), ledger.sum(r.closing),
+	       sum(r.entries)::bigint, sum(r.cum_debit), sum(r.cum_credit), true
+	  FROM ledger.daily_balance r
+	  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
+	 WHERE r.book_date = d AND NOT r.summary
+	 GROUP BY c.ancestor_id, r.currency;
+
+	-- one ordered pass over the day: digest, and the vouchers that do not balance
+	SELECT * INTO pass FROM ledger._day_digest(d, prev_digest);
+	UPDATE ledger.day_close SET snapshot_at = now(), vouchers = pass.vouchers, entries = pass.entries,
+		digest = pass.digest, problems = pass.problems, problem_count = pass.problem_count
+	 WHERE book_date = d;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION ledger._close_snapshot(date) IS
+	'day-end step 3: daily balances from the previous day''s plus the day''s entries, and the digest pass';
+
+-- --- step 4: checks ----------------------------------------------------------
+
+/*
+ * The checks of a day.  For a closing or closed day they read the daily
+ * balances; for the open day, the live entries and balances.  With
+ * at_close, the results of the pass the cutoff just made are reused and the
+ * snapshot is not compared with the entries it was just computed from.
+ */
+CREATE FUNCTION ledger._check_books(d date, at_close boolean)
+	RETURNS TABLE(check_name text, currency text, ok boolean, detail text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+DECLARE
+	st text;
+	last_closed date;
+	prev_digest bytea;
+	stored_digest bytea;
+	pass record;
+	day_entries bigint;
+BEGIN
+	IF d IS NULL THEN
+		RAISE EXCEPTION 'book_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.check_books() checks the books of one book date.';
+	END IF;
+	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
+	IF st IS NULL THEN
+		RAISE EXCEPTION 'book day % does not exist', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
+				                        max(b.book_date) FILTER (WHERE b.status = 'open'))
+				            FROM ledger.book_day b);
+	END IF;
+	SELECT b.digest INTO prev_digest FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
+	SELECT max(b.book_date) INTO last_closed FROM ledger.book_day b WHERE b.status = 'closed' AND b.book_date < d;
+
+	IF at_close THEN
+		SELECT c.digest, c.vouchers, c.entries, c.problems, c.problem_count INTO pass
+		  FROM ledger.day_close c WHERE c.book_date = d;
+	ELSE
+		SELECT * INTO pass FROM ledger._day_digest(d, prev_digest);
+	END IF;
+
+	-- vouchers_balanced: every voucher of the day has two entries or more and balances per currency
+	check_name := 'vouchers_balanced'; currency := NULL;
+	ok := NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'voucher %');
+	detail := CASE WHEN ok THEN format('%s vouchers, %s entries', pass.vouchers, pass.entries)
+		ELSE (SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'voucher %') END;
+	RETURN NEXT;
+
+	-- entries_match_vouchers: every entry of the day belongs to a voucher of the day
+	IF st = 'open' THEN
+		SELECT count(*) INTO day_entries FROM ledger.entry e WHERE e.book_date = d;
+	ELSE
+		SELECT COALESCE(sum(r.entries), 0) INTO day_entries FROM ledger.daily_balance r
+		 WHERE r.book_date = d AND NOT r.summary;
+	END IF;
+	check_name := 'entries_match_vouchers'; currency := NULL;
+	ok := day_entries = pass.entries AND NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'entry %');
+	detail := CASE WHEN ok THEN format('%s entries', day_entries)
+		ELSE concat_ws('; ', CASE WHEN day_entries <> pass.entries THEN
+				format('%s entries are on the day, %s belong to its vouchers', day_entries, pass.entries) END,
+			(SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'entry %')) END;
+	RETURN NEXT;
+
+	IF st = 'open' THEN
+		-- the open day: live entries and maintained balances
+		RETURN QUERY
+		SELECT 'period_debits_equal_credits'::text, t.currency, t.balanced,
+		       format('debits %s, credits %s', t.debit, t.credit)
+		  FROM (SELECT (ledger.trial(e.amount)).* FROM ledger.entry e WHERE e.book_date = d
+		         GROUP BY ledger.currency(e.amount)) t;
+		IF NOT FOUND THEN
+			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
+			RETURN NEXT;
+		END IF;
+		RETURN QUERY
+		SELECT 'closing_balances_net_zero'::text, l.currency, sum(b.units) = 0,
+		       format('balances net to %s', ledger.amount_of_units(sum(b.units)::bigint, l.currency))
+		  FROM ledger._leaf l JOIN ledger.account_balance b ON b.account_id = l.id
+		 WHERE l.currency IS NOT NULL GROUP BY l.currency;
+	ELSE
+		RETURN QUERY
+		SELECT 'period_debits_equal_credits'::text, r.currency,
+		       ledger.sum(r.debit) OPERATOR(ledger.=) ledger.sum(r.credit),
+		       format('debits %s, credits %s', ledger.sum(r.debit), ledger.sum(r.credit))
+		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
+		IF NOT FOUND THEN
+			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
+			RETURN NEXT;
+		END IF;
+		RETURN QUERY
+		SELECT 'closing_balances_net_zero'::text, r.currency,
+		       ledger.minor_units(ledger.sum(r.closing)) = 0,
+		       format('balances net to %s', ledger.sum(r.closing))
+		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
+	END IF;
+
+	-- opening_plus_movement_equals_closing, per account
+	IF st = 'open' THEN
+		RETURN QUERY
+		WITH live AS (
+			SELECT l.id, l.code, l.currency,
+			       COALESCE((SELECT sum(ledger.minor_units(s.closing)) FROM ledger.daily_balance s
+			                  WHERE s.account_id = l.id AND s.book_date = last_closed AND NOT s.summary), 0)
+			       + COALESCE((SELECT sum(ledger.minor_units(e.amount)) FROM ledger.entry e
+			                  WHERE e.account_id = l.id AND e.book_date > COALESCE(last_closed, '-infinity') AND e.book_date < d), 0)
+			         AS opening,
+			       COALESCE((SELECT sum(ledger.minor_units(e.amount)) FROM ledger.entry e
+			                  WHERE e.account_id = l.id AND e.book_date = d), 0) AS movement,
+			       (SELECT sum(b.units) FROM ledger.account_balance b WHERE b.account_id = l.id) AS closing
+			  FROM ledger._leaf l WHERE l.currency IS NOT NULL)
+		SELECT 'opening_plus_movement_equals_closing'::text, live.currency,
+		       count(*) FILTER (WHERE live.opening + live.movement <> live.closing) = 0,
+		       COALESCE(string_agg(format('%s: opening %s + movement %s <> closing %s', live.code,
+		           live.opening, live.movement, live.closing), '; ')
+		           FILTER (WHERE live.opening + live.movement <> live.closing),
+		           format('%s accounts', count(*)))
+		  FROM live GROUP BY live.currency;
+	ELSE
+		RETURN QUERY
+		WITH today AS (
+			SELECT r.*, a.code FROM ledger.daily_balance r JOIN ledger.account a ON a.id = r.account_id
+			 WHERE r.book_date = d AND NOT r.summary),
+		yesterday AS (
+			SELECT y.* FROM ledger.daily_balance y WHERE y.book_date = last_closed AND NOT y.summary),
+		bad AS (
+			SELECT COALESCE(t.currency, y.currency) AS currency, COALESCE(t.code, y.account_id::text) AS what,
+			       CASE
+			         WHEN t.account_id IS NULL THEN 'balance carried from the day before is missing'
+			         WHEN ledger.minor_units(t.opening) + ledger.minor_units(t.debit) - ledger.minor_units(t.credit)
+			              <> ledger.minor_units(t.closing) THEN 'opening + debit - credit <> closing'
+			         WHEN ledger.minor_units(t.opening) <> COALESCE(ledger.minor_units(y.closing), 0)
+			              THEN 'opening differs from the previous closing'
+			         WHEN y.account_id IS NOT NULL AND (t.cum_debit - ledger.minor_units(t.debit) <> y.cum_debit
+			              OR t.cum_credit - ledger.minor_units(t.credit) <> y.cum_credit)
+			              THEN 'cumulative totals do not continue'
+			       END AS problem
+			  FROM today t
+			  FULL JOIN yesterday y ON y.account_id = t.account_id AND y.currency = t.currency
+			 WHERE t.account_id IS NOT NULL OR ledger.minor_units(y.closing) <> 0)
+		SELECT 'opening_plus_movement_equals_closing'::text, c.currency,
+		       count(bad.problem) = 0,
+		       COALESCE(string_agg(bad.what || ': ' || bad.problem, '; ') FILTER (WHERE bad.problem IS NOT NULL),
+		                format('%s accounts', count(*)))
+		  FROM (SELECT DISTINCT r.currency FROM ledger.daily_balance r WHERE r.book_date IN (d, last_closed)) c
+		  LEFT JOIN bad ON bad.currency = c.currency
+		 GROUP BY c.currency;
+	END IF;
+
+	-- summary_equals_children (总分核对)
+	IF st = 'open' THEN
+		RETURN QUERY
+		WITH leafsum AS (
+			SELECT c.ancestor_id, l.currency, sum(b.units) AS units
+			  FROM ledger._account_closure c
+			  JOIN ledger._leaf l ON l.id = c.account_id
+			  JOIN ledger.account_balance b ON b.account_id = l.id
+			 WHERE c.depth > 0 AND l.currency IS NOT NULL
+			 GROUP BY c.ancestor_id, l.currency),
+		viewsum AS (
+			SELECT a.id, v.currency, ledger.minor_units(v.balance) * ledger._normal_sign(a.kind, a.metadata) AS units
+			  FROM ledger.balances v JOIN ledger.account a ON a.code = v.account_code)
+		SELECT 'summary_equals_children'::text, ls.currency,
+		       count(*) FILTER (WHERE vs.units IS DISTINCT FROM ls.units) = 0,
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE vs.units IS DISTINCT FROM ls.units),
+		                format('%s summary accounts', count(*)))
+		  FROM leafsum ls JOIN ledger.account a ON a.id = ls.ancestor_id
+		  LEFT JOIN viewsum vs ON vs.id = ls.ancestor_id AND vs.currency = ls.currency
+		 GROUP BY ls.currency;
+	ELSE
+		RETURN QUERY
+		WITH kids AS (
+			SELECT c.ancestor_id, r.currency,
+			       sum(ledger.minor_units(r.opening)) AS opening, sum(ledger.minor_units(r.debit)) AS debit,
+			       sum(ledger.minor_units(r.credit)) AS credit, sum(ledger.minor_units(r.closing)) AS closing,
+			       sum(r.entries) AS entries
+			  FROM ledger.daily_balance r
+			  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
+			 WHERE r.book_date = d AND NOT r.summary
+			 GROUP BY c.ancestor_id, r.currency),
+		sums AS (
+			SELECT s.account_id, s.currency, ledger.minor_units(s.opening) AS opening,
+			       ledger.minor_units(s.debit) AS debit, ledger.minor_units(s.credit) AS credit,
+			       ledger.minor_units(s.closing) AS closing, s.entries
+			  FROM ledger.daily_balance s WHERE s.book_date = d AND s.summary),
+		cmp AS (
+			SELECT COALESCE(k.currency, s.currency) AS currency, COALESCE(k.ancestor_id, s.account_id) AS id,
+			       (k.opening, k.debit, k.credit, k.closing, k.entries)
+			         IS DISTINCT FROM (s.opening, s.debit, s.credit, s.closing, s.entries::numeric) AS differs
+			  FROM kids k FULL JOIN sums s ON s.account_id = k.ancestor_id AND s.currency = k.currency)
+		SELECT 'summary_equals_children'::text, cmp.currency, NOT bool_or(cmp.differs),
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s summary rows', count(*)))
+		  FROM cmp JOIN ledger.account a ON a.id = cmp.id
+		 GROUP BY cmp.currency;
+	END IF;
+
+	-- balances_match_entries: the maintained balances equal the entries
+	RETURN QUERY
+	WITH base AS (
+		SELECT s.account_id, sum(ledger.minor_units(s.closing)) AS units
+		  FROM ledger.daily_balance s
+		 WHERE s.book_date = CASE WHEN st = 'open' THEN last_closed ELSE d END AND NOT s.summary
+		 GROUP BY s.account_id),
+	later AS (
+		SELECT e.account_id, sum(ledger.minor_units(e.amount)) AS units
+		  FROM ledger.entry e
+		 WHERE e.book_date > COALESCE(CASE WHEN st = 'open' THEN last_closed ELSE d END, '-infinity')
+		 GROUP BY e.account_id),
+	kept AS (
+		SELECT b.account_id, sum(b.units) AS units FROM ledger.account_balance b GROUP BY b.account_id),
+	cmp AS (
+		SELECT l.code, l.currency, COALESCE(base.units, 0) + COALESCE(later.units, 0) AS expected,
+		       COALESCE(kept.units, 0) AS kept
+		  FROM ledger._leaf l
+		  LEFT JOIN base ON base.account_id = l.id
+		  LEFT JOIN later ON later.account_id = l.id
+		  LEFT JOIN kept ON kept.account_id = l.id
+		 WHERE l.currency IS NOT NULL)
+	SELECT 'balances_match_entries'::text, cmp.currency, count(*) FILTER (WHERE cmp.expected <> cmp.kept) = 0,
+	       COALESCE(string_agg(format('%s: maintained %s, entries say %s', cmp.code,
+	           ledger.amount_of_units(cmp.kept::bigint, cmp.currency),
+	           ledger.amount_of_units(cmp.expected::bigint, cmp.currency)), '; ')
+	           FILTER (WHERE cmp.expected <> cmp.kept), format('%s accounts', count(*)))
+	  FROM cmp GROUP BY cmp.currency;
+
+	-- snapshot_matches_entries: the stored daily balances are what the entries say
+	IF st <> 'open' AND NOT at_close THEN
+		RETURN QUERY
+		WITH m AS (SELECT e.account_id, (ledger.trial(e.amount)).* FROM ledger.entry e
+		            WHERE e.book_date = d GROUP BY e.account_id),
+		s AS (SELECT r.account_id, r.currency, r.debit, r.credit, r.entries FROM ledger.daily_balance r
+		       WHERE r.book_date = d AND NOT r.summary AND r.entries > 0),
+		cmp AS (
+			SELECT COALESCE(m.currency, s.currency) AS currency, COALESCE(m.account_id, s.account_id) AS id,
+			       (m.debit::text, m.credit::text, m.entries) IS DISTINCT FROM (s.debit::text, s.credit::text, s.entries) AS differs
+			  FROM m FULL JOIN s ON s.account_id = m.account_id)
+		SELECT 'snapshot_matches_entries'::text, cmp.currency, NOT bool_or(cmp.differs),
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s accounts moved', count(*)))
+		  FROM cmp JOIN ledger.account a ON a.id = cmp.id GROUP BY cmp.currency;
+	END IF;
+
+	-- digest_matches: a closed day's vouchers and entries are what was sealed
+	IF st = 'closed' THEN
+		check_name := 'digest_matches'; currency := NULL;
+		ok := pass.digest = stored_digest;
+		detail := CASE WHEN ok THEN 'sha256:' || encode(stored_digest, 'hex')
+			ELSE format('sealed sha256:%s, recomputed sha256:%s', encode(stored_digest, 'hex'), encode(pass.digest, 'hex')) END;
+		RETURN NEXT;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ledger._check_books(date, boolean) IS 'the checks behind ledger.check_books() and the cutoff';
+
+CREATE FUNCTION ledger.check_books(book_date date)
+	RETURNS TABLE(check_name text, currency text, ok boolean, detail text)
+	LANGUAGE sql STABLE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+	SELECT c.check_name, c.currency, c.ok, c.detail
+	  FROM ledger._check_books($1, false) c
+	 ORDER BY c.check_name, c.currency NULLS FIRST
+$$;
+COMMENT ON FUNCTION ledger.check_books(date) IS
+	'the books'' checks for one day: vouchers_balanced, entries_match_vouchers, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, snapshot_matches_entries and, for a closed day, digest_matches';
+
+CREATE FUNCTION ledger._close_check(d date) RETURNS text[]
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+DECLARE
+	failed text[];
+BEGIN
+	DELETE FROM ledger.book_check WHERE book_date = d;
+	INSERT INTO ledger.book_check (book_date, check_name, currency, ok, detail)
+	SELECT d, c.check_name, COALESCE(c.currency, ''), c.ok, c.detail FROM ledger._check_books(d, true) c;
+	SELECT COALESCE(array_agg(DISTINCT c.check_name ORDER BY c.check_name), '{}') INTO failed
+	  FROM ledger.book_check c WHERE c.book_date = d AND NOT c.ok;
+	UPDATE ledger.day_close SET checked_at = now(), failed_checks = failed WHERE book_date = d;
+	RETURN failed;
+END
+$$;
+COMMENT ON FUNCTION ledger._close_check(date) IS
+	'day-end step 4: runs the checks, records them in ledger.book_check, returns the names of those that failed';
+
+-- --- step 5: seal -------------------------------------------------------------
+
+CREATE FUNCTION ledger._close_seal(d date) RETURNS bytea
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	dg bytea;
+BEGIN
+	SELECT c.digest INTO dg FROM ledger.day_close c
+	 WHERE c.book_date = d AND c.failed_checks = '{}' AND c.checked_at >= c.snapshot_at;
+	IF dg IS NULL THEN
+		RAISE EXCEPTION 'book day % has not passed its checks', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = COALESCE((SELECT CASE WHEN c.checked_at IS NULL OR c.checked_at < c.snapshot_at
+				                               THEN format('Book day %s was not checked after its daily balances were written.', d)
+				                               WHEN c.failed_checks <> '{}'
+				                               THEN format('Book day %s failed %s.', d, pg_catalog.array_to_string(c.failed_checks, ', '))
+				                               ELSE format('Book day %s has no digest yet.', d) END
+				                     FROM ledger.day_close c WHERE c.book_date = d),
+				                  format('Book day %s has not been through the cutoff.', d)),
+				HINT = 'Run CALL ledger.close_day(), which takes each day through every step.';
+	END IF;
+	UPDATE ledger.book_day SET status = 'closed', closed_at = now(), digest = dg
+	 WHERE book_date = d AND status = 'closing';
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'book day % is not closing', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('Only a closing day is sealed; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day'));
+	END IF;
+	-- the day's daily balances are final: index their pages for the reports
+	PERFORM pg_catalog.brin_summarize_new_values('ledger.daily_balance_book_date_idx'::pg_catalog.regclass);
+	RETURN dg;
+END
+$$;
+COMMENT ON FUNCTION ledger._close_seal(date) IS 'day-end step 5: seals the day with its chained digest and marks it closed';
+
+-- --- the procedure ------------------------------------------------------------
+
+CREATE PROCEDURE ledger._close_finish(d date)
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	n integer;
+	rows bigint;
+	failed text[];
+	dg bytea;
+BEGIN
+	-- no SET search_path here (a procedure with SET cannot COMMIT): every
+	-- function and operator is schema-qualified, so that objects in the
+	-- caller's search_path cannot stand in for them
+	RAISE NOTICE 'book day %: waiting for transactions that may still post into it', d;
+	n := ledger._close_wait(d);
+	COMMIT;
+	RAISE NOTICE 'book day %: writing daily balances', d;
+	rows := ledger._close_snapshot(d);
+	COMMIT;
+	RAISE NOTICE 'book day %: % daily balances written; checking the books', d, rows;
+	failed := ledger._close_check(d);
+	COMMIT;
+	IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
+		RAISE EXCEPTION 'book day % failed its day-end checks: %', d, pg_catalog.array_to_string(failed, ', ')
+			USING ERRCODE = 'check_violation',
+				DETAIL = (SELECT pg_catalog.string_agg(pg_catalog.format('%s%s: %s', c.check_name,
+						CASE WHEN c.currency OPERATOR(pg_catalog.<>) '' THEN
+							pg_catalog.format(' (%s)', c.currency) ELSE '' END, c.detail), E'\n')
+					FROM ledger.book_check c WHERE c.book_date OPERATOR(pg_catalog.=) d AND NOT c.ok),
+				HINT = pg_catalog.format('The day stays closing and postings continue on the next day. Fix the cause, then run CALL ledger.close_day(''%s'') again.', d);
+	END IF;
+	dg := ledger._close_seal(d);
+	COMMIT;
+	RAISE NOTICE 'book day % is closed', d;
+END
+$$;
+COMMENT ON PROCEDURE ledger._close_finish(date) IS 'day-end steps 2 to 5 for a closing day; each step commits';
+
+CREATE PROCEDURE ledger.close_day(book_date date DEFAULT NULL)
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	requested date := close_day.book_date;
+	d date;
+	holder integer;
+BEGIN
+	-- like ledger._close_finish, qualifies every function and operator
+	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
+	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                        AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
+		RAISE EXCEPTION 'book day % is already closed', requested
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'A closed day never changes.';
+	END IF;
+	IF NOT pg_catalog.pg_try_advisory_lock(1818585447, 1) THEN
+		SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
+		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
+		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted;
+		RAISE EXCEPTION 'another session is closing the books'
+			USING ERRCODE = 'lock_not_available',
+				DETAIL = pg_catalog.format('Session %s holds the day-end lock.', holder),
+				HINT = 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.';
+	END IF;
+	-- days left closing by an interrupted or failed run are finished first, oldest first
+	FOR d IN SELECT b.book_date FROM ledger.book_day b
+	          WHERE b.status OPERATOR(pg_catalog.=) 'closing'
+	            AND (requested IS NULL OR b.book_date OPERATOR(pg_catalog.<=) requested)
+	          ORDER BY b.book_date LOOP
+		RAISE NOTICE 'book day % was left closing: finishing it', d;
+		CALL ledger._close_finish(d);
+	END LOOP;
+	IF requested IS NULL OR NOT EXISTS (SELECT 1 FROM ledger.book_day b
+	                                     WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                       AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
+		d := ledger._close_switch(requested);
+		COMMIT;
+		RAISE NOTICE 'book day % is closing; postings now go to %', d, d OPERATOR(pg_catalog.+) 1;
+		CALL ledger._close_finish(d);
+	END IF;
+	WHILE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+	               WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+	                 AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+	                 AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
+	                 AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted) LOOP
+		PERFORM pg_catalog.pg_advisory_unlock(1818585447, 1);
+	END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE ledger.close_day(date) IS
+	'day-end cutoff (日切): switch the books to the next day, wait for posters, snapshot daily balances, check, seal with a chained digest; restartable; run outside a transaction block';
+
