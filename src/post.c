@@ -742,7 +742,8 @@ ledger_balance(PG_FUNCTION_ARGS)
 	{
 		Relation	accrel = table_open(cat->account, AccessShareLock);
 
-		add_descendants(accrel, balrel, cat, acc.code, snap, &sum, &cur, &has_cur, acc.code);
+		/* code, not acc.code: the cache may be reloaded on the way down */
+		add_descendants(accrel, balrel, cat, code, snap, &sum, &cur, &has_cur, code);
 		table_close(accrel, AccessShareLock);
 	}
 	table_close(balrel, AccessShareLock);
