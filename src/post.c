@@ -31,9 +31,11 @@
 #include "wide.h"
 
 static SPIPlanPtr insert_voucher_plan = NULL;
+static SPIPlanPtr insert_reversal_plan = NULL;
 static SPIPlanPtr insert_entries_plan = NULL;
 static SPIPlanPtr find_voucher_plan = NULL;
 static SPIPlanPtr voucher_entries_plan = NULL;
+static SPIPlanPtr find_reversal_plan = NULL;
 
 static Oid	amount_type = InvalidOid;
 static Oid	amount_array_type = InvalidOid;
@@ -78,6 +80,8 @@ prepare_plans(void)
 	if (insert_voucher_plan != NULL && plans_generation == generation)
 		return;
 	free_plan(&insert_voucher_plan);
+	free_plan(&insert_reversal_plan);
+	free_plan(&find_reversal_plan);
 	free_plan(&insert_entries_plan);
 	free_plan(&find_voucher_plan);
 	free_plan(&voucher_entries_plan);
@@ -92,6 +96,18 @@ prepare_plans(void)
 			"  WHERE NOT EXISTS (SELECT FROM ledger.voucher v"
 			"                     WHERE v.idempotency_key OPERATOR(pg_catalog.=) $1)"
 			" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 5, t);
+
+		/*
+		 * A reversal also yields to a concurrent reversal of the same
+		 * voucher (the unique index on reverses): it waits for it and, if
+		 * that one commits, inserts nothing instead of failing with 23505.
+		 */
+		insert_reversal_plan = prepare_kept(
+			"INSERT INTO ledger.voucher (idempotency_key, ref, summary, metadata, reverses)"
+			" SELECT $1, $2, $3, $4, $5"
+			"  WHERE NOT EXISTS (SELECT FROM ledger.voucher v"
+			"                     WHERE v.idempotency_key OPERATOR(pg_catalog.=) $1)"
+			" ON CONFLICT DO NOTHING RETURNING id", 5, t);
 	}
 	{
 		Oid			t[3] = {INT8OID, INT8ARRAYOID, amount_array_type};
@@ -116,6 +132,28 @@ prepare_plans(void)
 			"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id"
 			" WHERE e.voucher_id OPERATOR(pg_catalog.=) $1 ORDER BY e.line_no", 1, t);
 	}
+	{
+		Oid			t[1] = {INT8OID};
+
+		find_reversal_plan = prepare_kept(
+			"SELECT id, idempotency_key FROM ledger.voucher"
+			" WHERE reverses OPERATOR(pg_catalog.=) $1", 1, t);
+	}
+}
+
+/* 55000: the voucher was reversed already, by voucher `reversal` with key `key` */
+static void
+already_reversed_error(int64 target, int64 reversal, const char *key)
+pg_attribute_noreturn();
+
+static void
+already_reversed_error(int64 target, int64 reversal, const char *key)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("voucher %lld has already been reversed", (long long) target),
+			 errdetail("Voucher %lld (key \"%s\") reverses it; a voucher can be reversed once.",
+					   (long long) reversal, key)));
 }
 
 /* A request to post one voucher. */
@@ -171,6 +209,19 @@ replay(const PostRequest *req)
 	rc = SPI_execute_plan(find_voucher_plan, arg, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "voucher lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0 && req->reverses != 0)
+	{
+		/* not the key: a concurrent reversal of the same voucher committed */
+		arg[0] = Int64GetDatum(req->reverses);
+		rc = SPI_execute_plan(find_reversal_plan, arg, NULL, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "reversal lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 1)
+			already_reversed_error(req->reverses,
+								   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															   SPI_tuptable->tupdesc, 1, &isnull)),
+								   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+	}
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -299,7 +350,8 @@ post_voucher(const PostRequest *req)
 	vargs[4] = Int64GetDatum(req->reverses);
 	vnulls[4] = req->reverses ? ' ' : 'n';
 
-	rc = execute_quietly(insert_voucher_plan, vargs, vnulls, 0);
+	rc = execute_quietly(req->reverses ? insert_reversal_plan : insert_voucher_plan,
+						 vargs, vnulls, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "voucher insert failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
@@ -575,11 +627,7 @@ ledger_reverse(PG_FUNCTION_ARGS)
 		reversal_key = SPI_getvalue(tup, desc, 4);
 	}
 	if (reversal != 0 && strcmp(reversal_key, req.key) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("voucher %lld has already been reversed", (long long) target),
-				 errdetail("Voucher %lld (key \"%s\") reverses it; a voucher can be reversed once.",
-						   (long long) reversal, reversal_key)));
+		already_reversed_error(target, reversal, reversal_key);
 
 	old = MemoryContextSwitchTo(outer);
 	req.summary = !PG_ARGISNULL(2) ? text_to_cstring(PG_GETARG_TEXT_PP(2)) :
