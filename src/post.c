@@ -73,18 +73,24 @@ free_plan(SPIPlanPtr *plan)
 }
 
 static void
-prepare_plans(void)
+free_plans(void)
 {
-	uint64		generation = ledger_catalog_generation();
-
-	if (insert_voucher_plan != NULL && plans_generation == generation)
-		return;
 	free_plan(&insert_voucher_plan);
 	free_plan(&insert_reversal_plan);
 	free_plan(&find_reversal_plan);
 	free_plan(&insert_entries_plan);
 	free_plan(&find_voucher_plan);
 	free_plan(&voucher_entries_plan);
+}
+
+static void
+prepare_plans(void)
+{
+	uint64		generation = ledger_catalog_generation();
+
+	if (insert_voucher_plan != NULL && plans_generation == generation)
+		return;
+	free_plans();
 	plans_generation = generation;
 	resolve_types();
 	{
@@ -323,6 +329,34 @@ execute_quietly(SPIPlanPtr plan, Datum *values, const char *nulls, long tcount)
 	return rc;
 }
 
+/*
+ * An INSERT that did not run as written: a rule on the table rewrote it (the
+ * event trigger ledger_no_rules refuses new ones, but rules made while it was
+ * disabled, or before it existed, remain).
+ */
+static void
+rewritten_error(const char *table, int rc, const PostRequest *req)
+pg_attribute_noreturn();
+
+static void
+rewritten_error(const char *table, int rc, const PostRequest *req)
+{
+	/*
+	 * A statement rewritten to nothing depends on no relation, so the plan
+	 * cache would never notice the rule going away: prepare afresh next time.
+	 */
+	free_plans();
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the insert into %s was rewritten by a rule", table),
+			 rc == SPI_OK_INSERT ?
+			 errdetail("The voucher with key \"%s\" has %d entries; a rule on %s let %llu of them be inserted.",
+					   req->key, req->n, table, (unsigned long long) SPI_processed) :
+			 errdetail("The voucher with key \"%s\" is written with a plain INSERT into %s; a rule on the table turned it into %s.",
+					   req->key, table, SPI_result_code_string(rc)),
+			 errhint("The ledger's tables take no rules: drop the rules on %s (see pg_rules).", table)));
+}
+
 static int64
 post_voucher(const PostRequest *req)
 {
@@ -353,7 +387,7 @@ post_voucher(const PostRequest *req)
 	rc = execute_quietly(req->reverses ? insert_reversal_plan : insert_voucher_plan,
 						 vargs, vnulls, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "voucher insert failed: %s", SPI_result_code_string(rc));
+		rewritten_error("ledger.voucher", rc, req);
 	if (SPI_processed == 0)
 	{
 		id = replay(req);
@@ -369,8 +403,8 @@ post_voucher(const PostRequest *req)
 	eargs[1] = PointerGetDatum(construct_array(ids, req->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	eargs[2] = req->amounts_array;
 	rc = execute_quietly(insert_entries_plan, eargs, NULL, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "entry insert failed: %s", SPI_result_code_string(rc));
+	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) req->n)
+		rewritten_error("ledger.entry", rc, req);
 	SPI_finish();
 	return id;
 }
