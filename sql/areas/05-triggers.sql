@@ -499,6 +499,7 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 				DETAIL = 'ledger.open_books() needs the first book date of the books.';
 	END IF;
+	PERFORM ledger._check_book_date(start_date, 'start_date');
 	LOCK TABLE ledger.book_day IN EXCLUSIVE MODE;
 	LOCK TABLE ledger.voucher IN SHARE MODE;
 	IF EXISTS (SELECT 1 FROM ledger.voucher) OR EXISTS (SELECT 1 FROM ledger.book_day WHERE status <> 'open') THEN
