@@ -803,3 +803,17 @@ BEGIN
 	PERFORM ledger._check_book_date(statement_date, 'statement_date');
 END
 $$;
+
+-- the audit columns of a voucher are set by a trigger on every path
+/*
+ * The audit columns of a voucher are the ledger's to set: every voucher,
+ * whatever path writes it, is stamped with now() and session_user (not in
+ * restore mode, where the dumped values stay).
+ */
+CREATE FUNCTION ledger._voucher_stamp() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_voucher_stamp' LANGUAGE C;
+COMMENT ON FUNCTION ledger._voucher_stamp() IS
+	'row trigger on ledger.voucher: sets created_at to now() and created_by to session_user, whatever the writer gave';
+CREATE TRIGGER voucher_stamp BEFORE INSERT ON ledger.voucher
+	FOR EACH ROW EXECUTE FUNCTION ledger._voucher_stamp();
+REVOKE EXECUTE ON FUNCTION ledger._voucher_stamp() FROM PUBLIC;

@@ -85,6 +85,19 @@ ALTER EVENT TRIGGER ledger_no_rules ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER ledger_no_rules IS 'refuses rules on the ledger''s tables (see ledger._no_rules)';
 REVOKE EXECUTE ON FUNCTION ledger._no_rules() FROM PUBLIC;
 
+/*
+ * The audit columns of a voucher are the ledger's to set: every voucher,
+ * whatever path writes it, is stamped with now() and session_user (not in
+ * restore mode, where the dumped values stay).
+ */
+CREATE FUNCTION ledger._voucher_stamp() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_voucher_stamp' LANGUAGE C;
+COMMENT ON FUNCTION ledger._voucher_stamp() IS
+	'row trigger on ledger.voucher: sets created_at to now() and created_by to session_user, whatever the writer gave';
+CREATE TRIGGER voucher_stamp BEFORE INSERT ON ledger.voucher
+	FOR EACH ROW EXECUTE FUNCTION ledger._voucher_stamp();
+REVOKE EXECUTE ON FUNCTION ledger._voucher_stamp() FROM PUBLIC;
+
 -- --- accounts --------------------------------------------------------------
 
 CREATE FUNCTION ledger.normal_side(kind text, metadata jsonb DEFAULT NULL) RETURNS text
