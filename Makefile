@@ -16,7 +16,9 @@ OBJS = \
 	src/dayend.o \
 	src/recon.o \
 	src/statement.o \
-	src/report.o
+	src/report.o \
+	src/raise.o \
+	src/audit.o
 
 # The current version's install script is assembled from sql/areas/*.sql (one
 # file per area, in name order); released install scripts and every upgrade
@@ -26,7 +28,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = amount account voucher post close_day recon recon_load security privileges bad_input
+REGRESS = amount account voucher post close_day recon recon_load security privileges bad_input account_codes rules book_dates audit_columns
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours

@@ -5,3 +5,815 @@
 -- Every step below has its counterpart in sql/areas/, from which a fresh 1.1
 -- install is assembled; test/scripts/upgrade.sh checks that both give the same
 -- catalog and that the books survive the update.
+
+-- ---- reliability: long codes, concurrent reversals, rules, book dates, audit columns, error context ----
+
+-- account codes: one limit, 64 characters, compared whole by the C code
+COMMENT ON COLUMN ledger.account.code IS 'account code, e.g. ''1002.01'': 1 to 64 characters (not bytes) without spaces or control characters, compared whole; immutable once posted to';
+
+-- no rules on the ledger's tables (a rewritten INSERT in ledger.post is 55000 too, in C)
+/*
+ * No rules on the ledger's tables: a rule rewrites or drops the writes that
+ * ledger.post and the triggers check (an INSTEAD NOTHING on ledger.entry
+ * would leave vouchers without entries).  Fires for the owner and superusers
+ * too, in every replication role.
+ */
+CREATE FUNCTION ledger._no_rules() RETURNS event_trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT w.rulename, w.ev_class::pg_catalog.regclass AS rel
+	           FROM pg_catalog.pg_event_trigger_ddl_commands() x
+	           JOIN pg_catalog.pg_rewrite w ON w.oid OPERATOR(pg_catalog.=) x.objid
+	           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) w.ev_class
+	          WHERE x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+	            AND c.relnamespace OPERATOR(pg_catalog.=) 'ledger'::pg_catalog.regnamespace
+	LOOP
+		RAISE EXCEPTION 'cannot create rule "%" on relation %', r.rulename, r.rel
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = pg_catalog.format('The ledger''s tables take no rules: a rule on %s would rewrite or drop the writes that ledger.post and the ledger''s triggers check.', r.rel),
+				HINT = 'Use a trigger on a table of your own, or a view over the ledger''s tables.';
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ledger._no_rules() IS 'event trigger function: refuses CREATE RULE on the relations of schema ledger (55000)';
+CREATE EVENT TRIGGER ledger_no_rules ON ddl_command_end WHEN TAG IN ('CREATE RULE')
+	EXECUTE FUNCTION ledger._no_rules();
+ALTER EVENT TRIGGER ledger_no_rules ENABLE ALWAYS;
+COMMENT ON EVENT TRIGGER ledger_no_rules IS 'refuses rules on the ledger''s tables (see ledger._no_rules)';
+REVOKE EXECUTE ON FUNCTION ledger._no_rules() FROM PUBLIC;
+
+-- book dates: finite, from 1900-01-01 to 9999-12-31, else 22008, wherever a user gives one
+CREATE FUNCTION ledger._check_book_date(d date, argument text, open_bounds boolean DEFAULT false) RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_check_book_date'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._check_book_date(date, text, boolean) IS
+	'22008 unless a book date given by the user is a finite date from 1900-01-01 to 9999-12-31 (with open_bounds, -infinity and infinity pass too); NULL passes';
+
+CREATE OR REPLACE FUNCTION ledger.open_books(start_date date) RETURNS date
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF start_date IS NULL THEN
+		RAISE EXCEPTION 'start_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.open_books() needs the first book date of the books.';
+	END IF;
+	PERFORM ledger._check_book_date(start_date, 'start_date');
+	LOCK TABLE ledger.book_day IN EXCLUSIVE MODE;
+	LOCK TABLE ledger.voucher IN SHARE MODE;
+	IF EXISTS (SELECT 1 FROM ledger.voucher) OR EXISTS (SELECT 1 FROM ledger.book_day WHERE status <> 'open') THEN
+		RAISE EXCEPTION 'cannot open the books on %', start_date
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'Vouchers have already been posted; the books can only start on another date while they are empty.';
+	END IF;
+	UPDATE ledger.book_day SET book_date = start_date, opened_at = now() WHERE status = 'open';
+	RETURN start_date;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE ledger.close_day(book_date date DEFAULT NULL)
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	requested date := close_day.book_date;
+	d date;
+	holder integer;
+BEGIN
+	-- like ledger._close_finish, qualifies every function and operator
+	PERFORM ledger._check_book_date(requested, 'book_date');
+	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
+	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                        AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
+		RAISE EXCEPTION 'book day % is already closed', requested
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'A closed day never changes.';
+	END IF;
+	IF NOT pg_catalog.pg_try_advisory_lock(1818585447, 1) THEN
+		SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
+		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
+		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted;
+		RAISE EXCEPTION 'another session is closing the books'
+			USING ERRCODE = 'lock_not_available',
+				DETAIL = pg_catalog.format('Session %s holds the day-end lock.', holder),
+				HINT = 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.';
+	END IF;
+	-- days left closing by an interrupted or failed run are finished first, oldest first
+	FOR d IN SELECT b.book_date FROM ledger.book_day b
+	          WHERE b.status OPERATOR(pg_catalog.=) 'closing'
+	            AND (requested IS NULL OR b.book_date OPERATOR(pg_catalog.<=) requested)
+	          ORDER BY b.book_date LOOP
+		RAISE NOTICE 'book day % was left closing: finishing it', d;
+		CALL ledger._close_finish(d);
+	END LOOP;
+	IF requested IS NULL OR NOT EXISTS (SELECT 1 FROM ledger.book_day b
+	                                     WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                       AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
+		d := ledger._close_switch(requested);
+		COMMIT;
+		RAISE NOTICE 'book day % is closing; postings now go to %', d, d OPERATOR(pg_catalog.+) 1;
+		CALL ledger._close_finish(d);
+	END IF;
+	WHILE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+	               WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+	                 AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+	                 AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
+	                 AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted) LOOP
+		PERFORM pg_catalog.pg_advisory_unlock(1818585447, 1);
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._check_books(d date, at_close boolean)
+	RETURNS TABLE(check_name text, currency text, ok boolean, detail text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+DECLARE
+	st text;
+	last_closed date;
+	prev_digest bytea;
+	stored_digest bytea;
+	pass record;
+	day_entries bigint;
+BEGIN
+	IF d IS NULL THEN
+		RAISE EXCEPTION 'book_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.check_books() checks the books of one book date.';
+	END IF;
+	PERFORM ledger._check_book_date(d, 'book_date');
+	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
+	IF st IS NULL THEN
+		RAISE EXCEPTION 'book day % does not exist', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
+				                        max(b.book_date) FILTER (WHERE b.status = 'open'))
+				            FROM ledger.book_day b);
+	END IF;
+	SELECT b.digest INTO prev_digest FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
+	SELECT max(b.book_date) INTO last_closed FROM ledger.book_day b WHERE b.status = 'closed' AND b.book_date < d;
+
+	IF at_close THEN
+		SELECT c.digest, c.vouchers, c.entries, c.problems, c.problem_count INTO pass
+		  FROM ledger.day_close c WHERE c.book_date = d;
+	ELSE
+		SELECT * INTO pass FROM ledger._day_digest(d, prev_digest);
+	END IF;
+
+	-- vouchers_balanced: every voucher of the day has two entries or more and balances per currency
+	check_name := 'vouchers_balanced'; currency := NULL;
+	ok := NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'voucher %');
+	detail := CASE WHEN ok THEN format('%s vouchers, %s entries', pass.vouchers, pass.entries)
+		ELSE (SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'voucher %') END;
+	RETURN NEXT;
+
+	-- entries_match_vouchers: every entry of the day belongs to a voucher of the day
+	IF st = 'open' THEN
+		SELECT count(*) INTO day_entries FROM ledger.entry e WHERE e.book_date = d;
+	ELSE
+		SELECT COALESCE(sum(r.entries), 0) INTO day_entries FROM ledger.daily_balance r
+		 WHERE r.book_date = d AND NOT r.summary;
+	END IF;
+	check_name := 'entries_match_vouchers'; currency := NULL;
+	ok := day_entries = pass.entries AND NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'entry %');
+	detail := CASE WHEN ok THEN format('%s entries', day_entries)
+		ELSE concat_ws('; ', CASE WHEN day_entries <> pass.entries THEN
+				format('%s entries are on the day, %s belong to its vouchers', day_entries, pass.entries) END,
+			(SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'entry %')) END;
+	RETURN NEXT;
+
+	IF st = 'open' THEN
+		-- the open day: live entries and maintained balances
+		RETURN QUERY
+		SELECT 'period_debits_equal_credits'::text, t.currency, t.balanced,
+		       format('debits %s, credits %s', t.debit, t.credit)
+		  FROM (SELECT (ledger.trial(e.amount)).* FROM ledger.entry e WHERE e.book_date = d
+		         GROUP BY ledger.currency(e.amount)) t;
+		IF NOT FOUND THEN
+			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
+			RETURN NEXT;
+		END IF;
+		RETURN QUERY
+		SELECT 'closing_balances_net_zero'::text, l.currency, sum(b.units) = 0,
+		       format('balances net to %s', ledger.amount_of_units(sum(b.units)::bigint, l.currency))
+		  FROM ledger._leaf l JOIN ledger.account_balance b ON b.account_id = l.id
+		 WHERE l.currency IS NOT NULL GROUP BY l.currency;
+	ELSE
+		RETURN QUERY
+		SELECT 'period_debits_equal_credits'::text, r.currency,
+		       ledger.sum(r.debit) OPERATOR(ledger.=) ledger.sum(r.credit),
+		       format('debits %s, credits %s', ledger.sum(r.debit), ledger.sum(r.credit))
+		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
+		IF NOT FOUND THEN
+			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
+			RETURN NEXT;
+		END IF;
+		RETURN QUERY
+		SELECT 'closing_balances_net_zero'::text, r.currency,
+		       ledger.minor_units(ledger.sum(r.closing)) = 0,
+		       format('balances net to %s', ledger.sum(r.closing))
+		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
+	END IF;
+
+	-- opening_plus_movement_equals_closing, per account
+	IF st = 'open' THEN
+		RETURN QUERY
+		WITH live AS (
+			SELECT l.id, l.code, l.currency,
+			       COALESCE((SELECT sum(ledger.minor_units(s.closing)) FROM ledger.daily_balance s
+			                  WHERE s.account_id = l.id AND s.book_date = last_closed AND NOT s.summary), 0)
+			       + COALESCE((SELECT sum(ledger.minor_units(e.amount)) FROM ledger.entry e
+			                  WHERE e.account_id = l.id AND e.book_date > COALESCE(last_closed, '-infinity') AND e.book_date < d), 0)
+			         AS opening,
+			       COALESCE((SELECT sum(ledger.minor_units(e.amount)) FROM ledger.entry e
+			                  WHERE e.account_id = l.id AND e.book_date = d), 0) AS movement,
+			       (SELECT sum(b.units) FROM ledger.account_balance b WHERE b.account_id = l.id) AS closing
+			  FROM ledger._leaf l WHERE l.currency IS NOT NULL)
+		SELECT 'opening_plus_movement_equals_closing'::text, live.currency,
+		       count(*) FILTER (WHERE live.opening + live.movement <> live.closing) = 0,
+		       COALESCE(string_agg(format('%s: opening %s + movement %s <> closing %s', live.code,
+		           live.opening, live.movement, live.closing), '; ')
+		           FILTER (WHERE live.opening + live.movement <> live.closing),
+		           format('%s accounts', count(*)))
+		  FROM live GROUP BY live.currency;
+	ELSE
+		RETURN QUERY
+		WITH today AS (
+			SELECT r.*, a.code FROM ledger.daily_balance r JOIN ledger.account a ON a.id = r.account_id
+			 WHERE r.book_date = d AND NOT r.summary),
+		yesterday AS (
+			SELECT y.* FROM ledger.daily_balance y WHERE y.book_date = last_closed AND NOT y.summary),
+		bad AS (
+			SELECT COALESCE(t.currency, y.currency) AS currency, COALESCE(t.code, y.account_id::text) AS what,
+			       CASE
+			         WHEN t.account_id IS NULL THEN 'balance carried from the day before is missing'
+			         WHEN ledger.minor_units(t.opening) + ledger.minor_units(t.debit) - ledger.minor_units(t.credit)
+			              <> ledger.minor_units(t.closing) THEN 'opening + debit - credit <> closing'
+			         WHEN ledger.minor_units(t.opening) <> COALESCE(ledger.minor_units(y.closing), 0)
+			              THEN 'opening differs from the previous closing'
+			         WHEN y.account_id IS NOT NULL AND (t.cum_debit - ledger.minor_units(t.debit) <> y.cum_debit
+			              OR t.cum_credit - ledger.minor_units(t.credit) <> y.cum_credit)
+			              THEN 'cumulative totals do not continue'
+			       END AS problem
+			  FROM today t
+			  FULL JOIN yesterday y ON y.account_id = t.account_id AND y.currency = t.currency
+			 WHERE t.account_id IS NOT NULL OR ledger.minor_units(y.closing) <> 0)
+		SELECT 'opening_plus_movement_equals_closing'::text, c.currency,
+		       count(bad.problem) = 0,
+		       COALESCE(string_agg(bad.what || ': ' || bad.problem, '; ') FILTER (WHERE bad.problem IS NOT NULL),
+		                format('%s accounts', count(*)))
+		  FROM (SELECT DISTINCT r.currency FROM ledger.daily_balance r WHERE r.book_date IN (d, last_closed)) c
+		  LEFT JOIN bad ON bad.currency = c.currency
+		 GROUP BY c.currency;
+	END IF;
+
+	-- summary_equals_children (总分核对)
+	IF st = 'open' THEN
+		RETURN QUERY
+		WITH leafsum AS (
+			SELECT c.ancestor_id, l.currency, sum(b.units) AS units
+			  FROM ledger._account_closure c
+			  JOIN ledger._leaf l ON l.id = c.account_id
+			  JOIN ledger.account_balance b ON b.account_id = l.id
+			 WHERE c.depth > 0 AND l.currency IS NOT NULL
+			 GROUP BY c.ancestor_id, l.currency),
+		viewsum AS (
+			SELECT a.id, v.currency, ledger.minor_units(v.balance) * ledger._normal_sign(a.kind, a.metadata) AS units
+			  FROM ledger.balances v JOIN ledger.account a ON a.code = v.account_code)
+		SELECT 'summary_equals_children'::text, ls.currency,
+		       count(*) FILTER (WHERE vs.units IS DISTINCT FROM ls.units) = 0,
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE vs.units IS DISTINCT FROM ls.units),
+		                format('%s summary accounts', count(*)))
+		  FROM leafsum ls JOIN ledger.account a ON a.id = ls.ancestor_id
+		  LEFT JOIN viewsum vs ON vs.id = ls.ancestor_id AND vs.currency = ls.currency
+		 GROUP BY ls.currency;
+	ELSE
+		RETURN QUERY
+		WITH kids AS (
+			SELECT c.ancestor_id, r.currency,
+			       sum(ledger.minor_units(r.opening)) AS opening, sum(ledger.minor_units(r.debit)) AS debit,
+			       sum(ledger.minor_units(r.credit)) AS credit, sum(ledger.minor_units(r.closing)) AS closing,
+			       sum(r.entries) AS entries
+			  FROM ledger.daily_balance r
+			  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
+			 WHERE r.book_date = d AND NOT r.summary
+			 GROUP BY c.ancestor_id, r.currency),
+		sums AS (
+			SELECT s.account_id, s.currency, ledger.minor_units(s.opening) AS opening,
+			       ledger.minor_units(s.debit) AS debit, ledger.minor_units(s.credit) AS credit,
+			       ledger.minor_units(s.closing) AS closing, s.entries
+			  FROM ledger.daily_balance s WHERE s.book_date = d AND s.summary),
+		cmp AS (
+			SELECT COALESCE(k.currency, s.currency) AS currency, COALESCE(k.ancestor_id, s.account_id) AS id,
+			       (k.opening, k.debit, k.credit, k.closing, k.entries)
+			         IS DISTINCT FROM (s.opening, s.debit, s.credit, s.closing, s.entries::numeric) AS differs
+			  FROM kids k FULL JOIN sums s ON s.account_id = k.ancestor_id AND s.currency = k.currency)
+		SELECT 'summary_equals_children'::text, cmp.currency, NOT bool_or(cmp.differs),
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s summary rows', count(*)))
+		  FROM cmp JOIN ledger.account a ON a.id = cmp.id
+		 GROUP BY cmp.currency;
+	END IF;
+
+	-- balances_match_entries: the maintained balances equal the entries
+	RETURN QUERY
+	WITH base AS (
+		SELECT s.account_id, sum(ledger.minor_units(s.closing)) AS units
+		  FROM ledger.daily_balance s
+		 WHERE s.book_date = CASE WHEN st = 'open' THEN last_closed ELSE d END AND NOT s.summary
+		 GROUP BY s.account_id),
+	later AS (
+		SELECT e.account_id, sum(ledger.minor_units(e.amount)) AS units
+		  FROM ledger.entry e
+		 WHERE e.book_date > COALESCE(CASE WHEN st = 'open' THEN last_closed ELSE d END, '-infinity')
+		 GROUP BY e.account_id),
+	kept AS (
+		SELECT b.account_id, sum(b.units) AS units FROM ledger.account_balance b GROUP BY b.account_id),
+	cmp AS (
+		SELECT l.code, l.currency, COALESCE(base.units, 0) + COALESCE(later.units, 0) AS expected,
+		       COALESCE(kept.units, 0) AS kept
+		  FROM ledger._leaf l
+		  LEFT JOIN base ON base.account_id = l.id
+		  LEFT JOIN later ON later.account_id = l.id
+		  LEFT JOIN kept ON kept.account_id = l.id
+		 WHERE l.currency IS NOT NULL)
+	SELECT 'balances_match_entries'::text, cmp.currency, count(*) FILTER (WHERE cmp.expected <> cmp.kept) = 0,
+	       COALESCE(string_agg(format('%s: maintained %s, entries say %s', cmp.code,
+	           ledger.amount_of_units(cmp.kept::bigint, cmp.currency),
+	           ledger.amount_of_units(cmp.expected::bigint, cmp.currency)), '; ')
+	           FILTER (WHERE cmp.expected <> cmp.kept), format('%s accounts', count(*)))
+	  FROM cmp GROUP BY cmp.currency;
+
+	-- snapshot_matches_entries: the stored daily balances are what the entries say
+	IF st <> 'open' AND NOT at_close THEN
+		RETURN QUERY
+		WITH m AS (SELECT e.account_id, (ledger.trial(e.amount)).* FROM ledger.entry e
+		            WHERE e.book_date = d GROUP BY e.account_id),
+		s AS (SELECT r.account_id, r.currency, r.debit, r.credit, r.entries FROM ledger.daily_balance r
+		       WHERE r.book_date = d AND NOT r.summary AND r.entries > 0),
+		cmp AS (
+			SELECT COALESCE(m.currency, s.currency) AS currency, COALESCE(m.account_id, s.account_id) AS id,
+			       (m.debit::text, m.credit::text, m.entries) IS DISTINCT FROM (s.debit::text, s.credit::text, s.entries) AS differs
+			  FROM m FULL JOIN s ON s.account_id = m.account_id)
+		SELECT 'snapshot_matches_entries'::text, cmp.currency, NOT bool_or(cmp.differs),
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s accounts moved', count(*)))
+		  FROM cmp JOIN ledger.account a ON a.id = cmp.id GROUP BY cmp.currency;
+	END IF;
+
+	-- digest_matches: a closed day's vouchers and entries are what was sealed
+	IF st = 'closed' THEN
+		check_name := 'digest_matches'; currency := NULL;
+		ok := pass.digest = stored_digest;
+		detail := CASE WHEN ok THEN 'sha256:' || encode(stored_digest, 'hex')
+			ELSE format('sealed sha256:%s, recomputed sha256:%s', encode(stored_digest, 'hex'), encode(pass.digest, 'hex')) END;
+		RETURN NEXT;
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger.verify_books(from_date date, to_date date)
+	RETURNS TABLE(book_date date, ok boolean, detail text)
+	LANGUAGE plpgsql STABLE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+DECLARE
+	r record;
+	prev bytea;
+	pass record;
+BEGIN
+	IF from_date IS NULL OR to_date IS NULL THEN
+		RAISE EXCEPTION 'from_date and to_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('ledger.verify_books() was called with from_date %s and to_date %s.',
+					COALESCE(from_date::text, 'NULL'), COALESCE(to_date::text, 'NULL')),
+				HINT = 'Pass ''-infinity'' and ''infinity'' to verify every day.';
+	END IF;
+	PERFORM ledger._check_book_date(from_date, 'from_date', true);
+	PERFORM ledger._check_book_date(to_date, 'to_date', true);
+	SELECT b.digest INTO prev FROM ledger.book_day b WHERE b.book_date < from_date ORDER BY b.book_date DESC LIMIT 1;
+	FOR r IN SELECT b.book_date AS d, b.status, b.digest FROM ledger.book_day b
+	          WHERE b.book_date BETWEEN from_date AND to_date ORDER BY b.book_date LOOP
+		book_date := r.d;
+		IF r.status <> 'closed' THEN
+			ok := NULL;
+			detail := format('not closed (%s)', r.status);
+		ELSE
+			SELECT * INTO pass FROM ledger._day_digest(r.d, prev);
+			ok := pass.digest = r.digest;
+			detail := CASE WHEN ok
+				THEN format('%s vouchers, %s entries, sha256:%s', pass.vouchers, pass.entries, encode(r.digest, 'hex'))
+				ELSE format('history changed: sealed sha256:%s, now sha256:%s (%s vouchers, %s entries)',
+					encode(r.digest, 'hex'), encode(pass.digest, 'hex'), pass.vouchers, pass.entries) END;
+		END IF;
+		prev := r.digest;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger.balance(code text, as_of date) RETURNS ledger.amount
+	LANGUAGE plpgsql STABLE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+DECLARE
+	a ledger.account;
+	units numeric;
+	cur text;
+	ncur integer;
+BEGIN
+	IF balance.code IS NULL THEN
+		RAISE EXCEPTION 'code must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.balance() needs the code of an account.';
+	END IF;
+	PERFORM ledger._check_book_date(as_of, 'as_of');
+	PERFORM ledger._check_as_of(as_of);
+	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'account "%" does not exist', code
+			USING ERRCODE = 'foreign_key_violation',
+				DETAIL = format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code);
+	END IF;
+	SELECT sum(p.balance), min(p.currency), count(DISTINCT p.currency) INTO units, cur, ncur
+	  FROM ledger._leaf_position(as_of) p
+	  JOIN ledger._account_closure c ON c.account_id = p.account_id
+	 WHERE c.ancestor_id = a.id;
+	IF ncur > 1 THEN
+		RAISE EXCEPTION 'account "%" holds more than one currency', code
+			USING ERRCODE = 'datatype_mismatch',
+				DETAIL = (SELECT format('Its leaf accounts hold %s.', string_agg(DISTINCT p.currency, ' and ' ORDER BY p.currency))
+				            FROM ledger._leaf_position(as_of) p
+				            JOIN ledger._account_closure c ON c.account_id = p.account_id
+				           WHERE c.ancestor_id = a.id),
+				HINT = 'Use ledger.trial_balance() for multi-currency summary accounts.';
+	END IF;
+	cur := COALESCE(cur, a.currency);
+	IF cur IS NULL THEN
+		RETURN NULL;
+	END IF;
+	RETURN ledger.amount_of_units((COALESCE(units, 0) * ledger._normal_sign(a.kind, a.metadata))::bigint, cur);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger.trial_balance(from_date date, to_date date DEFAULT NULL)
+	RETURNS TABLE(account_code text, account_name text, depth integer, currency text,
+		opening_debit ledger.amount, opening_credit ledger.amount,
+		period_debit ledger.amount, period_credit ledger.amount,
+		closing_debit ledger.amount, closing_credit ledger.amount)
+	LANGUAGE plpgsql STABLE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+DECLARE
+	upto date := COALESCE(to_date, from_date);
+	closed date;
+BEGIN
+	IF from_date IS NULL THEN
+		RAISE EXCEPTION 'from_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'ledger.trial_balance() needs the first book date of the period.';
+	END IF;
+	PERFORM ledger._check_book_date(from_date, 'from_date');
+	PERFORM ledger._check_book_date(to_date, 'to_date');
+	IF upto < from_date THEN
+		RAISE EXCEPTION 'to_date % is before from_date %', upto, from_date
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('The period of ledger.trial_balance() runs from from_date to to_date; %s to %s holds no day.', from_date, upto);
+	END IF;
+	PERFORM ledger._check_as_of(upto);
+	SELECT max(b.book_date) INTO closed FROM ledger.book_day b WHERE b.status = 'closed';
+	IF upto <= closed THEN
+		-- a period of closed days: read off the daily balances of its two ends
+		RETURN QUERY SELECT * FROM ledger._trial_closed(from_date, upto);
+		RETURN;
+	END IF;
+	RETURN QUERY
+	WITH
+	-- a period reaching days not yet closed: the leaves from their last daily
+	-- balances and the live entries, rolled up the tree
+	rolled AS (
+		SELECT t.ancestor_id AS id, m.currency, sum(m.opening) AS opening, sum(m.debit) AS debit,
+		       sum(m.credit) AS credit, sum(m.closing) AS closing
+		  FROM ledger._leaf_movement(from_date, upto) m
+		  JOIN ledger.account_tree t ON t.account_id = m.account_id
+		 GROUP BY t.ancestor_id, m.currency),
+	depths AS (
+		SELECT t.account_id AS id, max(t.depth) AS depth FROM ledger.account_tree t GROUP BY t.account_id),
+	sides AS (
+		SELECT r.id, r.currency, GREATEST(r.opening, 0) AS od, GREATEST(-r.opening, 0) AS oc,
+		       r.debit AS pd, r.credit AS pc, GREATEST(r.closing, 0) AS cd, GREATEST(-r.closing, 0) AS cc
+		  FROM rolled r),
+	rows AS (
+		SELECT a.code, a.name, depths.depth, s.currency, s.od, s.oc, s.pd, s.pc, s.cd, s.cc
+		  FROM sides s JOIN ledger.account a ON a.id = s.id JOIN depths ON depths.id = s.id
+		UNION ALL
+		-- totals over the top-level accounts, which between them hold every leaf once
+		SELECT NULL, 'total', NULL, s.currency, sum(s.od), sum(s.oc), sum(s.pd), sum(s.pc), sum(s.cd), sum(s.cc)
+		  FROM sides s JOIN depths ON depths.id = s.id AND depths.depth = 0
+		 GROUP BY s.currency)
+	SELECT rows.code, rows.name, rows.depth, rows.currency,
+	       ledger.amount_of_units(rows.od::bigint, rows.currency),
+	       ledger.amount_of_units(rows.oc::bigint, rows.currency),
+	       ledger.amount_of_units(rows.pd::bigint, rows.currency),
+	       ledger.amount_of_units(rows.pc::bigint, rows.currency),
+	       ledger.amount_of_units(rows.cd::bigint, rows.currency),
+	       ledger.amount_of_units(rows.cc::bigint, rows.currency)
+	  FROM rows
+	 ORDER BY rows.code IS NULL, rows.code COLLATE "C", rows.currency COLLATE "C";
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE ledger.reconcile(source text, statement_date date, account text)
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	src text := reconcile.source;
+	d date := reconcile.statement_date;
+	grace integer := ledger._recon_grace_days();
+	acc ledger.account;
+	this_run bigint;
+	bad record;
+	later text;
+	st record;
+	started timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
+		RAISE EXCEPTION 'source, statement_date and account must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
+					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
+					COALESCE('"' || reconcile.account || '"', 'NULL'));
+	END IF;
+	PERFORM ledger._check_book_date(d, 'statement_date');
+	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'account "%" does not exist', reconcile.account
+			USING ERRCODE = 'foreign_key_violation',
+				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account);
+	END IF;
+	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
+		RAISE EXCEPTION 'account "%" is a summary account', acc.code
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'Reconciliation reads the entries of one clearing account; a summary account has none.',
+				HINT = 'Name the leaf account of the channel, e.g. 1122.01.';
+	END IF;
+
+	-- one run per source at a time (loaders of the source wait too)
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+
+	SELECT l.ref, l.external_id, l.amount, l.line_no INTO bad
+	  FROM ledger.statement_line l
+	 WHERE l.source = src AND l.statement_date = d AND ledger.currency(l.amount) <> acc.currency
+	 ORDER BY l.id LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'statement line in % cannot be reconciled against account "%" in %',
+				ledger.currency(bad.amount), acc.code, acc.currency
+			USING ERRCODE = 'datatype_mismatch',
+				DETAIL = pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
+					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount);
+	END IF;
+
+	-- the run row; a re-run undoes the previous run of this date first
+	SELECT r.id INTO this_run FROM ledger.recon_run r WHERE r.source = src AND r.statement_date = d FOR UPDATE;
+	IF FOUND THEN
+		UPDATE ledger.recon_pending p SET closed_run = NULL, closed_class = NULL
+		 WHERE p.closed_run = this_run AND p.added_run <> this_run;
+		DELETE FROM ledger.recon_pending p
+		 WHERE p.added_run = this_run AND (p.closed_run IS NULL OR p.closed_run = this_run);
+		UPDATE ledger.recon_run r SET account_code = acc.code, currency = acc.currency, grace_days = grace,
+				runs = r.runs + 1, started_at = started, finished_at = NULL, run_by = session_user
+		 WHERE r.id = this_run;
+	ELSE
+		INSERT INTO ledger.recon_run (source, statement_date, account_code, currency, grace_days, started_at)
+			VALUES (src, d, acc.code, acc.currency, grace, started)
+			RETURNING id INTO this_run;
+	END IF;
+	SELECT pg_catalog.string_agg(pg_catalog.to_char(r.statement_date, 'YYYY-MM-DD'), ', ' ORDER BY r.statement_date) INTO later
+	  FROM ledger.recon_run r WHERE r.source = src AND r.statement_date > d;
+	IF later IS NOT NULL THEN
+		RAISE NOTICE 'source "%" was already reconciled for later dates', src
+			USING DETAIL = pg_catalog.format('Later runs: %s.  Their results were computed from the pending pool as it was before this run.', later),
+				HINT = 'Reconcile those dates again, in order, to bring them up to date.';
+	END IF;
+
+	-- internal items
+	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_int;
+	END IF;
+	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
+	SELECT i.voucher_id, i.ref, i.book_date, i.amount,
+	       -- (IN rather than EXISTS: one hashed pass instead of a probe per item)
+	       CASE WHEN i.voucher_id IN (SELECT r.reverses FROM ledger.voucher r WHERE r.reverses IS NOT NULL)
+	            THEN 'reversed' ELSE 'success' END AS status,
+	       -- after the undo, an item of this date still in the pool was closed by a later run
+	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled
+	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, ledger.sum(e.amount) AS amount
+	          FROM ledger.entry e
+	          JOIN ledger.voucher v ON v.id = e.voucher_id
+	         WHERE e.account_id = acc.id AND e.book_date = d AND v.ref IS NOT NULL
+	           AND NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = v.id)
+	         GROUP BY v.id, v.ref, v.book_date) i
+	 WHERE ledger.minor_units(i.amount) <> 0
+	UNION ALL
+	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
+	       CASE WHEN EXISTS (SELECT 1 FROM ledger.voucher r WHERE r.reverses = p.voucher_id)
+	            THEN 'reversed' ELSE 'success' END,
+	       true
+	  FROM ledger.recon_pending p
+	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id;
+	ANALYZE pg_temp._recon_int;
+
+	-- classification of every ref
+	IF pg_catalog.to_regclass('pg_temp._recon_cls') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_cls;
+	END IF;
+	CREATE TEMP TABLE _recon_cls ON COMMIT DROP AS
+	SELECT g.ref, (g.r).class, (g.r).internal_count, (g.r).external_count,
+	       (g.r).internal_amount, (g.r).external_amount, (g.r).difference,
+	       g.book_date, g.reversed,
+	       CASE WHEN (g.r).class = 'missing_external' AND g.reversed THEN 'reversed'
+	            WHEN (g.r).class = 'missing_external' AND g.book_date + grace > d THEN 'pending'
+	            ELSE (g.r).class END AS outcome
+	  FROM (SELECT u.ref, ledger.recon_diff(u.side, u.amount, u.status) AS r,
+	               min(u.book_date) AS book_date,
+	               bool_and(u.status = 'reversed') FILTER (WHERE u.side = 'internal') AS reversed
+	          FROM (SELECT 'internal' AS side, i.ref, i.amount, i.status, i.book_date FROM pg_temp._recon_int i
+	                UNION ALL
+	                SELECT 'external', l.ref, l.amount, l.status, NULL::date
+	                  FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) u
+	         GROUP BY u.ref) g;
+	ANALYZE pg_temp._recon_cls;
+
+	-- the pool: earlier items are closed by this run unless still pending;
+	-- today's items still within the grace days join it
+	UPDATE ledger.recon_pending p SET closed_run = this_run, closed_class = c.outcome
+	  FROM pg_temp._recon_cls c
+	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id
+	   AND p.ref = c.ref AND c.outcome <> 'pending';
+	INSERT INTO ledger.recon_pending (source, voucher_id, ref, book_date, account_id, amount, status, added_run)
+	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, this_run
+	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.ref
+	 WHERE c.outcome = 'pending' AND NOT i.pooled;
+
+	-- breaks: one row per (run, class, ref).  Open ones found again keep their
+	-- id and take the new figures, open ones no longer found go, resolved ones
+	-- stay resolved (obsolete when no longer found).
+	IF pg_catalog.to_regclass('pg_temp._recon_brk') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_brk;
+	END IF;
+	CREATE TEMP TABLE _recon_brk ON COMMIT DROP AS
+	WITH brk AS (
+		SELECT c.* FROM pg_temp._recon_cls c
+		 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate')),
+	ours AS (
+		SELECT i.ref, min(i.status) AS status, array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
+		  FROM pg_temp._recon_int i JOIN brk ON brk.ref = i.ref
+		 GROUP BY i.ref),
+	theirs AS (
+		SELECT l.ref, min(l.status) AS status, array_agg(l.external_id ORDER BY l.external_id) AS ids
+		  FROM ledger.statement_line l JOIN brk ON brk.ref = l.ref
+		 WHERE l.source = src AND l.statement_date = d
+		 GROUP BY l.ref)
+	SELECT brk.class, brk.ref, brk.internal_amount, brk.external_amount, brk.difference,
+	       brk.internal_count, brk.external_count,
+	       ours.status AS internal_status, theirs.status AS external_status,
+	       brk.book_date, ours.ids AS internal_voucher_ids, theirs.ids AS external_ids
+	  FROM brk
+	  LEFT JOIN ours ON ours.ref = brk.ref
+	  LEFT JOIN theirs ON theirs.ref = brk.ref;
+	ANALYZE pg_temp._recon_brk;
+
+	-- (NOT IN: one hashed pass, whatever the statistics of recon_break say)
+	DELETE FROM ledger.recon_break b
+	 WHERE b.run_id = this_run AND b.status = 'open'
+	   AND (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n);
+	UPDATE ledger.recon_break b
+	   SET internal_amount = n.internal_amount, external_amount = n.external_amount, difference = n.difference,
+	       internal_count = n.internal_count, external_count = n.external_count,
+	       internal_status = n.internal_status, external_status = n.external_status, book_date = n.book_date,
+	       internal_voucher_ids = n.internal_voucher_ids, external_ids = n.external_ids
+	  FROM pg_temp._recon_brk n
+	 WHERE b.run_id = this_run AND b.status = 'open' AND n.class = b.class AND n.ref = b.ref;
+	INSERT INTO ledger.recon_break (run_id, source, statement_date, class, ref, internal_amount, external_amount,
+			difference, internal_count, external_count, internal_status, external_status, book_date,
+			internal_voucher_ids, external_ids)
+	SELECT this_run, src, d, n.class, n.ref, n.internal_amount, n.external_amount, n.difference,
+	       n.internal_count, n.external_count, n.internal_status, n.external_status, n.book_date,
+	       n.internal_voucher_ids, n.external_ids
+	  FROM pg_temp._recon_brk n
+	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b
+	                    WHERE b.run_id = this_run AND b.class = n.class AND b.ref = n.ref)
+	 ORDER BY n.class, n.ref;
+	UPDATE ledger.recon_break b
+	   SET obsolete = (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n)
+	 WHERE b.run_id = this_run AND b.status = 'resolved';
+
+	-- the figures of the run
+	SELECT (SELECT count(*) FROM pg_temp._recon_int) AS internal_count,
+	       (SELECT ledger.sum(i.amount) FROM pg_temp._recon_int i) AS internal_amount,
+	       (SELECT count(*) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_count,
+	       (SELECT ledger.sum(l.amount) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_amount,
+	       count(*) FILTER (WHERE c.outcome = 'matched') AS matched_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'matched') AS matched_amount,
+	       count(*) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_count,
+	       ledger.sum(c.external_amount) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_amount,
+	       count(*) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_amount,
+	       count(*) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_count,
+	       ledger.sum(c.difference) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_amount,
+	       count(*) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_amount,
+	       count(*) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_count,
+	       ledger.sum(COALESCE(c.internal_amount, ledger.zero(acc.currency)) OPERATOR(ledger.-)
+	                  COALESCE(c.external_amount, ledger.zero(acc.currency))) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_amount,
+	       count(*) FILTER (WHERE c.outcome = 'pending') AS pending_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'pending') AS pending_amount,
+	       count(*) FILTER (WHERE c.outcome = 'reversed') AS reversed_count
+	  INTO st
+	  FROM pg_temp._recon_cls c;
+
+	UPDATE ledger.recon_run r SET
+		internal_count = st.internal_count,
+		internal_amount = COALESCE(st.internal_amount, ledger.zero(acc.currency)),
+		external_count = st.external_count,
+		external_amount = COALESCE(st.external_amount, ledger.zero(acc.currency)),
+		matched_count = st.matched_count,
+		matched_amount = COALESCE(st.matched_amount, ledger.zero(acc.currency)),
+		missing_internal_count = st.missing_internal_count,
+		missing_internal_amount = COALESCE(st.missing_internal_amount, ledger.zero(acc.currency)),
+		missing_external_count = st.missing_external_count,
+		missing_external_amount = COALESCE(st.missing_external_amount, ledger.zero(acc.currency)),
+		amount_mismatch_count = st.amount_mismatch_count,
+		amount_mismatch_amount = COALESCE(st.amount_mismatch_amount, ledger.zero(acc.currency)),
+		status_mismatch_count = st.status_mismatch_count,
+		status_mismatch_amount = COALESCE(st.status_mismatch_amount, ledger.zero(acc.currency)),
+		duplicate_count = st.duplicate_count,
+		duplicate_amount = COALESCE(st.duplicate_amount, ledger.zero(acc.currency)),
+		pending_count = st.pending_count,
+		pending_amount = COALESCE(st.pending_amount, ledger.zero(acc.currency)),
+		reversed_count = st.reversed_count,
+		finished_at = pg_catalog.clock_timestamp()
+	 WHERE r.id = this_run;
+
+	RAISE NOTICE 'reconciled "%": % matched, % breaks, % pending', src, st.matched_count,
+		st.missing_internal_count + st.missing_external_count + st.amount_mismatch_count
+			+ st.status_mismatch_count + st.duplicate_count,
+		st.pending_count
+		USING DETAIL = pg_catalog.format('Statement date %s, account "%s", run %s.', pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code, this_run);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._statement_check_args(source text, statement_date date) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF source IS NULL OR source = '' THEN
+		RAISE EXCEPTION 'source must not be null or empty'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('Statement lines are filed under the name of their channel, e.g. ''wechat''; the statement of %s was given %s.',
+					COALESCE(pg_catalog.to_char(statement_date, 'YYYY-MM-DD'), 'no date'),
+					CASE WHEN source IS NULL THEN 'no source' ELSE 'an empty source' END);
+	END IF;
+	IF statement_date IS NULL THEN
+		RAISE EXCEPTION 'statement_date must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('The statement of source "%s" needs the date it covers.', source);
+	END IF;
+	PERFORM ledger._check_book_date(statement_date, 'statement_date');
+END
+$$;
+
+-- the audit columns of a voucher are set by a trigger on every path
+/*
+ * The audit columns of a voucher are the ledger's to set: every voucher,
+ * whatever path writes it, is stamped with now() and session_user (not in
+ * restore mode, where the dumped values stay).
+ */
+CREATE FUNCTION ledger._voucher_stamp() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_voucher_stamp' LANGUAGE C;
+COMMENT ON FUNCTION ledger._voucher_stamp() IS
+	'row trigger on ledger.voucher: sets created_at to now() and created_by to session_user, whatever the writer gave';
+CREATE TRIGGER voucher_stamp BEFORE INSERT ON ledger.voucher
+	FOR EACH ROW EXECUTE FUNCTION ledger._voucher_stamp();
+REVOKE EXECUTE ON FUNCTION ledger._voucher_stamp() FROM PUBLIC;

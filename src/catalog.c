@@ -9,6 +9,7 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "common/hashfn.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -44,7 +45,7 @@ typedef struct AccountIdEntry
 
 typedef struct AccountCodeEntry
 {
-	char		code[LEDGER_CODE_MAXLEN + 1];
+	const char *code;			/* key: points into account_cxt */
 	int64		id;
 } AccountCodeEntry;
 
@@ -216,13 +217,40 @@ accounts_reset(void)
 	accounts_by_id = hash_create("ledger accounts by id", 256, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = LEDGER_CODE_MAXLEN + 1;
-	ctl.entrysize = sizeof(AccountCodeEntry);
-	ctl.hcxt = account_cxt;
-	accounts_by_code = hash_create("ledger accounts by code", 256, &ctl,
-								   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	accounts_by_code = code_hash_create("ledger accounts by code", 256,
+										sizeof(AccountCodeEntry), account_cxt);
 	accounts_valid = true;
+}
+
+/* ---------- hash tables keyed by whole codes ---------- */
+
+static uint32
+code_hash(const void *key, Size keysize pg_attribute_unused())
+{
+	const char *code = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) code, (int) strlen(code));
+}
+
+static int
+code_match(const void *key1, const void *key2, Size keysize pg_attribute_unused())
+{
+	return strcmp(*(const char *const *) key1, *(const char *const *) key2);
+}
+
+HTAB *
+code_hash_create(const char *name, long nelem, Size entrysize, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(const char *);
+	ctl.entrysize = entrysize;
+	ctl.hash = code_hash;
+	ctl.match = code_match;
+	ctl.hcxt = cxt;
+	return hash_create(name, nelem, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 }
 
 const char *
@@ -342,8 +370,7 @@ account_load(int64 id, const char *code, AccountInfo *out)
 		found = true;
 		memset(out, 0, sizeof(*out));
 		out->id = DatumGetInt64(heap_getattr(tup, cat.acc_id, desc, &isnull));
-		s = TextDatumGetCString(heap_getattr(tup, cat.acc_code, desc, &isnull));
-		strlcpy(out->code, s, sizeof(out->code));
+		out->code = TextDatumGetCString(heap_getattr(tup, cat.acc_code, desc, &isnull));
 
 		d = heap_getattr(tup, cat.acc_currency, desc, &isnull);
 		if (!isnull)
@@ -384,10 +411,12 @@ account_remember(const AccountInfo *info)
 	AccountIdEntry *ie;
 	AccountCodeEntry *ce;
 	bool		found;
+	const char *code = MemoryContextStrdup(account_cxt, info->code);
 
 	ie = hash_search(accounts_by_id, &info->id, HASH_ENTER, &found);
 	ie->info = *info;
-	ce = hash_search(accounts_by_code, info->code, HASH_ENTER, &found);
+	ie->info.code = code;
+	ce = hash_search(accounts_by_code, &code, HASH_ENTER, &found);
 	ce->id = info->id;
 }
 
@@ -431,14 +460,9 @@ account_by_code(const char *code)
 {
 	AccountCodeEntry *ce;
 	AccountInfo info;
-	char		key[LEDGER_CODE_MAXLEN + 1];
 
-	if (strlen(code) > LEDGER_CODE_MAXLEN)
-		return NULL;
 	accounts_prepare();
-	memset(key, 0, sizeof(key));
-	strlcpy(key, code, sizeof(key));
-	ce = hash_search(accounts_by_code, key, HASH_FIND, NULL);
+	ce = hash_search(accounts_by_code, &code, HASH_FIND, NULL);
 	if (ce != NULL)
 		return account_by_id(ce->id);
 	if (!account_load(0, code, &info))

@@ -17,8 +17,7 @@
 #include "utils/date.h"
 
 #include "amount.h"
-
-#define LEDGER_CODE_MAXLEN 64
+#include "utils/hsearch.h"
 
 typedef struct LedgerCatalog
 {
@@ -98,7 +97,7 @@ typedef enum AccountStatus
 typedef struct AccountInfo
 {
 	int64		id;
-	char		code[LEDGER_CODE_MAXLEN + 1];
+	const char *code;			/* whole code, in the cache (see below) */
 	bool		has_currency;
 	la_currency cur;
 	int			sign;			/* +1 debit-normal, -1 credit-normal */
@@ -108,7 +107,12 @@ typedef struct AccountInfo
 	int			nslots;			/* balance slots (1 unless hot) */
 } AccountInfo;
 
-/* Account by id or by code; NULL if there is none. */
+/*
+ * Account by id or by code (compared whole, whatever its length); NULL if
+ * there is none.  The result, and the code it points to, stay valid until
+ * the next call of either: a caller that keeps a copy of the struct across
+ * further look-ups copies the code too.
+ */
 extern const AccountInfo *account_by_id(int64 id);
 extern const AccountInfo *account_by_code(const char *code);
 
@@ -120,6 +124,14 @@ extern const char *account_status_name(AccountStatus st);
 
 /* date as text, for messages */
 extern char *date_to_cstring(DateADT d);
+
+/*
+ * A hash table keyed by whole account codes: each entry starts with a
+ * const char * pointing to its code, which must live as long as the entry.
+ * Search with the address of such a pointer.
+ */
+extern HTAB *code_hash_create(const char *name, long nelem, Size entrysize,
+							  MemoryContext cxt);
 
 extern void ledger_catalog_init(void);
 

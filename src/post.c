@@ -31,9 +31,11 @@
 #include "wide.h"
 
 static SPIPlanPtr insert_voucher_plan = NULL;
+static SPIPlanPtr insert_reversal_plan = NULL;
 static SPIPlanPtr insert_entries_plan = NULL;
 static SPIPlanPtr find_voucher_plan = NULL;
 static SPIPlanPtr voucher_entries_plan = NULL;
+static SPIPlanPtr find_reversal_plan = NULL;
 
 static Oid	amount_type = InvalidOid;
 static Oid	amount_array_type = InvalidOid;
@@ -71,16 +73,24 @@ free_plan(SPIPlanPtr *plan)
 }
 
 static void
+free_plans(void)
+{
+	free_plan(&insert_voucher_plan);
+	free_plan(&insert_reversal_plan);
+	free_plan(&find_reversal_plan);
+	free_plan(&insert_entries_plan);
+	free_plan(&find_voucher_plan);
+	free_plan(&voucher_entries_plan);
+}
+
+static void
 prepare_plans(void)
 {
 	uint64		generation = ledger_catalog_generation();
 
 	if (insert_voucher_plan != NULL && plans_generation == generation)
 		return;
-	free_plan(&insert_voucher_plan);
-	free_plan(&insert_entries_plan);
-	free_plan(&find_voucher_plan);
-	free_plan(&voucher_entries_plan);
+	free_plans();
 	plans_generation = generation;
 	resolve_types();
 	{
@@ -92,6 +102,18 @@ prepare_plans(void)
 			"  WHERE NOT EXISTS (SELECT FROM ledger.voucher v"
 			"                     WHERE v.idempotency_key OPERATOR(pg_catalog.=) $1)"
 			" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 5, t);
+
+		/*
+		 * A reversal also yields to a concurrent reversal of the same
+		 * voucher (the unique index on reverses): it waits for it and, if
+		 * that one commits, inserts nothing instead of failing with 23505.
+		 */
+		insert_reversal_plan = prepare_kept(
+			"INSERT INTO ledger.voucher (idempotency_key, ref, summary, metadata, reverses)"
+			" SELECT $1, $2, $3, $4, $5"
+			"  WHERE NOT EXISTS (SELECT FROM ledger.voucher v"
+			"                     WHERE v.idempotency_key OPERATOR(pg_catalog.=) $1)"
+			" ON CONFLICT DO NOTHING RETURNING id", 5, t);
 	}
 	{
 		Oid			t[3] = {INT8OID, INT8ARRAYOID, amount_array_type};
@@ -116,6 +138,28 @@ prepare_plans(void)
 			"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id"
 			" WHERE e.voucher_id OPERATOR(pg_catalog.=) $1 ORDER BY e.line_no", 1, t);
 	}
+	{
+		Oid			t[1] = {INT8OID};
+
+		find_reversal_plan = prepare_kept(
+			"SELECT id, idempotency_key FROM ledger.voucher"
+			" WHERE reverses OPERATOR(pg_catalog.=) $1", 1, t);
+	}
+}
+
+/* 55000: the voucher was reversed already, by voucher `reversal` with key `key` */
+static void
+already_reversed_error(int64 target, int64 reversal, const char *key)
+pg_attribute_noreturn();
+
+static void
+already_reversed_error(int64 target, int64 reversal, const char *key)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("voucher %lld has already been reversed", (long long) target),
+			 errdetail("Voucher %lld (key \"%s\") reverses it; a voucher can be reversed once.",
+					   (long long) reversal, key)));
 }
 
 /* A request to post one voucher. */
@@ -171,6 +215,19 @@ replay(const PostRequest *req)
 	rc = SPI_execute_plan(find_voucher_plan, arg, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "voucher lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0 && req->reverses != 0)
+	{
+		/* not the key: a concurrent reversal of the same voucher committed */
+		arg[0] = Int64GetDatum(req->reverses);
+		rc = SPI_execute_plan(find_reversal_plan, arg, NULL, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "reversal lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 1)
+			already_reversed_error(req->reverses,
+								   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															   SPI_tuptable->tupdesc, 1, &isnull)),
+								   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+	}
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -272,6 +329,34 @@ execute_quietly(SPIPlanPtr plan, Datum *values, const char *nulls, long tcount)
 	return rc;
 }
 
+/*
+ * An INSERT that did not run as written: a rule on the table rewrote it (the
+ * event trigger ledger_no_rules refuses new ones, but rules made while it was
+ * disabled, or before it existed, remain).
+ */
+static void
+rewritten_error(const char *table, int rc, const PostRequest *req)
+pg_attribute_noreturn();
+
+static void
+rewritten_error(const char *table, int rc, const PostRequest *req)
+{
+	/*
+	 * A statement rewritten to nothing depends on no relation, so the plan
+	 * cache would never notice the rule going away: prepare afresh next time.
+	 */
+	free_plans();
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the insert into %s was rewritten by a rule", table),
+			 rc == SPI_OK_INSERT ?
+			 errdetail("The voucher with key \"%s\" has %d entries; a rule on %s let %llu of them be inserted.",
+					   req->key, req->n, table, (unsigned long long) SPI_processed) :
+			 errdetail("The voucher with key \"%s\" is written with a plain INSERT into %s; a rule on the table turned it into %s.",
+					   req->key, table, SPI_result_code_string(rc)),
+			 errhint("The ledger's tables take no rules: drop the rules on %s (see pg_rules).", table)));
+}
+
 static int64
 post_voucher(const PostRequest *req)
 {
@@ -299,9 +384,10 @@ post_voucher(const PostRequest *req)
 	vargs[4] = Int64GetDatum(req->reverses);
 	vnulls[4] = req->reverses ? ' ' : 'n';
 
-	rc = execute_quietly(insert_voucher_plan, vargs, vnulls, 0);
+	rc = execute_quietly(req->reverses ? insert_reversal_plan : insert_voucher_plan,
+						 vargs, vnulls, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "voucher insert failed: %s", SPI_result_code_string(rc));
+		rewritten_error("ledger.voucher", rc, req);
 	if (SPI_processed == 0)
 	{
 		id = replay(req);
@@ -317,8 +403,8 @@ post_voucher(const PostRequest *req)
 	eargs[1] = PointerGetDatum(construct_array(ids, req->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	eargs[2] = req->amounts_array;
 	rc = execute_quietly(insert_entries_plan, eargs, NULL, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "entry insert failed: %s", SPI_result_code_string(rc));
+	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) req->n)
+		rewritten_error("ledger.entry", rc, req);
 	SPI_finish();
 	return id;
 }
@@ -575,11 +661,7 @@ ledger_reverse(PG_FUNCTION_ARGS)
 		reversal_key = SPI_getvalue(tup, desc, 4);
 	}
 	if (reversal != 0 && strcmp(reversal_key, req.key) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("voucher %lld has already been reversed", (long long) target),
-				 errdetail("Voucher %lld (key \"%s\") reverses it; a voucher can be reversed once.",
-						   (long long) reversal, reversal_key)));
+		already_reversed_error(target, reversal, reversal_key);
 
 	old = MemoryContextSwitchTo(outer);
 	req.summary = !PG_ARGISNULL(2) ? text_to_cstring(PG_GETARG_TEXT_PP(2)) :
@@ -742,7 +824,8 @@ ledger_balance(PG_FUNCTION_ARGS)
 	{
 		Relation	accrel = table_open(cat->account, AccessShareLock);
 
-		add_descendants(accrel, balrel, cat, acc.code, snap, &sum, &cur, &has_cur, acc.code);
+		/* code, not acc.code: the cache may be reloaded on the way down */
+		add_descendants(accrel, balrel, cat, code, snap, &sum, &cur, &has_cur, code);
 		table_close(accrel, AccessShareLock);
 	}
 	table_close(balrel, AccessShareLock);

@@ -950,6 +950,7 @@ apply_deltas(HTAB *deltas)
 		if (found == NULL)
 			elog(ERROR, "account %lld vanished", (long long) d->account_id);
 		acc = *found;
+		acc.code = pstrdup(found->code);	/* outlives later cache look-ups */
 		slotno = acc.hot ? (int) (MyBackendId % acc.nslots) : 0;
 		/* a hot account's slots each hold a share of the range: their sum fits */
 		slot_bound = PG_INT64_MAX / Max(acc.nslots, 1);

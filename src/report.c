@@ -228,7 +228,7 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 
 	typedef struct CodeEntry
 	{
-		char		code[LEDGER_CODE_MAXLEN + 1];
+		const char *code;		/* key: the whole code, in percall */
 		int			index;
 	} CodeEntry;
 
@@ -237,11 +237,7 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 	resdesc = rsinfo->setDesc;
 
 	/* the chart of accounts */
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = LEDGER_CODE_MAXLEN + 1;
-	ctl.entrysize = sizeof(CodeEntry);
-	ctl.hcxt = percall;
-	by_code = hash_create("ledger trial accounts", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	by_code = code_hash_create("ledger trial accounts", 1024, sizeof(CodeEntry), percall);
 
 	rel = table_open(cat->account, AccessShareLock);
 	chart.count = 0;
@@ -257,7 +253,6 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 			bool		isnull;
 			Datum		d;
 			CodeEntry  *e;
-			char		key[LEDGER_CODE_MAXLEN + 1];
 
 			if (chart.count == max)
 			{
@@ -281,9 +276,7 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 			}
 			a->parent = -1;
 			a->depth = -1;
-			memset(key, 0, sizeof(key));
-			strlcpy(key, a->code, sizeof(key));
-			e = hash_search(by_code, key, HASH_ENTER, NULL);
+			e = hash_search(by_code, &a->code, HASH_ENTER, NULL);
 			e->index = chart.count;
 			chart.count++;
 		}
@@ -293,14 +286,11 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < chart.count; i++)
 	{
-		char		key[LEDGER_CODE_MAXLEN + 1];
 		CodeEntry  *e;
 
 		if (chart.accts[i].parent_code == NULL)
 			continue;
-		memset(key, 0, sizeof(key));
-		strlcpy(key, chart.accts[i].parent_code, sizeof(key));
-		e = hash_search(by_code, key, HASH_FIND, NULL);
+		e = hash_search(by_code, &chart.accts[i].parent_code, HASH_FIND, NULL);
 		if (e != NULL)
 		{
 			chart.accts[i].parent = e->index;

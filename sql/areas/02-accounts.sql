@@ -38,7 +38,7 @@ CREATE INDEX account_parent_code_idx ON ledger.account (parent_code);
 
 COMMENT ON TABLE ledger.account IS 'chart of accounts (会计科目): a tree of summary accounts and postable leaf accounts, one currency each';
 COMMENT ON COLUMN ledger.account.id IS 'account id, referenced by ledger.entry.account_id';
-COMMENT ON COLUMN ledger.account.code IS 'account code, e.g. ''1002.01''; immutable once posted to';
+COMMENT ON COLUMN ledger.account.code IS 'account code, e.g. ''1002.01'': 1 to 64 characters (not bytes) without spaces or control characters, compared whole; immutable once posted to';
 COMMENT ON COLUMN ledger.account.name IS 'account name';
 COMMENT ON COLUMN ledger.account.parent_code IS 'code of the summary account above this one (NULL at the top of the tree)';
 COMMENT ON COLUMN ledger.account.kind IS 'asset, liability, common, equity, cost, revenue or expense (资产/负债/共同/所有者权益/成本/损益)';

@@ -26,3 +26,9 @@ COMMENT ON COLUMN ledger.book_day.closing_at IS 'when the cutoff switched the bo
 COMMENT ON COLUMN ledger.book_day.closed_at IS 'when the day was closed';
 COMMENT ON COLUMN ledger.book_day.digest IS 'SHA-256 over the day''s vouchers and entries, chained with the previous closed day';
 
+CREATE FUNCTION ledger._check_book_date(d date, argument text, open_bounds boolean DEFAULT false) RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_check_book_date'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._check_book_date(date, text, boolean) IS
+	'22008 unless a book date given by the user is a finite date from 1900-01-01 to 9999-12-31 (with open_bounds, -infinity and infinity pass too); NULL passes';
+

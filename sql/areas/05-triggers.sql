@@ -51,6 +51,53 @@ CREATE TRIGGER book_day_invalidate AFTER INSERT OR UPDATE OR DELETE ON ledger.bo
 ALTER TABLE ledger.account ENABLE ALWAYS TRIGGER account_invalidate;
 ALTER TABLE ledger.book_day ENABLE ALWAYS TRIGGER book_day_invalidate;
 
+/*
+ * No rules on the ledger's tables: a rule rewrites or drops the writes that
+ * ledger.post and the triggers check (an INSTEAD NOTHING on ledger.entry
+ * would leave vouchers without entries).  Fires for the owner and superusers
+ * too, in every replication role.
+ */
+CREATE FUNCTION ledger._no_rules() RETURNS event_trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT w.rulename, w.ev_class::pg_catalog.regclass AS rel
+	           FROM pg_catalog.pg_event_trigger_ddl_commands() x
+	           JOIN pg_catalog.pg_rewrite w ON w.oid OPERATOR(pg_catalog.=) x.objid
+	           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) w.ev_class
+	          WHERE x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+	            AND c.relnamespace OPERATOR(pg_catalog.=) 'ledger'::pg_catalog.regnamespace
+	LOOP
+		RAISE EXCEPTION 'cannot create rule "%" on relation %', r.rulename, r.rel
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = pg_catalog.format('The ledger''s tables take no rules: a rule on %s would rewrite or drop the writes that ledger.post and the ledger''s triggers check.', r.rel),
+				HINT = 'Use a trigger on a table of your own, or a view over the ledger''s tables.';
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ledger._no_rules() IS 'event trigger function: refuses CREATE RULE on the relations of schema ledger (55000)';
+CREATE EVENT TRIGGER ledger_no_rules ON ddl_command_end WHEN TAG IN ('CREATE RULE')
+	EXECUTE FUNCTION ledger._no_rules();
+ALTER EVENT TRIGGER ledger_no_rules ENABLE ALWAYS;
+COMMENT ON EVENT TRIGGER ledger_no_rules IS 'refuses rules on the ledger''s tables (see ledger._no_rules)';
+REVOKE EXECUTE ON FUNCTION ledger._no_rules() FROM PUBLIC;
+
+/*
+ * The audit columns of a voucher are the ledger's to set: every voucher,
+ * whatever path writes it, is stamped with now() and session_user (not in
+ * restore mode, where the dumped values stay).
+ */
+CREATE FUNCTION ledger._voucher_stamp() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_voucher_stamp' LANGUAGE C;
+COMMENT ON FUNCTION ledger._voucher_stamp() IS
+	'row trigger on ledger.voucher: sets created_at to now() and created_by to session_user, whatever the writer gave';
+CREATE TRIGGER voucher_stamp BEFORE INSERT ON ledger.voucher
+	FOR EACH ROW EXECUTE FUNCTION ledger._voucher_stamp();
+REVOKE EXECUTE ON FUNCTION ledger._voucher_stamp() FROM PUBLIC;
+
 -- --- accounts --------------------------------------------------------------
 
 CREATE FUNCTION ledger.normal_side(kind text, metadata jsonb DEFAULT NULL) RETURNS text
@@ -465,6 +512,7 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 				DETAIL = 'ledger.open_books() needs the first book date of the books.';
 	END IF;
+	PERFORM ledger._check_book_date(start_date, 'start_date');
 	LOCK TABLE ledger.book_day IN EXCLUSIVE MODE;
 	LOCK TABLE ledger.voucher IN SHARE MODE;
 	IF EXISTS (SELECT 1 FROM ledger.voucher) OR EXISTS (SELECT 1 FROM ledger.book_day WHERE status <> 'open') THEN

@@ -368,6 +368,7 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 				DETAIL = 'ledger.check_books() checks the books of one book date.';
 	END IF;
+	PERFORM ledger._check_book_date(d, 'book_date');
 	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
 	IF st IS NULL THEN
 		RAISE EXCEPTION 'book day % does not exist', d
@@ -721,6 +722,7 @@ DECLARE
 	holder integer;
 BEGIN
 	-- like ledger._close_finish, qualifies every function and operator
+	PERFORM ledger._check_book_date(requested, 'book_date');
 	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
 	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
 	                                        AND b.status OPERATOR(pg_catalog.=) 'closed') THEN

@@ -24,6 +24,8 @@ BEGIN
 					COALESCE(from_date::text, 'NULL'), COALESCE(to_date::text, 'NULL')),
 				HINT = 'Pass ''-infinity'' and ''infinity'' to verify every day.';
 	END IF;
+	PERFORM ledger._check_book_date(from_date, 'from_date', true);
+	PERFORM ledger._check_book_date(to_date, 'to_date', true);
 	SELECT b.digest INTO prev FROM ledger.book_day b WHERE b.book_date < from_date ORDER BY b.book_date DESC LIMIT 1;
 	FOR r IN SELECT b.book_date AS d, b.status, b.digest FROM ledger.book_day b
 	          WHERE b.book_date BETWEEN from_date AND to_date ORDER BY b.book_date LOOP
@@ -156,6 +158,7 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 				DETAIL = 'ledger.balance() needs the code of an account.';
 	END IF;
+	PERFORM ledger._check_book_date(as_of, 'as_of');
 	PERFORM ledger._check_as_of(as_of);
 	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
 	IF NOT FOUND THEN
@@ -216,6 +219,8 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 				DETAIL = 'ledger.trial_balance() needs the first book date of the period.';
 	END IF;
+	PERFORM ledger._check_book_date(from_date, 'from_date');
+	PERFORM ledger._check_book_date(to_date, 'to_date');
 	IF upto < from_date THEN
 		RAISE EXCEPTION 'to_date % is before from_date %', upto, from_date
 			USING ERRCODE = 'invalid_parameter_value',

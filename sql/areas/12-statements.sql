@@ -154,6 +154,7 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 				DETAIL = format('The statement of source "%s" needs the date it covers.', source);
 	END IF;
+	PERFORM ledger._check_book_date(statement_date, 'statement_date');
 END
 $$;
 COMMENT ON FUNCTION ledger._statement_check_args(text, date) IS 'loader helper: source and statement date are required';

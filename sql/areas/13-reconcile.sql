@@ -53,6 +53,7 @@ BEGIN
 					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
 					COALESCE('"' || reconcile.account || '"', 'NULL'));
 	END IF;
+	PERFORM ledger._check_book_date(d, 'statement_date');
 	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'account "%" does not exist', reconcile.account
