@@ -33,6 +33,7 @@ static MemoryContext account_cxt = NULL;
 static HTAB *accounts_by_id = NULL;
 static HTAB *accounts_by_code = NULL;
 static bool accounts_valid = false;
+static uint64 accounts_generation = 0;
 
 static DateADT open_day;
 static bool open_day_valid = false;
@@ -58,11 +59,15 @@ ledger_relcache_callback(Datum arg pg_attribute_unused(), Oid relid)
 	{
 		cat_valid = false;
 		accounts_valid = false;
+		accounts_generation++;
 		open_day_valid = false;
 		return;
 	}
 	if (relid == cat.account)
+	{
 		accounts_valid = false;
+		accounts_generation++;
+	}
 	if (relid == cat.book_day)
 		open_day_valid = false;
 	if (relid == cat.account || relid == cat.balance || relid == cat.book_day ||
@@ -453,6 +458,30 @@ account_by_id(int64 id)
 	account_remember(&info);
 	ie = hash_search(accounts_by_id, &id, HASH_FIND, NULL);
 	return &ie->info;
+}
+
+/*
+ * Counts the invalidations of the chart of accounts this backend has
+ * processed: a poster that sees it move while it holds balance rows knows
+ * that an account may have changed under it.
+ */
+uint64
+ledger_accounts_generation(void)
+{
+	return accounts_generation;
+}
+
+/*
+ * The account as it is now, read with the latest snapshot and bypassing the
+ * cache (which is dropped, so that later lookups see the change too).
+ * Returns false if there is no such account.
+ */
+bool
+account_fresh(int64 id, AccountInfo *out)
+{
+	accounts_prepare();
+	accounts_valid = false;
+	return account_load(id, NULL, out);
 }
 
 const AccountInfo *

@@ -116,6 +116,14 @@ typedef struct AccountInfo
 extern const AccountInfo *account_by_id(int64 id);
 extern const AccountInfo *account_by_code(const char *code);
 
+/*
+ * The account as committed now, bypassing (and dropping) the cache; false if
+ * it does not exist.  ledger_accounts_generation() moves whenever the cache
+ * is invalidated.
+ */
+extern bool account_fresh(int64 id, AccountInfo *out);
+extern uint64 ledger_accounts_generation(void);
+
 /* The open book day; raises 55000 if no day is open. */
 extern DateADT ledger_open_day(void);
 

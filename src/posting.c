@@ -815,12 +815,15 @@ balance_range_error(const AccountInfo *acc, const AccountDelta *d, int slotno,
 }
 
 /*
- * Finds the balance row of (account, slot), which voucher_id moves, and
- * locks its latest version for update, waiting for a poster that holds it.  Returns with the row in slot.
+ * Finds the balance row of (account, slot) and locks its latest version for
+ * update, waiting for a poster that holds it.  Returns with the row in slot,
+ * or false if there is no such row (any more): the account was deleted, or a
+ * change of hot folded the slot away, while this poster looked at an older
+ * picture of the account.
  */
-static void
+static bool
 lock_balance_row(Relation rel, Relation idx, const AccountInfo *acc, int slotno,
-				 int64 voucher_id, TupleTableSlot *slot)
+				 TupleTableSlot *slot)
 {
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
@@ -843,23 +846,32 @@ lock_balance_row(Relation rel, Relation idx, const AccountInfo *acc, int slotno,
 	index_endscan(scan);
 	UnregisterSnapshot(snap);
 	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("balance row of account \"%s\" slot %d is missing", acc->code, slotno),
-				 errdetail("Voucher %lld posts to the account, but ledger.account_balance has no row for its slot %d.",
-						   (long long) voucher_id, slotno),
-				 errhint("Run ledger.check_books() and restore the row from the entries.")));
+		return false;
 
 	res = table_tuple_lock(rel, &slot->tts_tid, GetActiveSnapshot(), slot,
 						   GetCurrentCommandId(false), LockTupleNoKeyExclusive,
 						   LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	if (res == TM_Deleted)
+		return false;
 	if (res != TM_Ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not lock the balance row of account \"%s\"", acc->code),
-				 errdetail("The row was %s while this voucher was being posted.",
-						   res == TM_Deleted ? "deleted" : "changed in the same command"),
+				 errdetail("The row was changed in the same command while this voucher was being posted."),
 				 errhint("Retry the transaction.")));
+	return true;
+}
+
+/* The account changed between the checks of its entries and its booking. */
+static void
+account_changed_error(const AccountInfo *acc, const AccountDelta *d, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("account \"%s\" changed while voucher %lld was being posted",
+					acc->code, (long long) d->voucher_id),
+			 errdetail("A concurrent transaction %s.", what),
+			 errhint("Retry the transaction: it checks the voucher against the account as it is now.")));
 }
 
 /* Writes the new units into the locked row, and its index entry unless HOT. */
@@ -904,7 +916,7 @@ update_balance_row(Relation rel, Relation idx, IndexInfo **ii, const LedgerCatal
  * few page accesses, not a planned statement each.
  */
 static void
-apply_deltas(HTAB *deltas)
+apply_deltas(HTAB *deltas, uint64 generation)
 {
 	long		n = hash_get_num_entries(deltas);
 	AccountDelta *all;
@@ -916,10 +928,12 @@ apply_deltas(HTAB *deltas)
 	Relation	idx;
 	TupleTableSlot *slot;
 	IndexInfo  *ii = NULL;
+	AccountInfo *used;
 
 	if (n == 0)
 		return;
 	all = palloc(sizeof(AccountDelta) * n);
+	used = palloc(sizeof(AccountInfo) * n);
 	hash_seq_init(&seq, deltas);
 	while ((d = hash_seq_search(&seq)) != NULL)
 		all[i++] = *d;
@@ -936,6 +950,7 @@ apply_deltas(HTAB *deltas)
 		AccountInfo acc;
 		const AccountInfo *found;
 		int			slotno;
+		int			attempt;
 		int64		slot_bound;
 		int64		units;
 		int64		delta;
@@ -951,9 +966,7 @@ apply_deltas(HTAB *deltas)
 			elog(ERROR, "account %lld vanished", (long long) d->account_id);
 		acc = *found;
 		acc.code = pstrdup(found->code);	/* outlives later cache look-ups */
-		slotno = acc.hot ? (int) (MyBackendId % acc.nslots) : 0;
-		/* a hot account's slots each hold a share of the range: their sum fits */
-		slot_bound = PG_INT64_MAX / Max(acc.nslots, 1);
+		used[i] = acc;
 		if (!wide_fits_int64(d->delta))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -961,7 +974,24 @@ apply_deltas(HTAB *deltas)
 					 errdetail("The entries of this statement move the account by more than 9223372036854775807 minor units.")));
 		delta = int128_to_int64(d->delta);
 
-		lock_balance_row(rel, idx, &acc, slotno, d->voucher_id, slot);
+		/*
+		 * The slot this session books into.  If it is gone, the account
+		 * changed (hot turned off, or deleted) after this session last read
+		 * it: read it again and take the slot it has now.
+		 */
+		for (attempt = 0;; attempt++)
+		{
+			slotno = acc.hot ? (int) (MyBackendId % acc.nslots) : 0;
+			if (lock_balance_row(rel, idx, &acc, slotno, slot))
+				break;
+			AcceptInvalidationMessages();
+			if (!account_fresh(d->account_id, &acc))
+				account_changed_error(&used[i], d, "deleted it");
+			if (attempt >= 10)
+				account_changed_error(&used[i], d, "kept changing its balance slots");
+		}
+		/* a hot account's slots each hold a share of the range: their sum fits */
+		slot_bound = PG_INT64_MAX / Max(acc.nslots, 1);
 
 		datum = slot_getattr(slot, cat->bal_blocked, &isnull);
 		if (!isnull)
@@ -992,6 +1022,35 @@ apply_deltas(HTAB *deltas)
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(idx, RowExclusiveLock);
 	table_close(rel, RowExclusiveLock);
+
+	/*
+	 * The entries were checked against this session's picture of the
+	 * accounts.  An operator's change of an account locks its balance rows,
+	 * so it committed before this session got them, and its invalidation is
+	 * queued: if one arrived, compare with the accounts as they are now.
+	 */
+	AcceptInvalidationMessages();
+	if (ledger_accounts_generation() != generation)
+	{
+		for (i = 0; i < n; i++)
+		{
+			AccountInfo now;
+
+			d = &all[i];
+			if (wide_sign(d->delta) == 0)
+				continue;
+			if (!account_fresh(d->account_id, &now))
+				account_changed_error(&used[i], d, "deleted it");
+			if (now.has_currency != used[i].has_currency ||
+				(now.has_currency && !currency_equal(now.cur, used[i].cur)))
+				account_changed_error(&used[i], d, "changed its currency");
+			if (now.sign != used[i].sign)
+				account_changed_error(&used[i], d, "changed its normal side");
+			if (now.summary || now.status != ACCOUNT_OPEN)
+				account_changed_error(&used[i], d, now.summary ? "gave it sub-accounts" : "froze or closed it");
+		}
+	}
+	pfree(used);
 	pfree(all);
 }
 
@@ -1007,6 +1066,7 @@ ledger_entry_inserted(PG_FUNCTION_ARGS)
 	PendingVoucher *pv = NULL;
 	AccountDelta *d = NULL;
 	bool		subxact = in_subtransaction();
+	uint64		generation = ledger_accounts_generation();
 
 	txn_state_ensure();
 	memset(&ctl, 0, sizeof(ctl));
@@ -1062,7 +1122,7 @@ ledger_entry_inserted(PG_FUNCTION_ARGS)
 		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	apply_deltas(deltas);
+	apply_deltas(deltas, generation);
 	hash_destroy(deltas);
 	return PointerGetDatum(NULL);
 }

@@ -182,12 +182,26 @@ BEGIN
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 					DETAIL = format('Account "%s" has id %s, to which its balance rows and entries refer; an account keeps its id.', OLD.code, OLD.id);
 		END IF;
-		posted := ledger._account_posted(OLD.id);
+		IF NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code
+			OR ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
+			-- wait for posters that hold the balance rows, then look for their
+			-- entries with a snapshot taken after they ended
+			PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = OLD.id FOR UPDATE;
+			posted := ledger._account_posted(OLD.id);
+		END IF;
 		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
 			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
 			RAISE EXCEPTION 'cannot change the code, kind, currency or parent of account "%"', OLD.code
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 					DETAIL = 'Entries have been posted to the account; its history would change.',
+					HINT = 'Open a new account and move the balance with a voucher.';
+		END IF;
+		IF posted AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
+			RAISE EXCEPTION 'cannot change the normal side of account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
+						ledger.normal_side(OLD.kind, OLD.metadata)),
 					HINT = 'Open a new account and move the balance with a voucher.';
 		END IF;
 		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
@@ -416,6 +430,9 @@ CREATE FUNCTION ledger._account_delete() RETURNS trigger
 AS $$
 BEGIN
 	IF TG_WHEN = 'BEFORE' THEN
+		-- wait for posters that hold the balance rows, then look for their
+		-- entries with a snapshot taken after they ended
+		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = OLD.id FOR UPDATE;
 		IF ledger._account_posted(OLD.id) THEN
 			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
 				USING ERRCODE = 'object_not_in_prerequisite_state',

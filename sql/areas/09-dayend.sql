@@ -409,6 +409,25 @@ BEGIN
 			(SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'entry %')) END;
 	RETURN NEXT;
 
+	-- entries_match_accounts: every entry of the day is on an existing account of its currency
+	check_name := 'entries_match_accounts'; currency := NULL;
+	SELECT count(*) = 0,
+	       CASE WHEN count(*) = 0 THEN 'every entry is on an account of its currency'
+	            ELSE format('%s entr%s disagree%s with %s account%s: %s', count(*),
+	                        CASE WHEN count(*) = 1 THEN 'y' ELSE 'ies' END, CASE WHEN count(*) = 1 THEN 's' ELSE '' END,
+	                        CASE WHEN count(*) = 1 THEN 'its' ELSE 'their' END, CASE WHEN count(*) = 1 THEN '' ELSE 's' END,
+	                        string_agg(x.what, '; ' ORDER BY x.voucher_id, x.line_no) FILTER (WHERE x.n <= 10)) END
+	  INTO ok, detail
+	  FROM (SELECT e.voucher_id, e.line_no, row_number() OVER (ORDER BY e.voucher_id, e.line_no) AS n,
+	               CASE WHEN a.id IS NULL
+	                    THEN format('voucher %s line %s posts %s to account id %s, which does not exist',
+	                                e.voucher_id, e.line_no, e.amount, e.account_id)
+	                    ELSE format('voucher %s line %s posts %s to account "%s", which holds %s',
+	                                e.voucher_id, e.line_no, e.amount, a.code, COALESCE(a.currency, 'no currency')) END AS what
+	          FROM ledger.entry e LEFT JOIN ledger.account a ON a.id = e.account_id
+	         WHERE e.book_date = d AND (a.id IS NULL OR a.currency IS DISTINCT FROM ledger.currency(e.amount))) x;
+	RETURN NEXT;
+
 	IF st = 'open' THEN
 		-- the open day: live entries and maintained balances
 		RETURN QUERY
