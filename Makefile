@@ -51,13 +51,17 @@ $(OBJS): $(wildcard src/*.h)
 # under tmp_check/ and removes it again.
 # ---------------------------------------------------------------------------
 
-.PHONY: demo test bench stress valgrind regress-list
+.PHONY: demo test bench stress valgrind regress-list readme
 
 regress-list:
 	@echo $(REGRESS)
 
 demo:
 	@bash examples/demo.sh
+
+# regenerate the outputs of the README's tour from a real run (test/scripts/readme.sh checks them)
+readme:
+	@bash tools/readme_tour.sh
 
 test:
 	@bash test/run.sh
