@@ -80,6 +80,9 @@ stmt "SELECT account_code, account_name, currency, opening_debit, opening_credit
        period_debit, period_credit, closing_debit, closing_credit
   FROM ledger.trial_balance('2026-11-02');" keep 4 3
 
+block csv
+stmt "\\copy (SELECT account_code, account_name, currency, opening_debit::numeric AS opening_debit, opening_credit::numeric AS opening_credit, period_debit::numeric AS period_debit, period_credit::numeric AS period_credit, closing_debit::numeric AS closing_debit, closing_credit::numeric AS closing_credit FROM ledger.trial_balance('2026-11-02')) TO STDOUT WITH (FORMAT csv, HEADER)" keep 4 2
+
 block check_books
 stmt "SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-11-02');"
 

@@ -14,3 +14,29 @@ mask() { sed -E 's/[0-9a-f]{64}/<sha256>/g' "$1"; }
 diff -u <(mask "$TOP/README.md") <(mask "$WORK/README.md") >"$WORK/README.diff" ||
 	{ cat "$WORK/README.diff"; fail "the README's tour differs from what the commands print (make readme regenerates it)"; }
 note "ok: the $n blocks of the README's tour are what the commands print"
+
+# the columns the README lists for a table or view (Reference: Tables, Views)
+# are the catalog's, in order
+perl -0777 -ne '
+	for my $sec ("Tables", "Views") {
+		my ($t) = /^### \Q$sec\E\n(.*?)^### /ms or die "README: no section $sec\n";
+		for my $row ($t =~ /^(\| `ledger\.\w+` \| .* \|)$/mg) {
+			my ($name, $cell) = $row =~ /^\| `ledger\.(\w+)` \| (.*) \|$/ or next;
+			my @cols;
+			for my $g ($cell =~ /`([^`]*)`/g) {
+				next unless $g =~ /,/;
+				$g =~ s/\s*\([^)]*\)//g;
+				push @cols, map { s/^\s+|\s+$//gr } split /,/, $g;
+			}
+			print "$name ", join(",", @cols), "\n" if @cols;
+		}
+	}' "$TOP/README.md" >"$WORK/documented.txt"
+[ "$(wc -l <"$WORK/documented.txt")" -ge 10 ] || fail "found column lists for only $(wc -l <"$WORK/documented.txt") tables and views in the README"
+newdb ledger_readme
+cut -d' ' -f1 "$WORK/documented.txt" | while read -r rel; do
+	q ledger_readme -c "SELECT '$rel ' || string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+	                     WHERE attrelid = 'ledger.$rel'::regclass AND attnum > 0 AND NOT attisdropped"
+done >"$WORK/catalog.txt"
+diff -u "$WORK/documented.txt" "$WORK/catalog.txt" ||
+	fail "the README lists other columns than the catalog has (Reference: Tables, Views)"
+note "ok: the columns the README lists for $(wc -l <"$WORK/documented.txt") tables and views are the catalog's"
