@@ -28,7 +28,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = amount account voucher post close_day recon recon_load security privileges bad_input account_codes rules book_dates audit_columns
+REGRESS = amount account voucher post close_day recon recon_load security privileges bad_input account_codes rules book_dates audit_columns book_timezone
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours
@@ -53,13 +53,17 @@ $(OBJS): $(wildcard src/*.h)
 # under tmp_check/ and removes it again.
 # ---------------------------------------------------------------------------
 
-.PHONY: demo test bench stress valgrind regress-list
+.PHONY: demo test bench stress valgrind regress-list readme
 
 regress-list:
 	@echo $(REGRESS)
 
 demo:
 	@bash examples/demo.sh
+
+# regenerate the outputs of the README's tour from a real run (test/scripts/readme.sh checks them)
+readme:
+	@bash tools/readme_tour.sh
 
 test:
 	@bash test/run.sh

@@ -4,6 +4,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "pgtime.h"
 #include "utils/guc.h"
 
 #include "catalog.h"
@@ -14,8 +15,24 @@ PG_MODULE_MAGIC;
 
 int			ledger_hot_slots = 16;
 int			ledger_recon_grace_days = 1;
+char	   *ledger_book_timezone = NULL;
 
 void		_PG_init(void);
+
+/* ledger.book_timezone: empty (the session's TimeZone) or a time zone name */
+static bool
+ledger_book_timezone_check(char **newval, void **extra pg_attribute_unused(), GucSource source pg_attribute_unused())
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (pg_tzset(*newval) == NULL)
+	{
+		GUC_check_errdetail("\"%s\" is not a time zone name known to the server.", *newval);
+		GUC_check_errhint("Use a name from pg_timezone_names, such as \"Asia/Shanghai\", or an empty string for the session's TimeZone.");
+		return false;
+	}
+	return true;
+}
 
 void
 _PG_init(void)
@@ -35,6 +52,14 @@ _PG_init(void)
 							1, 0, 366,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("ledger.book_timezone",
+							   "Time zone whose calendar date CREATE EXTENSION ledger opens as the first book day.",
+							   "Empty means the session's TimeZone.  Later book days follow from the cutoff, not from the clock.",
+							   &ledger_book_timezone,
+							   "",
+							   PGC_SUSET, 0,
+							   ledger_book_timezone_check, NULL, NULL);
 
 	MarkGUCPrefixReserved("ledger");
 

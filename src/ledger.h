@@ -6,5 +6,6 @@
 
 extern int	ledger_hot_slots;
 extern int	ledger_recon_grace_days;
+extern char *ledger_book_timezone;
 
 #endif							/* LEDGER_H */

@@ -16,6 +16,17 @@ CREATE VIEW ledger.journal AS
 	  JOIN ledger.voucher v ON v.id = e.voucher_id
 	  JOIN ledger.account a ON a.id = e.account_id;
 COMMENT ON VIEW ledger.journal IS 'the journal (日记账): one row per entry, debit and credit as positive amounts';
+COMMENT ON COLUMN ledger.journal.book_date IS 'the voucher''s book date (会计日期)';
+COMMENT ON COLUMN ledger.journal.voucher_id IS 'the voucher (记账凭证)';
+COMMENT ON COLUMN ledger.journal.idempotency_key IS 'the voucher''s idempotency key';
+COMMENT ON COLUMN ledger.journal.ref IS 'the voucher''s business reference, matched by reconciliation';
+COMMENT ON COLUMN ledger.journal.summary IS 'the voucher''s summary (摘要)';
+COMMENT ON COLUMN ledger.journal.line_no IS 'the entry''s line number within the voucher';
+COMMENT ON COLUMN ledger.journal.account_code IS 'code of the entry''s account';
+COMMENT ON COLUMN ledger.journal.account_name IS 'name of the entry''s account';
+COMMENT ON COLUMN ledger.journal.debit IS 'the entry''s amount if a debit (positive), else NULL';
+COMMENT ON COLUMN ledger.journal.credit IS 'the negated amount of a credit entry (positive), else NULL';
+COMMENT ON COLUMN ledger.journal.memo IS 'the entry''s memo';
 
 CREATE VIEW ledger.balances AS
 	WITH leaf AS (
@@ -34,4 +45,9 @@ CREATE VIEW ledger.balances AS
 	  FROM rolled r JOIN ledger.account a ON a.id = r.ancestor;
 COMMENT ON VIEW ledger.balances IS
 	'current balance of every account on its normal side, summary accounts rolled up from their leaves (one row per currency)';
+COMMENT ON COLUMN ledger.balances.account_code IS 'account code';
+COMMENT ON COLUMN ledger.balances.account_name IS 'account name';
+COMMENT ON COLUMN ledger.balances.kind IS 'account kind, which fixes the normal side';
+COMMENT ON COLUMN ledger.balances.currency IS 'currency of the row (a multi-currency summary account has one row per currency)';
+COMMENT ON COLUMN ledger.balances.balance IS 'current balance on the account''s normal side, summary accounts rolled up from their leaves';
 

@@ -27,5 +27,8 @@ REVOKE EXECUTE ON FUNCTION
 	ledger.balance(text)
 	FROM PUBLIC;
 
-INSERT INTO ledger.book_day (book_date, status) VALUES (current_date, 'open');
+-- the first book day: today's date in ledger.book_timezone (empty: the session's TimeZone)
+INSERT INTO ledger.book_day (book_date, status)
+VALUES ((pg_catalog.now() AT TIME ZONE COALESCE(NULLIF(pg_catalog.current_setting('ledger.book_timezone', true), ''),
+                                                pg_catalog.current_setting('TimeZone')))::date, 'open');
 

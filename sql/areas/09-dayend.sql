@@ -170,12 +170,20 @@ COMMENT ON FUNCTION ledger._day_digest(date, bytea) IS
 CREATE VIEW ledger._account_closure AS
 	SELECT t.account_id, t.ancestor_id, t.depth FROM ledger.account_tree t;
 COMMENT ON VIEW ledger._account_closure IS 'every account paired with itself and each of its ancestors';
+COMMENT ON COLUMN ledger._account_closure.account_id IS 'the account';
+COMMENT ON COLUMN ledger._account_closure.ancestor_id IS 'the account itself or a summary account above it';
+COMMENT ON COLUMN ledger._account_closure.depth IS 'levels from the account up to the ancestor (0 for the account itself)';
 
 CREATE VIEW ledger._leaf AS
 	SELECT a.id, a.code, a.currency, a.kind, a.metadata
 	  FROM ledger.account a
 	 WHERE NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code);
 COMMENT ON VIEW ledger._leaf IS 'accounts without sub-accounts: the ones that take postings';
+COMMENT ON COLUMN ledger._leaf.id IS 'account id';
+COMMENT ON COLUMN ledger._leaf.code IS 'account code';
+COMMENT ON COLUMN ledger._leaf.currency IS 'account currency';
+COMMENT ON COLUMN ledger._leaf.kind IS 'account kind';
+COMMENT ON COLUMN ledger._leaf.metadata IS 'account metadata (normal_side of a common account)';
 
 -- --- step 1: switch ---------------------------------------------------------
 

@@ -358,6 +358,33 @@ CREATE VIEW ledger.recon_report AS
 		 WHERE x.source = r.source AND x.statement_date <= r.statement_date AND x.status = 'open') b ON true;
 COMMENT ON VIEW ledger.recon_report IS
 	'the morning reconciliation report: per source and statement date, match keys and amounts per class, the open breaks of that date, the open breaks of the source up to that date and the age in days of the oldest of them';
+COMMENT ON COLUMN ledger.recon_report.source IS 'the channel reconciled';
+COMMENT ON COLUMN ledger.recon_report.statement_date IS 'the statement date and book date reconciled';
+COMMENT ON COLUMN ledger.recon_report.account_code IS 'the clearing account whose entries were the internal side';
+COMMENT ON COLUMN ledger.recon_report.currency IS 'currency of the clearing account';
+COMMENT ON COLUMN ledger.recon_report.internal_count IS 'internal items considered: the day''s vouchers with a ref on the account plus the pending items of earlier days';
+COMMENT ON COLUMN ledger.recon_report.internal_amount IS 'sum of the internal items considered';
+COMMENT ON COLUMN ledger.recon_report.external_count IS 'statement lines of the source and date';
+COMMENT ON COLUMN ledger.recon_report.external_amount IS 'sum of those statement lines';
+COMMENT ON COLUMN ledger.recon_report.matched_count IS 'keys matched (对平)';
+COMMENT ON COLUMN ledger.recon_report.matched_amount IS 'amount matched';
+COMMENT ON COLUMN ledger.recon_report.missing_internal_count IS 'keys only the statement has (长款 / 平台漏单)';
+COMMENT ON COLUMN ledger.recon_report.missing_internal_amount IS 'statement amount of those keys';
+COMMENT ON COLUMN ledger.recon_report.missing_external_count IS 'keys only our books have, past the grace days (短款 / 渠道漏单)';
+COMMENT ON COLUMN ledger.recon_report.missing_external_amount IS 'our amount of those keys';
+COMMENT ON COLUMN ledger.recon_report.amount_mismatch_count IS 'keys whose amounts differ (金额不符)';
+COMMENT ON COLUMN ledger.recon_report.amount_mismatch_amount IS 'net difference (internal - external) of those keys';
+COMMENT ON COLUMN ledger.recon_report.status_mismatch_count IS 'keys whose statuses differ (状态不符)';
+COMMENT ON COLUMN ledger.recon_report.status_mismatch_amount IS 'our amount of those keys';
+COMMENT ON COLUMN ledger.recon_report.duplicate_count IS 'keys with more than one record on a side (重复)';
+COMMENT ON COLUMN ledger.recon_report.duplicate_amount IS 'net difference (internal - external, a missing side as zero) of those keys';
+COMMENT ON COLUMN ledger.recon_report.pending_count IS 'internal items left in the pending pool, within the grace days (not breaks)';
+COMMENT ON COLUMN ledger.recon_report.pending_amount IS 'amount of those items';
+COMMENT ON COLUMN ledger.recon_report.open_breaks IS 'breaks of this statement date still open';
+COMMENT ON COLUMN ledger.recon_report.source_open_breaks IS 'breaks of the source still open, of this statement date or earlier';
+COMMENT ON COLUMN ledger.recon_report.oldest_open_days IS 'age in days (from today) of the oldest of those open breaks, NULL if none';
+COMMENT ON COLUMN ledger.recon_report.runs IS 'how many times the (source, date) was reconciled';
+COMMENT ON COLUMN ledger.recon_report.finished_at IS 'end of the latest run';
 
 -- --- dump registration and privileges --------------------------------------
 
