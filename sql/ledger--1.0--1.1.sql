@@ -307,24 +307,35 @@ BEGIN
 	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
 	 WHERE c.outcome = 'pending' AND NOT i.pooled;
 
-	-- the matches made by the rule rather than by an exact key
+	-- the matches made by the rule rather than by an exact key (a few: a
+	-- table of their own, so that the plan is made for a few)
 	DELETE FROM ledger.recon_match m WHERE m.run_id = this_run;
 	IF rule.source IS NOT NULL THEN
+		IF pg_catalog.to_regclass('pg_temp._recon_m') IS NOT NULL THEN
+			DROP TABLE pg_temp._recon_m;
+		END IF;
+		CREATE TEMP TABLE _recon_m ON COMMIT DROP AS
+		SELECT c.ref, COALESCE(c.partner, c.ref) AS external_ref,
+		       CASE WHEN c.method = 'window' THEN 'window' WHEN c.grouped THEN 'group' ELSE 'tolerance' END AS method,
+		       c.internal_amount, c.external_amount, c.difference, c.internal_count, c.time_difference
+		  FROM pg_temp._recon_cls c
+		 WHERE c.outcome = 'matched'
+		   AND (c.method = 'window' OR c.grouped OR ledger.minor_units(c.difference) <> 0);
+		ANALYZE pg_temp._recon_m;
 		INSERT INTO ledger.recon_match (run_id, source, statement_date, method, ref, external_ref, internal_amount,
 				external_amount, difference, internal_count, internal_voucher_ids, external_ids, time_difference)
+		WITH ours AS (
+			SELECT i.key, pg_catalog.array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
+			  FROM pg_temp._recon_int i JOIN pg_temp._recon_m m ON m.ref = i.key
+			 GROUP BY i.key),
+		theirs AS (
+			SELECT l.ref, pg_catalog.array_agg(l.external_id ORDER BY l.external_id) AS ids
+			  FROM ledger.statement_line l JOIN pg_temp._recon_m m ON m.external_ref = l.ref
+			 WHERE l.source = src AND l.statement_date = d
+			 GROUP BY l.ref)
 		SELECT this_run, src, d, m.method, m.ref, m.external_ref, m.internal_amount, m.external_amount, m.difference,
 		       m.internal_count, ours.ids, theirs.ids, m.time_difference
-		  FROM (SELECT c.ref, COALESCE(c.partner, c.ref) AS external_ref,
-		               CASE WHEN c.method = 'window' THEN 'window' WHEN c.grouped THEN 'group' ELSE 'tolerance' END AS method,
-		               c.internal_amount, c.external_amount, c.difference, c.internal_count, c.time_difference
-		          FROM pg_temp._recon_cls c
-		         WHERE c.outcome = 'matched'
-		           AND (c.method = 'window' OR c.grouped OR ledger.minor_units(c.difference) <> 0)) m
-		  CROSS JOIN LATERAL (SELECT pg_catalog.array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
-		                        FROM pg_temp._recon_int i WHERE i.key = m.ref) ours
-		  CROSS JOIN LATERAL (SELECT pg_catalog.array_agg(l.external_id ORDER BY l.external_id) AS ids
-		                        FROM ledger.statement_line l
-		                       WHERE l.source = src AND l.statement_date = d AND l.ref = m.external_ref) theirs;
+		  FROM pg_temp._recon_m m JOIN ours ON ours.key = m.ref JOIN theirs ON theirs.ref = m.external_ref;
 	END IF;
 
 	-- breaks: one row per (run, class, ref).  Open ones found again keep their
