@@ -311,7 +311,8 @@ collect_edges(const MItem *from, int nfrom, bool from_internal, const MSide *to,
  * Greedy by quality: the edges of one quality (amount difference, time
  * difference) whose two items are still free are taken when each of their
  * items has only that one edge at that quality; an item with two or more is
- * ambiguous and blocked (never paired).
+ * ambiguous: it and its candidates of that quality are blocked (never paired,
+ * not even with a worse candidate later).
  */
 static void
 pair_greedy(MEdges *edges, char *st_in, char *st_ex, int nin, int nex)
@@ -360,14 +361,18 @@ pair_greedy(MEdges *edges, char *st_in, char *st_ex, int nin, int nex)
 				e->adiff = PG_UINT64_MAX;
 			}
 		}
+		/* an ambiguous item blocks itself and its candidates of this quality */
 		for (k = g; k < end; k++)
 		{
 			MEdge	   *e = &edges->e[k];
 
-			if (st_in[e->in] == ITEM_FREE && deg_in[e->in] > 1)
-				st_in[e->in] = ITEM_BLOCKED;
-			if (st_ex[e->ex] == ITEM_FREE && deg_ex[e->ex] > 1)
-				st_ex[e->ex] = ITEM_BLOCKED;
+			if (deg_in[e->in] > 1 || deg_ex[e->ex] > 1)
+			{
+				if (st_in[e->in] == ITEM_FREE)
+					st_in[e->in] = ITEM_BLOCKED;
+				if (st_ex[e->ex] == ITEM_FREE)
+					st_ex[e->ex] = ITEM_BLOCKED;
+			}
 		}
 		for (k = g; k < end; k++)
 		{
