@@ -85,6 +85,7 @@ SELECT pg_temp.pay('rr.win', 'W-4a', '90.00') + pg_temp.pay('rr.win', 'W-4b', '9
 SELECT pg_temp.pay('rr.win', 'W-5', '70.00') > 0 AS posted;
 SELECT pg_temp.pay('rr.win', 'W-6', '30.00') > 0 AS posted;
 SELECT pg_temp.pay('rr.win', 'W-7', '40.00') > 0 AS posted;
+SELECT pg_temp.pay('rr.win', 'W-8a', '91.00') + pg_temp.pay('rr.win', 'W-8b', '91.02') > 0 AS posted_together;
 CALL pg_temp.line('rr_win', 'BANK-1', 'B-1', '50.00', 'W-1', '3 minutes');		-- match
 CALL pg_temp.line('rr_win', 'BANK-5', 'B-5', '70.01', 'W-5', '-1 minute');		-- match within the tolerance
 CALL pg_temp.line('rr_win', 'BANK-2', 'B-2', '60.00', 'W-2', '11 minutes');	-- near miss: too late
@@ -94,6 +95,11 @@ CALL pg_temp.line('rr_win', 'BANK-6a', 'B-6a', '30.00', 'W-6', '-2 minutes');	--
 CALL pg_temp.line('rr_win', 'BANK-6b', 'B-6b', '30.00', 'W-6', '2 minutes');	-- equally far
 CALL pg_temp.line('rr_win', 'BANK-7a', 'B-7a', '40.00', 'W-7', '1 minute');	-- the nearer of two is taken,
 CALL pg_temp.line('rr_win', 'BANK-7b', 'B-7b', '40.00', 'W-7', '5 minutes');	-- the other stays a break
+-- ambiguous, and the ambiguity is not resolved by a worse candidate: BANK-8
+-- is 0.01 off both W-8a and W-8b, a minute after both; W-8a's next candidate,
+-- BANK-8b (0.01 off, two minutes), is not taken either: all four stay breaks
+CALL pg_temp.line('rr_win', 'BANK-8', 'B-8', '91.01', 'W-8a', '1 minute');
+CALL pg_temp.line('rr_win', 'BANK-8b', 'B-8b', '90.99', 'W-8a', '2 minutes');
 CALL ledger.reconcile('rr_win', :'d0', 'rr.win');
 SELECT * FROM rr_runs WHERE source = 'rr_win';
 SELECT * FROM rr_matches WHERE source = 'rr_win' ORDER BY ref;
