@@ -7,6 +7,7 @@
 #   P3  COPY of vouchers and entries in one transaction         vs COPY into plain tables
 #   day-end  close_day, close time as history grows, trial_balance over closed days
 #   reconciliation  bench/recon.sh, when that script exists
+#   reconcile with a rule  bench/recon_rules.sh: tolerance, window and groups vs by key only
 #   P4  (--peers) 2-entry ledger.post vs pgledger's transfer (PGLEDGER_DIR=checkout)
 #
 # Each workload runs beside its baseline in the same run, alternating over
@@ -481,6 +482,26 @@ if wants recon; then
 	else
 		say "== reconciliation: bench/recon.sh is not in this tree; skipped"
 		recon_out="bench/recon.sh is not in this tree; reconciliation was not measured."
+	fi
+fi
+
+# ---------------------------------------------------------------------------
+# reconciliation with a matching rule (tolerance, window, groups) vs by key
+# ---------------------------------------------------------------------------
+
+if wants recon && [ -f "$top/bench/recon_rules.sh" ]; then
+	say ""
+	say "== reconcile with a rule: bench/recon_rules.sh $([ $mode = quick ] && echo --quick)"
+	bash "$top/bench/recon_rules.sh" $([ $mode = quick ] && echo --quick) >"$out/recon_rules.log" 2>&1
+	rc=$?
+	sed 's/^/   /' "$out/recon_rules.log"
+	if [ $rc -ne 0 ]; then
+		say "   bench/recon_rules.sh failed (exit $rc)"
+		failures=$((failures + 1))
+	else
+		read -r _ ratio key_ms rule_ms < <(grep '^RATIO ' "$out/recon_rules.log" | tail -1)
+		add_row "reconcile with a rule (tolerance, window, groups)" 1 "$(calc "$rule_ms / 1000" 2) s" \
+			"reconcile by key only" "$(calc "$key_ms / 1000" 2) s" "$ratio" "≤ 3" "$(verdict "$ratio" '<=' 3)"
 	fi
 fi
 

@@ -250,6 +250,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON PROCEDURE ledger.reconcile(text, date, text) TO regress_ledger_recon_operator;
 GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.recon_run,
 	ledger.recon_pending, ledger.recon_break, ledger.recon_report TO regress_ledger_recon_operator;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.recon_rule TO regress_ledger_recon_operator;
+GRANT SELECT ON ledger.recon_match TO regress_ledger_recon_operator;
 
 -- a payment of the day with a ref on the clearing account (the reserve funds)
 SELECT ledger.post('r-1', ARRAY['bank', 'w1'], ARRAY['5 CNY', '-5 CNY']::ledger.amount[], 'top-up', 'ORD-1') AS r1 \gset
@@ -274,7 +276,14 @@ SELECT class, ref, status, note, resolved_by FROM ledger.resolve_break(:brk, 'th
 SELECT count(*) AS lines FROM ledger.statement_line;
 SELECT count(*) AS imports FROM ledger.statement_import;
 SELECT count(*) AS pending FROM ledger.recon_pending;
+-- the operator keeps the matching rules and reads the matches they make
+INSERT INTO ledger.recon_rule (source, tolerance) VALUES ('psp', '0.01 CNY');
+UPDATE ledger.recon_rule SET match_window = '1 hour' WHERE source = 'psp';
+SELECT source, tolerance, match_window, group_key, net_of_fee FROM ledger.recon_rule;
+SELECT count(*) AS rule_matches FROM ledger.recon_match;
+DELETE FROM ledger.recon_rule WHERE source = 'psp';
 -- what a reconciliation operator may not do
+DELETE FROM ledger.recon_match;
 INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount) VALUES ('psp', '2026-11-04', 'X', 'X', '1 CNY');
 UPDATE ledger.recon_break SET status = 'resolved';
 DELETE FROM ledger.statement_line;
@@ -321,6 +330,7 @@ RESET ROLE;
 GRANT USAGE ON SCHEMA ledger TO regress_ledger_recon_analyst;
 GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.recon_run,
 	ledger.recon_pending, ledger.recon_break, ledger.recon_report TO regress_ledger_recon_analyst;
+GRANT SELECT ON ledger.recon_rule, ledger.recon_match TO regress_ledger_recon_analyst;
 
 SET ROLE regress_ledger_recon_analyst;
 SELECT source, statement_date, matched_count, missing_internal_count, open_breaks FROM ledger.recon_report ORDER BY 1, 2;
@@ -341,6 +351,8 @@ SELECT ledger.load_statement_csv('psp', '2026-11-04', 'ref,external_id,amount');
 CALL ledger.reconcile('psp', '2026-11-04', 'bank');
 SELECT ledger.resolve_break(1, 'x');
 UPDATE ledger.recon_break SET note = 'x';
+SELECT count(*) AS rules, (SELECT count(*) FROM ledger.recon_match) AS matches FROM ledger.recon_rule;
+INSERT INTO ledger.recon_rule (source) VALUES ('psp');
 INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount) VALUES ('psp', '2026-11-04', 'X', 'X', '1 CNY');
 RESET ROLE;
 -- nothing the refused statements tried was written

@@ -308,7 +308,8 @@ SELECT day, matched_count, missing_external_count, pending_count, pending_amount
   FROM run_figures WHERE day = 1;
 SELECT * FROM pool ORDER BY ref;
 SELECT count(*) AS breaks_next_day FROM ledger.recon_break WHERE source = 'testpay' AND statement_date = :'d0'::date + 1;
--- and the day after, with nothing from the channel, it expires
+-- and the day after, with nothing from the channel: no statement was loaded, so a
+-- WARNING, and RC-008 still waits instead of expiring (SPEC 9.2)
 SET client_min_messages = warning;
 CALL ledger.reconcile('testpay', (:'d0'::date + 2), 'recon.clearing');
 RESET client_min_messages;

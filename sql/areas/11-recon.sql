@@ -231,6 +231,7 @@ CREATE TABLE ledger.recon_run (
 	started_at              timestamptz NOT NULL DEFAULT now(),
 	finished_at             timestamptz NULL,
 	run_by                  text NOT NULL DEFAULT session_user,
+	statement_missing       boolean NOT NULL DEFAULT false,
 	CONSTRAINT recon_run_pkey PRIMARY KEY (id),
 	CONSTRAINT recon_run_source_date_key UNIQUE (source, statement_date)
 );
@@ -266,6 +267,7 @@ COMMENT ON COLUMN ledger.recon_run.runs IS 'how many times the (source, date) wa
 COMMENT ON COLUMN ledger.recon_run.started_at IS 'start of the latest run';
 COMMENT ON COLUMN ledger.recon_run.finished_at IS 'end of the latest run';
 COMMENT ON COLUMN ledger.recon_run.run_by IS 'session user of the latest run';
+COMMENT ON COLUMN ledger.recon_run.statement_missing IS 'no statement of the source and date had been loaded (no line, no import) when the latest run was made: its internal items were kept pending, none became a break';
 
 CREATE TABLE ledger.recon_pending (
 	source       text NOT NULL,
@@ -324,6 +326,7 @@ CREATE TABLE ledger.recon_break (
 	created_at           timestamptz NOT NULL DEFAULT now(),
 	resolved_at          timestamptz NULL,
 	resolved_by          text NULL,
+	candidates           jsonb NOT NULL DEFAULT '[]',
 	CONSTRAINT recon_break_pkey PRIMARY KEY (id),
 	CONSTRAINT recon_break_class_check CHECK (class IN ('missing_internal', 'missing_external',
 		'amount_mismatch', 'status_mismatch', 'duplicate')),
@@ -361,4 +364,60 @@ COMMENT ON COLUMN ledger.recon_break.obsolete IS 'a resolved break that the late
 COMMENT ON COLUMN ledger.recon_break.created_at IS 'when the break was first found';
 COMMENT ON COLUMN ledger.recon_break.resolved_at IS 'when it was resolved';
 COMMENT ON COLUMN ledger.recon_break.resolved_by IS 'session user that resolved it';
+COMMENT ON COLUMN ledger.recon_break.candidates IS 'why it did not match: for a missing_internal or missing_external break the nearest unmatched counterparts of the other side (smallest amount difference, then time difference), for the other classes the statement lines of the key; a JSON array of objects with ref, amount, time and difference (internal - external), plus external_id of a line';
+
+-- --- matching rules and the matches they made ------------------------------
+
+CREATE TABLE ledger.recon_rule (
+	source       text NOT NULL,
+	tolerance    ledger.amount NULL,
+	match_window interval NULL,
+	group_key    text NULL,
+	net_of_fee   boolean NOT NULL DEFAULT false,
+	CONSTRAINT recon_rule_pkey PRIMARY KEY (source),
+	CONSTRAINT recon_rule_tolerance_check CHECK (ledger.minor_units(tolerance) >= 0),
+	CONSTRAINT recon_rule_match_window_check CHECK (match_window >= interval '0'),
+	CONSTRAINT recon_rule_group_key_check CHECK (group_key <> '')
+);
+COMMENT ON TABLE ledger.recon_rule IS
+	'how ledger.reconcile matches one source beyond its exact key (SPEC 9.2); a source without a row matches by ref exactly';
+COMMENT ON COLUMN ledger.recon_rule.source IS 'the channel (first argument of ledger.reconcile)';
+COMMENT ON COLUMN ledger.recon_rule.tolerance IS 'amounts that differ by at most this much count as equal (matched, the difference recorded in ledger.recon_match); in the clearing account''s currency; NULL: exact';
+COMMENT ON COLUMN ledger.recon_rule.match_window IS 'after key matching, unmatched items of both sides are paired by amount (within the tolerance) when the voucher''s created_at and the line''s occurred_at are at most this far apart; an item with two equally good candidates is never paired; NULL: no pairing';
+COMMENT ON COLUMN ledger.recon_rule.group_key IS 'many-to-one: vouchers whose metadata->>group_key is set are matched as one group, by their sum, against the line whose ref is that value (a batch payout, a net settlement); NULL: no groups';
+COMMENT ON COLUMN ledger.recon_rule.net_of_fee IS 'compare our amounts with the line''s amount - fee (channels that settle net of their fee)';
+
+CREATE TABLE ledger.recon_match (
+	run_id               bigint NOT NULL,
+	source               text NOT NULL,
+	statement_date       date NOT NULL,
+	method               text NOT NULL,
+	ref                  text NOT NULL,
+	external_ref         text NOT NULL,
+	internal_amount      ledger.amount NOT NULL,
+	external_amount      ledger.amount NOT NULL,
+	difference           ledger.amount NOT NULL,
+	internal_count       integer NOT NULL,
+	internal_voucher_ids bigint[] NOT NULL,
+	external_ids         text[] NOT NULL,
+	time_difference      interval NULL,
+	CONSTRAINT recon_match_pkey PRIMARY KEY (run_id, ref),
+	CONSTRAINT recon_match_method_check CHECK (method IN ('tolerance', 'window', 'group'))
+);
+CREATE INDEX recon_match_source_date_idx ON ledger.recon_match (source, statement_date);
+COMMENT ON TABLE ledger.recon_match IS
+	'the matches a run made by its rule rather than by an exact key: within the tolerance, paired within the match window, or a group against one line; replaced by a re-run';
+COMMENT ON COLUMN ledger.recon_match.run_id IS 'the ledger.recon_run that made the match';
+COMMENT ON COLUMN ledger.recon_match.source IS 'the channel';
+COMMENT ON COLUMN ledger.recon_match.statement_date IS 'the statement date of the run';
+COMMENT ON COLUMN ledger.recon_match.method IS 'tolerance (same key, amounts within the tolerance), window (no common key, paired by amount and time) or group (a group of vouchers against one line)';
+COMMENT ON COLUMN ledger.recon_match.ref IS 'our key: the voucher''s ref, or the group''s value';
+COMMENT ON COLUMN ledger.recon_match.external_ref IS 'the statement line''s ref (another key than ours for a window match)';
+COMMENT ON COLUMN ledger.recon_match.internal_amount IS 'our amount (the group''s sum)';
+COMMENT ON COLUMN ledger.recon_match.external_amount IS 'the line''s amount as compared (net of its fee under net_of_fee)';
+COMMENT ON COLUMN ledger.recon_match.difference IS 'internal - external, within the tolerance';
+COMMENT ON COLUMN ledger.recon_match.internal_count IS 'our vouchers matched (the group''s members)';
+COMMENT ON COLUMN ledger.recon_match.internal_voucher_ids IS 'those vouchers';
+COMMENT ON COLUMN ledger.recon_match.external_ids IS 'the channel serials (external_id) of the line';
+COMMENT ON COLUMN ledger.recon_match.time_difference IS 'line occurred_at - voucher created_at, for a window match';
 

@@ -4,6 +4,14 @@
 
 -- --- reconcile -------------------------------------------------------------
 
+CREATE FUNCTION ledger._recon_pair(int_amount ledger.amount[], int_at timestamptz[],
+		ext_amount ledger.amount[], ext_at timestamptz[], tolerance ledger.amount, match_window interval,
+		candidates integer DEFAULT 3)
+	RETURNS TABLE (kind text, idx integer, other integer, rank integer)
+	AS 'MODULE_PATHNAME', 'ledger_recon_pair' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION ledger._recon_pair(ledger.amount[], timestamptz[], ledger.amount[], timestamptz[], ledger.amount, interval, integer) IS
+	'reconcile''s key-less matching: pairs the unmatched internal and external items by amount (within tolerance) and time (within match_window, NULL: no pairing), never an item with two equally good candidates (kind pair: idx internal, other external, 1-based), then lists the nearest unpaired counterparts of each unpaired item (kind internal or external, rank 1 nearest)';
+
 /*
  * Reconciles (source, statement_date) against the entries on clearing
  * account `account`:
@@ -15,7 +23,13 @@
  *                  items of earlier book dates still in the pending pool;
  *   external side  the statement lines of the source and date.
  *
- * ledger.recon_diff classifies each ref.  A ref found only on our side
+ * ledger.recon_diff classifies each key: the ref, or under a rule with a
+ * group_key the group's value (metadata->>group_key), whose members are
+ * summed into one item.  The rule of the source (ledger.recon_rule) adds a
+ * tolerance and net-of-fee amounts to that, then pairs the keys left
+ * unmatched on both sides by amount and time (ledger._recon_pair, in C);
+ * what stays unmatched gets its nearest counterparts as candidates.
+ * A key found only on our side
  * stays pending (in ledger.recon_pending) until book_date +
  * ledger.recon_grace_days <= statement_date, then it is a missing_external
  * break; a reversed item absent from the statement is closed without a break.
@@ -26,7 +40,9 @@
  * closed (a NOTICE says to re-run the later dates).  Breaks are unique per
  * (run, class, ref): an open break found again keeps its id and takes the new
  * figures, one no longer found is deleted; a resolved break stays resolved
- * and is marked obsolete if no longer found.  Runs of one source are serialised (and with the
+ * and is marked obsolete if no longer found.  A date without any statement
+ * (no line, no import) is reconciled with a WARNING: nothing expires into a
+ * break.  Runs of one source are serialised (and with the
  * loaders); posting is never blocked: the books are only read.
  */
 CREATE PROCEDURE ledger.reconcile(source text, statement_date date, account text)
@@ -45,6 +61,12 @@ DECLARE
 	later text;
 	st record;
 	started timestamptz := pg_catalog.clock_timestamp();
+	rule ledger.recon_rule;
+	tol ledger.amount;
+	win interval;
+	gkey text;
+	net boolean := false;
+	missing boolean;
 BEGIN
 	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
 		RAISE EXCEPTION 'source, statement_date and account must not be null'
@@ -84,6 +106,30 @@ BEGIN
 					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount);
 	END IF;
 
+	-- the rule of the source; without one, matching is by ref, exactly
+	SELECT * INTO rule FROM ledger.recon_rule r WHERE r.source = src;
+	IF FOUND THEN
+		tol := rule.tolerance;
+		win := rule.match_window;
+		gkey := rule.group_key;
+		net := rule.net_of_fee;
+		IF tol IS NOT NULL AND ledger.currency(tol) <> acc.currency THEN
+			RAISE EXCEPTION 'tolerance of source "%" is in %, account "%" in %', src, ledger.currency(tol), acc.code, acc.currency
+				USING ERRCODE = 'datatype_mismatch',
+					DETAIL = pg_catalog.format('ledger.recon_rule gives source "%s" the tolerance %s.', src, tol),
+					HINT = 'Give the tolerance in the currency of the clearing account.';
+		END IF;
+	END IF;
+
+	-- a statement that was never loaded is not a channel that lost everything
+	missing := NOT EXISTS (SELECT 1 FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d)
+	       AND NOT EXISTS (SELECT 1 FROM ledger.statement_import i WHERE i.source = src AND i.statement_date = d);
+	IF missing THEN
+		RAISE WARNING 'no statement of source "%" was loaded for %', src, pg_catalog.to_char(d, 'YYYY-MM-DD')
+			USING DETAIL = pg_catalog.format('Account "%s": every internal item stays in the pending pool; none becomes a missing_external break.', acc.code),
+				HINT = 'Load the statement (an empty one if the channel had no business that day), then reconcile the date again.';
+	END IF;
+
 	-- the run row; a re-run undoes the previous run of this date first
 	SELECT r.id INTO this_run FROM ledger.recon_run r WHERE r.source = src AND r.statement_date = d FOR UPDATE;
 	IF FOUND THEN
@@ -111,14 +157,21 @@ BEGIN
 	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
 		DROP TABLE pg_temp._recon_int;
 	END IF;
+	-- key: the ref, or the group's value for a voucher of a group (not reversed)
 	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
+	SELECT x.voucher_id, x.ref, x.book_date, x.amount, x.status, x.pooled, x.created_at,
+	       COALESCE(CASE WHEN x.status = 'success' THEN x.grp END, x.ref) AS key,
+	       x.grp IS NOT NULL AND x.status = 'success' AS grouped
+	  FROM (
 	SELECT i.voucher_id, i.ref, i.book_date, i.amount,
 	       -- (IN rather than EXISTS: one hashed pass instead of a probe per item)
 	       CASE WHEN i.voucher_id IN (SELECT r.reverses FROM ledger.voucher r WHERE r.reverses IS NOT NULL)
 	            THEN 'reversed' ELSE 'success' END AS status,
 	       -- after the undo, an item of this date still in the pool was closed by a later run
-	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled
-	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, ledger.sum(e.amount) AS amount
+	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled,
+	       i.created_at, i.grp
+	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, v.created_at, v.metadata ->> gkey AS grp,
+	               ledger.sum(e.amount) AS amount
 	          FROM ledger.entry e
 	          JOIN ledger.voucher v ON v.id = e.voucher_id
 	         WHERE e.account_id = acc.id AND e.book_date = d AND v.ref IS NOT NULL
@@ -129,42 +182,133 @@ BEGIN
 	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
 	       CASE WHEN EXISTS (SELECT 1 FROM ledger.voucher r WHERE r.reverses = p.voucher_id)
 	            THEN 'reversed' ELSE 'success' END,
-	       true
+	       true, v.created_at, v.metadata ->> gkey
 	  FROM ledger.recon_pending p
-	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id;
+	  JOIN ledger.voucher v ON v.id = p.voucher_id
+	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id) x;
 	ANALYZE pg_temp._recon_int;
 
 	-- classification of every ref
 	IF pg_catalog.to_regclass('pg_temp._recon_cls') IS NOT NULL THEN
 		DROP TABLE pg_temp._recon_cls;
 	END IF;
+	-- (a group's members enter recon_diff as one item: their sum; lines are
+	-- compared net of their fee under net_of_fee)
 	CREATE TEMP TABLE _recon_cls ON COMMIT DROP AS
 	SELECT g.ref, (g.r).class, (g.r).internal_count, (g.r).external_count,
 	       (g.r).internal_amount, (g.r).external_amount, (g.r).difference,
-	       g.book_date, g.reversed,
-	       CASE WHEN (g.r).class = 'missing_external' AND g.reversed THEN 'reversed'
+	       g.book_date, g.reversed, false AS grouped, NULL::text AS method, NULL::text AS partner,
+	       NULL::interval AS time_difference,
+	       CASE WHEN (g.r).class = 'missing_external' AND missing THEN 'pending'
+	            WHEN (g.r).class = 'missing_external' AND g.reversed THEN 'reversed'
 	            WHEN (g.r).class = 'missing_external' AND g.book_date + grace > d THEN 'pending'
 	            ELSE (g.r).class END AS outcome
-	  FROM (SELECT u.ref, ledger.recon_diff(u.side, u.amount, u.status) AS r,
+	  FROM (SELECT u.ref, ledger.recon_diff(u.side, u.amount, u.status, tol) AS r,
 	               min(u.book_date) AS book_date,
 	               bool_and(u.status = 'reversed') FILTER (WHERE u.side = 'internal') AS reversed
-	          FROM (SELECT 'internal' AS side, i.ref, i.amount, i.status, i.book_date FROM pg_temp._recon_int i
+	          FROM (SELECT 'internal' AS side, i.key AS ref, i.amount, i.status, i.book_date
+	                  FROM pg_temp._recon_int i WHERE NOT i.grouped
 	                UNION ALL
-	                SELECT 'external', l.ref, l.amount, l.status, NULL::date
+	                SELECT 'internal', i.key, ledger.sum(i.amount), 'success', min(i.book_date)
+	                  FROM pg_temp._recon_int i WHERE i.grouped AND gkey IS NOT NULL GROUP BY i.key
+	                UNION ALL
+	                SELECT 'external', l.ref,
+	                       CASE WHEN net THEN l.amount OPERATOR(ledger.-) COALESCE(l.fee, ledger.zero(acc.currency))
+	                            ELSE l.amount END,
+	                       l.status, NULL::date
 	                  FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) u
 	         GROUP BY u.ref) g;
 	ANALYZE pg_temp._recon_cls;
+	IF gkey IS NOT NULL THEN
+		UPDATE pg_temp._recon_cls c SET grouped = true, internal_count = m.members
+		  FROM (SELECT i.key, count(*)::integer AS members FROM pg_temp._recon_int i WHERE i.grouped GROUP BY i.key) m
+		 WHERE c.ref = m.key;
+	END IF;
+
+	-- what key matching left unmatched on each side (a group as one item, at
+	-- its latest voucher's time; only a line of status success may pair) ...
+	IF pg_catalog.to_regclass('pg_temp._recon_li') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_li, pg_temp._recon_le, pg_temp._recon_pairs;
+	END IF;
+	CREATE TEMP TABLE _recon_li ON COMMIT DROP AS
+	SELECT (pg_catalog.row_number() OVER (ORDER BY c.ref))::integer AS idx, c.ref, c.internal_amount AS amount,
+	       max(i.created_at) AS at, pg_catalog.array_agg(i.voucher_id ORDER BY i.voucher_id) AS voucher_ids
+	  FROM pg_temp._recon_cls c JOIN pg_temp._recon_int i ON i.key = c.ref
+	 WHERE c.class = 'missing_external' AND c.outcome <> 'reversed'
+	 GROUP BY c.ref, c.internal_amount;
+	CREATE TEMP TABLE _recon_le ON COMMIT DROP AS
+	SELECT (pg_catalog.row_number() OVER (ORDER BY c.ref))::integer AS idx, c.ref, c.external_amount AS amount,
+	       l.occurred_at AS at, l.external_id, l.status
+	  FROM pg_temp._recon_cls c
+	  JOIN ledger.statement_line l ON l.ref = c.ref AND l.source = src AND l.statement_date = d
+	 WHERE c.class = 'missing_internal';
+	-- ... paired by amount and time under a match window, and the nearest
+	-- counterparts of what stays unmatched (ledger._recon_pair, sort and merge in C)
+	CREATE TEMP TABLE _recon_pairs ON COMMIT DROP AS
+	SELECT p.kind, p.idx, p.other, p.rank
+	  FROM ledger._recon_pair(
+			COALESCE((SELECT pg_catalog.array_agg(li.amount ORDER BY li.idx) FROM pg_temp._recon_li li), '{}'),
+			COALESCE((SELECT pg_catalog.array_agg(li.at ORDER BY li.idx) FROM pg_temp._recon_li li), '{}'),
+			COALESCE((SELECT pg_catalog.array_agg(le.amount ORDER BY le.idx) FROM pg_temp._recon_le le), '{}'),
+			COALESCE((SELECT pg_catalog.array_agg(CASE WHEN le.status = 'success' THEN le.at END ORDER BY le.idx)
+			            FROM pg_temp._recon_le le), '{}'),
+			tol, CASE WHEN NOT missing THEN win END, 3) p;
+	IF EXISTS (SELECT 1 FROM pg_temp._recon_pairs p WHERE p.kind = 'pair') THEN
+		UPDATE pg_temp._recon_cls c
+		   SET outcome = 'matched', method = 'window', partner = le.ref, external_count = 1, external_amount = le.amount,
+		       difference = li.amount OPERATOR(ledger.-) le.amount, time_difference = le.at - li.at
+		  FROM pg_temp._recon_pairs p
+		  JOIN pg_temp._recon_li li ON li.idx = p.idx
+		  JOIN pg_temp._recon_le le ON le.idx = p.other
+		 WHERE p.kind = 'pair' AND c.ref = li.ref;
+		UPDATE pg_temp._recon_cls c SET outcome = 'paired', partner = li.ref
+		  FROM pg_temp._recon_pairs p
+		  JOIN pg_temp._recon_li li ON li.idx = p.idx
+		  JOIN pg_temp._recon_le le ON le.idx = p.other
+		 WHERE p.kind = 'pair' AND c.ref = le.ref;
+	END IF;
 
 	-- the pool: earlier items are closed by this run unless still pending;
 	-- today's items still within the grace days join it
 	UPDATE ledger.recon_pending p SET closed_run = this_run, closed_class = c.outcome
-	  FROM pg_temp._recon_cls c
+	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
 	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id
-	   AND p.ref = c.ref AND c.outcome <> 'pending';
+	   AND i.pooled AND i.book_date < d AND p.voucher_id = i.voucher_id AND c.outcome <> 'pending';
 	INSERT INTO ledger.recon_pending (source, voucher_id, ref, book_date, account_id, amount, status, added_run)
 	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, this_run
-	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.ref
+	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
 	 WHERE c.outcome = 'pending' AND NOT i.pooled;
+
+	-- the matches made by the rule rather than by an exact key (a few: a
+	-- table of their own, so that the plan is made for a few)
+	DELETE FROM ledger.recon_match m WHERE m.run_id = this_run;
+	IF rule.source IS NOT NULL THEN
+		IF pg_catalog.to_regclass('pg_temp._recon_m') IS NOT NULL THEN
+			DROP TABLE pg_temp._recon_m;
+		END IF;
+		CREATE TEMP TABLE _recon_m ON COMMIT DROP AS
+		SELECT c.ref, COALESCE(c.partner, c.ref) AS external_ref,
+		       CASE WHEN c.method = 'window' THEN 'window' WHEN c.grouped THEN 'group' ELSE 'tolerance' END AS method,
+		       c.internal_amount, c.external_amount, c.difference, c.internal_count, c.time_difference
+		  FROM pg_temp._recon_cls c
+		 WHERE c.outcome = 'matched'
+		   AND (c.method = 'window' OR c.grouped OR ledger.minor_units(c.difference) <> 0);
+		ANALYZE pg_temp._recon_m;
+		INSERT INTO ledger.recon_match (run_id, source, statement_date, method, ref, external_ref, internal_amount,
+				external_amount, difference, internal_count, internal_voucher_ids, external_ids, time_difference)
+		WITH ours AS (
+			SELECT i.key, pg_catalog.array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
+			  FROM pg_temp._recon_int i JOIN pg_temp._recon_m m ON m.ref = i.key
+			 GROUP BY i.key),
+		theirs AS (
+			SELECT l.ref, pg_catalog.array_agg(l.external_id ORDER BY l.external_id) AS ids
+			  FROM ledger.statement_line l JOIN pg_temp._recon_m m ON m.external_ref = l.ref
+			 WHERE l.source = src AND l.statement_date = d
+			 GROUP BY l.ref)
+		SELECT this_run, src, d, m.method, m.ref, m.external_ref, m.internal_amount, m.external_amount, m.difference,
+		       m.internal_count, ours.ids, theirs.ids, m.time_difference
+		  FROM pg_temp._recon_m m JOIN ours ON ours.key = m.ref JOIN theirs ON theirs.ref = m.external_ref;
+	END IF;
 
 	-- breaks: one row per (run, class, ref).  Open ones found again keep their
 	-- id and take the new figures, open ones no longer found go, resolved ones
@@ -177,21 +321,51 @@ BEGIN
 		SELECT c.* FROM pg_temp._recon_cls c
 		 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate')),
 	ours AS (
-		SELECT i.ref, min(i.status) AS status, array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
-		  FROM pg_temp._recon_int i JOIN brk ON brk.ref = i.ref
-		 GROUP BY i.ref),
+		SELECT i.key AS ref, min(i.status) AS status, array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
+		  FROM pg_temp._recon_int i JOIN brk ON brk.ref = i.key
+		 GROUP BY i.key),
 	theirs AS (
-		SELECT l.ref, min(l.status) AS status, array_agg(l.external_id ORDER BY l.external_id) AS ids
+		SELECT l.ref, min(l.status) AS status, array_agg(l.external_id ORDER BY l.external_id) AS ids,
+		       -- the lines of the key, as the candidates of a break found by key
+		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', l.ref, 'external_id', l.external_id,
+		               'amount', x.amount, 'time', l.occurred_at,
+		               'difference', brk.internal_amount OPERATOR(ledger.-) x.amount) ORDER BY l.external_id)
+		           FILTER (WHERE brk.internal_amount IS NOT NULL) AS candidates
 		  FROM ledger.statement_line l JOIN brk ON brk.ref = l.ref
+		  CROSS JOIN LATERAL (SELECT CASE WHEN net THEN l.amount OPERATOR(ledger.-) COALESCE(l.fee, ledger.zero(acc.currency))
+		                                  ELSE l.amount END AS amount) x
 		 WHERE l.source = src AND l.statement_date = d
-		 GROUP BY l.ref)
+		 GROUP BY l.ref),
+	near AS (
+		-- the nearest unmatched counterparts of an unmatched item
+		SELECT li.ref, 'missing_external' AS class,
+		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', le.ref, 'external_id', le.external_id,
+		               'amount', le.amount, 'time', le.at,
+		               'difference', li.amount OPERATOR(ledger.-) le.amount) ORDER BY p.rank) AS candidates
+		  FROM pg_temp._recon_pairs p
+		  JOIN pg_temp._recon_li li ON li.idx = p.idx
+		  JOIN pg_temp._recon_le le ON le.idx = p.other
+		 WHERE p.kind = 'internal'
+		 GROUP BY li.ref
+		UNION ALL
+		SELECT le.ref, 'missing_internal',
+		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', li.ref, 'voucher_ids', li.voucher_ids,
+		               'amount', li.amount, 'time', li.at,
+		               'difference', li.amount OPERATOR(ledger.-) le.amount) ORDER BY p.rank)
+		  FROM pg_temp._recon_pairs p
+		  JOIN pg_temp._recon_le le ON le.idx = p.idx
+		  JOIN pg_temp._recon_li li ON li.idx = p.other
+		 WHERE p.kind = 'external'
+		 GROUP BY le.ref)
 	SELECT brk.class, brk.ref, brk.internal_amount, brk.external_amount, brk.difference,
 	       brk.internal_count, brk.external_count,
 	       ours.status AS internal_status, theirs.status AS external_status,
-	       brk.book_date, ours.ids AS internal_voucher_ids, theirs.ids AS external_ids
+	       brk.book_date, ours.ids AS internal_voucher_ids, theirs.ids AS external_ids,
+	       COALESCE(near.candidates, theirs.candidates, '[]') AS candidates
 	  FROM brk
 	  LEFT JOIN ours ON ours.ref = brk.ref
-	  LEFT JOIN theirs ON theirs.ref = brk.ref;
+	  LEFT JOIN theirs ON theirs.ref = brk.ref
+	  LEFT JOIN near ON near.ref = brk.ref AND near.class = brk.class;
 	ANALYZE pg_temp._recon_brk;
 
 	-- (NOT IN: one hashed pass, whatever the statistics of recon_break say)
@@ -202,15 +376,15 @@ BEGIN
 	   SET internal_amount = n.internal_amount, external_amount = n.external_amount, difference = n.difference,
 	       internal_count = n.internal_count, external_count = n.external_count,
 	       internal_status = n.internal_status, external_status = n.external_status, book_date = n.book_date,
-	       internal_voucher_ids = n.internal_voucher_ids, external_ids = n.external_ids
+	       internal_voucher_ids = n.internal_voucher_ids, external_ids = n.external_ids, candidates = n.candidates
 	  FROM pg_temp._recon_brk n
 	 WHERE b.run_id = this_run AND b.status = 'open' AND n.class = b.class AND n.ref = b.ref;
 	INSERT INTO ledger.recon_break (run_id, source, statement_date, class, ref, internal_amount, external_amount,
 			difference, internal_count, external_count, internal_status, external_status, book_date,
-			internal_voucher_ids, external_ids)
+			internal_voucher_ids, external_ids, candidates)
 	SELECT this_run, src, d, n.class, n.ref, n.internal_amount, n.external_amount, n.difference,
 	       n.internal_count, n.external_count, n.internal_status, n.external_status, n.book_date,
-	       n.internal_voucher_ids, n.external_ids
+	       n.internal_voucher_ids, n.external_ids, n.candidates
 	  FROM pg_temp._recon_brk n
 	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b
 	                    WHERE b.run_id = this_run AND b.class = n.class AND b.ref = n.ref)
@@ -263,6 +437,7 @@ BEGIN
 		pending_count = st.pending_count,
 		pending_amount = COALESCE(st.pending_amount, ledger.zero(acc.currency)),
 		reversed_count = st.reversed_count,
+		statement_missing = missing,
 		finished_at = pg_catalog.clock_timestamp()
 	 WHERE r.id = this_run;
 
@@ -274,7 +449,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE ledger.reconcile(text, date, text) IS
-	'reconciles the entries with a ref on clearing account `account` for book date statement_date against the statement lines of (source, statement_date); unmatched internal items wait in the pending pool for ledger.recon_grace_days; results in ledger.recon_run and ledger.recon_break; re-running replaces the results';
+	'reconciles the entries with a ref on clearing account `account` for book date statement_date against the statement lines of (source, statement_date), by ref or by the source''s ledger.recon_rule (tolerance, match window, groups, net of fee); unmatched internal items wait in the pending pool for ledger.recon_grace_days; a date without a statement is a WARNING and ages nothing into a break; results in ledger.recon_run, ledger.recon_break (with candidates) and ledger.recon_match; re-running replaces the results';
 
 CREATE FUNCTION ledger.resolve_break(break_id bigint, note text, voucher_id bigint DEFAULT NULL)
 	RETURNS ledger.recon_break
@@ -348,7 +523,7 @@ CREATE VIEW ledger.recon_report AS
 	       COALESCE(b.open_breaks, 0) AS open_breaks,
 	       COALESCE(b.source_open_breaks, 0) AS source_open_breaks,
 	       b.oldest_open_days,
-	       r.runs, r.finished_at
+	       r.runs, r.finished_at, r.statement_missing
 	  FROM ledger.recon_run r
 	  LEFT JOIN LATERAL (
 		SELECT count(*) FILTER (WHERE x.statement_date = r.statement_date) AS open_breaks,
@@ -357,7 +532,7 @@ CREATE VIEW ledger.recon_report AS
 		  FROM ledger.recon_break x
 		 WHERE x.source = r.source AND x.statement_date <= r.statement_date AND x.status = 'open') b ON true;
 COMMENT ON VIEW ledger.recon_report IS
-	'the morning reconciliation report: per source and statement date, match keys and amounts per class, the open breaks of that date, the open breaks of the source up to that date and the age in days of the oldest of them';
+	'the morning reconciliation report: per source and statement date, match keys and amounts per class, the open breaks of that date, the open breaks of the source up to that date and the age in days of the oldest of them, and whether the statement was missing';
 COMMENT ON COLUMN ledger.recon_report.source IS 'the channel reconciled';
 COMMENT ON COLUMN ledger.recon_report.statement_date IS 'the statement date and book date reconciled';
 COMMENT ON COLUMN ledger.recon_report.account_code IS 'the clearing account whose entries were the internal side';
@@ -385,6 +560,7 @@ COMMENT ON COLUMN ledger.recon_report.source_open_breaks IS 'breaks of the sourc
 COMMENT ON COLUMN ledger.recon_report.oldest_open_days IS 'age in days (from today) of the oldest of those open breaks, NULL if none';
 COMMENT ON COLUMN ledger.recon_report.runs IS 'how many times the (source, date) was reconciled';
 COMMENT ON COLUMN ledger.recon_report.finished_at IS 'end of the latest run';
+COMMENT ON COLUMN ledger.recon_report.statement_missing IS 'true when no statement was loaded for the (source, date): nothing aged into a break';
 
 -- --- dump registration and privileges --------------------------------------
 
@@ -397,9 +573,11 @@ SELECT pg_catalog.pg_extension_config_dump('ledger.recon_run_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.recon_pending', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.recon_break', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.recon_break_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_rule', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_match', '');
 
 REVOKE ALL ON ledger.statement_import, ledger.statement_line, ledger.recon_run, ledger.recon_pending,
-	ledger.recon_break, ledger.recon_report FROM PUBLIC;
+	ledger.recon_break, ledger.recon_report, ledger.recon_rule, ledger.recon_match FROM PUBLIC;
 REVOKE ALL ON SEQUENCE ledger.statement_import_id_seq, ledger.statement_line_id_seq, ledger.recon_run_id_seq,
 	ledger.recon_break_id_seq FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION
@@ -409,6 +587,7 @@ REVOKE EXECUTE ON FUNCTION
 	ledger._statement_store(text, date, text, jsonb, jsonb),
 	ledger.load_wechat_bill(text, date, text, text), ledger.load_alipay_bill(text, date, bytea),
 	ledger.load_statement_csv(text, date, text, text),
-	ledger.resolve_break(bigint, text, bigint)
+	ledger.resolve_break(bigint, text, bigint),
+	ledger._recon_pair(ledger.amount[], timestamptz[], ledger.amount[], timestamptz[], ledger.amount, interval, integer)
 	FROM PUBLIC;
 REVOKE EXECUTE ON PROCEDURE ledger.reconcile(text, date, text) FROM PUBLIC;
