@@ -866,7 +866,10 @@ DECLARE
 BEGIN
 	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
-			detail => 'An account code is 1 to 64 characters without spaces or control characters.');
+			detail => CASE WHEN pg_catalog.length(NEW.code) > 64
+				THEN pg_catalog.format('It is %s characters long; an account code is 1 to 64 characters (not bytes) without spaces or control characters.',
+					pg_catalog.length(NEW.code))
+				ELSE 'An account code is 1 to 64 characters without spaces or control characters.' END);
 	END IF;
 	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid kind "%s" of account "%s"', NEW.kind, NEW.code),
