@@ -33,6 +33,7 @@ SELECT * FROM ledger.trial_balance('2026-11-03', '2026-11-02');
 SELECT * FROM ledger.verify_books(NULL, '2026-11-02');
 -- the chart of accounts (triggers)
 INSERT INTO ledger.account (code, name, kind, currency) VALUES ('a b', 'spaces', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES ('x', 'unknown currency', 'asset', 'XYZ');
 INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('bank.1', 'sub', 'asset', 'CNY', 'bank');
 UPDATE ledger.account SET currency = 'USD' WHERE code = 'bank';
 DELETE FROM ledger.account WHERE code = 'bank';

@@ -25,6 +25,13 @@ CREATE FUNCTION ledger._raise(sqlstate text, message text, detail text DEFAULT N
 COMMENT ON FUNCTION ledger._raise(text, text, text, text) IS
 	'raises an error with the given SQLSTATE, message, DETAIL and HINT and no CONTEXT (RAISE EXCEPTION without the internal context lines)';
 
+CREATE FUNCTION ledger._currency_code(currency text) RETURNS text
+	AS 'MODULE_PATHNAME', 'ledger_currency_code'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._currency_code(text) IS
+	'a currency as ledger.currency() writes it; 22P02 without CONTEXT for an unknown one (for the account trigger)';
+REVOKE EXECUTE ON FUNCTION ledger._currency_code(text) FROM PUBLIC;
+
 -- book dates from users: finite, from 1900-01-01 to 9999-12-31, else 22008
 CREATE FUNCTION ledger._check_book_date(d date, argument text, open_bounds boolean DEFAULT false) RETURNS void
 	AS 'MODULE_PATHNAME', 'ledger_check_book_date'
@@ -115,7 +122,7 @@ BEGIN
 			detail => 'A hot account spreads its balance over several slots; bounds need one row to check.');
 	END IF;
 	IF NEW.currency IS NOT NULL THEN
-		NEW.currency := ledger.currency(ledger.zero(NEW.currency));
+		NEW.currency := ledger._currency_code(NEW.currency);
 	END IF;
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.id IS DISTINCT FROM OLD.id THEN

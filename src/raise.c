@@ -102,3 +102,33 @@ ledger_raise(PG_FUNCTION_ARGS)
 					hint ? errhint("%s", hint) : 0);
 	PG_RETURN_VOID();
 }
+
+extern Datum ledger_amount_zero(PG_FUNCTION_ARGS);
+extern Datum ledger_amount_currency(PG_FUNCTION_ARGS);
+
+/*
+ * ledger._currency_code(currency text) → text
+ *
+ * The currency as ledger.currency() writes it (ledger.currency(ledger.zero(c))),
+ * for the account trigger: an unknown currency is 22P02 with the amount
+ * type's message, DETAIL and HINT and without CONTEXT.
+ */
+PG_FUNCTION_INFO_V1(ledger_currency_code);
+Datum
+ledger_currency_code(PG_FUNCTION_ARGS)
+{
+	Datum		result = (Datum) 0;
+
+	PG_TRY();
+	{
+		error_context_stack = NULL;
+		result = DirectFunctionCall1(ledger_amount_currency,
+									 DirectFunctionCall1(ledger_amount_zero, PG_GETARG_DATUM(0)));
+	}
+	PG_CATCH();
+	{
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	PG_RETURN_DATUM(result);
+}

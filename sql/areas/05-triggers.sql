@@ -116,6 +116,13 @@ CREATE FUNCTION ledger._normal_sign(kind text, metadata jsonb) RETURNS integer
 	RETURN CASE ledger.normal_side(kind, metadata) WHEN 'debit' THEN 1 ELSE -1 END;
 COMMENT ON FUNCTION ledger._normal_sign(text, jsonb) IS '+1 for debit-normal accounts, -1 for credit-normal ones';
 
+CREATE FUNCTION ledger._currency_code(currency text) RETURNS text
+	AS 'MODULE_PATHNAME', 'ledger_currency_code'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._currency_code(text) IS
+	'a currency as ledger.currency() writes it; 22P02 without CONTEXT for an unknown one (for the account trigger)';
+REVOKE EXECUTE ON FUNCTION ledger._currency_code(text) FROM PUBLIC;
+
 CREATE FUNCTION ledger._account_posted(account_id bigint) RETURNS boolean
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
@@ -171,7 +178,7 @@ BEGIN
 			detail => 'A hot account spreads its balance over several slots; bounds need one row to check.');
 	END IF;
 	IF NEW.currency IS NOT NULL THEN
-		NEW.currency := ledger.currency(ledger.zero(NEW.currency));
+		NEW.currency := ledger._currency_code(NEW.currency);
 	END IF;
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.id IS DISTINCT FROM OLD.id THEN
