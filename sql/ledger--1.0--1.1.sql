@@ -8,8 +8,36 @@
 
 -- ---- reliability: long codes, concurrent reversals, rules, book dates, audit columns, error context ----
 
--- account codes: one limit, 64 characters, compared whole by the C code
+-- account codes: one limit, 64 characters (not bytes); the C code compares codes whole
 COMMENT ON COLUMN ledger.account.code IS 'account code, e.g. ''1002.01'': 1 to 64 characters (not bytes) without spaces or control characters, compared whole; immutable once posted to';
+
+-- errors for the user without internal CONTEXT lines (ledger._raise replaces RAISE EXCEPTION)
+/*
+ * The ledger's PL/pgSQL functions raise their errors through this instead of
+ * RAISE EXCEPTION: the user sees the message, DETAIL and HINT, and no CONTEXT
+ * lines naming the ledger's internal functions.  It only raises: executable
+ * by PUBLIC, as the cutoff runs with the operator's rights.
+ */
+CREATE FUNCTION ledger._raise(sqlstate text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_raise'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._raise(text, text, text, text) IS
+	'raises an error with the given SQLSTATE, message, DETAIL and HINT and no CONTEXT (RAISE EXCEPTION without the internal context lines)';
+
+CREATE FUNCTION ledger._currency_code(currency text) RETURNS text
+	AS 'MODULE_PATHNAME', 'ledger_currency_code'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._currency_code(text) IS
+	'a currency as ledger.currency() writes it; 22P02 without CONTEXT for an unknown one (for the account trigger)';
+REVOKE EXECUTE ON FUNCTION ledger._currency_code(text) FROM PUBLIC;
+
+-- book dates from users: finite, from 1900-01-01 to 9999-12-31, else 22008
+CREATE FUNCTION ledger._check_book_date(d date, argument text, open_bounds boolean DEFAULT false) RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_check_book_date'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._check_book_date(date, text, boolean) IS
+	'22008 unless a book date given by the user is a finite date from 1900-01-01 to 9999-12-31 (with open_bounds, -infinity and infinity pass too); NULL passes';
 
 -- no rules on the ledger's tables (a rewritten INSERT in ledger.post is 55000 too, in C)
 /*
@@ -32,10 +60,9 @@ BEGIN
 	          WHERE x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
 	            AND c.relnamespace OPERATOR(pg_catalog.=) 'ledger'::pg_catalog.regnamespace
 	LOOP
-		RAISE EXCEPTION 'cannot create rule "%" on relation %', r.rulename, r.rel
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = pg_catalog.format('The ledger''s tables take no rules: a rule on %s would rewrite or drop the writes that ledger.post and the ledger''s triggers check.', r.rel),
-				HINT = 'Use a trigger on a table of your own, or a view over the ledger''s tables.';
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot create rule "%s" on relation %s', r.rulename, r.rel),
+			detail => pg_catalog.format('The ledger''s tables take no rules: a rule on %s would rewrite or drop the writes that ledger.post and the ledger''s triggers check.', r.rel),
+			hint => 'Use a trigger on a table of your own, or a view over the ledger''s tables.');
 	END LOOP;
 END
 $$;
@@ -46,12 +73,325 @@ ALTER EVENT TRIGGER ledger_no_rules ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER ledger_no_rules IS 'refuses rules on the ledger''s tables (see ledger._no_rules)';
 REVOKE EXECUTE ON FUNCTION ledger._no_rules() FROM PUBLIC;
 
--- book dates: finite, from 1900-01-01 to 9999-12-31, else 22008, wherever a user gives one
-CREATE FUNCTION ledger._check_book_date(d date, argument text, open_bounds boolean DEFAULT false) RETURNS void
-	AS 'MODULE_PATHNAME', 'ledger_check_book_date'
-	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION ledger._check_book_date(date, text, boolean) IS
-	'22008 unless a book date given by the user is a finite date from 1900-01-01 to 9999-12-31 (with open_bounds, -infinity and infinity pass too); NULL passes';
+-- the audit columns of a voucher are set by a trigger on every path
+/*
+ * The audit columns of a voucher are the ledger's to set: every voucher,
+ * whatever path writes it, is stamped with now() and session_user (not in
+ * restore mode, where the dumped values stay).
+ */
+CREATE FUNCTION ledger._voucher_stamp() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_voucher_stamp' LANGUAGE C;
+COMMENT ON FUNCTION ledger._voucher_stamp() IS
+	'row trigger on ledger.voucher: sets created_at to now() and created_by to session_user, whatever the writer gave';
+CREATE TRIGGER voucher_stamp BEFORE INSERT ON ledger.voucher
+	FOR EACH ROW EXECUTE FUNCTION ledger._voucher_stamp();
+REVOKE EXECUTE ON FUNCTION ledger._voucher_stamp() FROM PUBLIC;
+
+-- the functions that check book dates or raise through ledger._raise, with their 1.1 bodies
+CREATE OR REPLACE FUNCTION ledger._account_before() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	parent ledger.account;
+	posted boolean := false;
+	bal bigint;
+BEGIN
+	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
+			detail => CASE WHEN pg_catalog.length(NEW.code) > 64
+				THEN pg_catalog.format('It is %s characters long; an account code is 1 to 64 characters (not bytes) without spaces or control characters.',
+					pg_catalog.length(NEW.code))
+				ELSE 'An account code is 1 to 64 characters without spaces or control characters.' END);
+	END IF;
+	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid kind "%s" of account "%s"', NEW.kind, NEW.code),
+			detail => 'The kind is one of asset, liability, common, equity, cost, revenue, expense.');
+	END IF;
+	IF NEW.status IS NULL OR NEW.status NOT IN ('open', 'frozen', 'closed') THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid status "%s" of account "%s"', NEW.status, NEW.code),
+			detail => 'The status is open, frozen or closed.');
+	END IF;
+	IF NEW.metadata ? 'normal_side' AND (NEW.kind <> 'common' OR NEW.metadata->>'normal_side' NOT IN ('debit', 'credit')) THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid normal side of account "%s"', NEW.code),
+			detail => 'Only a common account names its normal side, and it is debit or credit.');
+	END IF;
+	IF NEW.hot AND (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('hot account "%s" cannot have a floor or ceiling', NEW.code),
+			detail => 'A hot account spreads its balance over several slots; bounds need one row to check.');
+	END IF;
+	IF NEW.currency IS NOT NULL THEN
+		NEW.currency := ledger._currency_code(NEW.currency);
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.id IS DISTINCT FROM OLD.id THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the id of account "%s"', OLD.code),
+				detail => format('Account "%s" has id %s, to which its balance rows and entries refer; an account keeps its id.', OLD.code, OLD.id));
+		END IF;
+		posted := ledger._account_posted(OLD.id);
+		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
+				detail => 'Entries have been posted to the account; its history would change.',
+				hint => 'Open a new account and move the balance with a voucher.');
+		END IF;
+		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),
+				detail => 'A closed account cannot be reopened.');
+		END IF;
+	END IF;
+
+	IF (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) AND NEW.currency IS NULL THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" has a floor or ceiling but no currency', NEW.code),
+			detail => format('The bounds of account "%s" (floor %s, ceiling %s) are amounts of its currency; an account without a currency has no balance to bound.',
+					NEW.code, COALESCE(NEW.floor::text, 'none'), COALESCE(NEW.ceiling::text, 'none')));
+	END IF;
+	IF NEW.floor IS NOT NULL AND ledger.currency(NEW.floor) <> NEW.currency THEN
+		PERFORM ledger._raise('42804', pg_catalog.format('floor %s of account "%s" is not in its currency %s', NEW.floor, NEW.code, NEW.currency),
+			detail => format('Account "%s" holds %s; its floor must be an amount in %s, e.g. ''%s''.',
+					NEW.code, NEW.currency, NEW.currency, ledger.zero(NEW.currency)));
+	END IF;
+	IF NEW.ceiling IS NOT NULL AND ledger.currency(NEW.ceiling) <> NEW.currency THEN
+		PERFORM ledger._raise('42804', pg_catalog.format('ceiling %s of account "%s" is not in its currency %s', NEW.ceiling, NEW.code, NEW.currency),
+			detail => format('Account "%s" holds %s; its ceiling must be an amount in %s.',
+					NEW.code, NEW.currency, NEW.currency));
+	END IF;
+	IF NEW.floor IS NOT NULL AND NEW.ceiling IS NOT NULL AND NEW.floor OPERATOR(ledger.>) NEW.ceiling THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('floor %s of account "%s" is above its ceiling %s', NEW.floor, NEW.code, NEW.ceiling),
+			detail => format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling));
+	END IF;
+
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
+		IF NOT FOUND THEN
+			PERFORM ledger._raise('23503', pg_catalog.format('parent account "%s" of account "%s" does not exist', NEW.parent_code, NEW.code),
+				detail => format('Account "%s" names "%s" as its parent_code; no account in ledger.account has that code.',
+						NEW.code, NEW.parent_code),
+				hint => 'Open the parent account first.');
+		END IF;
+		IF parent.kind <> NEW.kind THEN
+			PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is of kind %s, its parent "%s" of kind %s', NEW.code, NEW.kind, parent.code, parent.kind),
+				detail => format('A summary account adds up its sub-accounts, so account "%s" under "%s" must be of kind %s.',
+						NEW.code, parent.code, parent.kind),
+				hint => 'Sub-accounts have the kind of the account they belong to.');
+		END IF;
+		IF parent.currency IS NOT NULL AND parent.currency IS DISTINCT FROM NEW.currency THEN
+			PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds %s, its parent "%s" holds %s', NEW.code, COALESCE(NEW.currency, 'no currency'), parent.code, parent.currency),
+				detail => format('A summary account with a currency adds up sub-accounts in that currency only: account "%s" under "%s" must hold %s.',
+						NEW.code, parent.code, parent.currency),
+				hint => 'Give the parent no currency to make it a multi-currency summary account.');
+		END IF;
+		IF parent.status <> 'open' THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('parent account "%s" is %s', parent.code, parent.status),
+				detail => format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
+						NEW.code, parent.code));
+		END IF;
+		-- serialise with postings to the parent, then make sure there were none
+		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = parent.id FOR UPDATE;
+		IF ledger._account_posted(parent.id) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
+				detail => format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
+				hint => 'Move its balance to a new leaf account first, or open the sub-account elsewhere.');
+		END IF;
+		IF TG_OP = 'UPDATE' AND EXISTS (
+			WITH RECURSIVE sub(code) AS (
+				SELECT NEW.code
+				UNION
+				SELECT c.code FROM ledger.account c JOIN sub ON c.parent_code = sub.code)
+			SELECT 1 FROM sub WHERE sub.code = NEW.parent_code) THEN
+			PERFORM ledger._raise('22023', pg_catalog.format('account "%s" cannot be placed under its own sub-account "%s"', NEW.code, NEW.parent_code),
+				detail => format('Account "%s" is below "%s" in the chart of accounts, which is a tree.',
+						NEW.parent_code, NEW.code));
+		END IF;
+	END IF;
+
+	IF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = OLD.code) THEN
+		IF NEW.kind IS DISTINCT FROM OLD.kind THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the kind of summary account "%s"', OLD.code),
+				detail => format('The sub-accounts of "%s" are of kind %s, the kind of the account they belong to.',
+						OLD.code, OLD.kind));
+		END IF;
+		IF NEW.currency IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.account c
+				WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency) THEN
+			PERFORM ledger._raise('42804', pg_catalog.format('summary account "%s" has sub-accounts in other currencies', OLD.code),
+				detail => (SELECT format('Account "%s" would hold %s, but its sub-account "%s" holds %s.',
+					                        OLD.code, NEW.currency, c.code, COALESCE(c.currency, 'no currency'))
+					            FROM ledger.account c
+					           WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency
+					           ORDER BY c.code LIMIT 1));
+		END IF;
+	END IF;
+
+	-- a new bound must hold for the balance the account already has
+	IF TG_OP = 'UPDATE' AND (NEW.floor::text IS DISTINCT FROM OLD.floor::text OR NEW.ceiling::text IS DISTINCT FROM OLD.ceiling::text) THEN
+		SELECT sum(b.units) * ledger._normal_sign(NEW.kind, NEW.metadata) INTO bal
+			FROM (SELECT units FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
+		IF NEW.floor IS NOT NULL AND COALESCE(bal, 0) < ledger.minor_units(NEW.floor) THEN
+			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is below the new floor', NEW.code),
+				detail => format('The balance is %s; the floor would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor));
+		END IF;
+		IF NEW.ceiling IS NOT NULL AND COALESCE(bal, 0) > ledger.minor_units(NEW.ceiling) THEN
+			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is above the new ceiling', NEW.code),
+				detail => format('The balance is %s; the ceiling would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling));
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._account_after() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sign integer := ledger._normal_sign(NEW.kind, NEW.metadata);
+	nslots integer;
+	bal bigint;
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		nslots := CASE WHEN NEW.hot THEN ledger._hot_slots() ELSE 1 END;
+		INSERT INTO ledger.account_balance (account_id, slot, blocked, floor_units, ceiling_units)
+			SELECT NEW.id, s, ledger._account_blocked(NEW),
+				CASE WHEN s = 0 THEN ledger.minor_units(NEW.floor) END,
+				CASE WHEN s = 0 THEN ledger.minor_units(NEW.ceiling) END
+			FROM generate_series(0, nslots - 1) s;
+	ELSE
+		IF NEW.hot AND NOT OLD.hot THEN
+			nslots := ledger._hot_slots();
+			-- each slot of a hot account holds at most its share of the range
+			-- of ledger.amount, so that their sum always fits (see posting.c)
+			SELECT sum(b.units) INTO bal FROM ledger.account_balance b WHERE b.account_id = NEW.id;
+			IF abs(COALESCE(bal, 0)::numeric) > 9223372036854775807 / nslots THEN
+				PERFORM ledger._raise('22003', pg_catalog.format('balance of account "%s" is too large for a hot account', NEW.code),
+					detail => format('Its balance is %s; spread over %s slots, a hot account holds at most %s either side of zero in each.',
+							ledger.amount_of_units(bal * sign, NEW.currency), nslots,
+							ledger.amount_of_units(9223372036854775807 / nslots, NEW.currency)));
+			END IF;
+			INSERT INTO ledger.account_balance (account_id, slot, blocked)
+				SELECT NEW.id, s, ledger._account_blocked(NEW) FROM generate_series(1, nslots - 1) s;
+		ELSIF OLD.hot AND NOT NEW.hot THEN
+			-- fold the slots into slot 0
+			WITH gone AS (
+				DELETE FROM ledger.account_balance WHERE account_id = NEW.id AND slot > 0 RETURNING units)
+			UPDATE ledger.account_balance
+				SET units = units + (SELECT COALESCE(sum(units), 0) FROM gone)::bigint
+				WHERE account_id = NEW.id AND slot = 0;
+		END IF;
+		UPDATE ledger.account_balance
+			SET blocked = ledger._account_blocked(NEW),
+				floor_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.floor) END,
+				ceiling_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.ceiling) END
+			WHERE account_id = NEW.id;
+		IF NEW.status = 'closed' AND OLD.status <> 'closed' THEN
+			SELECT sum(units) INTO bal FROM ledger.account_balance WHERE account_id = NEW.id;
+			IF COALESCE(bal, 0) <> 0 THEN
+				PERFORM ledger._raise('55000', pg_catalog.format('cannot close account "%s"', NEW.code),
+					detail => format('Its balance is %s; only an account with a zero balance can be closed.',
+							ledger.amount_of_units(bal * sign, NEW.currency)),
+					hint => 'Move the balance to another account with a voucher first.');
+			END IF;
+		END IF;
+		IF OLD.parent_code IS NOT NULL AND OLD.parent_code IS DISTINCT FROM NEW.parent_code THEN
+			UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+				FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+		END IF;
+	END IF;
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+		UPDATE ledger.account_balance b SET blocked = 'a summary account'
+			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id;
+	END IF;
+
+	-- the tree: a new account sits under its parent's ancestors; a moved one
+	-- takes its sub-accounts along
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
+		SELECT NEW.id, NEW.id, 0
+		UNION ALL
+		SELECT NEW.id, t.ancestor_id, t.depth + 1
+		  FROM ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
+		 WHERE p.code = NEW.parent_code;
+	ELSIF NEW.parent_code IS DISTINCT FROM OLD.parent_code THEN
+		DELETE FROM ledger.account_tree t
+		 WHERE t.account_id IN (SELECT s.account_id FROM ledger.account_tree s WHERE s.ancestor_id = NEW.id)
+		   AND t.ancestor_id IN (SELECT u.ancestor_id FROM ledger.account_tree u
+		                          WHERE u.account_id = NEW.id AND u.depth > 0);
+		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
+		SELECT s.account_id, t.ancestor_id, s.depth + 1 + t.depth
+		  FROM ledger.account_tree s, ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
+		 WHERE s.ancestor_id = NEW.id AND p.code = NEW.parent_code;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._account_delete() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_WHEN = 'BEFORE' THEN
+		IF ledger._account_posted(OLD.id) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot delete account "%s"', OLD.code),
+				detail => 'Entries have been posted to it; accounts are never deleted once posted to.',
+				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
+		END IF;
+		RETURN OLD;
+	END IF;
+	IF OLD.parent_code IS NOT NULL THEN
+		UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+			FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._book_day_guard() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		IF current_setting('session_replication_role') = 'replica' THEN
+			DELETE FROM ledger.book_day d
+				WHERE d.status = 'open'
+				  AND (SELECT count(*) FROM ledger.book_day) = 1
+				  AND NOT EXISTS (SELECT 1 FROM ledger.voucher v WHERE v.book_date = d.book_date);
+		END IF;
+		RETURN NEW;
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		IF current_setting('session_replication_role') = 'replica' THEN
+			RETURN OLD;
+		END IF;
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot delete book day %s', OLD.book_date),
+			detail => 'Book days are part of the books.');
+	END IF;
+	-- UPDATE
+	IF OLD.status = 'closed' THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is closed', OLD.book_date),
+			detail => 'A closed day never changes.');
+	END IF;
+	IF NEW.book_date <> OLD.book_date AND
+	   (OLD.status <> 'open' OR EXISTS (SELECT 1 FROM ledger.voucher)) THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot move book day %s', OLD.book_date),
+			detail => 'Only the open day of books without vouchers can move (ledger.open_books).');
+	END IF;
+	IF NOT ((OLD.status = NEW.status)
+			OR (OLD.status = 'open' AND NEW.status = 'closing')
+			OR (OLD.status = 'closing' AND NEW.status = 'closed')) THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s cannot go from %s to %s', OLD.book_date, OLD.status, NEW.status),
+			detail => format('A book day goes from open to closing to closed, and book day %s is %s.', OLD.book_date, OLD.status),
+			hint => 'Close the open day with CALL ledger.close_day().');
+	END IF;
+	RETURN NEW;
+END
+$$;
 
 CREATE OR REPLACE FUNCTION ledger.open_books(start_date date) RETURNS date
 	LANGUAGE plpgsql
@@ -60,72 +400,170 @@ CREATE OR REPLACE FUNCTION ledger.open_books(start_date date) RETURNS date
 AS $$
 BEGIN
 	IF start_date IS NULL THEN
-		RAISE EXCEPTION 'start_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.open_books() needs the first book date of the books.';
+		PERFORM ledger._raise('22004', 'start_date must not be null',
+			detail => 'ledger.open_books() needs the first book date of the books.');
 	END IF;
 	PERFORM ledger._check_book_date(start_date, 'start_date');
 	LOCK TABLE ledger.book_day IN EXCLUSIVE MODE;
 	LOCK TABLE ledger.voucher IN SHARE MODE;
 	IF EXISTS (SELECT 1 FROM ledger.voucher) OR EXISTS (SELECT 1 FROM ledger.book_day WHERE status <> 'open') THEN
-		RAISE EXCEPTION 'cannot open the books on %', start_date
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = 'Vouchers have already been posted; the books can only start on another date while they are empty.';
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot open the books on %s', start_date),
+			detail => 'Vouchers have already been posted; the books can only start on another date while they are empty.');
 	END IF;
 	UPDATE ledger.book_day SET book_date = start_date, opened_at = now() WHERE status = 'open';
 	RETURN start_date;
 END
 $$;
 
-CREATE OR REPLACE PROCEDURE ledger.close_day(book_date date DEFAULT NULL)
+CREATE OR REPLACE FUNCTION ledger._daily_balance_guard() RETURNS trigger
 	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF current_setting('session_replication_role') = 'replica' THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'TRUNCATE' OR EXISTS (SELECT 1 FROM ledger.book_day d
+			WHERE d.book_date = OLD.book_date AND d.status = 'closed') THEN
+		PERFORM ledger._raise('55000', 'cannot change the daily balances of a closed day',
+			detail => CASE WHEN TG_OP = 'TRUNCATE' THEN 'ledger.daily_balance holds closed days.'
+					ELSE format('Book day %s is closed.', OLD.book_date) END);
+	END IF;
+	RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._close_switch(requested date) RETURNS date
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	requested date := close_day.book_date;
 	d date;
-	holder integer;
+	st text;
+	open_day date;
 BEGIN
-	-- like ledger._close_finish, qualifies every function and operator
-	PERFORM ledger._check_book_date(requested, 'book_date');
-	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
-	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
-	                                        AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
-		RAISE EXCEPTION 'book day % is already closed', requested
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = 'A closed day never changes.';
+	LOCK TABLE ledger.book_day IN SHARE ROW EXCLUSIVE MODE;
+	SELECT b.book_date INTO open_day FROM ledger.book_day b WHERE b.status = 'open';
+	IF requested IS NULL THEN
+		d := open_day;
+		IF d IS NULL THEN
+			PERFORM ledger._raise('55000', 'no book day is open',
+				detail => format('Every day in ledger.book_day is closing or closed; the latest is %s.',
+						(SELECT max(b.book_date) FROM ledger.book_day b)));
+		END IF;
+	ELSE
+		SELECT b.status INTO st FROM ledger.book_day b WHERE b.book_date = requested;
+		IF st IS NULL THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('book day %s does not exist', requested),
+				detail => format('The open book day is %s.', open_day));
+		ELSIF st = 'closed' THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('book day %s is already closed', requested),
+				detail => 'A closed day never changes.');
+		ELSIF st = 'closing' THEN
+			RETURN requested;
+		END IF;
+		d := requested;
 	END IF;
-	IF NOT pg_catalog.pg_try_advisory_lock(1818585447, 1) THEN
-		SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
-		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
-		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted;
-		RAISE EXCEPTION 'another session is closing the books'
-			USING ERRCODE = 'lock_not_available',
-				DETAIL = pg_catalog.format('Session %s holds the day-end lock.', holder),
-				HINT = 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.';
+	IF EXISTS (SELECT 1 FROM ledger.book_day b WHERE b.book_date < d AND b.status <> 'closed') THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot close book day %s before the days before it', d),
+			detail => (SELECT format('Book day %s is still %s; days close in order.', b.book_date, b.status)
+				            FROM ledger.book_day b WHERE b.book_date < d AND b.status <> 'closed'
+				           ORDER BY b.book_date LIMIT 1),
+			hint => 'Run CALL ledger.close_day() without a date: it finishes the earlier days first.');
 	END IF;
-	-- days left closing by an interrupted or failed run are finished first, oldest first
-	FOR d IN SELECT b.book_date FROM ledger.book_day b
-	          WHERE b.status OPERATOR(pg_catalog.=) 'closing'
-	            AND (requested IS NULL OR b.book_date OPERATOR(pg_catalog.<=) requested)
-	          ORDER BY b.book_date LOOP
-		RAISE NOTICE 'book day % was left closing: finishing it', d;
-		CALL ledger._close_finish(d);
-	END LOOP;
-	IF requested IS NULL OR NOT EXISTS (SELECT 1 FROM ledger.book_day b
-	                                     WHERE b.book_date OPERATOR(pg_catalog.=) requested
-	                                       AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
-		d := ledger._close_switch(requested);
-		COMMIT;
-		RAISE NOTICE 'book day % is closing; postings now go to %', d, d OPERATOR(pg_catalog.+) 1;
-		CALL ledger._close_finish(d);
+	UPDATE ledger.book_day SET status = 'closing', closing_at = now() WHERE book_date = d;
+	INSERT INTO ledger.book_day (book_date, status) VALUES (d + 1, 'open');
+	INSERT INTO ledger.day_close (book_date) VALUES (d) ON CONFLICT (book_date) DO NOTHING;
+	RETURN d;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._close_snapshot(d date) RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_custom_plan
+	SET jit = off
+AS $$
+DECLARE
+	prev date;
+	prev_status text;
+	prev_digest bytea;
+	pass record;
+	n bigint;
+BEGIN
+	PERFORM 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'closing' FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closing', d),
+			detail => format('The daily balances are written for a closing day; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day')),
+			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
 	END IF;
-	WHILE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-	               WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
-	                 AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
-	                 AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
-	                 AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted) LOOP
-		PERFORM pg_catalog.pg_advisory_unlock(1818585447, 1);
-	END LOOP;
+	SELECT b.book_date, b.status, b.digest INTO prev, prev_status, prev_digest
+	  FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
+	IF prev IS NOT NULL AND prev_status <> 'closed' THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closed', prev),
+			detail => format('The daily balances of book day %s start from those of the day before, %s, which is %s.', d, prev, prev_status),
+			hint => 'Run CALL ledger.close_day(), which finishes the earlier days first.');
+	END IF;
+
+	DELETE FROM ledger.daily_balance WHERE book_date = d;
+
+	-- leaf rows: yesterday's balances plus today's movements
+	INSERT INTO ledger.daily_balance
+		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary)
+	SELECT k.account_id, d, k.currency,
+	       ledger.amount_of_units(k.opening, k.currency),
+	       ledger.amount_of_units(k.debit, k.currency),
+	       ledger.amount_of_units(k.credit, k.currency),
+	       ledger.amount_of_units((k.opening + k.debit - k.credit)::bigint, k.currency),
+	       k.entries,
+	       k.cum_debit + k.debit,
+	       k.cum_credit + k.credit,
+	       false
+	  FROM (
+		SELECT COALESCE(m.account_id, y.account_id) AS account_id,
+		       COALESCE(m.currency, y.currency) AS currency,
+		       COALESCE(ledger.minor_units(y.closing), 0) AS opening,
+		       COALESCE(ledger.minor_units(m.debit), 0) AS debit,
+		       COALESCE(ledger.minor_units(m.credit), 0) AS credit,
+		       COALESCE(m.entries, 0) AS entries,
+		       COALESCE(y.cum_debit, h.cum_debit, 0) AS cum_debit,
+		       COALESCE(y.cum_credit, h.cum_credit, 0) AS cum_credit
+		  FROM (SELECT e.account_id, (ledger.trial(e.amount)).*
+		          FROM ledger.entry e WHERE e.book_date = d GROUP BY e.account_id) m
+		  FULL JOIN (SELECT * FROM ledger.daily_balance y
+		              WHERE y.book_date = prev AND NOT y.summary
+		                AND ledger.minor_units(y.closing) <> 0) y
+		    ON y.account_id = m.account_id
+		  -- cumulative totals of an account moving today after days without a row
+		  LEFT JOIN LATERAL (
+			SELECT h.cum_debit, h.cum_credit FROM ledger.daily_balance h
+			 WHERE m.account_id IS NOT NULL AND h.account_id = m.account_id
+			   AND h.book_date < d AND NOT h.summary
+			 ORDER BY h.book_date DESC LIMIT 1) h ON y.account_id IS NULL
+	  ) k;
+	GET DIAGNOSTICS n = ROW_COUNT;
+
+	-- summary rows: the sums of the leaf rows below each summary account
+	INSERT INTO ledger.daily_balance
+		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary)
+	SELECT c.ancestor_id, d, r.currency,
+	       ledger.sum(r.opening), ledger.sum(r.debit), ledger.sum(r.credit), ledger.sum(r.closing),
+	       sum(r.entries)::bigint, sum(r.cum_debit), sum(r.cum_credit), true
+	  FROM ledger.daily_balance r
+	  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
+	 WHERE r.book_date = d AND NOT r.summary
+	 GROUP BY c.ancestor_id, r.currency;
+
+	-- one ordered pass over the day: digest, and the vouchers that do not balance
+	SELECT * INTO pass FROM ledger._day_digest(d, prev_digest);
+	UPDATE ledger.day_close SET snapshot_at = now(), vouchers = pass.vouchers, entries = pass.entries,
+		digest = pass.digest, problems = pass.problems, problem_count = pass.problem_count
+	 WHERE book_date = d;
+	RETURN n;
 END
 $$;
 
@@ -145,18 +583,16 @@ DECLARE
 	day_entries bigint;
 BEGIN
 	IF d IS NULL THEN
-		RAISE EXCEPTION 'book_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.check_books() checks the books of one book date.';
+		PERFORM ledger._raise('22004', 'book_date must not be null',
+			detail => 'ledger.check_books() checks the books of one book date.');
 	END IF;
 	PERFORM ledger._check_book_date(d, 'book_date');
 	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
 	IF st IS NULL THEN
-		RAISE EXCEPTION 'book day % does not exist', d
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s does not exist', d),
+			detail => (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
 				                        max(b.book_date) FILTER (WHERE b.status = 'open'))
-				            FROM ledger.book_day b);
+				            FROM ledger.book_day b));
 	END IF;
 	SELECT b.digest INTO prev_digest FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
 	SELECT max(b.book_date) INTO last_closed FROM ledger.book_day b WHERE b.status = 'closed' AND b.book_date < d;
@@ -378,6 +814,125 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION ledger._close_seal(d date) RETURNS bytea
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	dg bytea;
+BEGIN
+	SELECT c.digest INTO dg FROM ledger.day_close c
+	 WHERE c.book_date = d AND c.failed_checks = '{}' AND c.checked_at >= c.snapshot_at;
+	IF dg IS NULL THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s has not passed its checks', d),
+			detail => COALESCE((SELECT CASE WHEN c.checked_at IS NULL OR c.checked_at < c.snapshot_at
+				                               THEN format('Book day %s was not checked after its daily balances were written.', d)
+				                               WHEN c.failed_checks <> '{}'
+				                               THEN format('Book day %s failed %s.', d, pg_catalog.array_to_string(c.failed_checks, ', '))
+				                               ELSE format('Book day %s has no digest yet.', d) END
+				                     FROM ledger.day_close c WHERE c.book_date = d),
+				                  format('Book day %s has not been through the cutoff.', d)),
+			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
+	END IF;
+	UPDATE ledger.book_day SET status = 'closed', closed_at = now(), digest = dg
+	 WHERE book_date = d AND status = 'closing';
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closing', d),
+			detail => format('Only a closing day is sealed; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day')));
+	END IF;
+	-- the day's daily balances are final: index their pages for the reports
+	PERFORM pg_catalog.brin_summarize_new_values('ledger.daily_balance_book_date_idx'::pg_catalog.regclass);
+	RETURN dg;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE ledger._close_finish(d date)
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	n integer;
+	rows bigint;
+	failed text[];
+	dg bytea;
+BEGIN
+	-- no SET search_path here (a procedure with SET cannot COMMIT): every
+	-- function and operator is schema-qualified, so that objects in the
+	-- caller's search_path cannot stand in for them
+	RAISE NOTICE 'book day %: waiting for transactions that may still post into it', d;
+	n := ledger._close_wait(d);
+	COMMIT;
+	RAISE NOTICE 'book day %: writing daily balances', d;
+	rows := ledger._close_snapshot(d);
+	COMMIT;
+	RAISE NOTICE 'book day %: % daily balances written; checking the books', d, rows;
+	failed := ledger._close_check(d);
+	COMMIT;
+	IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('book day %s failed its day-end checks: %s', d, pg_catalog.array_to_string(failed, ', ')),
+			detail => (SELECT pg_catalog.string_agg(pg_catalog.format('%s%s: %s', c.check_name,
+						CASE WHEN c.currency OPERATOR(pg_catalog.<>) '' THEN
+							pg_catalog.format(' (%s)', c.currency) ELSE '' END, c.detail), E'\n')
+					FROM ledger.book_check c WHERE c.book_date OPERATOR(pg_catalog.=) d AND NOT c.ok),
+			hint => pg_catalog.format('The day stays closing and postings continue on the next day. Fix the cause, then run CALL ledger.close_day(''%s'') again.', d));
+	END IF;
+	dg := ledger._close_seal(d);
+	COMMIT;
+	RAISE NOTICE 'book day % is closed', d;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE ledger.close_day(book_date date DEFAULT NULL)
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	requested date := close_day.book_date;
+	d date;
+	holder integer;
+BEGIN
+	-- like ledger._close_finish, qualifies every function and operator
+	PERFORM ledger._check_book_date(requested, 'book_date');
+	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
+	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                        AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is already closed', requested),
+			detail => 'A closed day never changes.');
+	END IF;
+	IF NOT pg_catalog.pg_try_advisory_lock(1818585447, 1) THEN
+		SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
+		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
+		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted;
+		PERFORM ledger._raise('55P03', 'another session is closing the books',
+			detail => pg_catalog.format('Session %s holds the day-end lock.', holder),
+			hint => 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.');
+	END IF;
+	-- days left closing by an interrupted or failed run are finished first, oldest first
+	FOR d IN SELECT b.book_date FROM ledger.book_day b
+	          WHERE b.status OPERATOR(pg_catalog.=) 'closing'
+	            AND (requested IS NULL OR b.book_date OPERATOR(pg_catalog.<=) requested)
+	          ORDER BY b.book_date LOOP
+		RAISE NOTICE 'book day % was left closing: finishing it', d;
+		CALL ledger._close_finish(d);
+	END LOOP;
+	IF requested IS NULL OR NOT EXISTS (SELECT 1 FROM ledger.book_day b
+	                                     WHERE b.book_date OPERATOR(pg_catalog.=) requested
+	                                       AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
+		d := ledger._close_switch(requested);
+		COMMIT;
+		RAISE NOTICE 'book day % is closing; postings now go to %', d, d OPERATOR(pg_catalog.+) 1;
+		CALL ledger._close_finish(d);
+	END IF;
+	WHILE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+	               WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+	                 AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+	                 AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
+	                 AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted) LOOP
+		PERFORM pg_catalog.pg_advisory_unlock(1818585447, 1);
+	END LOOP;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION ledger.verify_books(from_date date, to_date date)
 	RETURNS TABLE(book_date date, ok boolean, detail text)
 	LANGUAGE plpgsql STABLE
@@ -392,11 +947,10 @@ DECLARE
 	pass record;
 BEGIN
 	IF from_date IS NULL OR to_date IS NULL THEN
-		RAISE EXCEPTION 'from_date and to_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = format('ledger.verify_books() was called with from_date %s and to_date %s.',
+		PERFORM ledger._raise('22004', 'from_date and to_date must not be null',
+			detail => format('ledger.verify_books() was called with from_date %s and to_date %s.',
 					COALESCE(from_date::text, 'NULL'), COALESCE(to_date::text, 'NULL')),
-				HINT = 'Pass ''-infinity'' and ''infinity'' to verify every day.';
+			hint => 'Pass ''-infinity'' and ''infinity'' to verify every day.');
 	END IF;
 	PERFORM ledger._check_book_date(from_date, 'from_date', true);
 	PERFORM ledger._check_book_date(to_date, 'to_date', true);
@@ -421,6 +975,22 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION ledger._check_as_of(as_of date) RETURNS void
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF as_of IS NULL THEN
+		PERFORM ledger._raise('22004', 'date must not be null',
+			detail => 'A balance or trial balance as of a book date needs that date.');
+	END IF;
+	IF as_of > (SELECT b.book_date FROM ledger.book_day b WHERE b.status = 'open') THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('book date %s has not begun', as_of),
+			detail => format('The open book date is %s.', (SELECT b.book_date FROM ledger.book_day b WHERE b.status = 'open')));
+	END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION ledger.balance(code text, as_of date) RETURNS ledger.amount
 	LANGUAGE plpgsql STABLE
 	SECURITY DEFINER
@@ -435,30 +1005,27 @@ DECLARE
 	ncur integer;
 BEGIN
 	IF balance.code IS NULL THEN
-		RAISE EXCEPTION 'code must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.balance() needs the code of an account.';
+		PERFORM ledger._raise('22004', 'code must not be null',
+			detail => 'ledger.balance() needs the code of an account.');
 	END IF;
 	PERFORM ledger._check_book_date(as_of, 'as_of');
 	PERFORM ledger._check_as_of(as_of);
 	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'account "%" does not exist', code
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code);
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', code),
+			detail => format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code));
 	END IF;
 	SELECT sum(p.balance), min(p.currency), count(DISTINCT p.currency) INTO units, cur, ncur
 	  FROM ledger._leaf_position(as_of) p
 	  JOIN ledger._account_closure c ON c.account_id = p.account_id
 	 WHERE c.ancestor_id = a.id;
 	IF ncur > 1 THEN
-		RAISE EXCEPTION 'account "%" holds more than one currency', code
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = (SELECT format('Its leaf accounts hold %s.', string_agg(DISTINCT p.currency, ' and ' ORDER BY p.currency))
+		PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds more than one currency', code),
+			detail => (SELECT format('Its leaf accounts hold %s.', string_agg(DISTINCT p.currency, ' and ' ORDER BY p.currency))
 				            FROM ledger._leaf_position(as_of) p
 				            JOIN ledger._account_closure c ON c.account_id = p.account_id
 				           WHERE c.ancestor_id = a.id),
-				HINT = 'Use ledger.trial_balance() for multi-currency summary accounts.';
+			hint => 'Use ledger.trial_balance() for multi-currency summary accounts.');
 	END IF;
 	cur := COALESCE(cur, a.currency);
 	IF cur IS NULL THEN
@@ -484,16 +1051,14 @@ DECLARE
 	closed date;
 BEGIN
 	IF from_date IS NULL THEN
-		RAISE EXCEPTION 'from_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.trial_balance() needs the first book date of the period.';
+		PERFORM ledger._raise('22004', 'from_date must not be null',
+			detail => 'ledger.trial_balance() needs the first book date of the period.');
 	END IF;
 	PERFORM ledger._check_book_date(from_date, 'from_date');
 	PERFORM ledger._check_book_date(to_date, 'to_date');
 	IF upto < from_date THEN
-		RAISE EXCEPTION 'to_date % is before from_date %', upto, from_date
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = format('The period of ledger.trial_balance() runs from from_date to to_date; %s to %s holds no day.', from_date, upto);
+		PERFORM ledger._raise('22023', pg_catalog.format('to_date %s is before from_date %s', upto, from_date),
+			detail => format('The period of ledger.trial_balance() runs from from_date to to_date; %s to %s holds no day.', from_date, upto));
 	END IF;
 	PERFORM ledger._check_as_of(upto);
 	SELECT max(b.book_date) INTO closed FROM ledger.book_day b WHERE b.status = 'closed';
@@ -538,6 +1103,403 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION ledger._statement_lines(bill text) RETURNS integer
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+	stage_fault text;
+BEGIN
+	IF pg_catalog.to_regclass('pg_temp._ledger_lines') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_lines;
+	END IF;
+	CREATE TEMP TABLE _ledger_lines (line_no integer PRIMARY KEY, line text NOT NULL) ON COMMIT DROP;
+	IF bill IS NOT NULL THEN
+		INSERT INTO pg_temp._ledger_lines
+			SELECT u.n, pg_catalog.rtrim(u.l, E'\r')
+			  FROM pg_catalog.unnest(pg_catalog.string_to_array(bill, E'\n')) WITH ORDINALITY AS u(l, n);
+	ELSIF pg_catalog.to_regclass('pg_temp.ledger_statement_stage') IS NULL THEN
+		PERFORM ledger._raise('55000', 'no statement file is staged in this session',
+			detail => 'The loader was called without the file and the session has no ledger_statement_stage table.',
+			hint => 'Run SELECT ledger.stage_statement(); then \copy ledger_statement_stage (line) FROM ''file'' WITH (FORMAT csv, DELIMITER E''\x1f'', QUOTE E''\x1e''), or pass the file''s text.');
+	ELSE
+		-- The stage table belongs to the caller, and the loaders that read it
+		-- run as the extension's owner: a view, a trigger, a rule, a policy, a
+		-- child table or a column type of the caller's making would run the
+		-- caller's code with the owner's rights.  Only the plain table that
+		-- ledger.stage_statement() creates is read.
+		SELECT pg_catalog.concat_ws('; ',
+		         CASE WHEN c.relkind <> 'r' THEN
+		           pg_catalog.format('it is a %s, not a table',
+		             CASE c.relkind WHEN 'v' THEN 'view' WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table'
+		                            ELSE 'relation of kind ' || c.relkind::text END) END,
+		         CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid)
+		              THEN 'it has triggers' END,
+		         CASE WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w WHERE w.ev_class = c.oid)
+		              THEN 'it has rules' END,
+		         CASE WHEN c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid)
+		              THEN 'it has row security' END,
+		         CASE WHEN c.relispartition OR EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+		                                                WHERE i.inhrelid = c.oid OR i.inhparent = c.oid)
+		              THEN 'it has a parent or child table' END,
+		         CASE WHEN ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+		                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+		                   IS DISTINCT FROM ARRAY['line_no', 'line']
+		                OR ARRAY(SELECT a.atttypid FROM pg_catalog.pg_attribute a
+		                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+		                   IS DISTINCT FROM ARRAY['pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.text'::pg_catalog.regtype]::pg_catalog.oid[]
+		              THEN 'its columns are not (line_no bigint, line text)' END)
+		  INTO stage_fault
+		  FROM pg_catalog.pg_class c
+		 WHERE c.oid = pg_catalog.to_regclass('pg_temp.ledger_statement_stage');
+		IF stage_fault <> '' THEN
+			PERFORM ledger._raise('55000', 'cannot read the staged statement file from "ledger_statement_stage"',
+				detail => pg_catalog.format('The session''s temporary relation ledger_statement_stage is not the plain table ledger.stage_statement() creates: %s.', stage_fault),
+				hint => 'Drop it and run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.');
+		END IF;
+		INSERT INTO pg_temp._ledger_lines
+			SELECT pg_catalog.row_number() OVER (ORDER BY s.line_no), COALESCE(pg_catalog.rtrim(s.line, E'\r'), '')
+			  FROM pg_temp.ledger_statement_stage s;
+		IF NOT FOUND THEN
+			PERFORM ledger._raise('55000', 'no statement file is staged in this session',
+				detail => 'The stage table ledger_statement_stage is empty: the last load consumed it, or \copy loaded nothing.',
+				hint => 'Run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.');
+		END IF;
+		-- the staged file is consumed by a successful load
+		DELETE FROM pg_temp.ledger_statement_stage;
+	END IF;
+	-- a UTF-8 byte order mark
+	UPDATE pg_temp._ledger_lines SET line = pg_catalog.substr(line, 2)
+	 WHERE line_no = 1 AND pg_catalog.left(line, 1) = U&'\FEFF';
+	-- a trailing newline makes a last empty line that is not part of the
+	-- file; the loaders skip blank lines, so a file of nothing else is empty
+	SELECT count(*) INTO n FROM pg_temp._ledger_lines WHERE pg_catalog.btrim(line) <> '';
+	IF n = 0 THEN
+		PERFORM ledger._raise('22P04', 'statement file is empty',
+			detail => 'No line of the file has any content.',
+			hint => 'Nothing was loaded.');
+	END IF;
+	RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._statement_error(kind text, source text, statement_date date, line_no integer, reason text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._raise('22P04', pg_catalog.format('malformed %s at line %s', kind, line_no),
+		detail => pg_catalog.format('Line %s %s (source "%s", statement date %s).', line_no, reason, source,
+				pg_catalog.to_char(statement_date, 'YYYY-MM-DD')),
+		hint => 'Nothing was loaded; fix or download the file again.');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger._statement_check_args(source text, statement_date date) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF source IS NULL OR source = '' THEN
+		PERFORM ledger._raise('22004', 'source must not be null or empty',
+			detail => format('Statement lines are filed under the name of their channel, e.g. ''wechat''; the statement of %s was given %s.',
+					COALESCE(pg_catalog.to_char(statement_date, 'YYYY-MM-DD'), 'no date'),
+					CASE WHEN source IS NULL THEN 'no source' ELSE 'an empty source' END));
+	END IF;
+	IF statement_date IS NULL THEN
+		PERFORM ledger._raise('22004', 'statement_date must not be null',
+			detail => format('The statement of source "%s" needs the date it covers.', source));
+	END IF;
+	PERFORM ledger._check_book_date(statement_date, 'statement_date');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL,
+		ref_field text DEFAULT 'out_trade_no')
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	kind constant text := 'WeChat Pay bill';
+	src text := load_wechat_bill.source;
+	d date := load_wechat_bill.statement_date;
+	hdr text[];
+	hdr_line integer;
+	sum_line integer;
+	val_line integer;
+	sumhdr text[];
+	sums text[];
+	extra integer;
+	c_time integer; c_txid integer; c_order integer; c_state integer; c_ccy integer; c_settle integer;
+	c_refund_id integer; c_refund_no integer; c_refund integer; c_refund_state integer; c_fee integer;
+	s_count integer; s_settle integer; s_refund integer; s_fee integer;
+	col text;
+	bad record;
+	bill_ccy text;
+	totals jsonb;
+	got record;
+BEGIN
+	PERFORM ledger._statement_check_args(src, d);
+	IF ref_field IS NULL THEN
+		PERFORM ledger._raise('22004', 'ref_field must not be null',
+			detail => pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD')));
+	END IF;
+	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
+			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
+	END IF;
+	PERFORM ledger._statement_lines(bill);
+
+	IF pg_catalog.to_regclass('pg_temp._ledger_fields') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_fields;
+	END IF;
+	CREATE TEMP TABLE _ledger_fields ON COMMIT DROP AS
+		SELECT l.line_no, ledger._csv_fields(l.line, '`') AS f
+		  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '';
+
+	SELECT x.line_no, x.f INTO hdr_line, hdr FROM pg_temp._ledger_fields x ORDER BY x.line_no LIMIT 1;
+	IF hdr IS NULL OR hdr[1] IS DISTINCT FROM '交易时间' THEN
+		PERFORM ledger._statement_error(kind, src, d, hdr_line, 'is not the WeChat Pay header row (交易时间,公众账号ID,商户号,...)');
+	END IF;
+	c_time := pg_catalog.array_position(hdr, '交易时间');
+	c_txid := pg_catalog.array_position(hdr, '微信订单号');
+	c_order := pg_catalog.array_position(hdr, '商户订单号');
+	c_state := pg_catalog.array_position(hdr, '交易状态');
+	c_ccy := pg_catalog.array_position(hdr, '货币种类');
+	c_settle := pg_catalog.array_position(hdr, '应结订单金额');
+	c_refund_id := pg_catalog.array_position(hdr, '微信退款单号');
+	c_refund_no := pg_catalog.array_position(hdr, '商户退款单号');
+	c_refund := pg_catalog.array_position(hdr, '退款金额');
+	c_refund_state := pg_catalog.array_position(hdr, '退款状态');
+	c_fee := pg_catalog.array_position(hdr, '手续费');
+	FOREACH col IN ARRAY ARRAY['微信订单号', '商户订单号', '交易状态', '货币种类', '应结订单金额',
+			'微信退款单号', '商户退款单号', '退款金额', '退款状态', '手续费'] LOOP
+		IF pg_catalog.array_position(hdr, col) IS NULL THEN
+			PERFORM ledger._statement_error(kind, src, d, hdr_line, pg_catalog.format('has no column %s', col));
+		END IF;
+	END LOOP;
+
+	SELECT min(x.line_no) INTO sum_line FROM pg_temp._ledger_fields x WHERE x.f[1] = '总交易单数';
+	IF sum_line IS NULL THEN
+		SELECT max(x.line_no) INTO sum_line FROM pg_temp._ledger_fields x;
+		PERFORM ledger._statement_error(kind, src, d, sum_line,
+			'is the last line, but the summary rows (总交易单数,应结订单总金额,...) are missing: the file is cut short');
+	END IF;
+	SELECT x.f INTO sumhdr FROM pg_temp._ledger_fields x WHERE x.line_no = sum_line;
+	SELECT x.line_no, x.f INTO val_line, sums FROM pg_temp._ledger_fields x
+	 WHERE x.line_no > sum_line ORDER BY x.line_no LIMIT 1;
+	IF val_line IS NULL THEN
+		PERFORM ledger._statement_error(kind, src, d, sum_line, 'is the summary header, but the summary values row is missing');
+	END IF;
+	SELECT min(x.line_no) INTO extra FROM pg_temp._ledger_fields x WHERE x.line_no > val_line;
+	IF extra IS NOT NULL THEN
+		PERFORM ledger._statement_error(kind, src, d, extra, 'follows the summary rows; nothing may follow them');
+	END IF;
+	s_count := pg_catalog.array_position(sumhdr, '总交易单数');
+	s_settle := pg_catalog.array_position(sumhdr, '应结订单总金额');
+	s_refund := pg_catalog.array_position(sumhdr, '退款总金额');
+	s_fee := pg_catalog.array_position(sumhdr, '手续费总金额');
+	IF s_settle IS NULL OR s_refund IS NULL OR s_fee IS NULL THEN
+		PERFORM ledger._statement_error(kind, src, d, sum_line, 'lacks 应结订单总金额, 退款总金额 or 手续费总金额');
+	END IF;
+	IF sums IS NULL OR pg_catalog.cardinality(sums) <> pg_catalog.cardinality(sumhdr) THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('has %s fields, the summary header has %s',
+				COALESCE(pg_catalog.cardinality(sums), 0), pg_catalog.cardinality(sumhdr)));
+	END IF;
+
+	-- detail rows
+	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_parsed;
+	END IF;
+	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
+	SELECT q.*,
+	       CASE
+	         WHEN q.f IS NULL THEN 'has an unterminated or misplaced quote'
+	         WHEN pg_catalog.cardinality(q.f) <> pg_catalog.cardinality(hdr) THEN
+	           pg_catalog.format('has %s fields, the header has %s', pg_catalog.cardinality(q.f), pg_catalog.cardinality(hdr))
+	         WHEN q.state NOT IN ('SUCCESS', 'REFUND', 'REVOKED') THEN pg_catalog.format('has an unknown 交易状态 "%s"', q.state)
+	         WHEN ledger._try_amount('0', q.f[c_ccy]) IS NULL THEN pg_catalog.format('has an unknown 货币种类 "%s"', q.f[c_ccy])
+	         WHEN q.state <> 'REFUND' AND q.settle IS NULL THEN pg_catalog.format('has an invalid 应结订单金额 "%s"', q.f[c_settle])
+	         WHEN q.state = 'REFUND' AND (q.refund IS NULL OR ledger.minor_units(q.refund) <= 0) THEN
+	           pg_catalog.format('has an invalid 退款金额 "%s"', q.f[c_refund])
+	         WHEN q.fee IS NULL THEN pg_catalog.format('has an invalid 手续费 "%s"', q.f[c_fee])
+	         WHEN q.ref IS NULL OR q.ref = '' THEN
+	           pg_catalog.format('has no %s', CASE WHEN q.state = 'REFUND' THEN
+	             CASE ref_field WHEN 'out_trade_no' THEN '商户退款单号' ELSE '微信退款单号' END
+	             ELSE CASE ref_field WHEN 'out_trade_no' THEN '商户订单号' ELSE '微信订单号' END END)
+	         WHEN q.external_id IS NULL OR q.external_id = '' THEN
+	           pg_catalog.format('has no %s', CASE WHEN q.state = 'REFUND' THEN '微信退款单号' ELSE '微信订单号' END)
+	         WHEN q.state = 'REFUND' AND COALESCE(q.f[c_refund_state], '') = '' THEN 'has no 退款状态'
+	         WHEN q.f[c_time] !~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$' THEN
+	           pg_catalog.format('has an invalid 交易时间 "%s"', q.f[c_time])
+	       END AS error
+	  FROM (SELECT x.line_no, x.f, x.f[c_state] AS state,
+	               CASE WHEN x.f[c_state] = 'REFUND'
+	                    THEN CASE ref_field WHEN 'out_trade_no' THEN x.f[c_refund_no] ELSE x.f[c_refund_id] END
+	                    ELSE CASE ref_field WHEN 'out_trade_no' THEN x.f[c_order] ELSE x.f[c_txid] END END AS ref,
+	               CASE WHEN x.f[c_state] = 'REFUND' THEN x.f[c_refund_id] ELSE x.f[c_txid] END AS external_id,
+	               ledger._try_amount(x.f[c_settle], x.f[c_ccy]) AS settle,
+	               ledger._try_amount(x.f[c_refund], x.f[c_ccy]) AS refund,
+	               ledger._try_amount(x.f[c_fee], x.f[c_ccy]) AS fee,
+	               CASE x.f[c_state] WHEN 'SUCCESS' THEN 'success' WHEN 'REVOKED' THEN 'reversed'
+	                    ELSE pg_catalog.lower(x.f[c_refund_state]) END AS status,
+	               x.f[c_ccy] AS ccy
+	          FROM pg_temp._ledger_fields x
+	         WHERE x.line_no > hdr_line AND x.line_no < sum_line) q;
+
+	SELECT p.line_no, p.error INTO bad FROM pg_temp._ledger_parsed p WHERE p.error IS NOT NULL ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no, bad.error);
+	END IF;
+	SELECT p.ccy INTO bill_ccy FROM pg_temp._ledger_parsed p ORDER BY p.line_no LIMIT 1;
+	bill_ccy := COALESCE(bill_ccy, 'CNY');
+	SELECT p.line_no, p.ccy INTO bad FROM pg_temp._ledger_parsed p WHERE p.ccy <> bill_ccy ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('has 货币种类 %s, earlier lines have %s; one bill holds one currency', bad.ccy, bill_ccy));
+	END IF;
+	SELECT p.line_no, p.external_id, p.first INTO bad
+	  FROM (SELECT p.line_no, p.external_id, min(p.line_no) OVER (PARTITION BY p.external_id) AS first
+	          FROM pg_temp._ledger_parsed p) p
+	 WHERE p.line_no > p.first ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('repeats the serial "%s" of line %s', bad.external_id, bad.first));
+	END IF;
+
+	ALTER TABLE pg_temp._ledger_parsed
+		ADD COLUMN amount ledger.amount, ADD COLUMN occurred_at timestamptz, ADD COLUMN raw jsonb;
+	UPDATE pg_temp._ledger_parsed p
+	   SET amount = CASE WHEN p.state = 'REFUND' THEN OPERATOR(ledger.-) p.refund ELSE p.settle END,
+	       occurred_at = (p.f[c_time])::timestamp AT TIME ZONE 'Asia/Shanghai',
+	       raw = pg_catalog.jsonb_object(hdr, p.f);
+
+	-- the summary must agree with the detail rows
+	SELECT count(*) AS n,
+	       COALESCE(ledger.sum(p.settle) FILTER (WHERE p.state <> 'REFUND'), ledger.zero(bill_ccy)) AS settle,
+	       COALESCE(ledger.sum(p.refund) FILTER (WHERE p.state = 'REFUND'), ledger.zero(bill_ccy)) AS refund,
+	       COALESCE(ledger.sum(p.fee), ledger.zero(bill_ccy)) AS fee
+	  INTO got FROM pg_temp._ledger_parsed p;
+	totals := pg_catalog.jsonb_object(sumhdr, sums);
+	IF sums[s_count] !~ '^[0-9]+$' OR sums[s_count]::bigint <> got.n THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('states 总交易单数 %s, but the bill has %s detail rows', sums[s_count], got.n));
+	END IF;
+	IF COALESCE(ledger._try_amount(sums[s_settle], bill_ccy) OPERATOR(ledger.<>) got.settle, true) THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('states 应结订单总金额 %s, but the payment rows add up to %s', sums[s_settle], got.settle));
+	END IF;
+	IF COALESCE(ledger._try_amount(sums[s_refund], bill_ccy) OPERATOR(ledger.<>) got.refund, true) THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('states 退款总金额 %s, but the refund rows add up to %s', sums[s_refund], got.refund));
+	END IF;
+	IF COALESCE(ledger._try_amount(sums[s_fee], bill_ccy) OPERATOR(ledger.<>) got.fee, true) THEN
+		PERFORM ledger._statement_error(kind, src, d, val_line,
+			pg_catalog.format('states 手续费总金额 %s, but the rows add up to %s', sums[s_fee], got.fee));
+	END IF;
+
+	RETURN ledger._statement_store(src, d, 'wechat', NULL, totals);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ledger.load_statement_csv(source text, statement_date date, csv text DEFAULT NULL,
+		currency text DEFAULT 'CNY')
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	kind constant text := 'statement CSV';
+	src text := load_statement_csv.source;
+	d date := load_statement_csv.statement_date;
+	dccy text := load_statement_csv.currency;
+	hdr text[];
+	hdr_line integer;
+	c_ref integer; c_ext integer; c_amount integer; c_status integer; c_fee integer; c_at integer; c_ccy integer;
+	col text;
+	bad record;
+BEGIN
+	PERFORM ledger._statement_check_args(src, d);
+	IF dccy IS NULL THEN
+		PERFORM ledger._raise('22004', 'currency must not be null',
+			detail => format('The statement CSV of source "%s" for %s reads plain numbers as amounts in this currency.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD')));
+	END IF;
+	-- an unknown currency is 22P02 here, not an "invalid amount" on every line
+	PERFORM ledger.zero(dccy);
+	PERFORM ledger._statement_lines(csv);
+	SELECT l.line_no, ledger._csv_fields(pg_catalog.lower(l.line)) INTO hdr_line, hdr
+	  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '' ORDER BY l.line_no LIMIT 1;
+	FOREACH col IN ARRAY ARRAY['ref', 'external_id', 'amount'] LOOP
+		IF hdr IS NULL OR pg_catalog.array_position(hdr, col) IS NULL THEN
+			PERFORM ledger._statement_error(kind, src, d, hdr_line,
+				pg_catalog.format('is the header row but has no column %s (required: ref, external_id, amount)', col));
+		END IF;
+	END LOOP;
+	c_ref := pg_catalog.array_position(hdr, 'ref');
+	c_ext := pg_catalog.array_position(hdr, 'external_id');
+	c_amount := pg_catalog.array_position(hdr, 'amount');
+	c_status := pg_catalog.array_position(hdr, 'status');
+	c_fee := pg_catalog.array_position(hdr, 'fee');
+	c_at := pg_catalog.array_position(hdr, 'occurred_at');
+	c_ccy := pg_catalog.array_position(hdr, 'currency');
+
+	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_parsed;
+	END IF;
+	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
+	SELECT q.*,
+	       CASE
+	         WHEN q.f IS NULL THEN 'has an unterminated or misplaced quote'
+	         WHEN pg_catalog.cardinality(q.f) <> pg_catalog.cardinality(hdr) THEN
+	           pg_catalog.format('has %s fields, the header has %s', pg_catalog.cardinality(q.f), pg_catalog.cardinality(hdr))
+	         WHEN q.ref = '' THEN 'has no ref'
+	         WHEN q.external_id = '' THEN 'has no external_id'
+	         WHEN q.amount IS NULL THEN pg_catalog.format('has an invalid amount "%s"', q.f[c_amount])
+	         WHEN q.fee IS NULL AND COALESCE(q.f[c_fee], '') <> '' THEN pg_catalog.format('has an invalid fee "%s"', q.f[c_fee])
+	         WHEN q.fee IS NOT NULL AND ledger.currency(q.fee) <> ledger.currency(q.amount) THEN
+	           pg_catalog.format('has a fee in %s and an amount in %s', ledger.currency(q.fee), ledger.currency(q.amount))
+	         WHEN COALESCE(q.f[c_at], '') <> '' AND q.f[c_at] !~
+	           '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?([+-][0-9]{2}(:?[0-9]{2})?|Z)?)?$' THEN
+	           pg_catalog.format('has an invalid occurred_at "%s"', q.f[c_at])
+	       END AS error
+	  FROM (SELECT l.line_no, f.f, f.f[c_ref] AS ref, f.f[c_ext] AS external_id,
+	               ledger._try_amount(f.f[c_amount], COALESCE(NULLIF(f.f[c_ccy], ''), dccy)) AS amount,
+	               ledger._try_amount(NULLIF(f.f[c_fee], ''), COALESCE(NULLIF(f.f[c_ccy], ''), dccy)) AS fee,
+	               COALESCE(NULLIF(pg_catalog.lower(f.f[c_status]), ''), 'success') AS status
+	          FROM pg_temp._ledger_lines l
+	          CROSS JOIN LATERAL (SELECT ledger._csv_fields(l.line) AS f) f
+	         WHERE l.line_no > hdr_line AND pg_catalog.btrim(l.line) <> '') q;
+
+	SELECT p.line_no, p.error INTO bad FROM pg_temp._ledger_parsed p WHERE p.error IS NOT NULL ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no, bad.error);
+	END IF;
+	SELECT p.line_no, p.external_id, p.first INTO bad
+	  FROM (SELECT p.line_no, p.external_id, min(p.line_no) OVER (PARTITION BY p.external_id) AS first
+	          FROM pg_temp._ledger_parsed p) p
+	 WHERE p.line_no > p.first ORDER BY p.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('repeats the external_id "%s" of line %s', bad.external_id, bad.first));
+	END IF;
+	ALTER TABLE pg_temp._ledger_parsed ADD COLUMN occurred_at timestamptz, ADD COLUMN raw jsonb;
+	UPDATE pg_temp._ledger_parsed p
+	   SET occurred_at = (NULLIF(p.f[c_at], ''))::timestamptz,
+	       raw = pg_catalog.jsonb_object(hdr, p.f);
+	RETURN ledger._statement_store(src, d, 'csv', NULL, NULL);
+END
+$$;
+
 CREATE OR REPLACE PROCEDURE ledger.reconcile(source text, statement_date date, account text)
 	LANGUAGE plpgsql
 	SECURITY DEFINER
@@ -556,25 +1518,22 @@ DECLARE
 	started timestamptz := pg_catalog.clock_timestamp();
 BEGIN
 	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
-		RAISE EXCEPTION 'source, statement_date and account must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
+		PERFORM ledger._raise('22004', 'source, statement_date and account must not be null',
+			detail => pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
 					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
-					COALESCE('"' || reconcile.account || '"', 'NULL'));
+					COALESCE('"' || reconcile.account || '"', 'NULL')));
 	END IF;
 	PERFORM ledger._check_book_date(d, 'statement_date');
 	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'account "%" does not exist', reconcile.account
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account);
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', reconcile.account),
+			detail => pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account));
 	END IF;
 	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
-		RAISE EXCEPTION 'account "%" is a summary account', acc.code
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = 'Reconciliation reads the entries of one clearing account; a summary account has none.',
-				HINT = 'Name the leaf account of the channel, e.g. 1122.01.';
+		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is a summary account', acc.code),
+			detail => 'Reconciliation reads the entries of one clearing account; a summary account has none.',
+			hint => 'Name the leaf account of the channel, e.g. 1122.01.');
 	END IF;
 
 	-- one run per source at a time (loaders of the source wait too)
@@ -585,12 +1544,10 @@ BEGIN
 	 WHERE l.source = src AND l.statement_date = d AND ledger.currency(l.amount) <> acc.currency
 	 ORDER BY l.id LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'statement line in % cannot be reconciled against account "%" in %',
-				ledger.currency(bad.amount), acc.code, acc.currency
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
+		PERFORM ledger._raise('42804', pg_catalog.format('statement line in %s cannot be reconciled against account "%s" in %s', ledger.currency(bad.amount), acc.code, acc.currency),
+			detail => pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
 					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
-					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount);
+					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount));
 	END IF;
 
 	-- the run row; a re-run undoes the previous run of this date first
@@ -783,24 +1740,52 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ledger._statement_check_args(source text, statement_date date) RETURNS void
+CREATE OR REPLACE FUNCTION ledger.resolve_break(break_id bigint, note text, voucher_id bigint DEFAULT NULL)
+	RETURNS ledger.recon_break
 	LANGUAGE plpgsql
+	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+DECLARE
+	b ledger.recon_break;
 BEGIN
-	IF source IS NULL OR source = '' THEN
-		RAISE EXCEPTION 'source must not be null or empty'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = format('Statement lines are filed under the name of their channel, e.g. ''wechat''; the statement of %s was given %s.',
-					COALESCE(pg_catalog.to_char(statement_date, 'YYYY-MM-DD'), 'no date'),
-					CASE WHEN source IS NULL THEN 'no source' ELSE 'an empty source' END);
+	IF break_id IS NULL THEN
+		PERFORM ledger._raise('22004', 'break_id must not be null',
+			detail => 'ledger.resolve_break() needs the id of a break in ledger.recon_break.');
 	END IF;
-	IF statement_date IS NULL THEN
-		RAISE EXCEPTION 'statement_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = format('The statement of source "%s" needs the date it covers.', source);
+	IF note IS NULL OR pg_catalog.btrim(note) = '' THEN
+		PERFORM ledger._raise('22004', pg_catalog.format('a note is required to resolve break %s', break_id),
+			detail => 'The note records how the break was dealt with (差错处理), for the audit trail.');
 	END IF;
-	PERFORM ledger._check_book_date(statement_date, 'statement_date');
+	SELECT * INTO b FROM ledger.recon_break x WHERE x.id = break_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('23503', pg_catalog.format('break %s does not exist', break_id),
+			detail => pg_catalog.format('ledger.recon_break has no break with id %s; running reconcile again for a date deletes the open breaks it no longer finds.', break_id));
+	END IF;
+	IF b.status = 'resolved' THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('break %s is already resolved', break_id),
+			detail => pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) was resolved at %s by %s with the note "%s".',
+					b.id, b.class, b.ref, b.source, pg_catalog.to_char(b.statement_date, 'YYYY-MM-DD'),
+					pg_catalog.to_char(b.resolved_at, 'YYYY-MM-DD HH24:MI:SS TZ'), b.resolved_by, b.note));
+	END IF;
+	IF resolve_break.voucher_id IS NOT NULL THEN
+		IF NOT EXISTS (SELECT 1 FROM ledger.voucher v WHERE v.id = resolve_break.voucher_id) THEN
+			PERFORM ledger._raise('23503', pg_catalog.format('voucher %s does not exist', resolve_break.voucher_id),
+				detail => pg_catalog.format('Break %s (%s, ref "%s") names it as its adjusting voucher.', b.id, b.class, b.ref));
+		END IF;
+		IF EXISTS (SELECT 1 FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id) THEN
+			PERFORM ledger._raise('23505', pg_catalog.format('voucher %s already resolves another break', resolve_break.voucher_id),
+				detail => (SELECT pg_catalog.format('Break %s (%s, ref "%s") names it.', x.id, x.class, x.ref)
+					            FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id LIMIT 1));
+		END IF;
+	END IF;
+	UPDATE ledger.recon_break x
+	   SET status = 'resolved', note = resolve_break.note, voucher_id = resolve_break.voucher_id,
+	       resolved_at = pg_catalog.now(), resolved_by = session_user
+	 WHERE x.id = break_id
+	RETURNING * INTO b;
+	RETURN b;
 END
 $$;
 

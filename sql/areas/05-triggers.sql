@@ -71,10 +71,9 @@ BEGIN
 	          WHERE x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
 	            AND c.relnamespace OPERATOR(pg_catalog.=) 'ledger'::pg_catalog.regnamespace
 	LOOP
-		RAISE EXCEPTION 'cannot create rule "%" on relation %', r.rulename, r.rel
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = pg_catalog.format('The ledger''s tables take no rules: a rule on %s would rewrite or drop the writes that ledger.post and the ledger''s triggers check.', r.rel),
-				HINT = 'Use a trigger on a table of your own, or a view over the ledger''s tables.';
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot create rule "%s" on relation %s', r.rulename, r.rel),
+			detail => pg_catalog.format('The ledger''s tables take no rules: a rule on %s would rewrite or drop the writes that ledger.post and the ledger''s triggers check.', r.rel),
+			hint => 'Use a trigger on a table of your own, or a view over the ledger''s tables.');
 	END LOOP;
 END
 $$;
@@ -117,6 +116,13 @@ CREATE FUNCTION ledger._normal_sign(kind text, metadata jsonb) RETURNS integer
 	RETURN CASE ledger.normal_side(kind, metadata) WHEN 'debit' THEN 1 ELSE -1 END;
 COMMENT ON FUNCTION ledger._normal_sign(text, jsonb) IS '+1 for debit-normal accounts, -1 for credit-normal ones';
 
+CREATE FUNCTION ledger._currency_code(currency text) RETURNS text
+	AS 'MODULE_PATHNAME', 'ledger_currency_code'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ledger._currency_code(text) IS
+	'a currency as ledger.currency() writes it; 22P02 without CONTEXT for an unknown one (for the account trigger)';
+REVOKE EXECUTE ON FUNCTION ledger._currency_code(text) FROM PUBLIC;
+
 CREATE FUNCTION ledger._account_posted(account_id bigint) RETURNS boolean
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
@@ -149,38 +155,35 @@ DECLARE
 	bal bigint;
 BEGIN
 	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
-		RAISE EXCEPTION 'invalid account code "%"', NEW.code
-			USING ERRCODE = 'check_violation',
-				DETAIL = 'An account code is 1 to 64 characters without spaces or control characters.';
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
+			detail => CASE WHEN pg_catalog.length(NEW.code) > 64
+				THEN pg_catalog.format('It is %s characters long; an account code is 1 to 64 characters (not bytes) without spaces or control characters.',
+					pg_catalog.length(NEW.code))
+				ELSE 'An account code is 1 to 64 characters without spaces or control characters.' END);
 	END IF;
 	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
-		RAISE EXCEPTION 'invalid kind "%" of account "%"', NEW.kind, NEW.code
-			USING ERRCODE = 'check_violation',
-				DETAIL = 'The kind is one of asset, liability, common, equity, cost, revenue, expense.';
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid kind "%s" of account "%s"', NEW.kind, NEW.code),
+			detail => 'The kind is one of asset, liability, common, equity, cost, revenue, expense.');
 	END IF;
 	IF NEW.status IS NULL OR NEW.status NOT IN ('open', 'frozen', 'closed') THEN
-		RAISE EXCEPTION 'invalid status "%" of account "%"', NEW.status, NEW.code
-			USING ERRCODE = 'check_violation',
-				DETAIL = 'The status is open, frozen or closed.';
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid status "%s" of account "%s"', NEW.status, NEW.code),
+			detail => 'The status is open, frozen or closed.');
 	END IF;
 	IF NEW.metadata ? 'normal_side' AND (NEW.kind <> 'common' OR NEW.metadata->>'normal_side' NOT IN ('debit', 'credit')) THEN
-		RAISE EXCEPTION 'invalid normal side of account "%"', NEW.code
-			USING ERRCODE = 'check_violation',
-				DETAIL = 'Only a common account names its normal side, and it is debit or credit.';
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid normal side of account "%s"', NEW.code),
+			detail => 'Only a common account names its normal side, and it is debit or credit.');
 	END IF;
 	IF NEW.hot AND (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) THEN
-		RAISE EXCEPTION 'hot account "%" cannot have a floor or ceiling', NEW.code
-			USING ERRCODE = 'check_violation',
-				DETAIL = 'A hot account spreads its balance over several slots; bounds need one row to check.';
+		PERFORM ledger._raise('23514', pg_catalog.format('hot account "%s" cannot have a floor or ceiling', NEW.code),
+			detail => 'A hot account spreads its balance over several slots; bounds need one row to check.');
 	END IF;
 	IF NEW.currency IS NOT NULL THEN
-		NEW.currency := ledger.currency(ledger.zero(NEW.currency));
+		NEW.currency := ledger._currency_code(NEW.currency);
 	END IF;
 	IF TG_OP = 'UPDATE' THEN
 		IF NEW.id IS DISTINCT FROM OLD.id THEN
-			RAISE EXCEPTION 'cannot change the id of account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = format('Account "%s" has id %s, to which its balance rows and entries refer; an account keeps its id.', OLD.code, OLD.id);
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the id of account "%s"', OLD.code),
+				detail => format('Account "%s" has id %s, to which its balance rows and entries refer; an account keeps its id.', OLD.code, OLD.id));
 		END IF;
 		IF NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
 			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code
@@ -192,10 +195,9 @@ BEGIN
 		END IF;
 		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
 			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
-			RAISE EXCEPTION 'cannot change the code, kind, currency or parent of account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = 'Entries have been posted to the account; its history would change.',
-					HINT = 'Open a new account and move the balance with a voucher.';
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
+				detail => 'Entries have been posted to the account; its history would change.',
+				hint => 'Open a new account and move the balance with a voucher.');
 		END IF;
 		IF posted AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
 			RAISE EXCEPTION 'cannot change the normal side of account "%"', OLD.code
@@ -205,73 +207,62 @@ BEGIN
 					HINT = 'Open a new account and move the balance with a voucher.';
 		END IF;
 		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
-			RAISE EXCEPTION 'account "%" is closed', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = 'A closed account cannot be reopened.';
+			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),
+				detail => 'A closed account cannot be reopened.');
 		END IF;
 	END IF;
 
 	IF (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) AND NEW.currency IS NULL THEN
-		RAISE EXCEPTION 'account "%" has a floor or ceiling but no currency', NEW.code
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = format('The bounds of account "%s" (floor %s, ceiling %s) are amounts of its currency; an account without a currency has no balance to bound.',
-					NEW.code, COALESCE(NEW.floor::text, 'none'), COALESCE(NEW.ceiling::text, 'none'));
+		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" has a floor or ceiling but no currency', NEW.code),
+			detail => format('The bounds of account "%s" (floor %s, ceiling %s) are amounts of its currency; an account without a currency has no balance to bound.',
+					NEW.code, COALESCE(NEW.floor::text, 'none'), COALESCE(NEW.ceiling::text, 'none')));
 	END IF;
 	IF NEW.floor IS NOT NULL AND ledger.currency(NEW.floor) <> NEW.currency THEN
-		RAISE EXCEPTION 'floor % of account "%" is not in its currency %', NEW.floor, NEW.code, NEW.currency
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = format('Account "%s" holds %s; its floor must be an amount in %s, e.g. ''%s''.',
-					NEW.code, NEW.currency, NEW.currency, ledger.zero(NEW.currency));
+		PERFORM ledger._raise('42804', pg_catalog.format('floor %s of account "%s" is not in its currency %s', NEW.floor, NEW.code, NEW.currency),
+			detail => format('Account "%s" holds %s; its floor must be an amount in %s, e.g. ''%s''.',
+					NEW.code, NEW.currency, NEW.currency, ledger.zero(NEW.currency)));
 	END IF;
 	IF NEW.ceiling IS NOT NULL AND ledger.currency(NEW.ceiling) <> NEW.currency THEN
-		RAISE EXCEPTION 'ceiling % of account "%" is not in its currency %', NEW.ceiling, NEW.code, NEW.currency
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = format('Account "%s" holds %s; its ceiling must be an amount in %s.',
-					NEW.code, NEW.currency, NEW.currency);
+		PERFORM ledger._raise('42804', pg_catalog.format('ceiling %s of account "%s" is not in its currency %s', NEW.ceiling, NEW.code, NEW.currency),
+			detail => format('Account "%s" holds %s; its ceiling must be an amount in %s.',
+					NEW.code, NEW.currency, NEW.currency));
 	END IF;
 	IF NEW.floor IS NOT NULL AND NEW.ceiling IS NOT NULL AND NEW.floor OPERATOR(ledger.>) NEW.ceiling THEN
-		RAISE EXCEPTION 'floor % of account "%" is above its ceiling %', NEW.floor, NEW.code, NEW.ceiling
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling);
+		PERFORM ledger._raise('22023', pg_catalog.format('floor %s of account "%s" is above its ceiling %s', NEW.floor, NEW.code, NEW.ceiling),
+			detail => format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling));
 	END IF;
 
 	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
 		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
 		IF NOT FOUND THEN
-			RAISE EXCEPTION 'parent account "%" of account "%" does not exist', NEW.parent_code, NEW.code
-				USING ERRCODE = 'foreign_key_violation',
-					DETAIL = format('Account "%s" names "%s" as its parent_code; no account in ledger.account has that code.',
+			PERFORM ledger._raise('23503', pg_catalog.format('parent account "%s" of account "%s" does not exist', NEW.parent_code, NEW.code),
+				detail => format('Account "%s" names "%s" as its parent_code; no account in ledger.account has that code.',
 						NEW.code, NEW.parent_code),
-					HINT = 'Open the parent account first.';
+				hint => 'Open the parent account first.');
 		END IF;
 		IF parent.kind <> NEW.kind THEN
-			RAISE EXCEPTION 'account "%" is of kind %, its parent "%" of kind %', NEW.code, NEW.kind, parent.code, parent.kind
-				USING ERRCODE = 'invalid_parameter_value',
-					DETAIL = format('A summary account adds up its sub-accounts, so account "%s" under "%s" must be of kind %s.',
+			PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is of kind %s, its parent "%s" of kind %s', NEW.code, NEW.kind, parent.code, parent.kind),
+				detail => format('A summary account adds up its sub-accounts, so account "%s" under "%s" must be of kind %s.',
 						NEW.code, parent.code, parent.kind),
-					HINT = 'Sub-accounts have the kind of the account they belong to.';
+				hint => 'Sub-accounts have the kind of the account they belong to.');
 		END IF;
 		IF parent.currency IS NOT NULL AND parent.currency IS DISTINCT FROM NEW.currency THEN
-			RAISE EXCEPTION 'account "%" holds %, its parent "%" holds %', NEW.code,
-				COALESCE(NEW.currency, 'no currency'), parent.code, parent.currency
-				USING ERRCODE = 'datatype_mismatch',
-					DETAIL = format('A summary account with a currency adds up sub-accounts in that currency only: account "%s" under "%s" must hold %s.',
+			PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds %s, its parent "%s" holds %s', NEW.code, COALESCE(NEW.currency, 'no currency'), parent.code, parent.currency),
+				detail => format('A summary account with a currency adds up sub-accounts in that currency only: account "%s" under "%s" must hold %s.',
 						NEW.code, parent.code, parent.currency),
-					HINT = 'Give the parent no currency to make it a multi-currency summary account.';
+				hint => 'Give the parent no currency to make it a multi-currency summary account.');
 		END IF;
 		IF parent.status <> 'open' THEN
-			RAISE EXCEPTION 'parent account "%" is %', parent.code, parent.status
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
-						NEW.code, parent.code);
+			PERFORM ledger._raise('55000', pg_catalog.format('parent account "%s" is %s', parent.code, parent.status),
+				detail => format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
+						NEW.code, parent.code));
 		END IF;
 		-- serialise with postings to the parent, then make sure there were none
 		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = parent.id FOR UPDATE;
 		IF ledger._account_posted(parent.id) THEN
-			RAISE EXCEPTION 'account "%" cannot become a summary account', parent.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
-					HINT = 'Move its balance to a new leaf account first, or open the sub-account elsewhere.';
+			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
+				detail => format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
+				hint => 'Move its balance to a new leaf account first, or open the sub-account elsewhere.');
 		END IF;
 		IF TG_OP = 'UPDATE' AND EXISTS (
 			WITH RECURSIVE sub(code) AS (
@@ -279,29 +270,26 @@ BEGIN
 				UNION
 				SELECT c.code FROM ledger.account c JOIN sub ON c.parent_code = sub.code)
 			SELECT 1 FROM sub WHERE sub.code = NEW.parent_code) THEN
-			RAISE EXCEPTION 'account "%" cannot be placed under its own sub-account "%"', NEW.code, NEW.parent_code
-				USING ERRCODE = 'invalid_parameter_value',
-					DETAIL = format('Account "%s" is below "%s" in the chart of accounts, which is a tree.',
-						NEW.parent_code, NEW.code);
+			PERFORM ledger._raise('22023', pg_catalog.format('account "%s" cannot be placed under its own sub-account "%s"', NEW.code, NEW.parent_code),
+				detail => format('Account "%s" is below "%s" in the chart of accounts, which is a tree.',
+						NEW.parent_code, NEW.code));
 		END IF;
 	END IF;
 
 	IF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = OLD.code) THEN
 		IF NEW.kind IS DISTINCT FROM OLD.kind THEN
-			RAISE EXCEPTION 'cannot change the kind of summary account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = format('The sub-accounts of "%s" are of kind %s, the kind of the account they belong to.',
-						OLD.code, OLD.kind);
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the kind of summary account "%s"', OLD.code),
+				detail => format('The sub-accounts of "%s" are of kind %s, the kind of the account they belong to.',
+						OLD.code, OLD.kind));
 		END IF;
 		IF NEW.currency IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.account c
 				WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency) THEN
-			RAISE EXCEPTION 'summary account "%" has sub-accounts in other currencies', OLD.code
-				USING ERRCODE = 'datatype_mismatch',
-					DETAIL = (SELECT format('Account "%s" would hold %s, but its sub-account "%s" holds %s.',
+			PERFORM ledger._raise('42804', pg_catalog.format('summary account "%s" has sub-accounts in other currencies', OLD.code),
+				detail => (SELECT format('Account "%s" would hold %s, but its sub-account "%s" holds %s.',
 					                        OLD.code, NEW.currency, c.code, COALESCE(c.currency, 'no currency'))
 					            FROM ledger.account c
 					           WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency
-					           ORDER BY c.code LIMIT 1);
+					           ORDER BY c.code LIMIT 1));
 		END IF;
 	END IF;
 
@@ -310,16 +298,14 @@ BEGIN
 		SELECT sum(b.units) * ledger._normal_sign(NEW.kind, NEW.metadata) INTO bal
 			FROM (SELECT units FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
 		IF NEW.floor IS NOT NULL AND COALESCE(bal, 0) < ledger.minor_units(NEW.floor) THEN
-			RAISE EXCEPTION 'balance of account "%" is below the new floor', NEW.code
-				USING ERRCODE = 'check_violation',
-					DETAIL = format('The balance is %s; the floor would be %s.',
-						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor);
+			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is below the new floor', NEW.code),
+				detail => format('The balance is %s; the floor would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor));
 		END IF;
 		IF NEW.ceiling IS NOT NULL AND COALESCE(bal, 0) > ledger.minor_units(NEW.ceiling) THEN
-			RAISE EXCEPTION 'balance of account "%" is above the new ceiling', NEW.code
-				USING ERRCODE = 'check_violation',
-					DETAIL = format('The balance is %s; the ceiling would be %s.',
-						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling);
+			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is above the new ceiling', NEW.code),
+				detail => format('The balance is %s; the ceiling would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling));
 		END IF;
 	END IF;
 	RETURN NEW;
@@ -357,11 +343,10 @@ BEGIN
 			-- of ledger.amount, so that their sum always fits (see posting.c)
 			SELECT sum(b.units) INTO bal FROM ledger.account_balance b WHERE b.account_id = NEW.id;
 			IF abs(COALESCE(bal, 0)::numeric) > 9223372036854775807 / nslots THEN
-				RAISE EXCEPTION 'balance of account "%" is too large for a hot account', NEW.code
-					USING ERRCODE = 'numeric_value_out_of_range',
-						DETAIL = format('Its balance is %s; spread over %s slots, a hot account holds at most %s either side of zero in each.',
+				PERFORM ledger._raise('22003', pg_catalog.format('balance of account "%s" is too large for a hot account', NEW.code),
+					detail => format('Its balance is %s; spread over %s slots, a hot account holds at most %s either side of zero in each.',
 							ledger.amount_of_units(bal * sign, NEW.currency), nslots,
-							ledger.amount_of_units(9223372036854775807 / nslots, NEW.currency));
+							ledger.amount_of_units(9223372036854775807 / nslots, NEW.currency)));
 			END IF;
 			INSERT INTO ledger.account_balance (account_id, slot, blocked)
 				SELECT NEW.id, s, ledger._account_blocked(NEW) FROM generate_series(1, nslots - 1) s;
@@ -381,11 +366,10 @@ BEGIN
 		IF NEW.status = 'closed' AND OLD.status <> 'closed' THEN
 			SELECT sum(units) INTO bal FROM ledger.account_balance WHERE account_id = NEW.id;
 			IF COALESCE(bal, 0) <> 0 THEN
-				RAISE EXCEPTION 'cannot close account "%"', NEW.code
-					USING ERRCODE = 'object_not_in_prerequisite_state',
-						DETAIL = format('Its balance is %s; only an account with a zero balance can be closed.',
+				PERFORM ledger._raise('55000', pg_catalog.format('cannot close account "%s"', NEW.code),
+					detail => format('Its balance is %s; only an account with a zero balance can be closed.',
 							ledger.amount_of_units(bal * sign, NEW.currency)),
-						HINT = 'Move the balance to another account with a voucher first.';
+					hint => 'Move the balance to another account with a voucher first.');
 			END IF;
 		END IF;
 		IF OLD.parent_code IS NOT NULL AND OLD.parent_code IS DISTINCT FROM NEW.parent_code THEN
@@ -434,10 +418,9 @@ BEGIN
 		-- entries with a snapshot taken after they ended
 		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = OLD.id FOR UPDATE;
 		IF ledger._account_posted(OLD.id) THEN
-			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = 'Entries have been posted to it; accounts are never deleted once posted to.',
-					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot delete account "%s"', OLD.code),
+				detail => 'Entries have been posted to it; accounts are never deleted once posted to.',
+				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
 		END IF;
 		RETURN OLD;
 	END IF;
@@ -485,29 +468,25 @@ BEGIN
 		IF current_setting('session_replication_role') = 'replica' THEN
 			RETURN OLD;
 		END IF;
-		RAISE EXCEPTION 'cannot delete book day %', OLD.book_date
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = 'Book days are part of the books.';
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot delete book day %s', OLD.book_date),
+			detail => 'Book days are part of the books.');
 	END IF;
 	-- UPDATE
 	IF OLD.status = 'closed' THEN
-		RAISE EXCEPTION 'book day % is closed', OLD.book_date
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = 'A closed day never changes.';
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is closed', OLD.book_date),
+			detail => 'A closed day never changes.');
 	END IF;
 	IF NEW.book_date <> OLD.book_date AND
 	   (OLD.status <> 'open' OR EXISTS (SELECT 1 FROM ledger.voucher)) THEN
-		RAISE EXCEPTION 'cannot move book day %', OLD.book_date
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = 'Only the open day of books without vouchers can move (ledger.open_books).';
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot move book day %s', OLD.book_date),
+			detail => 'Only the open day of books without vouchers can move (ledger.open_books).');
 	END IF;
 	IF NOT ((OLD.status = NEW.status)
 			OR (OLD.status = 'open' AND NEW.status = 'closing')
 			OR (OLD.status = 'closing' AND NEW.status = 'closed')) THEN
-		RAISE EXCEPTION 'book day % cannot go from % to %', OLD.book_date, OLD.status, NEW.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = format('A book day goes from open to closing to closed, and book day %s is %s.', OLD.book_date, OLD.status),
-				HINT = 'Close the open day with CALL ledger.close_day().';
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s cannot go from %s to %s', OLD.book_date, OLD.status, NEW.status),
+			detail => format('A book day goes from open to closing to closed, and book day %s is %s.', OLD.book_date, OLD.status),
+			hint => 'Close the open day with CALL ledger.close_day().');
 	END IF;
 	RETURN NEW;
 END
@@ -525,17 +504,15 @@ CREATE FUNCTION ledger.open_books(start_date date) RETURNS date
 AS $$
 BEGIN
 	IF start_date IS NULL THEN
-		RAISE EXCEPTION 'start_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.open_books() needs the first book date of the books.';
+		PERFORM ledger._raise('22004', 'start_date must not be null',
+			detail => 'ledger.open_books() needs the first book date of the books.');
 	END IF;
 	PERFORM ledger._check_book_date(start_date, 'start_date');
 	LOCK TABLE ledger.book_day IN EXCLUSIVE MODE;
 	LOCK TABLE ledger.voucher IN SHARE MODE;
 	IF EXISTS (SELECT 1 FROM ledger.voucher) OR EXISTS (SELECT 1 FROM ledger.book_day WHERE status <> 'open') THEN
-		RAISE EXCEPTION 'cannot open the books on %', start_date
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = 'Vouchers have already been posted; the books can only start on another date while they are empty.';
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot open the books on %s', start_date),
+			detail => 'Vouchers have already been posted; the books can only start on another date while they are empty.');
 	END IF;
 	UPDATE ledger.book_day SET book_date = start_date, opened_at = now() WHERE status = 'open';
 	RETURN start_date;

@@ -141,10 +141,9 @@ BEGIN
 	END IF;
 	IF TG_OP = 'TRUNCATE' OR EXISTS (SELECT 1 FROM ledger.book_day d
 			WHERE d.book_date = OLD.book_date AND d.status = 'closed') THEN
-		RAISE EXCEPTION 'cannot change the daily balances of a closed day'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = CASE WHEN TG_OP = 'TRUNCATE' THEN 'ledger.daily_balance holds closed days.'
-					ELSE format('Book day %s is closed.', OLD.book_date) END;
+		PERFORM ledger._raise('55000', 'cannot change the daily balances of a closed day',
+			detail => CASE WHEN TG_OP = 'TRUNCATE' THEN 'ledger.daily_balance holds closed days.'
+					ELSE format('Book day %s is closed.', OLD.book_date) END);
 	END IF;
 	RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
 END
@@ -202,33 +201,29 @@ BEGIN
 	IF requested IS NULL THEN
 		d := open_day;
 		IF d IS NULL THEN
-			RAISE EXCEPTION 'no book day is open'
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = format('Every day in ledger.book_day is closing or closed; the latest is %s.',
-						(SELECT max(b.book_date) FROM ledger.book_day b));
+			PERFORM ledger._raise('55000', 'no book day is open',
+				detail => format('Every day in ledger.book_day is closing or closed; the latest is %s.',
+						(SELECT max(b.book_date) FROM ledger.book_day b)));
 		END IF;
 	ELSE
 		SELECT b.status INTO st FROM ledger.book_day b WHERE b.book_date = requested;
 		IF st IS NULL THEN
-			RAISE EXCEPTION 'book day % does not exist', requested
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = format('The open book day is %s.', open_day);
+			PERFORM ledger._raise('55000', pg_catalog.format('book day %s does not exist', requested),
+				detail => format('The open book day is %s.', open_day));
 		ELSIF st = 'closed' THEN
-			RAISE EXCEPTION 'book day % is already closed', requested
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = 'A closed day never changes.';
+			PERFORM ledger._raise('55000', pg_catalog.format('book day %s is already closed', requested),
+				detail => 'A closed day never changes.');
 		ELSIF st = 'closing' THEN
 			RETURN requested;
 		END IF;
 		d := requested;
 	END IF;
 	IF EXISTS (SELECT 1 FROM ledger.book_day b WHERE b.book_date < d AND b.status <> 'closed') THEN
-		RAISE EXCEPTION 'cannot close book day % before the days before it', d
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = (SELECT format('Book day %s is still %s; days close in order.', b.book_date, b.status)
+		PERFORM ledger._raise('55000', pg_catalog.format('cannot close book day %s before the days before it', d),
+			detail => (SELECT format('Book day %s is still %s; days close in order.', b.book_date, b.status)
 				            FROM ledger.book_day b WHERE b.book_date < d AND b.status <> 'closed'
 				           ORDER BY b.book_date LIMIT 1),
-				HINT = 'Run CALL ledger.close_day() without a date: it finishes the earlier days first.';
+			hint => 'Run CALL ledger.close_day() without a date: it finishes the earlier days first.');
 	END IF;
 	UPDATE ledger.book_day SET status = 'closing', closing_at = now() WHERE book_date = d;
 	INSERT INTO ledger.book_day (book_date, status) VALUES (d + 1, 'open');
@@ -273,19 +268,17 @@ DECLARE
 BEGIN
 	PERFORM 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'closing' FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'book day % is not closing', d
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = format('The daily balances are written for a closing day; book day %s is %s.', d,
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closing', d),
+			detail => format('The daily balances are written for a closing day; book day %s is %s.', d,
 					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day')),
-				HINT = 'Run CALL ledger.close_day(), which takes each day through every step.';
+			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
 	END IF;
 	SELECT b.book_date, b.status, b.digest INTO prev, prev_status, prev_digest
 	  FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
 	IF prev IS NOT NULL AND prev_status <> 'closed' THEN
-		RAISE EXCEPTION 'book day % is not closed', prev
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = format('The daily balances of book day %s start from those of the day before, %s, which is %s.', d, prev, prev_status),
-				HINT = 'Run CALL ledger.close_day(), which finishes the earlier days first.';
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closed', prev),
+			detail => format('The daily balances of book day %s start from those of the day before, %s, which is %s.', d, prev, prev_status),
+			hint => 'Run CALL ledger.close_day(), which finishes the earlier days first.');
 	END IF;
 
 	DELETE FROM ledger.daily_balance WHERE book_date = d;
@@ -372,18 +365,16 @@ DECLARE
 	day_entries bigint;
 BEGIN
 	IF d IS NULL THEN
-		RAISE EXCEPTION 'book_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.check_books() checks the books of one book date.';
+		PERFORM ledger._raise('22004', 'book_date must not be null',
+			detail => 'ledger.check_books() checks the books of one book date.');
 	END IF;
 	PERFORM ledger._check_book_date(d, 'book_date');
 	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
 	IF st IS NULL THEN
-		RAISE EXCEPTION 'book day % does not exist', d
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s does not exist', d),
+			detail => (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
 				                        max(b.book_date) FILTER (WHERE b.status = 'open'))
-				            FROM ledger.book_day b);
+				            FROM ledger.book_day b));
 	END IF;
 	SELECT b.digest INTO prev_digest FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
 	SELECT max(b.book_date) INTO last_closed FROM ledger.book_day b WHERE b.status = 'closed' AND b.book_date < d;
@@ -675,24 +666,22 @@ BEGIN
 	SELECT c.digest INTO dg FROM ledger.day_close c
 	 WHERE c.book_date = d AND c.failed_checks = '{}' AND c.checked_at >= c.snapshot_at;
 	IF dg IS NULL THEN
-		RAISE EXCEPTION 'book day % has not passed its checks', d
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = COALESCE((SELECT CASE WHEN c.checked_at IS NULL OR c.checked_at < c.snapshot_at
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s has not passed its checks', d),
+			detail => COALESCE((SELECT CASE WHEN c.checked_at IS NULL OR c.checked_at < c.snapshot_at
 				                               THEN format('Book day %s was not checked after its daily balances were written.', d)
 				                               WHEN c.failed_checks <> '{}'
 				                               THEN format('Book day %s failed %s.', d, pg_catalog.array_to_string(c.failed_checks, ', '))
 				                               ELSE format('Book day %s has no digest yet.', d) END
 				                     FROM ledger.day_close c WHERE c.book_date = d),
 				                  format('Book day %s has not been through the cutoff.', d)),
-				HINT = 'Run CALL ledger.close_day(), which takes each day through every step.';
+			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
 	END IF;
 	UPDATE ledger.book_day SET status = 'closed', closed_at = now(), digest = dg
 	 WHERE book_date = d AND status = 'closing';
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'book day % is not closing', d
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = format('Only a closing day is sealed; book day %s is %s.', d,
-					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day'));
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closing', d),
+			detail => format('Only a closing day is sealed; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day')));
 	END IF;
 	-- the day's daily balances are final: index their pages for the reports
 	PERFORM pg_catalog.brin_summarize_new_values('ledger.daily_balance_book_date_idx'::pg_catalog.regclass);
@@ -725,13 +714,12 @@ BEGIN
 	failed := ledger._close_check(d);
 	COMMIT;
 	IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
-		RAISE EXCEPTION 'book day % failed its day-end checks: %', d, pg_catalog.array_to_string(failed, ', ')
-			USING ERRCODE = 'check_violation',
-				DETAIL = (SELECT pg_catalog.string_agg(pg_catalog.format('%s%s: %s', c.check_name,
+		PERFORM ledger._raise('23514', pg_catalog.format('book day %s failed its day-end checks: %s', d, pg_catalog.array_to_string(failed, ', ')),
+			detail => (SELECT pg_catalog.string_agg(pg_catalog.format('%s%s: %s', c.check_name,
 						CASE WHEN c.currency OPERATOR(pg_catalog.<>) '' THEN
 							pg_catalog.format(' (%s)', c.currency) ELSE '' END, c.detail), E'\n')
 					FROM ledger.book_check c WHERE c.book_date OPERATOR(pg_catalog.=) d AND NOT c.ok),
-				HINT = pg_catalog.format('The day stays closing and postings continue on the next day. Fix the cause, then run CALL ledger.close_day(''%s'') again.', d);
+			hint => pg_catalog.format('The day stays closing and postings continue on the next day. Fix the cause, then run CALL ledger.close_day(''%s'') again.', d));
 	END IF;
 	dg := ledger._close_seal(d);
 	COMMIT;
@@ -753,18 +741,16 @@ BEGIN
 	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
 	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
 	                                        AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
-		RAISE EXCEPTION 'book day % is already closed', requested
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = 'A closed day never changes.';
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is already closed', requested),
+			detail => 'A closed day never changes.');
 	END IF;
 	IF NOT pg_catalog.pg_try_advisory_lock(1818585447, 1) THEN
 		SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
 		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
 		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted;
-		RAISE EXCEPTION 'another session is closing the books'
-			USING ERRCODE = 'lock_not_available',
-				DETAIL = pg_catalog.format('Session %s holds the day-end lock.', holder),
-				HINT = 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.';
+		PERFORM ledger._raise('55P03', 'another session is closing the books',
+			detail => pg_catalog.format('Session %s holds the day-end lock.', holder),
+			hint => 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.');
 	END IF;
 	-- days left closing by an interrupted or failed run are finished first, oldest first
 	FOR d IN SELECT b.book_date FROM ledger.book_day b

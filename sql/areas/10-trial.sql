@@ -18,11 +18,10 @@ DECLARE
 	pass record;
 BEGIN
 	IF from_date IS NULL OR to_date IS NULL THEN
-		RAISE EXCEPTION 'from_date and to_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = format('ledger.verify_books() was called with from_date %s and to_date %s.',
+		PERFORM ledger._raise('22004', 'from_date and to_date must not be null',
+			detail => format('ledger.verify_books() was called with from_date %s and to_date %s.',
 					COALESCE(from_date::text, 'NULL'), COALESCE(to_date::text, 'NULL')),
-				HINT = 'Pass ''-infinity'' and ''infinity'' to verify every day.';
+			hint => 'Pass ''-infinity'' and ''infinity'' to verify every day.');
 	END IF;
 	PERFORM ledger._check_book_date(from_date, 'from_date', true);
 	PERFORM ledger._check_book_date(to_date, 'to_date', true);
@@ -127,14 +126,12 @@ CREATE FUNCTION ledger._check_as_of(as_of date) RETURNS void
 AS $$
 BEGIN
 	IF as_of IS NULL THEN
-		RAISE EXCEPTION 'date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'A balance or trial balance as of a book date needs that date.';
+		PERFORM ledger._raise('22004', 'date must not be null',
+			detail => 'A balance or trial balance as of a book date needs that date.');
 	END IF;
 	IF as_of > (SELECT b.book_date FROM ledger.book_day b WHERE b.status = 'open') THEN
-		RAISE EXCEPTION 'book date % has not begun', as_of
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = format('The open book date is %s.', (SELECT b.book_date FROM ledger.book_day b WHERE b.status = 'open'));
+		PERFORM ledger._raise('22023', pg_catalog.format('book date %s has not begun', as_of),
+			detail => format('The open book date is %s.', (SELECT b.book_date FROM ledger.book_day b WHERE b.status = 'open')));
 	END IF;
 END
 $$;
@@ -154,30 +151,27 @@ DECLARE
 	ncur integer;
 BEGIN
 	IF balance.code IS NULL THEN
-		RAISE EXCEPTION 'code must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.balance() needs the code of an account.';
+		PERFORM ledger._raise('22004', 'code must not be null',
+			detail => 'ledger.balance() needs the code of an account.');
 	END IF;
 	PERFORM ledger._check_book_date(as_of, 'as_of');
 	PERFORM ledger._check_as_of(as_of);
 	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'account "%" does not exist', code
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code);
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', code),
+			detail => format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code));
 	END IF;
 	SELECT sum(p.balance), min(p.currency), count(DISTINCT p.currency) INTO units, cur, ncur
 	  FROM ledger._leaf_position(as_of) p
 	  JOIN ledger._account_closure c ON c.account_id = p.account_id
 	 WHERE c.ancestor_id = a.id;
 	IF ncur > 1 THEN
-		RAISE EXCEPTION 'account "%" holds more than one currency', code
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = (SELECT format('Its leaf accounts hold %s.', string_agg(DISTINCT p.currency, ' and ' ORDER BY p.currency))
+		PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds more than one currency', code),
+			detail => (SELECT format('Its leaf accounts hold %s.', string_agg(DISTINCT p.currency, ' and ' ORDER BY p.currency))
 				            FROM ledger._leaf_position(as_of) p
 				            JOIN ledger._account_closure c ON c.account_id = p.account_id
 				           WHERE c.ancestor_id = a.id),
-				HINT = 'Use ledger.trial_balance() for multi-currency summary accounts.';
+			hint => 'Use ledger.trial_balance() for multi-currency summary accounts.');
 	END IF;
 	cur := COALESCE(cur, a.currency);
 	IF cur IS NULL THEN
@@ -215,16 +209,14 @@ DECLARE
 	closed date;
 BEGIN
 	IF from_date IS NULL THEN
-		RAISE EXCEPTION 'from_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.trial_balance() needs the first book date of the period.';
+		PERFORM ledger._raise('22004', 'from_date must not be null',
+			detail => 'ledger.trial_balance() needs the first book date of the period.');
 	END IF;
 	PERFORM ledger._check_book_date(from_date, 'from_date');
 	PERFORM ledger._check_book_date(to_date, 'to_date');
 	IF upto < from_date THEN
-		RAISE EXCEPTION 'to_date % is before from_date %', upto, from_date
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = format('The period of ledger.trial_balance() runs from from_date to to_date; %s to %s holds no day.', from_date, upto);
+		PERFORM ledger._raise('22023', pg_catalog.format('to_date %s is before from_date %s', upto, from_date),
+			detail => format('The period of ledger.trial_balance() runs from from_date to to_date; %s to %s holds no day.', from_date, upto));
 	END IF;
 	PERFORM ledger._check_as_of(upto);
 	SELECT max(b.book_date) INTO closed FROM ledger.book_day b WHERE b.status = 'closed';

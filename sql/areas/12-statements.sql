@@ -51,10 +51,9 @@ BEGIN
 			SELECT u.n, pg_catalog.rtrim(u.l, E'\r')
 			  FROM pg_catalog.unnest(pg_catalog.string_to_array(bill, E'\n')) WITH ORDINALITY AS u(l, n);
 	ELSIF pg_catalog.to_regclass('pg_temp.ledger_statement_stage') IS NULL THEN
-		RAISE EXCEPTION 'no statement file is staged in this session'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = 'The loader was called without the file and the session has no ledger_statement_stage table.',
-				HINT = 'Run SELECT ledger.stage_statement(); then \copy ledger_statement_stage (line) FROM ''file'' WITH (FORMAT csv, DELIMITER E''\x1f'', QUOTE E''\x1e''), or pass the file''s text.';
+		PERFORM ledger._raise('55000', 'no statement file is staged in this session',
+			detail => 'The loader was called without the file and the session has no ledger_statement_stage table.',
+			hint => 'Run SELECT ledger.stage_statement(); then \copy ledger_statement_stage (line) FROM ''file'' WITH (FORMAT csv, DELIMITER E''\x1f'', QUOTE E''\x1e''), or pass the file''s text.');
 	ELSE
 		-- The stage table belongs to the caller, and the loaders that read it
 		-- run as the extension's owner: a view, a trigger, a rule, a policy, a
@@ -86,19 +85,17 @@ BEGIN
 		  FROM pg_catalog.pg_class c
 		 WHERE c.oid = pg_catalog.to_regclass('pg_temp.ledger_statement_stage');
 		IF stage_fault <> '' THEN
-			RAISE EXCEPTION 'cannot read the staged statement file from "ledger_statement_stage"'
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = pg_catalog.format('The session''s temporary relation ledger_statement_stage is not the plain table ledger.stage_statement() creates: %s.', stage_fault),
-					HINT = 'Drop it and run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.';
+			PERFORM ledger._raise('55000', 'cannot read the staged statement file from "ledger_statement_stage"',
+				detail => pg_catalog.format('The session''s temporary relation ledger_statement_stage is not the plain table ledger.stage_statement() creates: %s.', stage_fault),
+				hint => 'Drop it and run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.');
 		END IF;
 		INSERT INTO pg_temp._ledger_lines
 			SELECT pg_catalog.row_number() OVER (ORDER BY s.line_no), COALESCE(pg_catalog.rtrim(s.line, E'\r'), '')
 			  FROM pg_temp.ledger_statement_stage s;
 		IF NOT FOUND THEN
-			RAISE EXCEPTION 'no statement file is staged in this session'
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = 'The stage table ledger_statement_stage is empty: the last load consumed it, or \copy loaded nothing.',
-					HINT = 'Run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.';
+			PERFORM ledger._raise('55000', 'no statement file is staged in this session',
+				detail => 'The stage table ledger_statement_stage is empty: the last load consumed it, or \copy loaded nothing.',
+				hint => 'Run SELECT ledger.stage_statement(); then \copy the file into ledger_statement_stage, or pass the file''s text.');
 		END IF;
 		-- the staged file is consumed by a successful load
 		DELETE FROM pg_temp.ledger_statement_stage;
@@ -110,10 +107,9 @@ BEGIN
 	-- file; the loaders skip blank lines, so a file of nothing else is empty
 	SELECT count(*) INTO n FROM pg_temp._ledger_lines WHERE pg_catalog.btrim(line) <> '';
 	IF n = 0 THEN
-		RAISE EXCEPTION 'statement file is empty'
-			USING ERRCODE = 'bad_copy_file_format',
-				DETAIL = 'No line of the file has any content.',
-				HINT = 'Nothing was loaded.';
+		PERFORM ledger._raise('22P04', 'statement file is empty',
+			detail => 'No line of the file has any content.',
+			hint => 'Nothing was loaded.');
 	END IF;
 	RETURN n;
 END
@@ -127,11 +123,10 @@ CREATE FUNCTION ledger._statement_error(kind text, source text, statement_date d
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	RAISE EXCEPTION 'malformed % at line %', kind, line_no
-		USING ERRCODE = 'bad_copy_file_format',
-			DETAIL = pg_catalog.format('Line %s %s (source "%s", statement date %s).', line_no, reason, source,
+	PERFORM ledger._raise('22P04', pg_catalog.format('malformed %s at line %s', kind, line_no),
+		detail => pg_catalog.format('Line %s %s (source "%s", statement date %s).', line_no, reason, source,
 				pg_catalog.to_char(statement_date, 'YYYY-MM-DD')),
-			HINT = 'Nothing was loaded; fix or download the file again.';
+		hint => 'Nothing was loaded; fix or download the file again.');
 END
 $$;
 COMMENT ON FUNCTION ledger._statement_error(text, text, date, integer, text) IS
@@ -143,16 +138,14 @@ CREATE FUNCTION ledger._statement_check_args(source text, statement_date date) R
 AS $$
 BEGIN
 	IF source IS NULL OR source = '' THEN
-		RAISE EXCEPTION 'source must not be null or empty'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = format('Statement lines are filed under the name of their channel, e.g. ''wechat''; the statement of %s was given %s.',
+		PERFORM ledger._raise('22004', 'source must not be null or empty',
+			detail => format('Statement lines are filed under the name of their channel, e.g. ''wechat''; the statement of %s was given %s.',
 					COALESCE(pg_catalog.to_char(statement_date, 'YYYY-MM-DD'), 'no date'),
-					CASE WHEN source IS NULL THEN 'no source' ELSE 'an empty source' END);
+					CASE WHEN source IS NULL THEN 'no source' ELSE 'an empty source' END));
 	END IF;
 	IF statement_date IS NULL THEN
-		RAISE EXCEPTION 'statement_date must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = format('The statement of source "%s" needs the date it covers.', source);
+		PERFORM ledger._raise('22004', 'statement_date must not be null',
+			detail => format('The statement of source "%s" needs the date it covers.', source));
 	END IF;
 	PERFORM ledger._check_book_date(statement_date, 'statement_date');
 END
@@ -236,15 +229,13 @@ DECLARE
 BEGIN
 	PERFORM ledger._statement_check_args(src, d);
 	IF ref_field IS NULL THEN
-		RAISE EXCEPTION 'ref_field must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'));
+		PERFORM ledger._raise('22004', 'ref_field must not be null',
+			detail => pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD')));
 	END IF;
 	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
-		RAISE EXCEPTION 'invalid ref_field "%"', ref_field
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).';
+		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
+			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
 	END IF;
 	PERFORM ledger._statement_lines(bill);
 
@@ -644,10 +635,9 @@ DECLARE
 BEGIN
 	PERFORM ledger._statement_check_args(src, d);
 	IF dccy IS NULL THEN
-		RAISE EXCEPTION 'currency must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = format('The statement CSV of source "%s" for %s reads plain numbers as amounts in this currency.',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'));
+		PERFORM ledger._raise('22004', 'currency must not be null',
+			detail => format('The statement CSV of source "%s" for %s reads plain numbers as amounts in this currency.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD')));
 	END IF;
 	-- an unknown currency is 22P02 here, not an "invalid amount" on every line
 	PERFORM ledger.zero(dccy);

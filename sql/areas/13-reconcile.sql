@@ -69,25 +69,22 @@ DECLARE
 	missing boolean;
 BEGIN
 	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
-		RAISE EXCEPTION 'source, statement_date and account must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
+		PERFORM ledger._raise('22004', 'source, statement_date and account must not be null',
+			detail => pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
 					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
-					COALESCE('"' || reconcile.account || '"', 'NULL'));
+					COALESCE('"' || reconcile.account || '"', 'NULL')));
 	END IF;
 	PERFORM ledger._check_book_date(d, 'statement_date');
 	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'account "%" does not exist', reconcile.account
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account);
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', reconcile.account),
+			detail => pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account));
 	END IF;
 	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
-		RAISE EXCEPTION 'account "%" is a summary account', acc.code
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = 'Reconciliation reads the entries of one clearing account; a summary account has none.',
-				HINT = 'Name the leaf account of the channel, e.g. 1122.01.';
+		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is a summary account', acc.code),
+			detail => 'Reconciliation reads the entries of one clearing account; a summary account has none.',
+			hint => 'Name the leaf account of the channel, e.g. 1122.01.');
 	END IF;
 
 	-- one run per source at a time (loaders of the source wait too)
@@ -98,12 +95,10 @@ BEGIN
 	 WHERE l.source = src AND l.statement_date = d AND ledger.currency(l.amount) <> acc.currency
 	 ORDER BY l.id LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'statement line in % cannot be reconciled against account "%" in %',
-				ledger.currency(bad.amount), acc.code, acc.currency
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
+		PERFORM ledger._raise('42804', pg_catalog.format('statement line in %s cannot be reconciled against account "%s" in %s', ledger.currency(bad.amount), acc.code, acc.currency),
+			detail => pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
 					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
-					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount);
+					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount));
 	END IF;
 
 	-- the rule of the source; without one, matching is by ref, exactly
@@ -462,39 +457,33 @@ DECLARE
 	b ledger.recon_break;
 BEGIN
 	IF break_id IS NULL THEN
-		RAISE EXCEPTION 'break_id must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.resolve_break() needs the id of a break in ledger.recon_break.';
+		PERFORM ledger._raise('22004', 'break_id must not be null',
+			detail => 'ledger.resolve_break() needs the id of a break in ledger.recon_break.');
 	END IF;
 	IF note IS NULL OR pg_catalog.btrim(note) = '' THEN
-		RAISE EXCEPTION 'a note is required to resolve break %', break_id
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'The note records how the break was dealt with (差错处理), for the audit trail.';
+		PERFORM ledger._raise('22004', pg_catalog.format('a note is required to resolve break %s', break_id),
+			detail => 'The note records how the break was dealt with (差错处理), for the audit trail.');
 	END IF;
 	SELECT * INTO b FROM ledger.recon_break x WHERE x.id = break_id FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'break % does not exist', break_id
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = pg_catalog.format('ledger.recon_break has no break with id %s; running reconcile again for a date deletes the open breaks it no longer finds.', break_id);
+		PERFORM ledger._raise('23503', pg_catalog.format('break %s does not exist', break_id),
+			detail => pg_catalog.format('ledger.recon_break has no break with id %s; running reconcile again for a date deletes the open breaks it no longer finds.', break_id));
 	END IF;
 	IF b.status = 'resolved' THEN
-		RAISE EXCEPTION 'break % is already resolved', break_id
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) was resolved at %s by %s with the note "%s".',
+		PERFORM ledger._raise('55000', pg_catalog.format('break %s is already resolved', break_id),
+			detail => pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) was resolved at %s by %s with the note "%s".',
 					b.id, b.class, b.ref, b.source, pg_catalog.to_char(b.statement_date, 'YYYY-MM-DD'),
-					pg_catalog.to_char(b.resolved_at, 'YYYY-MM-DD HH24:MI:SS TZ'), b.resolved_by, b.note);
+					pg_catalog.to_char(b.resolved_at, 'YYYY-MM-DD HH24:MI:SS TZ'), b.resolved_by, b.note));
 	END IF;
 	IF resolve_break.voucher_id IS NOT NULL THEN
 		IF NOT EXISTS (SELECT 1 FROM ledger.voucher v WHERE v.id = resolve_break.voucher_id) THEN
-			RAISE EXCEPTION 'voucher % does not exist', resolve_break.voucher_id
-				USING ERRCODE = 'foreign_key_violation',
-					DETAIL = pg_catalog.format('Break %s (%s, ref "%s") names it as its adjusting voucher.', b.id, b.class, b.ref);
+			PERFORM ledger._raise('23503', pg_catalog.format('voucher %s does not exist', resolve_break.voucher_id),
+				detail => pg_catalog.format('Break %s (%s, ref "%s") names it as its adjusting voucher.', b.id, b.class, b.ref));
 		END IF;
 		IF EXISTS (SELECT 1 FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id) THEN
-			RAISE EXCEPTION 'voucher % already resolves another break', resolve_break.voucher_id
-				USING ERRCODE = 'unique_violation',
-					DETAIL = (SELECT pg_catalog.format('Break %s (%s, ref "%s") names it.', x.id, x.class, x.ref)
-					            FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id LIMIT 1);
+			PERFORM ledger._raise('23505', pg_catalog.format('voucher %s already resolves another break', resolve_break.voucher_id),
+				detail => (SELECT pg_catalog.format('Break %s (%s, ref "%s") names it.', x.id, x.class, x.ref)
+					            FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id LIMIT 1));
 		END IF;
 	END IF;
 	UPDATE ledger.recon_break x
