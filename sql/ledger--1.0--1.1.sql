@@ -88,159 +88,6 @@ CREATE TRIGGER voucher_stamp BEFORE INSERT ON ledger.voucher
 REVOKE EXECUTE ON FUNCTION ledger._voucher_stamp() FROM PUBLIC;
 
 -- the functions that check book dates or raise through ledger._raise, with their 1.1 bodies
-CREATE OR REPLACE FUNCTION ledger._account_before() RETURNS trigger
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	parent ledger.account;
-	posted boolean := false;
-	bal bigint;
-BEGIN
-	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
-		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
-			detail => CASE WHEN pg_catalog.length(NEW.code) > 64
-				THEN pg_catalog.format('It is %s characters long; an account code is 1 to 64 characters (not bytes) without spaces or control characters.',
-					pg_catalog.length(NEW.code))
-				ELSE 'An account code is 1 to 64 characters without spaces or control characters.' END);
-	END IF;
-	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
-		PERFORM ledger._raise('23514', pg_catalog.format('invalid kind "%s" of account "%s"', NEW.kind, NEW.code),
-			detail => 'The kind is one of asset, liability, common, equity, cost, revenue, expense.');
-	END IF;
-	IF NEW.status IS NULL OR NEW.status NOT IN ('open', 'frozen', 'closed') THEN
-		PERFORM ledger._raise('23514', pg_catalog.format('invalid status "%s" of account "%s"', NEW.status, NEW.code),
-			detail => 'The status is open, frozen or closed.');
-	END IF;
-	IF NEW.metadata ? 'normal_side' AND (NEW.kind <> 'common' OR NEW.metadata->>'normal_side' NOT IN ('debit', 'credit')) THEN
-		PERFORM ledger._raise('23514', pg_catalog.format('invalid normal side of account "%s"', NEW.code),
-			detail => 'Only a common account names its normal side, and it is debit or credit.');
-	END IF;
-	IF NEW.hot AND (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) THEN
-		PERFORM ledger._raise('23514', pg_catalog.format('hot account "%s" cannot have a floor or ceiling', NEW.code),
-			detail => 'A hot account spreads its balance over several slots; bounds need one row to check.');
-	END IF;
-	IF NEW.currency IS NOT NULL THEN
-		NEW.currency := ledger._currency_code(NEW.currency);
-	END IF;
-	IF TG_OP = 'UPDATE' THEN
-		IF NEW.id IS DISTINCT FROM OLD.id THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the id of account "%s"', OLD.code),
-				detail => format('Account "%s" has id %s, to which its balance rows and entries refer; an account keeps its id.', OLD.code, OLD.id));
-		END IF;
-		posted := ledger._account_posted(OLD.id);
-		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
-			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
-				detail => 'Entries have been posted to the account; its history would change.',
-				hint => 'Open a new account and move the balance with a voucher.');
-		END IF;
-		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),
-				detail => 'A closed account cannot be reopened.');
-		END IF;
-	END IF;
-
-	IF (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) AND NEW.currency IS NULL THEN
-		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" has a floor or ceiling but no currency', NEW.code),
-			detail => format('The bounds of account "%s" (floor %s, ceiling %s) are amounts of its currency; an account without a currency has no balance to bound.',
-					NEW.code, COALESCE(NEW.floor::text, 'none'), COALESCE(NEW.ceiling::text, 'none')));
-	END IF;
-	IF NEW.floor IS NOT NULL AND ledger.currency(NEW.floor) <> NEW.currency THEN
-		PERFORM ledger._raise('42804', pg_catalog.format('floor %s of account "%s" is not in its currency %s', NEW.floor, NEW.code, NEW.currency),
-			detail => format('Account "%s" holds %s; its floor must be an amount in %s, e.g. ''%s''.',
-					NEW.code, NEW.currency, NEW.currency, ledger.zero(NEW.currency)));
-	END IF;
-	IF NEW.ceiling IS NOT NULL AND ledger.currency(NEW.ceiling) <> NEW.currency THEN
-		PERFORM ledger._raise('42804', pg_catalog.format('ceiling %s of account "%s" is not in its currency %s', NEW.ceiling, NEW.code, NEW.currency),
-			detail => format('Account "%s" holds %s; its ceiling must be an amount in %s.',
-					NEW.code, NEW.currency, NEW.currency));
-	END IF;
-	IF NEW.floor IS NOT NULL AND NEW.ceiling IS NOT NULL AND NEW.floor OPERATOR(ledger.>) NEW.ceiling THEN
-		PERFORM ledger._raise('22023', pg_catalog.format('floor %s of account "%s" is above its ceiling %s', NEW.floor, NEW.code, NEW.ceiling),
-			detail => format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling));
-	END IF;
-
-	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
-		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
-		IF NOT FOUND THEN
-			PERFORM ledger._raise('23503', pg_catalog.format('parent account "%s" of account "%s" does not exist', NEW.parent_code, NEW.code),
-				detail => format('Account "%s" names "%s" as its parent_code; no account in ledger.account has that code.',
-						NEW.code, NEW.parent_code),
-				hint => 'Open the parent account first.');
-		END IF;
-		IF parent.kind <> NEW.kind THEN
-			PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is of kind %s, its parent "%s" of kind %s', NEW.code, NEW.kind, parent.code, parent.kind),
-				detail => format('A summary account adds up its sub-accounts, so account "%s" under "%s" must be of kind %s.',
-						NEW.code, parent.code, parent.kind),
-				hint => 'Sub-accounts have the kind of the account they belong to.');
-		END IF;
-		IF parent.currency IS NOT NULL AND parent.currency IS DISTINCT FROM NEW.currency THEN
-			PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds %s, its parent "%s" holds %s', NEW.code, COALESCE(NEW.currency, 'no currency'), parent.code, parent.currency),
-				detail => format('A summary account with a currency adds up sub-accounts in that currency only: account "%s" under "%s" must hold %s.',
-						NEW.code, parent.code, parent.currency),
-				hint => 'Give the parent no currency to make it a multi-currency summary account.');
-		END IF;
-		IF parent.status <> 'open' THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('parent account "%s" is %s', parent.code, parent.status),
-				detail => format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
-						NEW.code, parent.code));
-		END IF;
-		-- serialise with postings to the parent, then make sure there were none
-		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = parent.id FOR UPDATE;
-		IF ledger._account_posted(parent.id) THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
-				detail => format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
-				hint => 'Move its balance to a new leaf account first, or open the sub-account elsewhere.');
-		END IF;
-		IF TG_OP = 'UPDATE' AND EXISTS (
-			WITH RECURSIVE sub(code) AS (
-				SELECT NEW.code
-				UNION
-				SELECT c.code FROM ledger.account c JOIN sub ON c.parent_code = sub.code)
-			SELECT 1 FROM sub WHERE sub.code = NEW.parent_code) THEN
-			PERFORM ledger._raise('22023', pg_catalog.format('account "%s" cannot be placed under its own sub-account "%s"', NEW.code, NEW.parent_code),
-				detail => format('Account "%s" is below "%s" in the chart of accounts, which is a tree.',
-						NEW.parent_code, NEW.code));
-		END IF;
-	END IF;
-
-	IF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = OLD.code) THEN
-		IF NEW.kind IS DISTINCT FROM OLD.kind THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the kind of summary account "%s"', OLD.code),
-				detail => format('The sub-accounts of "%s" are of kind %s, the kind of the account they belong to.',
-						OLD.code, OLD.kind));
-		END IF;
-		IF NEW.currency IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.account c
-				WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency) THEN
-			PERFORM ledger._raise('42804', pg_catalog.format('summary account "%s" has sub-accounts in other currencies', OLD.code),
-				detail => (SELECT format('Account "%s" would hold %s, but its sub-account "%s" holds %s.',
-					                        OLD.code, NEW.currency, c.code, COALESCE(c.currency, 'no currency'))
-					            FROM ledger.account c
-					           WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency
-					           ORDER BY c.code LIMIT 1));
-		END IF;
-	END IF;
-
-	-- a new bound must hold for the balance the account already has
-	IF TG_OP = 'UPDATE' AND (NEW.floor::text IS DISTINCT FROM OLD.floor::text OR NEW.ceiling::text IS DISTINCT FROM OLD.ceiling::text) THEN
-		SELECT sum(b.units) * ledger._normal_sign(NEW.kind, NEW.metadata) INTO bal
-			FROM (SELECT units FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
-		IF NEW.floor IS NOT NULL AND COALESCE(bal, 0) < ledger.minor_units(NEW.floor) THEN
-			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is below the new floor', NEW.code),
-				detail => format('The balance is %s; the floor would be %s.',
-						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor));
-		END IF;
-		IF NEW.ceiling IS NOT NULL AND COALESCE(bal, 0) > ledger.minor_units(NEW.ceiling) THEN
-			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is above the new ceiling', NEW.code),
-				detail => format('The balance is %s; the ceiling would be %s.',
-						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling));
-		END IF;
-	END IF;
-	RETURN NEW;
-END
-$$;
 
 CREATE OR REPLACE FUNCTION ledger._account_after() RETURNS trigger
 	LANGUAGE plpgsql
@@ -323,28 +170,6 @@ BEGIN
 		SELECT s.account_id, t.ancestor_id, s.depth + 1 + t.depth
 		  FROM ledger.account_tree s, ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
 		 WHERE s.ancestor_id = NEW.id AND p.code = NEW.parent_code;
-	END IF;
-	RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION ledger._account_delete() RETURNS trigger
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF TG_WHEN = 'BEFORE' THEN
-		IF ledger._account_posted(OLD.id) THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('cannot delete account "%s"', OLD.code),
-				detail => 'Entries have been posted to it; accounts are never deleted once posted to.',
-				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
-		END IF;
-		RETURN OLD;
-	END IF;
-	IF OLD.parent_code IS NOT NULL THEN
-		UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
-			FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
 	END IF;
 	RETURN NULL;
 END
@@ -564,253 +389,6 @@ BEGIN
 		digest = pass.digest, problems = pass.problems, problem_count = pass.problem_count
 	 WHERE book_date = d;
 	RETURN n;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION ledger._check_books(d date, at_close boolean)
-	RETURNS TABLE(check_name text, currency text, ok boolean, detail text)
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-	SET plan_cache_mode = force_custom_plan
-	SET jit = off
-AS $$
-DECLARE
-	st text;
-	last_closed date;
-	prev_digest bytea;
-	stored_digest bytea;
-	pass record;
-	day_entries bigint;
-BEGIN
-	IF d IS NULL THEN
-		PERFORM ledger._raise('22004', 'book_date must not be null',
-			detail => 'ledger.check_books() checks the books of one book date.');
-	END IF;
-	PERFORM ledger._check_book_date(d, 'book_date');
-	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
-	IF st IS NULL THEN
-		PERFORM ledger._raise('55000', pg_catalog.format('book day %s does not exist', d),
-			detail => (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
-				                        max(b.book_date) FILTER (WHERE b.status = 'open'))
-				            FROM ledger.book_day b));
-	END IF;
-	SELECT b.digest INTO prev_digest FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
-	SELECT max(b.book_date) INTO last_closed FROM ledger.book_day b WHERE b.status = 'closed' AND b.book_date < d;
-
-	IF at_close THEN
-		SELECT c.digest, c.vouchers, c.entries, c.problems, c.problem_count INTO pass
-		  FROM ledger.day_close c WHERE c.book_date = d;
-	ELSE
-		SELECT * INTO pass FROM ledger._day_digest(d, prev_digest);
-	END IF;
-
-	-- vouchers_balanced: every voucher of the day has two entries or more and balances per currency
-	check_name := 'vouchers_balanced'; currency := NULL;
-	ok := NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'voucher %');
-	detail := CASE WHEN ok THEN format('%s vouchers, %s entries', pass.vouchers, pass.entries)
-		ELSE (SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'voucher %') END;
-	RETURN NEXT;
-
-	-- entries_match_vouchers: every entry of the day belongs to a voucher of the day
-	IF st = 'open' THEN
-		SELECT count(*) INTO day_entries FROM ledger.entry e WHERE e.book_date = d;
-	ELSE
-		SELECT COALESCE(sum(r.entries), 0) INTO day_entries FROM ledger.daily_balance r
-		 WHERE r.book_date = d AND NOT r.summary;
-	END IF;
-	check_name := 'entries_match_vouchers'; currency := NULL;
-	ok := day_entries = pass.entries AND NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'entry %');
-	detail := CASE WHEN ok THEN format('%s entries', day_entries)
-		ELSE concat_ws('; ', CASE WHEN day_entries <> pass.entries THEN
-				format('%s entries are on the day, %s belong to its vouchers', day_entries, pass.entries) END,
-			(SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'entry %')) END;
-	RETURN NEXT;
-
-	IF st = 'open' THEN
-		-- the open day: live entries and maintained balances
-		RETURN QUERY
-		SELECT 'period_debits_equal_credits'::text, t.currency, t.balanced,
-		       format('debits %s, credits %s', t.debit, t.credit)
-		  FROM (SELECT (ledger.trial(e.amount)).* FROM ledger.entry e WHERE e.book_date = d
-		         GROUP BY ledger.currency(e.amount)) t;
-		IF NOT FOUND THEN
-			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
-			RETURN NEXT;
-		END IF;
-		RETURN QUERY
-		SELECT 'closing_balances_net_zero'::text, l.currency, sum(b.units) = 0,
-		       format('balances net to %s', ledger.amount_of_units(sum(b.units)::bigint, l.currency))
-		  FROM ledger._leaf l JOIN ledger.account_balance b ON b.account_id = l.id
-		 WHERE l.currency IS NOT NULL GROUP BY l.currency;
-	ELSE
-		RETURN QUERY
-		SELECT 'period_debits_equal_credits'::text, r.currency,
-		       ledger.sum(r.debit) OPERATOR(ledger.=) ledger.sum(r.credit),
-		       format('debits %s, credits %s', ledger.sum(r.debit), ledger.sum(r.credit))
-		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
-		IF NOT FOUND THEN
-			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
-			RETURN NEXT;
-		END IF;
-		RETURN QUERY
-		SELECT 'closing_balances_net_zero'::text, r.currency,
-		       ledger.minor_units(ledger.sum(r.closing)) = 0,
-		       format('balances net to %s', ledger.sum(r.closing))
-		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
-	END IF;
-
-	-- opening_plus_movement_equals_closing, per account
-	IF st = 'open' THEN
-		RETURN QUERY
-		WITH live AS (
-			SELECT l.id, l.code, l.currency,
-			       COALESCE((SELECT sum(ledger.minor_units(s.closing)) FROM ledger.daily_balance s
-			                  WHERE s.account_id = l.id AND s.book_date = last_closed AND NOT s.summary), 0)
-			       + COALESCE((SELECT sum(ledger.minor_units(e.amount)) FROM ledger.entry e
-			                  WHERE e.account_id = l.id AND e.book_date > COALESCE(last_closed, '-infinity') AND e.book_date < d), 0)
-			         AS opening,
-			       COALESCE((SELECT sum(ledger.minor_units(e.amount)) FROM ledger.entry e
-			                  WHERE e.account_id = l.id AND e.book_date = d), 0) AS movement,
-			       (SELECT sum(b.units) FROM ledger.account_balance b WHERE b.account_id = l.id) AS closing
-			  FROM ledger._leaf l WHERE l.currency IS NOT NULL)
-		SELECT 'opening_plus_movement_equals_closing'::text, live.currency,
-		       count(*) FILTER (WHERE live.opening + live.movement <> live.closing) = 0,
-		       COALESCE(string_agg(format('%s: opening %s + movement %s <> closing %s', live.code,
-		           live.opening, live.movement, live.closing), '; ')
-		           FILTER (WHERE live.opening + live.movement <> live.closing),
-		           format('%s accounts', count(*)))
-		  FROM live GROUP BY live.currency;
-	ELSE
-		RETURN QUERY
-		WITH today AS (
-			SELECT r.*, a.code FROM ledger.daily_balance r JOIN ledger.account a ON a.id = r.account_id
-			 WHERE r.book_date = d AND NOT r.summary),
-		yesterday AS (
-			SELECT y.* FROM ledger.daily_balance y WHERE y.book_date = last_closed AND NOT y.summary),
-		bad AS (
-			SELECT COALESCE(t.currency, y.currency) AS currency, COALESCE(t.code, y.account_id::text) AS what,
-			       CASE
-			         WHEN t.account_id IS NULL THEN 'balance carried from the day before is missing'
-			         WHEN ledger.minor_units(t.opening) + ledger.minor_units(t.debit) - ledger.minor_units(t.credit)
-			              <> ledger.minor_units(t.closing) THEN 'opening + debit - credit <> closing'
-			         WHEN ledger.minor_units(t.opening) <> COALESCE(ledger.minor_units(y.closing), 0)
-			              THEN 'opening differs from the previous closing'
-			         WHEN y.account_id IS NOT NULL AND (t.cum_debit - ledger.minor_units(t.debit) <> y.cum_debit
-			              OR t.cum_credit - ledger.minor_units(t.credit) <> y.cum_credit)
-			              THEN 'cumulative totals do not continue'
-			       END AS problem
-			  FROM today t
-			  FULL JOIN yesterday y ON y.account_id = t.account_id AND y.currency = t.currency
-			 WHERE t.account_id IS NOT NULL OR ledger.minor_units(y.closing) <> 0)
-		SELECT 'opening_plus_movement_equals_closing'::text, c.currency,
-		       count(bad.problem) = 0,
-		       COALESCE(string_agg(bad.what || ': ' || bad.problem, '; ') FILTER (WHERE bad.problem IS NOT NULL),
-		                format('%s accounts', count(*)))
-		  FROM (SELECT DISTINCT r.currency FROM ledger.daily_balance r WHERE r.book_date IN (d, last_closed)) c
-		  LEFT JOIN bad ON bad.currency = c.currency
-		 GROUP BY c.currency;
-	END IF;
-
-	-- summary_equals_children (总分核对)
-	IF st = 'open' THEN
-		RETURN QUERY
-		WITH leafsum AS (
-			SELECT c.ancestor_id, l.currency, sum(b.units) AS units
-			  FROM ledger._account_closure c
-			  JOIN ledger._leaf l ON l.id = c.account_id
-			  JOIN ledger.account_balance b ON b.account_id = l.id
-			 WHERE c.depth > 0 AND l.currency IS NOT NULL
-			 GROUP BY c.ancestor_id, l.currency),
-		viewsum AS (
-			SELECT a.id, v.currency, ledger.minor_units(v.balance) * ledger._normal_sign(a.kind, a.metadata) AS units
-			  FROM ledger.balances v JOIN ledger.account a ON a.code = v.account_code)
-		SELECT 'summary_equals_children'::text, ls.currency,
-		       count(*) FILTER (WHERE vs.units IS DISTINCT FROM ls.units) = 0,
-		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE vs.units IS DISTINCT FROM ls.units),
-		                format('%s summary accounts', count(*)))
-		  FROM leafsum ls JOIN ledger.account a ON a.id = ls.ancestor_id
-		  LEFT JOIN viewsum vs ON vs.id = ls.ancestor_id AND vs.currency = ls.currency
-		 GROUP BY ls.currency;
-	ELSE
-		RETURN QUERY
-		WITH kids AS (
-			SELECT c.ancestor_id, r.currency,
-			       sum(ledger.minor_units(r.opening)) AS opening, sum(ledger.minor_units(r.debit)) AS debit,
-			       sum(ledger.minor_units(r.credit)) AS credit, sum(ledger.minor_units(r.closing)) AS closing,
-			       sum(r.entries) AS entries
-			  FROM ledger.daily_balance r
-			  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
-			 WHERE r.book_date = d AND NOT r.summary
-			 GROUP BY c.ancestor_id, r.currency),
-		sums AS (
-			SELECT s.account_id, s.currency, ledger.minor_units(s.opening) AS opening,
-			       ledger.minor_units(s.debit) AS debit, ledger.minor_units(s.credit) AS credit,
-			       ledger.minor_units(s.closing) AS closing, s.entries
-			  FROM ledger.daily_balance s WHERE s.book_date = d AND s.summary),
-		cmp AS (
-			SELECT COALESCE(k.currency, s.currency) AS currency, COALESCE(k.ancestor_id, s.account_id) AS id,
-			       (k.opening, k.debit, k.credit, k.closing, k.entries)
-			         IS DISTINCT FROM (s.opening, s.debit, s.credit, s.closing, s.entries::numeric) AS differs
-			  FROM kids k FULL JOIN sums s ON s.account_id = k.ancestor_id AND s.currency = k.currency)
-		SELECT 'summary_equals_children'::text, cmp.currency, NOT bool_or(cmp.differs),
-		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s summary rows', count(*)))
-		  FROM cmp JOIN ledger.account a ON a.id = cmp.id
-		 GROUP BY cmp.currency;
-	END IF;
-
-	-- balances_match_entries: the maintained balances equal the entries
-	RETURN QUERY
-	WITH base AS (
-		SELECT s.account_id, sum(ledger.minor_units(s.closing)) AS units
-		  FROM ledger.daily_balance s
-		 WHERE s.book_date = CASE WHEN st = 'open' THEN last_closed ELSE d END AND NOT s.summary
-		 GROUP BY s.account_id),
-	later AS (
-		SELECT e.account_id, sum(ledger.minor_units(e.amount)) AS units
-		  FROM ledger.entry e
-		 WHERE e.book_date > COALESCE(CASE WHEN st = 'open' THEN last_closed ELSE d END, '-infinity')
-		 GROUP BY e.account_id),
-	kept AS (
-		SELECT b.account_id, sum(b.units) AS units FROM ledger.account_balance b GROUP BY b.account_id),
-	cmp AS (
-		SELECT l.code, l.currency, COALESCE(base.units, 0) + COALESCE(later.units, 0) AS expected,
-		       COALESCE(kept.units, 0) AS kept
-		  FROM ledger._leaf l
-		  LEFT JOIN base ON base.account_id = l.id
-		  LEFT JOIN later ON later.account_id = l.id
-		  LEFT JOIN kept ON kept.account_id = l.id
-		 WHERE l.currency IS NOT NULL)
-	SELECT 'balances_match_entries'::text, cmp.currency, count(*) FILTER (WHERE cmp.expected <> cmp.kept) = 0,
-	       COALESCE(string_agg(format('%s: maintained %s, entries say %s', cmp.code,
-	           ledger.amount_of_units(cmp.kept::bigint, cmp.currency),
-	           ledger.amount_of_units(cmp.expected::bigint, cmp.currency)), '; ')
-	           FILTER (WHERE cmp.expected <> cmp.kept), format('%s accounts', count(*)))
-	  FROM cmp GROUP BY cmp.currency;
-
-	-- snapshot_matches_entries: the stored daily balances are what the entries say
-	IF st <> 'open' AND NOT at_close THEN
-		RETURN QUERY
-		WITH m AS (SELECT e.account_id, (ledger.trial(e.amount)).* FROM ledger.entry e
-		            WHERE e.book_date = d GROUP BY e.account_id),
-		s AS (SELECT r.account_id, r.currency, r.debit, r.credit, r.entries FROM ledger.daily_balance r
-		       WHERE r.book_date = d AND NOT r.summary AND r.entries > 0),
-		cmp AS (
-			SELECT COALESCE(m.currency, s.currency) AS currency, COALESCE(m.account_id, s.account_id) AS id,
-			       (m.debit::text, m.credit::text, m.entries) IS DISTINCT FROM (s.debit::text, s.credit::text, s.entries) AS differs
-			  FROM m FULL JOIN s ON s.account_id = m.account_id)
-		SELECT 'snapshot_matches_entries'::text, cmp.currency, NOT bool_or(cmp.differs),
-		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s accounts moved', count(*)))
-		  FROM cmp JOIN ledger.account a ON a.id = cmp.id GROUP BY cmp.currency;
-	END IF;
-
-	-- digest_matches: a closed day's vouchers and entries are what was sealed
-	IF st = 'closed' THEN
-		check_name := 'digest_matches'; currency := NULL;
-		ok := pass.digest = stored_digest;
-		detail := CASE WHEN ok THEN 'sha256:' || encode(stored_digest, 'hex')
-			ELSE format('sealed sha256:%s, recomputed sha256:%s', encode(stored_digest, 'hex'), encode(pass.digest, 'hex')) END;
-		RETURN NEXT;
-	END IF;
 END
 $$;
 
@@ -1500,246 +1078,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE PROCEDURE ledger.reconcile(source text, statement_date date, account text)
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-	src text := reconcile.source;
-	d date := reconcile.statement_date;
-	grace integer := ledger._recon_grace_days();
-	acc ledger.account;
-	this_run bigint;
-	bad record;
-	later text;
-	st record;
-	started timestamptz := pg_catalog.clock_timestamp();
-BEGIN
-	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
-		PERFORM ledger._raise('22004', 'source, statement_date and account must not be null',
-			detail => pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
-					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
-					COALESCE('"' || reconcile.account || '"', 'NULL')));
-	END IF;
-	PERFORM ledger._check_book_date(d, 'statement_date');
-	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
-	IF NOT FOUND THEN
-		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', reconcile.account),
-			detail => pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account));
-	END IF;
-	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
-		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is a summary account', acc.code),
-			detail => 'Reconciliation reads the entries of one clearing account; a summary account has none.',
-			hint => 'Name the leaf account of the channel, e.g. 1122.01.');
-	END IF;
-
-	-- one run per source at a time (loaders of the source wait too)
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
-
-	SELECT l.ref, l.external_id, l.amount, l.line_no INTO bad
-	  FROM ledger.statement_line l
-	 WHERE l.source = src AND l.statement_date = d AND ledger.currency(l.amount) <> acc.currency
-	 ORDER BY l.id LIMIT 1;
-	IF FOUND THEN
-		PERFORM ledger._raise('42804', pg_catalog.format('statement line in %s cannot be reconciled against account "%s" in %s', ledger.currency(bad.amount), acc.code, acc.currency),
-			detail => pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
-					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount));
-	END IF;
-
-	-- the run row; a re-run undoes the previous run of this date first
-	SELECT r.id INTO this_run FROM ledger.recon_run r WHERE r.source = src AND r.statement_date = d FOR UPDATE;
-	IF FOUND THEN
-		UPDATE ledger.recon_pending p SET closed_run = NULL, closed_class = NULL
-		 WHERE p.closed_run = this_run AND p.added_run <> this_run;
-		DELETE FROM ledger.recon_pending p
-		 WHERE p.added_run = this_run AND (p.closed_run IS NULL OR p.closed_run = this_run);
-		UPDATE ledger.recon_run r SET account_code = acc.code, currency = acc.currency, grace_days = grace,
-				runs = r.runs + 1, started_at = started, finished_at = NULL, run_by = session_user
-		 WHERE r.id = this_run;
-	ELSE
-		INSERT INTO ledger.recon_run (source, statement_date, account_code, currency, grace_days, started_at)
-			VALUES (src, d, acc.code, acc.currency, grace, started)
-			RETURNING id INTO this_run;
-	END IF;
-	SELECT pg_catalog.string_agg(pg_catalog.to_char(r.statement_date, 'YYYY-MM-DD'), ', ' ORDER BY r.statement_date) INTO later
-	  FROM ledger.recon_run r WHERE r.source = src AND r.statement_date > d;
-	IF later IS NOT NULL THEN
-		RAISE NOTICE 'source "%" was already reconciled for later dates', src
-			USING DETAIL = pg_catalog.format('Later runs: %s.  Their results were computed from the pending pool as it was before this run.', later),
-				HINT = 'Reconcile those dates again, in order, to bring them up to date.';
-	END IF;
-
-	-- internal items
-	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
-		DROP TABLE pg_temp._recon_int;
-	END IF;
-	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
-	SELECT i.voucher_id, i.ref, i.book_date, i.amount,
-	       -- (IN rather than EXISTS: one hashed pass instead of a probe per item)
-	       CASE WHEN i.voucher_id IN (SELECT r.reverses FROM ledger.voucher r WHERE r.reverses IS NOT NULL)
-	            THEN 'reversed' ELSE 'success' END AS status,
-	       -- after the undo, an item of this date still in the pool was closed by a later run
-	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled
-	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, ledger.sum(e.amount) AS amount
-	          FROM ledger.entry e
-	          JOIN ledger.voucher v ON v.id = e.voucher_id
-	         WHERE e.account_id = acc.id AND e.book_date = d AND v.ref IS NOT NULL
-	           AND NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = v.id)
-	         GROUP BY v.id, v.ref, v.book_date) i
-	 WHERE ledger.minor_units(i.amount) <> 0
-	UNION ALL
-	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
-	       CASE WHEN EXISTS (SELECT 1 FROM ledger.voucher r WHERE r.reverses = p.voucher_id)
-	            THEN 'reversed' ELSE 'success' END,
-	       true
-	  FROM ledger.recon_pending p
-	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id;
-	ANALYZE pg_temp._recon_int;
-
-	-- classification of every ref
-	IF pg_catalog.to_regclass('pg_temp._recon_cls') IS NOT NULL THEN
-		DROP TABLE pg_temp._recon_cls;
-	END IF;
-	CREATE TEMP TABLE _recon_cls ON COMMIT DROP AS
-	SELECT g.ref, (g.r).class, (g.r).internal_count, (g.r).external_count,
-	       (g.r).internal_amount, (g.r).external_amount, (g.r).difference,
-	       g.book_date, g.reversed,
-	       CASE WHEN (g.r).class = 'missing_external' AND g.reversed THEN 'reversed'
-	            WHEN (g.r).class = 'missing_external' AND g.book_date + grace > d THEN 'pending'
-	            ELSE (g.r).class END AS outcome
-	  FROM (SELECT u.ref, ledger.recon_diff(u.side, u.amount, u.status) AS r,
-	               min(u.book_date) AS book_date,
-	               bool_and(u.status = 'reversed') FILTER (WHERE u.side = 'internal') AS reversed
-	          FROM (SELECT 'internal' AS side, i.ref, i.amount, i.status, i.book_date FROM pg_temp._recon_int i
-	                UNION ALL
-	                SELECT 'external', l.ref, l.amount, l.status, NULL::date
-	                  FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) u
-	         GROUP BY u.ref) g;
-	ANALYZE pg_temp._recon_cls;
-
-	-- the pool: earlier items are closed by this run unless still pending;
-	-- today's items still within the grace days join it
-	UPDATE ledger.recon_pending p SET closed_run = this_run, closed_class = c.outcome
-	  FROM pg_temp._recon_cls c
-	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id
-	   AND p.ref = c.ref AND c.outcome <> 'pending';
-	INSERT INTO ledger.recon_pending (source, voucher_id, ref, book_date, account_id, amount, status, added_run)
-	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, this_run
-	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.ref
-	 WHERE c.outcome = 'pending' AND NOT i.pooled;
-
-	-- breaks: one row per (run, class, ref).  Open ones found again keep their
-	-- id and take the new figures, open ones no longer found go, resolved ones
-	-- stay resolved (obsolete when no longer found).
-	IF pg_catalog.to_regclass('pg_temp._recon_brk') IS NOT NULL THEN
-		DROP TABLE pg_temp._recon_brk;
-	END IF;
-	CREATE TEMP TABLE _recon_brk ON COMMIT DROP AS
-	WITH brk AS (
-		SELECT c.* FROM pg_temp._recon_cls c
-		 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate')),
-	ours AS (
-		SELECT i.ref, min(i.status) AS status, array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
-		  FROM pg_temp._recon_int i JOIN brk ON brk.ref = i.ref
-		 GROUP BY i.ref),
-	theirs AS (
-		SELECT l.ref, min(l.status) AS status, array_agg(l.external_id ORDER BY l.external_id) AS ids
-		  FROM ledger.statement_line l JOIN brk ON brk.ref = l.ref
-		 WHERE l.source = src AND l.statement_date = d
-		 GROUP BY l.ref)
-	SELECT brk.class, brk.ref, brk.internal_amount, brk.external_amount, brk.difference,
-	       brk.internal_count, brk.external_count,
-	       ours.status AS internal_status, theirs.status AS external_status,
-	       brk.book_date, ours.ids AS internal_voucher_ids, theirs.ids AS external_ids
-	  FROM brk
-	  LEFT JOIN ours ON ours.ref = brk.ref
-	  LEFT JOIN theirs ON theirs.ref = brk.ref;
-	ANALYZE pg_temp._recon_brk;
-
-	-- (NOT IN: one hashed pass, whatever the statistics of recon_break say)
-	DELETE FROM ledger.recon_break b
-	 WHERE b.run_id = this_run AND b.status = 'open'
-	   AND (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n);
-	UPDATE ledger.recon_break b
-	   SET internal_amount = n.internal_amount, external_amount = n.external_amount, difference = n.difference,
-	       internal_count = n.internal_count, external_count = n.external_count,
-	       internal_status = n.internal_status, external_status = n.external_status, book_date = n.book_date,
-	       internal_voucher_ids = n.internal_voucher_ids, external_ids = n.external_ids
-	  FROM pg_temp._recon_brk n
-	 WHERE b.run_id = this_run AND b.status = 'open' AND n.class = b.class AND n.ref = b.ref;
-	INSERT INTO ledger.recon_break (run_id, source, statement_date, class, ref, internal_amount, external_amount,
-			difference, internal_count, external_count, internal_status, external_status, book_date,
-			internal_voucher_ids, external_ids)
-	SELECT this_run, src, d, n.class, n.ref, n.internal_amount, n.external_amount, n.difference,
-	       n.internal_count, n.external_count, n.internal_status, n.external_status, n.book_date,
-	       n.internal_voucher_ids, n.external_ids
-	  FROM pg_temp._recon_brk n
-	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b
-	                    WHERE b.run_id = this_run AND b.class = n.class AND b.ref = n.ref)
-	 ORDER BY n.class, n.ref;
-	UPDATE ledger.recon_break b
-	   SET obsolete = (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n)
-	 WHERE b.run_id = this_run AND b.status = 'resolved';
-
-	-- the figures of the run
-	SELECT (SELECT count(*) FROM pg_temp._recon_int) AS internal_count,
-	       (SELECT ledger.sum(i.amount) FROM pg_temp._recon_int i) AS internal_amount,
-	       (SELECT count(*) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_count,
-	       (SELECT ledger.sum(l.amount) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_amount,
-	       count(*) FILTER (WHERE c.outcome = 'matched') AS matched_count,
-	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'matched') AS matched_amount,
-	       count(*) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_count,
-	       ledger.sum(c.external_amount) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_amount,
-	       count(*) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_count,
-	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_amount,
-	       count(*) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_count,
-	       ledger.sum(c.difference) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_amount,
-	       count(*) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_count,
-	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_amount,
-	       count(*) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_count,
-	       ledger.sum(COALESCE(c.internal_amount, ledger.zero(acc.currency)) OPERATOR(ledger.-)
-	                  COALESCE(c.external_amount, ledger.zero(acc.currency))) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_amount,
-	       count(*) FILTER (WHERE c.outcome = 'pending') AS pending_count,
-	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'pending') AS pending_amount,
-	       count(*) FILTER (WHERE c.outcome = 'reversed') AS reversed_count
-	  INTO st
-	  FROM pg_temp._recon_cls c;
-
-	UPDATE ledger.recon_run r SET
-		internal_count = st.internal_count,
-		internal_amount = COALESCE(st.internal_amount, ledger.zero(acc.currency)),
-		external_count = st.external_count,
-		external_amount = COALESCE(st.external_amount, ledger.zero(acc.currency)),
-		matched_count = st.matched_count,
-		matched_amount = COALESCE(st.matched_amount, ledger.zero(acc.currency)),
-		missing_internal_count = st.missing_internal_count,
-		missing_internal_amount = COALESCE(st.missing_internal_amount, ledger.zero(acc.currency)),
-		missing_external_count = st.missing_external_count,
-		missing_external_amount = COALESCE(st.missing_external_amount, ledger.zero(acc.currency)),
-		amount_mismatch_count = st.amount_mismatch_count,
-		amount_mismatch_amount = COALESCE(st.amount_mismatch_amount, ledger.zero(acc.currency)),
-		status_mismatch_count = st.status_mismatch_count,
-		status_mismatch_amount = COALESCE(st.status_mismatch_amount, ledger.zero(acc.currency)),
-		duplicate_count = st.duplicate_count,
-		duplicate_amount = COALESCE(st.duplicate_amount, ledger.zero(acc.currency)),
-		pending_count = st.pending_count,
-		pending_amount = COALESCE(st.pending_amount, ledger.zero(acc.currency)),
-		reversed_count = st.reversed_count,
-		finished_at = pg_catalog.clock_timestamp()
-	 WHERE r.id = this_run;
-
-	RAISE NOTICE 'reconciled "%": % matched, % breaks, % pending', src, st.matched_count,
-		st.missing_internal_count + st.missing_external_count + st.amount_mismatch_count
-			+ st.status_mismatch_count + st.duplicate_count,
-		st.pending_count
-		USING DETAIL = pg_catalog.format('Statement date %s, account "%s", run %s.', pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code, this_run);
-END
-$$;
-
 CREATE OR REPLACE FUNCTION ledger.resolve_break(break_id bigint, note text, voucher_id bigint DEFAULT NULL)
 	RETURNS ledger.recon_break
 	LANGUAGE plpgsql
@@ -1788,20 +1126,6 @@ BEGIN
 	RETURN b;
 END
 $$;
-
--- the audit columns of a voucher are set by a trigger on every path
-/*
- * The audit columns of a voucher are the ledger's to set: every voucher,
- * whatever path writes it, is stamped with now() and session_user (not in
- * restore mode, where the dumped values stay).
- */
-CREATE FUNCTION ledger._voucher_stamp() RETURNS trigger
-	AS 'MODULE_PATHNAME', 'ledger_voucher_stamp' LANGUAGE C;
-COMMENT ON FUNCTION ledger._voucher_stamp() IS
-	'row trigger on ledger.voucher: sets created_at to now() and created_by to session_user, whatever the writer gave';
-CREATE TRIGGER voucher_stamp BEFORE INSERT ON ledger.voucher
-	FOR EACH ROW EXECUTE FUNCTION ledger._voucher_stamp();
-REVOKE EXECUTE ON FUNCTION ledger._voucher_stamp() FROM PUBLIC;
 -- ---- comments on every view column (README tells the truth) ----
 
 COMMENT ON COLUMN ledger.journal.book_date IS 'the voucher''s book date (会计日期)';
@@ -1924,11 +1248,510 @@ CREATE FUNCTION ledger._recon_pair(int_amount ledger.amount[], int_at timestampt
 COMMENT ON FUNCTION ledger._recon_pair(ledger.amount[], timestamptz[], ledger.amount[], timestamptz[], ledger.amount, interval, integer) IS
 	'reconcile''s key-less matching: pairs the unmatched internal and external items by amount (within tolerance) and time (within match_window, NULL: no pairing), never an item with two equally good candidates (kind pair: idx internal, other external, 1-based), then lists the nearest unpaired counterparts of each unpaired item (kind internal or external, rank 1 nearest)';
 
-CREATE OR REPLACE PROCEDURE ledger.reconcile(source text, statement_date date, account text)
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+COMMENT ON PROCEDURE ledger.reconcile(text, date, text) IS
+	'reconciles the entries with a ref on clearing account `account` for book date statement_date against the statement lines of (source, statement_date), by ref or by the source''s ledger.recon_rule (tolerance, match window, groups, net of fee); unmatched internal items wait in the pending pool for ledger.recon_grace_days; a date without a statement is a WARNING and ages nothing into a break; results in ledger.recon_run, ledger.recon_break (with candidates) and ledger.recon_match; re-running replaces the results';
+
+CREATE OR REPLACE VIEW ledger.recon_report AS
+	SELECT r.source, r.statement_date, r.account_code, r.currency,
+	       r.internal_count, r.internal_amount, r.external_count, r.external_amount,
+	       r.matched_count, r.matched_amount,
+	       r.missing_internal_count, r.missing_internal_amount,
+	       r.missing_external_count, r.missing_external_amount,
+	       r.amount_mismatch_count, r.amount_mismatch_amount,
+	       r.status_mismatch_count, r.status_mismatch_amount,
+	       r.duplicate_count, r.duplicate_amount,
+	       r.pending_count, r.pending_amount,
+	       COALESCE(b.open_breaks, 0) AS open_breaks,
+	       COALESCE(b.source_open_breaks, 0) AS source_open_breaks,
+	       b.oldest_open_days,
+	       r.runs, r.finished_at, r.statement_missing
+	  FROM ledger.recon_run r
+	  LEFT JOIN LATERAL (
+		SELECT count(*) FILTER (WHERE x.statement_date = r.statement_date) AS open_breaks,
+		       count(*) AS source_open_breaks,
+		       CURRENT_DATE - min(x.statement_date) AS oldest_open_days
+		  FROM ledger.recon_break x
+		 WHERE x.source = r.source AND x.statement_date <= r.statement_date AND x.status = 'open') b ON true;
+COMMENT ON VIEW ledger.recon_report IS
+	'the morning reconciliation report: per source and statement date, match keys and amounts per class, the open breaks of that date, the open breaks of the source up to that date and the age in days of the oldest of them, and whether the statement was missing';
+COMMENT ON COLUMN ledger.recon_report.statement_missing IS 'true when no statement was loaded for the (source, date): nothing aged into a break';
+
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_rule', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.recon_match', '');
+REVOKE ALL ON ledger.recon_rule, ledger.recon_match FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION
+	ledger._recon_pair(ledger.amount[], timestamptz[], ledger.amount[], timestamptz[], ledger.amount, interval, integer)
+	FROM PUBLIC;
+
+-- ---- final definitions of functions that more than one step of this update changed ----
+-- (the fresh install's definitions, written by tools/upgrade_sync.py)
+
+CREATE OR REPLACE FUNCTION ledger._account_before()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+	parent ledger.account;
+	posted boolean := false;
+	bal bigint;
+BEGIN
+	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
+			detail => CASE WHEN pg_catalog.length(NEW.code) > 64
+				THEN pg_catalog.format('It is %s characters long; an account code is 1 to 64 characters (not bytes) without spaces or control characters.',
+					pg_catalog.length(NEW.code))
+				ELSE 'An account code is 1 to 64 characters without spaces or control characters.' END);
+	END IF;
+	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid kind "%s" of account "%s"', NEW.kind, NEW.code),
+			detail => 'The kind is one of asset, liability, common, equity, cost, revenue, expense.');
+	END IF;
+	IF NEW.status IS NULL OR NEW.status NOT IN ('open', 'frozen', 'closed') THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid status "%s" of account "%s"', NEW.status, NEW.code),
+			detail => 'The status is open, frozen or closed.');
+	END IF;
+	IF NEW.metadata ? 'normal_side' AND (NEW.kind <> 'common' OR NEW.metadata->>'normal_side' NOT IN ('debit', 'credit')) THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid normal side of account "%s"', NEW.code),
+			detail => 'Only a common account names its normal side, and it is debit or credit.');
+	END IF;
+	IF NEW.hot AND (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('hot account "%s" cannot have a floor or ceiling', NEW.code),
+			detail => 'A hot account spreads its balance over several slots; bounds need one row to check.');
+	END IF;
+	IF NEW.currency IS NOT NULL THEN
+		NEW.currency := ledger._currency_code(NEW.currency);
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		IF NEW.id IS DISTINCT FROM OLD.id THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the id of account "%s"', OLD.code),
+				detail => format('Account "%s" has id %s, to which its balance rows and entries refer; an account keeps its id.', OLD.code, OLD.id));
+		END IF;
+		IF NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code
+			OR ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
+			-- wait for posters that hold the balance rows, then look for their
+			-- entries with a snapshot taken after they ended
+			PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = OLD.id FOR UPDATE;
+			posted := ledger._account_posted(OLD.id);
+		END IF;
+		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
+				detail => 'Entries have been posted to the account; its history would change.',
+				hint => 'Open a new account and move the balance with a voucher.');
+		END IF;
+		IF posted AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
+			RAISE EXCEPTION 'cannot change the normal side of account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
+						ledger.normal_side(OLD.kind, OLD.metadata)),
+					HINT = 'Open a new account and move the balance with a voucher.';
+		END IF;
+		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),
+				detail => 'A closed account cannot be reopened.');
+		END IF;
+	END IF;
+
+	IF (NEW.floor IS NOT NULL OR NEW.ceiling IS NOT NULL) AND NEW.currency IS NULL THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" has a floor or ceiling but no currency', NEW.code),
+			detail => format('The bounds of account "%s" (floor %s, ceiling %s) are amounts of its currency; an account without a currency has no balance to bound.',
+					NEW.code, COALESCE(NEW.floor::text, 'none'), COALESCE(NEW.ceiling::text, 'none')));
+	END IF;
+	IF NEW.floor IS NOT NULL AND ledger.currency(NEW.floor) <> NEW.currency THEN
+		PERFORM ledger._raise('42804', pg_catalog.format('floor %s of account "%s" is not in its currency %s', NEW.floor, NEW.code, NEW.currency),
+			detail => format('Account "%s" holds %s; its floor must be an amount in %s, e.g. ''%s''.',
+					NEW.code, NEW.currency, NEW.currency, ledger.zero(NEW.currency)));
+	END IF;
+	IF NEW.ceiling IS NOT NULL AND ledger.currency(NEW.ceiling) <> NEW.currency THEN
+		PERFORM ledger._raise('42804', pg_catalog.format('ceiling %s of account "%s" is not in its currency %s', NEW.ceiling, NEW.code, NEW.currency),
+			detail => format('Account "%s" holds %s; its ceiling must be an amount in %s.',
+					NEW.code, NEW.currency, NEW.currency));
+	END IF;
+	IF NEW.floor IS NOT NULL AND NEW.ceiling IS NOT NULL AND NEW.floor OPERATOR(ledger.>) NEW.ceiling THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('floor %s of account "%s" is above its ceiling %s', NEW.floor, NEW.code, NEW.ceiling),
+			detail => format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling));
+	END IF;
+
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
+		IF NOT FOUND THEN
+			PERFORM ledger._raise('23503', pg_catalog.format('parent account "%s" of account "%s" does not exist', NEW.parent_code, NEW.code),
+				detail => format('Account "%s" names "%s" as its parent_code; no account in ledger.account has that code.',
+						NEW.code, NEW.parent_code),
+				hint => 'Open the parent account first.');
+		END IF;
+		IF parent.kind <> NEW.kind THEN
+			PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is of kind %s, its parent "%s" of kind %s', NEW.code, NEW.kind, parent.code, parent.kind),
+				detail => format('A summary account adds up its sub-accounts, so account "%s" under "%s" must be of kind %s.',
+						NEW.code, parent.code, parent.kind),
+				hint => 'Sub-accounts have the kind of the account they belong to.');
+		END IF;
+		IF parent.currency IS NOT NULL AND parent.currency IS DISTINCT FROM NEW.currency THEN
+			PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds %s, its parent "%s" holds %s', NEW.code, COALESCE(NEW.currency, 'no currency'), parent.code, parent.currency),
+				detail => format('A summary account with a currency adds up sub-accounts in that currency only: account "%s" under "%s" must hold %s.',
+						NEW.code, parent.code, parent.currency),
+				hint => 'Give the parent no currency to make it a multi-currency summary account.');
+		END IF;
+		IF parent.status <> 'open' THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('parent account "%s" is %s', parent.code, parent.status),
+				detail => format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
+						NEW.code, parent.code));
+		END IF;
+		-- serialise with postings to the parent, then make sure there were none
+		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = parent.id FOR UPDATE;
+		IF ledger._account_posted(parent.id) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
+				detail => format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
+				hint => 'Move its balance to a new leaf account first, or open the sub-account elsewhere.');
+		END IF;
+		IF TG_OP = 'UPDATE' AND EXISTS (
+			WITH RECURSIVE sub(code) AS (
+				SELECT NEW.code
+				UNION
+				SELECT c.code FROM ledger.account c JOIN sub ON c.parent_code = sub.code)
+			SELECT 1 FROM sub WHERE sub.code = NEW.parent_code) THEN
+			PERFORM ledger._raise('22023', pg_catalog.format('account "%s" cannot be placed under its own sub-account "%s"', NEW.code, NEW.parent_code),
+				detail => format('Account "%s" is below "%s" in the chart of accounts, which is a tree.',
+						NEW.parent_code, NEW.code));
+		END IF;
+	END IF;
+
+	IF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = OLD.code) THEN
+		IF NEW.kind IS DISTINCT FROM OLD.kind THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the kind of summary account "%s"', OLD.code),
+				detail => format('The sub-accounts of "%s" are of kind %s, the kind of the account they belong to.',
+						OLD.code, OLD.kind));
+		END IF;
+		IF NEW.currency IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.account c
+				WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency) THEN
+			PERFORM ledger._raise('42804', pg_catalog.format('summary account "%s" has sub-accounts in other currencies', OLD.code),
+				detail => (SELECT format('Account "%s" would hold %s, but its sub-account "%s" holds %s.',
+					                        OLD.code, NEW.currency, c.code, COALESCE(c.currency, 'no currency'))
+					            FROM ledger.account c
+					           WHERE c.parent_code = OLD.code AND c.currency IS DISTINCT FROM NEW.currency
+					           ORDER BY c.code LIMIT 1));
+		END IF;
+	END IF;
+
+	-- a new bound must hold for the balance the account already has
+	IF TG_OP = 'UPDATE' AND (NEW.floor::text IS DISTINCT FROM OLD.floor::text OR NEW.ceiling::text IS DISTINCT FROM OLD.ceiling::text) THEN
+		SELECT sum(b.units) * ledger._normal_sign(NEW.kind, NEW.metadata) INTO bal
+			FROM (SELECT units FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
+		IF NEW.floor IS NOT NULL AND COALESCE(bal, 0) < ledger.minor_units(NEW.floor) THEN
+			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is below the new floor', NEW.code),
+				detail => format('The balance is %s; the floor would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor));
+		END IF;
+		IF NEW.ceiling IS NOT NULL AND COALESCE(bal, 0) > ledger.minor_units(NEW.ceiling) THEN
+			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is above the new ceiling', NEW.code),
+				detail => format('The balance is %s; the ceiling would be %s.',
+						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling));
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION ledger._account_delete()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+	IF TG_WHEN = 'BEFORE' THEN
+		-- wait for posters that hold the balance rows, then look for their
+		-- entries with a snapshot taken after they ended
+		PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = OLD.id FOR UPDATE;
+		IF ledger._account_posted(OLD.id) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot delete account "%s"', OLD.code),
+				detail => 'Entries have been posted to it; accounts are never deleted once posted to.',
+				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
+		END IF;
+		RETURN OLD;
+	END IF;
+	IF OLD.parent_code IS NOT NULL THEN
+		UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+			FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+	END IF;
+	RETURN NULL;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION ledger._check_books(d date, at_close boolean)
+ RETURNS TABLE(check_name text, currency text, ok boolean, detail text)
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+	st text;
+	last_closed date;
+	prev_digest bytea;
+	stored_digest bytea;
+	pass record;
+	day_entries bigint;
+BEGIN
+	IF d IS NULL THEN
+		PERFORM ledger._raise('22004', 'book_date must not be null',
+			detail => 'ledger.check_books() checks the books of one book date.');
+	END IF;
+	PERFORM ledger._check_book_date(d, 'book_date');
+	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
+	IF st IS NULL THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s does not exist', d),
+			detail => (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
+				                        max(b.book_date) FILTER (WHERE b.status = 'open'))
+				            FROM ledger.book_day b));
+	END IF;
+	SELECT b.digest INTO prev_digest FROM ledger.book_day b WHERE b.book_date < d ORDER BY b.book_date DESC LIMIT 1;
+	SELECT max(b.book_date) INTO last_closed FROM ledger.book_day b WHERE b.status = 'closed' AND b.book_date < d;
+
+	IF at_close THEN
+		SELECT c.digest, c.vouchers, c.entries, c.problems, c.problem_count INTO pass
+		  FROM ledger.day_close c WHERE c.book_date = d;
+	ELSE
+		SELECT * INTO pass FROM ledger._day_digest(d, prev_digest);
+	END IF;
+
+	-- vouchers_balanced: every voucher of the day has two entries or more and balances per currency
+	check_name := 'vouchers_balanced'; currency := NULL;
+	ok := NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'voucher %');
+	detail := CASE WHEN ok THEN format('%s vouchers, %s entries', pass.vouchers, pass.entries)
+		ELSE (SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'voucher %') END;
+	RETURN NEXT;
+
+	-- entries_match_vouchers: every entry of the day belongs to a voucher of the day
+	IF st = 'open' THEN
+		SELECT count(*) INTO day_entries FROM ledger.entry e WHERE e.book_date = d;
+	ELSE
+		SELECT COALESCE(sum(r.entries), 0) INTO day_entries FROM ledger.daily_balance r
+		 WHERE r.book_date = d AND NOT r.summary;
+	END IF;
+	check_name := 'entries_match_vouchers'; currency := NULL;
+	ok := day_entries = pass.entries AND NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'entry %');
+	detail := CASE WHEN ok THEN format('%s entries', day_entries)
+		ELSE concat_ws('; ', CASE WHEN day_entries <> pass.entries THEN
+				format('%s entries are on the day, %s belong to its vouchers', day_entries, pass.entries) END,
+			(SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'entry %')) END;
+	RETURN NEXT;
+
+	-- entries_match_accounts: every entry of the day is on an existing account of its currency
+	check_name := 'entries_match_accounts'; currency := NULL;
+	SELECT count(*) = 0,
+	       CASE WHEN count(*) = 0 THEN 'every entry is on an account of its currency'
+	            ELSE format('%s entr%s disagree%s with %s account%s: %s', count(*),
+	                        CASE WHEN count(*) = 1 THEN 'y' ELSE 'ies' END, CASE WHEN count(*) = 1 THEN 's' ELSE '' END,
+	                        CASE WHEN count(*) = 1 THEN 'its' ELSE 'their' END, CASE WHEN count(*) = 1 THEN '' ELSE 's' END,
+	                        string_agg(x.what, '; ' ORDER BY x.voucher_id, x.line_no) FILTER (WHERE x.n <= 10)) END
+	  INTO ok, detail
+	  FROM (SELECT e.voucher_id, e.line_no, row_number() OVER (ORDER BY e.voucher_id, e.line_no) AS n,
+	               CASE WHEN a.id IS NULL
+	                    THEN format('voucher %s line %s posts %s to account id %s, which does not exist',
+	                                e.voucher_id, e.line_no, e.amount, e.account_id)
+	                    ELSE format('voucher %s line %s posts %s to account "%s", which holds %s',
+	                                e.voucher_id, e.line_no, e.amount, a.code, COALESCE(a.currency, 'no currency')) END AS what
+	          FROM ledger.entry e LEFT JOIN ledger.account a ON a.id = e.account_id
+	         WHERE e.book_date = d AND (a.id IS NULL OR a.currency IS DISTINCT FROM ledger.currency(e.amount))) x;
+	RETURN NEXT;
+
+	IF st = 'open' THEN
+		-- the open day: live entries and maintained balances
+		RETURN QUERY
+		SELECT 'period_debits_equal_credits'::text, t.currency, t.balanced,
+		       format('debits %s, credits %s', t.debit, t.credit)
+		  FROM (SELECT (ledger.trial(e.amount)).* FROM ledger.entry e WHERE e.book_date = d
+		         GROUP BY ledger.currency(e.amount)) t;
+		IF NOT FOUND THEN
+			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
+			RETURN NEXT;
+		END IF;
+		RETURN QUERY
+		SELECT 'closing_balances_net_zero'::text, l.currency, sum(b.units) = 0,
+		       format('balances net to %s', ledger.amount_of_units(sum(b.units)::bigint, l.currency))
+		  FROM ledger._leaf l JOIN ledger.account_balance b ON b.account_id = l.id
+		 WHERE l.currency IS NOT NULL GROUP BY l.currency;
+	ELSE
+		RETURN QUERY
+		SELECT 'period_debits_equal_credits'::text, r.currency,
+		       ledger.sum(r.debit) OPERATOR(ledger.=) ledger.sum(r.credit),
+		       format('debits %s, credits %s', ledger.sum(r.debit), ledger.sum(r.credit))
+		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
+		IF NOT FOUND THEN
+			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
+			RETURN NEXT;
+		END IF;
+		RETURN QUERY
+		SELECT 'closing_balances_net_zero'::text, r.currency,
+		       ledger.minor_units(ledger.sum(r.closing)) = 0,
+		       format('balances net to %s', ledger.sum(r.closing))
+		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
+	END IF;
+
+	-- opening_plus_movement_equals_closing, per account
+	IF st = 'open' THEN
+		RETURN QUERY
+		WITH live AS (
+			SELECT l.id, l.code, l.currency,
+			       COALESCE((SELECT sum(ledger.minor_units(s.closing)) FROM ledger.daily_balance s
+			                  WHERE s.account_id = l.id AND s.book_date = last_closed AND NOT s.summary), 0)
+			       + COALESCE((SELECT sum(ledger.minor_units(e.amount)) FROM ledger.entry e
+			                  WHERE e.account_id = l.id AND e.book_date > COALESCE(last_closed, '-infinity') AND e.book_date < d), 0)
+			         AS opening,
+			       COALESCE((SELECT sum(ledger.minor_units(e.amount)) FROM ledger.entry e
+			                  WHERE e.account_id = l.id AND e.book_date = d), 0) AS movement,
+			       (SELECT sum(b.units) FROM ledger.account_balance b WHERE b.account_id = l.id) AS closing
+			  FROM ledger._leaf l WHERE l.currency IS NOT NULL)
+		SELECT 'opening_plus_movement_equals_closing'::text, live.currency,
+		       count(*) FILTER (WHERE live.opening + live.movement <> live.closing) = 0,
+		       COALESCE(string_agg(format('%s: opening %s + movement %s <> closing %s', live.code,
+		           live.opening, live.movement, live.closing), '; ')
+		           FILTER (WHERE live.opening + live.movement <> live.closing),
+		           format('%s accounts', count(*)))
+		  FROM live GROUP BY live.currency;
+	ELSE
+		RETURN QUERY
+		WITH today AS (
+			SELECT r.*, a.code FROM ledger.daily_balance r JOIN ledger.account a ON a.id = r.account_id
+			 WHERE r.book_date = d AND NOT r.summary),
+		yesterday AS (
+			SELECT y.* FROM ledger.daily_balance y WHERE y.book_date = last_closed AND NOT y.summary),
+		bad AS (
+			SELECT COALESCE(t.currency, y.currency) AS currency, COALESCE(t.code, y.account_id::text) AS what,
+			       CASE
+			         WHEN t.account_id IS NULL THEN 'balance carried from the day before is missing'
+			         WHEN ledger.minor_units(t.opening) + ledger.minor_units(t.debit) - ledger.minor_units(t.credit)
+			              <> ledger.minor_units(t.closing) THEN 'opening + debit - credit <> closing'
+			         WHEN ledger.minor_units(t.opening) <> COALESCE(ledger.minor_units(y.closing), 0)
+			              THEN 'opening differs from the previous closing'
+			         WHEN y.account_id IS NOT NULL AND (t.cum_debit - ledger.minor_units(t.debit) <> y.cum_debit
+			              OR t.cum_credit - ledger.minor_units(t.credit) <> y.cum_credit)
+			              THEN 'cumulative totals do not continue'
+			       END AS problem
+			  FROM today t
+			  FULL JOIN yesterday y ON y.account_id = t.account_id AND y.currency = t.currency
+			 WHERE t.account_id IS NOT NULL OR ledger.minor_units(y.closing) <> 0)
+		SELECT 'opening_plus_movement_equals_closing'::text, c.currency,
+		       count(bad.problem) = 0,
+		       COALESCE(string_agg(bad.what || ': ' || bad.problem, '; ') FILTER (WHERE bad.problem IS NOT NULL),
+		                format('%s accounts', count(*)))
+		  FROM (SELECT DISTINCT r.currency FROM ledger.daily_balance r WHERE r.book_date IN (d, last_closed)) c
+		  LEFT JOIN bad ON bad.currency = c.currency
+		 GROUP BY c.currency;
+	END IF;
+
+	-- summary_equals_children (总分核对)
+	IF st = 'open' THEN
+		RETURN QUERY
+		WITH leafsum AS (
+			SELECT c.ancestor_id, l.currency, sum(b.units) AS units
+			  FROM ledger._account_closure c
+			  JOIN ledger._leaf l ON l.id = c.account_id
+			  JOIN ledger.account_balance b ON b.account_id = l.id
+			 WHERE c.depth > 0 AND l.currency IS NOT NULL
+			 GROUP BY c.ancestor_id, l.currency),
+		viewsum AS (
+			SELECT a.id, v.currency, ledger.minor_units(v.balance) * ledger._normal_sign(a.kind, a.metadata) AS units
+			  FROM ledger.balances v JOIN ledger.account a ON a.code = v.account_code)
+		SELECT 'summary_equals_children'::text, ls.currency,
+		       count(*) FILTER (WHERE vs.units IS DISTINCT FROM ls.units) = 0,
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE vs.units IS DISTINCT FROM ls.units),
+		                format('%s summary accounts', count(*)))
+		  FROM leafsum ls JOIN ledger.account a ON a.id = ls.ancestor_id
+		  LEFT JOIN viewsum vs ON vs.id = ls.ancestor_id AND vs.currency = ls.currency
+		 GROUP BY ls.currency;
+	ELSE
+		RETURN QUERY
+		WITH kids AS (
+			SELECT c.ancestor_id, r.currency,
+			       sum(ledger.minor_units(r.opening)) AS opening, sum(ledger.minor_units(r.debit)) AS debit,
+			       sum(ledger.minor_units(r.credit)) AS credit, sum(ledger.minor_units(r.closing)) AS closing,
+			       sum(r.entries) AS entries
+			  FROM ledger.daily_balance r
+			  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
+			 WHERE r.book_date = d AND NOT r.summary
+			 GROUP BY c.ancestor_id, r.currency),
+		sums AS (
+			SELECT s.account_id, s.currency, ledger.minor_units(s.opening) AS opening,
+			       ledger.minor_units(s.debit) AS debit, ledger.minor_units(s.credit) AS credit,
+			       ledger.minor_units(s.closing) AS closing, s.entries
+			  FROM ledger.daily_balance s WHERE s.book_date = d AND s.summary),
+		cmp AS (
+			SELECT COALESCE(k.currency, s.currency) AS currency, COALESCE(k.ancestor_id, s.account_id) AS id,
+			       (k.opening, k.debit, k.credit, k.closing, k.entries)
+			         IS DISTINCT FROM (s.opening, s.debit, s.credit, s.closing, s.entries::numeric) AS differs
+			  FROM kids k FULL JOIN sums s ON s.account_id = k.ancestor_id AND s.currency = k.currency)
+		SELECT 'summary_equals_children'::text, cmp.currency, NOT bool_or(cmp.differs),
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s summary rows', count(*)))
+		  FROM cmp JOIN ledger.account a ON a.id = cmp.id
+		 GROUP BY cmp.currency;
+	END IF;
+
+	-- balances_match_entries: the maintained balances equal the entries
+	RETURN QUERY
+	WITH base AS (
+		SELECT s.account_id, sum(ledger.minor_units(s.closing)) AS units
+		  FROM ledger.daily_balance s
+		 WHERE s.book_date = CASE WHEN st = 'open' THEN last_closed ELSE d END AND NOT s.summary
+		 GROUP BY s.account_id),
+	later AS (
+		SELECT e.account_id, sum(ledger.minor_units(e.amount)) AS units
+		  FROM ledger.entry e
+		 WHERE e.book_date > COALESCE(CASE WHEN st = 'open' THEN last_closed ELSE d END, '-infinity')
+		 GROUP BY e.account_id),
+	kept AS (
+		SELECT b.account_id, sum(b.units) AS units FROM ledger.account_balance b GROUP BY b.account_id),
+	cmp AS (
+		SELECT l.code, l.currency, COALESCE(base.units, 0) + COALESCE(later.units, 0) AS expected,
+		       COALESCE(kept.units, 0) AS kept
+		  FROM ledger._leaf l
+		  LEFT JOIN base ON base.account_id = l.id
+		  LEFT JOIN later ON later.account_id = l.id
+		  LEFT JOIN kept ON kept.account_id = l.id
+		 WHERE l.currency IS NOT NULL)
+	SELECT 'balances_match_entries'::text, cmp.currency, count(*) FILTER (WHERE cmp.expected <> cmp.kept) = 0,
+	       COALESCE(string_agg(format('%s: maintained %s, entries say %s', cmp.code,
+	           ledger.amount_of_units(cmp.kept::bigint, cmp.currency),
+	           ledger.amount_of_units(cmp.expected::bigint, cmp.currency)), '; ')
+	           FILTER (WHERE cmp.expected <> cmp.kept), format('%s accounts', count(*)))
+	  FROM cmp GROUP BY cmp.currency;
+
+	-- snapshot_matches_entries: the stored daily balances are what the entries say
+	IF st <> 'open' AND NOT at_close THEN
+		RETURN QUERY
+		WITH m AS (SELECT e.account_id, (ledger.trial(e.amount)).* FROM ledger.entry e
+		            WHERE e.book_date = d GROUP BY e.account_id),
+		s AS (SELECT r.account_id, r.currency, r.debit, r.credit, r.entries FROM ledger.daily_balance r
+		       WHERE r.book_date = d AND NOT r.summary AND r.entries > 0),
+		cmp AS (
+			SELECT COALESCE(m.currency, s.currency) AS currency, COALESCE(m.account_id, s.account_id) AS id,
+			       (m.debit::text, m.credit::text, m.entries) IS DISTINCT FROM (s.debit::text, s.credit::text, s.entries) AS differs
+			  FROM m FULL JOIN s ON s.account_id = m.account_id)
+		SELECT 'snapshot_matches_entries'::text, cmp.currency, NOT bool_or(cmp.differs),
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s accounts moved', count(*)))
+		  FROM cmp JOIN ledger.account a ON a.id = cmp.id GROUP BY cmp.currency;
+	END IF;
+
+	-- digest_matches: a closed day's vouchers and entries are what was sealed
+	IF st = 'closed' THEN
+		check_name := 'digest_matches'; currency := NULL;
+		ok := pass.digest = stored_digest;
+		detail := CASE WHEN ok THEN 'sha256:' || encode(stored_digest, 'hex')
+			ELSE format('sealed sha256:%s, recomputed sha256:%s', encode(stored_digest, 'hex'), encode(pass.digest, 'hex')) END;
+		RETURN NEXT;
+	END IF;
+END
+$function$;
+
+CREATE OR REPLACE PROCEDURE ledger.reconcile(IN source text, IN statement_date date, IN account text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $procedure$
 #variable_conflict use_column
 DECLARE
 	src text := reconcile.source;
@@ -1948,24 +1771,22 @@ DECLARE
 	missing boolean;
 BEGIN
 	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
-		RAISE EXCEPTION 'source, statement_date and account must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
+		PERFORM ledger._raise('22004', 'source, statement_date and account must not be null',
+			detail => pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
 					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
-					COALESCE('"' || reconcile.account || '"', 'NULL'));
+					COALESCE('"' || reconcile.account || '"', 'NULL')));
 	END IF;
+	PERFORM ledger._check_book_date(d, 'statement_date');
 	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'account "%" does not exist', reconcile.account
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account);
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', reconcile.account),
+			detail => pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account));
 	END IF;
 	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
-		RAISE EXCEPTION 'account "%" is a summary account', acc.code
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = 'Reconciliation reads the entries of one clearing account; a summary account has none.',
-				HINT = 'Name the leaf account of the channel, e.g. 1122.01.';
+		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is a summary account', acc.code),
+			detail => 'Reconciliation reads the entries of one clearing account; a summary account has none.',
+			hint => 'Name the leaf account of the channel, e.g. 1122.01.');
 	END IF;
 
 	-- one run per source at a time (loaders of the source wait too)
@@ -1976,12 +1797,10 @@ BEGIN
 	 WHERE l.source = src AND l.statement_date = d AND ledger.currency(l.amount) <> acc.currency
 	 ORDER BY l.id LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'statement line in % cannot be reconciled against account "%" in %',
-				ledger.currency(bad.amount), acc.code, acc.currency
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
+		PERFORM ledger._raise('42804', pg_catalog.format('statement line in %s cannot be reconciled against account "%s" in %s', ledger.currency(bad.amount), acc.code, acc.currency),
+			detail => pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
 					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
-					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount);
+					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount));
 	END IF;
 
 	-- the rule of the source; without one, matching is by ref, exactly
@@ -2325,37 +2144,5 @@ BEGIN
 		st.pending_count
 		USING DETAIL = pg_catalog.format('Statement date %s, account "%s", run %s.', pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code, this_run);
 END
-$$;
-COMMENT ON PROCEDURE ledger.reconcile(text, date, text) IS
-	'reconciles the entries with a ref on clearing account `account` for book date statement_date against the statement lines of (source, statement_date), by ref or by the source''s ledger.recon_rule (tolerance, match window, groups, net of fee); unmatched internal items wait in the pending pool for ledger.recon_grace_days; a date without a statement is a WARNING and ages nothing into a break; results in ledger.recon_run, ledger.recon_break (with candidates) and ledger.recon_match; re-running replaces the results';
+$procedure$;
 
-CREATE OR REPLACE VIEW ledger.recon_report AS
-	SELECT r.source, r.statement_date, r.account_code, r.currency,
-	       r.internal_count, r.internal_amount, r.external_count, r.external_amount,
-	       r.matched_count, r.matched_amount,
-	       r.missing_internal_count, r.missing_internal_amount,
-	       r.missing_external_count, r.missing_external_amount,
-	       r.amount_mismatch_count, r.amount_mismatch_amount,
-	       r.status_mismatch_count, r.status_mismatch_amount,
-	       r.duplicate_count, r.duplicate_amount,
-	       r.pending_count, r.pending_amount,
-	       COALESCE(b.open_breaks, 0) AS open_breaks,
-	       COALESCE(b.source_open_breaks, 0) AS source_open_breaks,
-	       b.oldest_open_days,
-	       r.runs, r.finished_at, r.statement_missing
-	  FROM ledger.recon_run r
-	  LEFT JOIN LATERAL (
-		SELECT count(*) FILTER (WHERE x.statement_date = r.statement_date) AS open_breaks,
-		       count(*) AS source_open_breaks,
-		       CURRENT_DATE - min(x.statement_date) AS oldest_open_days
-		  FROM ledger.recon_break x
-		 WHERE x.source = r.source AND x.statement_date <= r.statement_date AND x.status = 'open') b ON true;
-COMMENT ON VIEW ledger.recon_report IS
-	'the morning reconciliation report: per source and statement date, match keys and amounts per class, the open breaks of that date, the open breaks of the source up to that date and the age in days of the oldest of them, and whether the statement was missing';
-
-SELECT pg_catalog.pg_extension_config_dump('ledger.recon_rule', '');
-SELECT pg_catalog.pg_extension_config_dump('ledger.recon_match', '');
-REVOKE ALL ON ledger.recon_rule, ledger.recon_match FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION
-	ledger._recon_pair(ledger.amount[], timestamptz[], ledger.amount[], timestamptz[], ledger.amount, interval, integer)
-	FROM PUBLIC;

@@ -56,6 +56,9 @@ def statements(text):
     return spans
 
 
+HEADER = '-- ---- final definitions of functions that more than one step of this update changed ----'
+
+
 def name_of(defn):
     m = re.match(r'\s*CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (ledger\.\w+)\(', defn)
     return m.group(1) if m else None
@@ -65,6 +68,15 @@ def main(script, defs_file):
     text = open(script).read()
     defs = [d.strip() for d in open(defs_file).read().split('\n-- next\n') if d.strip()]
     names = [name_of(d) for d in defs]
+    # an earlier run's block: keep the definitions it had that are not renewed now
+    if HEADER in text:
+        text, tail = text.split(HEADER, 1)
+        tail = tail.split('\n', 2)[2] if tail.count('\n') >= 2 else ''
+        for s, e in statements(tail):
+            old = tail[s:e].strip()
+            if old and name_of(old) not in names:
+                defs.append(old)
+                names.append(name_of(old))
     all_names = re.findall(r'CREATE (?:OR REPLACE )?(?:FUNCTION|PROCEDURE) (ledger\.\w+)\(', text)
     out, last = [], 0
     for s, e in statements(text):
@@ -78,8 +90,7 @@ def main(script, defs_file):
             last = e
     out.append(text[last:])
     text = ''.join(out).rstrip('\n') + '\n'
-    text += ('\n-- ---- final definitions of functions that more than one step of this update changed ----\n'
-             '-- (the fresh install\'s definitions, written by tools/upgrade_sync.py)\n\n')
+    text += '\n' + HEADER + '\n-- (the fresh install\'s definitions, written by tools/upgrade_sync.py)\n\n'
     for d in defs:
         text += d.rstrip().rstrip(';') + ';\n\n'
     open(script, 'w').write(re.sub(r'\n{3,}', '\n\n', text))
