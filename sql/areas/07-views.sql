@@ -9,13 +9,16 @@
 CREATE VIEW ledger.journal AS
 	SELECT v.book_date, v.id AS voucher_id, v.idempotency_key, v.ref, v.summary,
 	       e.line_no, a.code AS account_code, a.name AS account_name,
-	       CASE WHEN ledger.minor_units(e.amount) > 0 THEN e.amount END AS debit,
-	       CASE WHEN ledger.minor_units(e.amount) < 0 THEN OPERATOR(ledger.-) e.amount END AS credit,
+	       CASE WHEN (ledger.minor_units(e.amount) > 0) <> e.red THEN e.amount END AS debit,
+	       CASE WHEN (ledger.minor_units(e.amount) < 0) <> e.red THEN OPERATOR(ledger.-) e.amount END AS credit,
 	       e.memo
 	  FROM ledger.entry e
 	  JOIN ledger.voucher v ON v.id = e.voucher_id
 	  JOIN ledger.account a ON a.id = e.account_id;
-COMMENT ON VIEW ledger.journal IS 'the journal (日记账): one row per entry, debit and credit as positive amounts';
+COMMENT ON VIEW ledger.journal IS
+	'the journal (日记账): one row per entry, debit and credit as positive amounts; a red-letter entry (红字) on its side as a negative figure';
+COMMENT ON COLUMN ledger.journal.debit IS 'amount on the debit side: positive, or negative for a red entry; NULL on the credit side';
+COMMENT ON COLUMN ledger.journal.credit IS 'amount on the credit side: positive, or negative for a red entry; NULL on the debit side';
 
 CREATE VIEW ledger.balances AS
 	WITH leaf AS (
