@@ -94,15 +94,21 @@ CREATE FUNCTION ledger._assertions(d date)
 AS $$
 DECLARE
 	live boolean := d IS NULL OR EXISTS (SELECT 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'open');
+	codes text[];
 BEGIN
+	-- only the accounts the assertions name are read (nothing at all without assertions)
+	SELECT array_agg(DISTINCT c) INTO codes FROM ledger.assertion s, unnest(s.lhs || s.rhs) c;
+	IF NOT EXISTS (SELECT 1 FROM ledger.assertion) THEN
+		RETURN;
+	END IF;
 	RETURN QUERY
 	WITH bal AS MATERIALIZED (
 		SELECT v.account_code AS code, v.currency AS cur, ledger.minor_units(v.balance)::numeric AS units
-		  FROM ledger.balances v WHERE live
+		  FROM ledger.balances v WHERE live AND v.account_code = ANY (codes)
 		UNION ALL
 		SELECT a.code, r.currency, ledger.minor_units(r.closing)::numeric * ledger._normal_sign(a.kind, a.metadata)
-		  FROM ledger.daily_balance r JOIN ledger.account a ON a.id = r.account_id
-		 WHERE NOT live AND r.book_date = d),
+		  FROM ledger.account a JOIN ledger.daily_balance r ON r.account_id = a.id AND r.book_date = d
+		 WHERE NOT live AND a.code = ANY (codes)),
 	sides AS (
 		SELECT s.name, s.currency, s.relation, s.blocking, s.tolerance,
 		       COALESCE(ledger.minor_units(s.tolerance), 0)::numeric AS tol,
