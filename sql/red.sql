@@ -146,6 +146,7 @@ SELECT ledger.post('t-7', ARRAY['1002', '2241.02'], ARRAY['5.00 CNY', '-4.00 CNY
 SELECT ledger.post('t-7', ARRAY['1002', '2241.02'], ARRAY['5.00 CNY', 'five']);
 SELECT ledger.post('t-7', ARRAY['1002', '2241.02'], ARRAY['5.00 CNY', NULL]);
 SELECT ledger.post('t-7', ARRAY['1002', '2241.02'], '5.00 CNY');
+SELECT ledger.post('t-7', ARRAY['1002', '2241.02'], '{5.00 CNY,five}');
 SELECT ledger.post('t-7', ARRAY['1002', '2241.02'], ARRAY['5.00 CNY']);
 SELECT ledger.balance('2241.02');
 

@@ -15,6 +15,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -450,10 +451,53 @@ extern Datum ledger_amount_in(PG_FUNCTION_ARGS);
  * each element read as an amount; or text, one array literal (the form an
  * untyped '{...}' literal resolves to).
  */
-static ArrayType *
-amounts_argument(FunctionCallInfo fcinfo, int argno)
+static Oid
+declared_argtype(FunctionCallInfo fcinfo, int argno)
 {
 	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	HeapTuple	tup;
+
+	if (OidIsValid(argtype))
+		return argtype;
+	/* called without an expression (fmgr): the function's own signature */
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	argtype = ((Form_pg_proc) GETSTRUCT(tup))->proargtypes.values[argno];
+	ReleaseSysCache(tup);
+	return argtype;
+}
+
+/* One amount of a text[] argument; a malformed one names its line. */
+static Datum
+amount_of_text(Datum elem, int line, const char *key)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile Datum result = (Datum) 0;
+
+	PG_TRY();
+	{
+		result = DirectFunctionCall1(ledger_amount_in, CStringGetDatum(TextDatumGetCString(elem)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->detail = psprintf("Line %d of the voucher with key \"%s\"%s%s", line, key,
+								 edata->detail ? ": " : ".", edata->detail ? edata->detail : "");
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+static ArrayType *
+amounts_argument(FunctionCallInfo fcinfo, int argno, const char *key)
+{
+	Oid			argtype = declared_argtype(fcinfo, argno);
 	ArrayType  *in;
 	Datum	   *vals;
 	bool	   *nulls;
@@ -464,10 +508,28 @@ amounts_argument(FunctionCallInfo fcinfo, int argno)
 
 	if (argtype == TEXTOID)
 	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+		char	   *literal = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+		volatile Datum result = (Datum) 0;
+
 		resolve_types();
-		return DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN,
-													   text_to_cstring(PG_GETARG_TEXT_PP(argno)),
-													   amount_type, -1));
+		PG_TRY();
+		{
+			result = OidInputFunctionCall(F_ARRAY_IN, literal, amount_type, -1);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			edata->detail = psprintf("The amounts of the voucher with key \"%s\" are written as one array literal%s%s",
+									 key, edata->detail ? ": " : ".", edata->detail ? edata->detail : "");
+			ReThrowError(edata);
+		}
+		PG_END_TRY();
+		return DatumGetArrayTypeP(result);
 	}
 	if (argtype != TEXTARRAYOID)
 		return PG_GETARG_ARRAYTYPE_P(argno);
@@ -479,8 +541,7 @@ amounts_argument(FunctionCallInfo fcinfo, int argno)
 	deconstruct_array(in, TEXTOID, -1, false, TYPALIGN_INT, &vals, &nulls, &n);
 	for (i = 0; i < n; i++)
 		if (!nulls[i])
-			vals[i] = DirectFunctionCall1(ledger_amount_in,
-										  CStringGetDatum(TextDatumGetCString(vals[i])));
+			vals[i] = amount_of_text(vals[i], i + 1, key);
 	dims[0] = n;
 	if (n == 0)
 		return construct_empty_array(amount_type);
@@ -525,7 +586,7 @@ ledger_post(PG_FUNCTION_ARGS)
 	memset(&req, 0, sizeof(req));
 	req.key = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	acc_arr = PG_GETARG_ARRAYTYPE_P(1);
-	amt_arr = amounts_argument(fcinfo, 2);
+	amt_arr = amounts_argument(fcinfo, 2, req.key);
 	if (ARR_NDIM(acc_arr) > 1 || ARR_NDIM(amt_arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
