@@ -10,11 +10,13 @@
 
 -- the day digest: days sealed by 1.0 keep version 1 (verified with the formula
 -- that sealed them); days sealed from now on get version 2, which covers the
--- entries' book dates and red flags too
-ALTER TABLE ledger.book_day ADD COLUMN digest_version smallint NOT NULL DEFAULT 1;
-ALTER TABLE ledger.book_day ALTER COLUMN digest_version SET DEFAULT 2;
+-- entries' book dates and red flags too.  The rows there are get 1 (a day not
+-- sealed yet gets 2 when it is); new rows get NULL until sealed, and a 1.0
+-- dump restored into 1.1 has NULL on its closed days, read as 1.
+ALTER TABLE ledger.book_day ADD COLUMN digest_version smallint NULL DEFAULT 1;
+ALTER TABLE ledger.book_day ALTER COLUMN digest_version DROP DEFAULT;
 COMMENT ON COLUMN ledger.book_day.digest_version IS
-	'formula of the digest: 2 covers every column of the vouchers and entries (days sealed since 1.1), 1 those of version 1.0 (days sealed before the update, verified with the formula that sealed them)';
+	'formula of the sealed digest: 2 covers every column of the vouchers and entries (days sealed since 1.1); 1 or NULL on a closed day, the formula of version 1.0 (days it sealed, verified with that formula); NULL until a day is sealed';
 
 -- red-letter entries (红字)
 ALTER TABLE ledger.entry ADD COLUMN red boolean NOT NULL DEFAULT false;
@@ -258,7 +260,7 @@ BEGIN
 	ELSE
 		-- a closed day with the formula that sealed it, any other with today's
 		SELECT * INTO pass FROM ledger._day_digest(d, prev_digest,
-			CASE WHEN st = 'closed' THEN stored_version ELSE 2 END);
+			CASE WHEN st = 'closed' THEN COALESCE(stored_version, 1) ELSE 2 END);
 	END IF;
 
 	-- vouchers_balanced: every voucher of the day has two entries or more and balances per currency
@@ -620,11 +622,11 @@ BEGIN
 			detail := format('not closed (%s)', r.status);
 		ELSE
 			-- with the formula that sealed the day (1 for days closed by version 1.0)
-			SELECT * INTO pass FROM ledger._day_digest(r.d, prev, r.digest_version);
+			SELECT * INTO pass FROM ledger._day_digest(r.d, prev, COALESCE(r.digest_version, 1));
 			ok := pass.digest = r.digest;
 			detail := CASE WHEN ok
 				THEN format('%s vouchers, %s entries, sha256:%s%s', pass.vouchers, pass.entries, encode(r.digest, 'hex'),
-					CASE WHEN r.digest_version = 1 THEN ' (digest version 1: entry book dates not covered)' ELSE '' END)
+					CASE WHEN COALESCE(r.digest_version, 1) = 1 THEN ' (digest version 1: entry book dates not covered)' ELSE '' END)
 				ELSE format('history changed: sealed sha256:%s, now sha256:%s (%s vouchers, %s entries)',
 					encode(r.digest, 'hex'), encode(pass.digest, 'hex'), pass.vouchers, pass.entries) END;
 		END IF;

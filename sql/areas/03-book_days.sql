@@ -13,7 +13,7 @@ CREATE TABLE ledger.book_day (
 	closing_at timestamptz NULL,
 	closed_at  timestamptz NULL,
 	digest     bytea NULL,
-	digest_version smallint NOT NULL DEFAULT 2,
+	digest_version smallint NULL,
 	CONSTRAINT book_day_pkey PRIMARY KEY (book_date),
 	CONSTRAINT book_day_status_check CHECK (status IN ('open', 'closing', 'closed')),
 	CONSTRAINT book_day_digest_check CHECK ((status = 'closed') = (digest IS NOT NULL AND closed_at IS NOT NULL))
@@ -27,5 +27,5 @@ COMMENT ON COLUMN ledger.book_day.closing_at IS 'when the cutoff switched the bo
 COMMENT ON COLUMN ledger.book_day.closed_at IS 'when the day was closed';
 COMMENT ON COLUMN ledger.book_day.digest IS 'SHA-256 over the day''s vouchers and entries, chained with the previous closed day';
 COMMENT ON COLUMN ledger.book_day.digest_version IS
-	'formula of the digest: 2 covers every column of the vouchers and entries (days sealed since 1.1), 1 those of version 1.0 (days sealed before the update, verified with the formula that sealed them)';
+	'formula of the sealed digest: 2 covers every column of the vouchers and entries (days sealed since 1.1); 1 or NULL on a closed day, the formula of version 1.0 (days it sealed, verified with that formula); NULL until a day is sealed';
 

@@ -404,7 +404,7 @@ BEGIN
 	ELSE
 		-- a closed day with the formula that sealed it, any other with today's
 		SELECT * INTO pass FROM ledger._day_digest(d, prev_digest,
-			CASE WHEN st = 'closed' THEN stored_version ELSE 2 END);
+			CASE WHEN st = 'closed' THEN COALESCE(stored_version, 1) ELSE 2 END);
 	END IF;
 
 	-- vouchers_balanced: every voucher of the day has two entries or more and balances per currency

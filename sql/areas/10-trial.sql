@@ -33,11 +33,11 @@ BEGIN
 			detail := format('not closed (%s)', r.status);
 		ELSE
 			-- with the formula that sealed the day (1 for days closed by version 1.0)
-			SELECT * INTO pass FROM ledger._day_digest(r.d, prev, r.digest_version);
+			SELECT * INTO pass FROM ledger._day_digest(r.d, prev, COALESCE(r.digest_version, 1));
 			ok := pass.digest = r.digest;
 			detail := CASE WHEN ok
 				THEN format('%s vouchers, %s entries, sha256:%s%s', pass.vouchers, pass.entries, encode(r.digest, 'hex'),
-					CASE WHEN r.digest_version = 1 THEN ' (digest version 1: entry book dates not covered)' ELSE '' END)
+					CASE WHEN COALESCE(r.digest_version, 1) = 1 THEN ' (digest version 1: entry book dates not covered)' ELSE '' END)
 				ELSE format('history changed: sealed sha256:%s, now sha256:%s (%s vouchers, %s entries)',
 					encode(r.digest, 'hex'), encode(pass.digest, 'hex'), pass.vouchers, pass.entries) END;
 		END IF;

@@ -13,7 +13,7 @@ SELECT col_type_is('ledger', 'entry', 'red', 'boolean', 'entry.red is boolean');
 SELECT col_not_null('ledger', 'entry', 'red', 'entry.red is not null');
 SELECT col_default_is('ledger', 'entry', 'red', 'false', 'entry.red defaults to false');
 SELECT has_column('ledger', 'book_day', 'digest_version', 'book_day.digest_version');
-SELECT col_default_is('ledger', 'book_day', 'digest_version', '2', 'new days are sealed with digest version 2');
+SELECT col_hasnt_default('ledger', 'book_day', 'digest_version', 'book_day.digest_version is set when a day is sealed');
 SELECT has_function('ledger', 'reverse', ARRAY['bigint', 'text', 'text', 'boolean'], 'ledger.reverse(voucher_id, idempotency_key, summary, red)');
 SELECT hasnt_function('ledger', 'reverse', ARRAY['bigint', 'text', 'text'], 'the three-argument ledger.reverse is replaced, not overloaded');
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE proname = 'reverse' AND pronamespace = 'ledger'::regnamespace), 1, 'one ledger.reverse');

@@ -33,9 +33,22 @@ expect $db "SELECT string_agg(CASE WHEN ledger.minor_units(amount) > 0 THEN 'deb
 	"credit debit" "1.0 on the new library: ledger.reverse writes a blue reversal"
 sealed=$(q $db -c "SELECT encode(digest, 'hex') FROM ledger.book_day WHERE book_date = '2026-11-02'")
 
+# a dump of the 1.0 books restored where CREATE EXTENSION gives 1.1: the day
+# sealed by 1.0 comes back without a digest version, read as version 1
+pg_dump -Fc -f "$WORK/v10.dump" $db 2>"$WORK/pg_dump.err" || { cat "$WORK/pg_dump.err"; fail "pg_dump of the 1.0 books failed"; }
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS ${db}_restored WITH (FORCE)" -c "CREATE DATABASE ${db}_restored" >/dev/null 2>&1 ||
+	fail "could not create database ${db}_restored"
+PGOPTIONS='-c session_replication_role=replica' \
+	pg_restore --exit-on-error --single-transaction -d ${db}_restored "$WORK/v10.dump" >"$WORK/pg_restore.out" 2>&1 ||
+	{ cat "$WORK/pg_restore.out"; fail "restoring the 1.0 dump failed"; }
+expect ${db}_restored "SELECT extversion FROM pg_extension WHERE extname = 'ledger'" 1.1 "the 1.0 dump restores into 1.1"
+expect ${db}_restored "SELECT string_agg(book_date || ' ' || ok, ', ') FROM ledger.verify_books('2026-11-02', '2026-11-02')" \
+	"2026-11-02 true" "the day sealed by 1.0 verifies in the restored 1.1 books"
+psql -X -q -d postgres -c "DROP DATABASE ${db}_restored WITH (FORCE)" >/dev/null 2>&1
+
 q $db -c "ALTER EXTENSION ledger UPDATE TO '1.1'" >/dev/null 2>&1 || fail "ALTER EXTENSION ledger UPDATE failed"
 expect $db "SELECT string_agg(book_date || ' ' || digest_version, ', ' ORDER BY book_date) FROM ledger.book_day WHERE status = 'closed'" \
-	"2026-11-02 1" "the day sealed by 1.0 has digest version 1"
+	"2026-11-02 1" "the day sealed by 1.0 has digest version 1 after the update"
 expect $db "SELECT encode(digest, 'hex') FROM ledger.book_day WHERE book_date = '2026-11-02'" "$sealed" \
 	"the update leaves the sealed digest as it was"
 expect $db "SELECT ok FROM ledger.verify_books('2026-11-02', '2026-11-02')" t \
