@@ -30,8 +30,15 @@ run -c "SELECT voucher_id, idempotency_key, ref, summary, line_no, account_code,
 banner "Balances on each account's normal side"
 run -c "SELECT account_code, account_name, currency, balance FROM ledger.balances ORDER BY account_code, currency"
 
+banner "A red-letter reversal (红字冲销): the refund of order 2214 on the original sides, as negative figures"
+run -c "SELECT voucher_id, idempotency_key, line_no, account_code, debit, credit
+          FROM ledger.journal WHERE idempotency_key IN ('PAY-0003', 'REFUND-0001') ORDER BY voucher_id, line_no"
+
+banner "Balance assertions (勾稽关系)"
+run -f assertions.sql
+
 banner "Day-end cutoff (日切): CALL ledger.close_day()"
-run -c "CALL ledger.close_day()"
+run -v VERBOSITY=default -f dayend.sql
 run -c "SELECT book_date, status, encode(digest, 'hex') AS digest FROM ledger.book_day ORDER BY book_date"
 
 banner "Trial balance (试算平衡) of 2026-11-02"

@@ -99,7 +99,9 @@ REVOKE USAGE ON SCHEMA ledger FROM regress_ledger_fresh;
 GRANT USAGE ON SCHEMA ledger TO regress_ledger_poster;
 GRANT EXECUTE ON FUNCTION
 	ledger.post(text, text[], ledger.amount[], text, text, jsonb),
-	ledger.reverse(bigint, text, text),
+	ledger.post(text, text[], text[], text, text, jsonb),
+	ledger.post(text, text[], text, text, text, jsonb),
+	ledger.reverse(bigint, text, text, boolean),
 	ledger.balance(text),
 	ledger.balance(text, date)
 	TO regress_ledger_poster;
@@ -147,6 +149,7 @@ GRANT EXECUTE ON FUNCTION
 	ledger.check_books(date),
 	ledger.verify_books(date, date)
 	TO regress_ledger_analyst;
+GRANT EXECUTE ON FUNCTION ledger.check_assertions() TO regress_ledger_analyst;
 
 SET ROLE regress_ledger_analyst;
 SELECT count(*) AS accounts FROM ledger.account;
@@ -158,6 +161,8 @@ SELECT ledger.currency(amount), (ledger.trial(amount)).* FROM ledger.entry GROUP
 SELECT check_name, ok FROM ledger.check_books('2026-11-02') WHERE NOT ok;
 SELECT account_code, closing_debit, closing_credit FROM ledger.trial_balance('2026-11-02') ORDER BY 1 NULLS LAST;
 SELECT ledger.balance('w1', '2026-11-02');
+SELECT * FROM ledger.check_assertions();
+INSERT INTO ledger.assertion (name, lhs, relation, rhs, currency) VALUES ('a', '{w1}', '<=', '{bank}', 'CNY');
 INSERT INTO ledger.voucher (idempotency_key) VALUES ('direct');
 UPDATE ledger.account SET name = 'renamed' WHERE code = 'w1';
 DELETE FROM ledger.book_check;
@@ -187,6 +192,8 @@ GRANT EXECUTE ON FUNCTION
 	ledger.check_books(date),
 	ledger.verify_books(date, date)
 	TO regress_ledger_operator;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.assertion TO regress_ledger_operator;
+GRANT EXECUTE ON FUNCTION ledger.check_assertions() TO regress_ledger_operator;
 
 SET ROLE regress_ledger_operator;
 -- accounts: open, tree, bounds, hot, freeze, delete an unused one, close an empty one
@@ -203,6 +210,10 @@ UPDATE ledger.account SET status = 'closed' WHERE code = '2241.01';
 UPDATE ledger.account SET floor = '1000 CNY' WHERE code = 'w1';
 DELETE FROM ledger.account WHERE code = 'w1';
 SELECT ledger.open_books('2026-12-01');
+-- balance assertions: the reserve covers the wallets
+INSERT INTO ledger.assertion (name, lhs, relation, rhs, currency) VALUES ('wallets_covered', '{w1,w2}', '<=', '{bank}', 'CNY');
+UPDATE ledger.assertion SET blocking = false WHERE name = 'wallets_covered';
+SELECT * FROM ledger.check_assertions();
 -- what an operator may not do
 UPDATE ledger.account_balance SET units = units + 100;
 INSERT INTO ledger.account_balance (account_id, slot) VALUES (1, 99);

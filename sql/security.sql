@@ -42,7 +42,7 @@ GRANT CREATE ON SCHEMA public TO regress_ledger_hostile;
 -- a poster: it may name ledger.amount, call ledger.post and read balances
 GRANT USAGE ON SCHEMA ledger TO regress_ledger_hostile;
 GRANT EXECUTE ON FUNCTION ledger.post(text, text[], ledger.amount[], text, text, jsonb),
-	ledger.reverse(bigint, text, text), ledger.balance(text), ledger.balance(text, date)
+	ledger.reverse(bigint, text, text, boolean), ledger.balance(text), ledger.balance(text, date)
 	TO regress_ledger_hostile;
 -- and a reconciliation operator (README, Roles and privileges): it may load statements,
 -- reconcile and resolve breaks

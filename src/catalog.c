@@ -194,6 +194,8 @@ ledger_catalog(void)
 	cat.e_amount = column_number(cat.entry, "amount");
 	cat.e_book_date = column_number(cat.entry, "book_date");
 	cat.e_memo = column_number(cat.entry, "memo");
+	/* red-letter entries came with 1.1; a 1.0 install being updated has none */
+	cat.e_red = get_attnum(cat.entry, "red");
 
 	if (cat.voucher != old_voucher || cat.entry != old_entry || cat.account != old_account)
 		cat_generation++;

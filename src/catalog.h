@@ -73,7 +73,8 @@ typedef struct LedgerCatalog
 				e_account,
 				e_amount,
 				e_book_date,
-				e_memo;
+				e_memo,
+				e_red;			/* InvalidAttrNumber before version 1.1 */
 } LedgerCatalog;
 
 /* The catalog, resolved on first use after any invalidation. */

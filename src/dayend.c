@@ -18,6 +18,13 @@
  *   'E', line_no (int32), account_id, minor units, currency (as
  *   ledger.currency() writes it), memo.
  *
+ * That is version 1 of the digest, which sealed the days closed by version
+ * 1.0 of the extension.  Version 2 (every day sealed since 1.1) covers every
+ * column that carries meaning: it starts with "ledger-day-v2" instead and
+ * adds, after each entry's memo, the entry's book date (int32 days since
+ * 2000-01-01) and its red flag (one byte, 1 for a red-letter entry).  The
+ * version a day was sealed with is ledger.book_day.digest_version.
+ *
  * Anyone holding a copy of the books can recompute it with that description.
  */
 #include "postgres.h"
@@ -152,12 +159,13 @@ feed_cstring(Digest *d, const char *s)
 		feed_bytes(d, s, (int32) strlen(s));
 }
 
+/* The sums of one voucher per currency; as many currencies as it has. */
 typedef struct VoucherCheck
 {
 	int			nsums;
-	la_currency cur[8];
-	INT128		sum[8];
-	bool		too_many;		/* more than 8 currencies: counted as one */
+	int			maxsums;
+	la_currency *cur;
+	INT128	   *sum;
 } VoucherCheck;
 
 typedef struct Problems
@@ -184,10 +192,13 @@ voucher_sum(VoucherCheck *vc, const LedgerAmount *a)
 			break;
 	if (i == vc->nsums)
 	{
-		if (vc->nsums == lengthof(vc->cur))
+		if (vc->nsums == vc->maxsums)
 		{
-			vc->too_many = true;
-			return;
+			vc->maxsums = vc->maxsums == 0 ? 8 : vc->maxsums * 2;
+			vc->cur = vc->cur ? repalloc(vc->cur, sizeof(la_currency) * vc->maxsums) :
+				palloc(sizeof(la_currency) * vc->maxsums);
+			vc->sum = vc->sum ? repalloc(vc->sum, sizeof(INT128) * vc->maxsums) :
+				palloc(sizeof(INT128) * vc->maxsums);
 		}
 		vc->cur[i] = amount_currency(a);
 		vc->sum[i] = wide_zero();
@@ -212,9 +223,12 @@ range_scan(Relation rel, Relation idx, Snapshot snap, AttrNumber col, int64 lo, 
 }
 
 /*
- * ledger._day_digest(book_date date, previous bytea,
+ * ledger._day_digest(book_date date, previous bytea [, version integer],
  *                    OUT digest bytea, OUT vouchers bigint, OUT entries bigint,
  *                    OUT problems text[], OUT problem_count bigint)
+ *
+ * version is the digest's (1 or 2, see above); the two-argument form of
+ * version 1.0's SQL computes version 1.
  */
 PG_FUNCTION_INFO_V1(ledger_day_digest);
 Datum
@@ -234,6 +248,13 @@ ledger_day_digest(PG_FUNCTION_ARGS)
 	char	   *daytext = date_to_cstring(day);
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
+	int32		version = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT32(2) : 1;
+
+	if (version != 1 && version != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest version %d does not exist", version),
+				 errdetail("Book day %s: the day digest has versions 1 (sealed by 1.0) and 2.", daytext)));
 
 	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "ledger._day_digest must return a composite type");
@@ -265,7 +286,7 @@ ledger_day_digest(PG_FUNCTION_ARGS)
 	dg.ctx = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(dg.ctx) < 0)
 		elog(ERROR, "could not initialise the SHA-256 digest");
-	feed_cstring(&dg, "ledger-day-v1");
+	feed_cstring(&dg, version == 1 ? "ledger-day-v1" : "ledger-day-v2");
 	feed_cstring(&dg, daytext);
 	if (prev)
 		feed_bytes(&dg, VARDATA_ANY(prev), (int32) VARSIZE_ANY_EXHDR(prev));
@@ -350,6 +371,7 @@ ledger_day_digest(PG_FUNCTION_ARGS)
 				int32		line;
 				LedgerAmount *amt;
 				char		ccy[LA_CURRENCY_BUFSIZE];
+				bool		red;
 
 				slot_getallattrs(eslot);
 				evid = DatumGetInt64(eslot->tts_values[cat->e_voucher - 1]);
@@ -369,6 +391,18 @@ ledger_day_digest(PG_FUNCTION_ARGS)
 				la_format_currency(amount_currency(amt), ccy);
 				feed_cstring(&dg, ccy);
 				feed_text_datum(&dg, eslot->tts_values[cat->e_memo - 1], eslot->tts_isnull[cat->e_memo - 1]);
+				red = cat->e_red != InvalidAttrNumber && !eslot->tts_isnull[cat->e_red - 1] &&
+					DatumGetBool(eslot->tts_values[cat->e_red - 1]);
+				if (version >= 2)
+				{
+					uint8		flag = red ? 1 : 0;
+
+					feed_int32(&dg, (int32) DatumGetDateADT(eslot->tts_values[cat->e_book_date - 1]));
+					feed(&dg, &flag, 1);
+				}
+				if (red && vslot->tts_isnull[cat->v_reverses - 1])
+					problem(&probs, psprintf("red entry %lld/%d: voucher %lld reverses no voucher",
+											 (long long) vid, line, (long long) vid));
 				voucher_sum(&vc, amt);
 				n++;
 				nentries++;
@@ -381,7 +415,7 @@ ledger_day_digest(PG_FUNCTION_ARGS)
 			for (i = 0; i < vc.nsums; i++)
 				if (wide_sign(vc.sum[i]) != 0)
 					balanced = false;
-			if (!balanced || vc.too_many)
+			if (!balanced)
 			{
 				StringInfoData msg;
 
@@ -395,10 +429,12 @@ ledger_day_digest(PG_FUNCTION_ARGS)
 										 amount_to_cstring(int128_to_int64(vc.sum[i]), vc.cur[i]) :
 										 "more than 64 bits",
 										 "");
-				if (vc.too_many)
-					appendStringInfoString(&msg, " (more than 8 currencies)");
 				problem(&probs, msg.data);
 			}
+			if (vc.cur)
+				pfree(vc.cur);
+			if (vc.sum)
+				pfree(vc.sum);
 		}
 		while (have_entry)
 		{

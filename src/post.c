@@ -15,6 +15,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -40,6 +41,7 @@ static SPIPlanPtr find_reversal_plan = NULL;
 static Oid	amount_type = InvalidOid;
 static Oid	amount_array_type = InvalidOid;
 static uint64 plans_generation = 0;
+static bool plans_red = false;	/* the plans write and read entry.red (1.1) */
 
 static void
 resolve_types(void)
@@ -87,11 +89,13 @@ static void
 prepare_plans(void)
 {
 	uint64		generation = ledger_catalog_generation();
+	bool		have_red = ledger_catalog()->e_red != InvalidAttrNumber;
 
-	if (insert_voucher_plan != NULL && plans_generation == generation)
+	if (insert_voucher_plan != NULL && plans_generation == generation && plans_red == have_red)
 		return;
 	free_plans();
 	plans_generation = generation;
+	plans_red = have_red;
 	resolve_types();
 	{
 		Oid			t[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
@@ -116,12 +120,20 @@ prepare_plans(void)
 			" ON CONFLICT DO NOTHING RETURNING id", 5, t);
 	}
 	{
-		Oid			t[3] = {INT8OID, INT8ARRAYOID, amount_array_type};
+		Oid			t[4] = {INT8OID, INT8ARRAYOID, amount_array_type, BOOLOID};
 
-		insert_entries_plan = prepare_kept(
-			"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
-			" SELECT $1, u.n::pg_catalog.int4, u.a, u.m"
-			"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS u(a, m, n)", 3, t);
+		/* $4: the entries are red-letter (红字) entries */
+		if (have_red)
+			insert_entries_plan = prepare_kept(
+				"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount, red)"
+				" SELECT $1, u.n::pg_catalog.int4, u.a, u.m, $4"
+				"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS u(a, m, n)", 4, t);
+		else
+			insert_entries_plan = prepare_kept(
+				"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
+				" SELECT $1, u.n::pg_catalog.int4, u.a, u.m"
+				"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS u(a, m, n)"
+				"  WHERE $4 IS NOT NULL", 4, t);
 	}
 	{
 		Oid			t[1] = {TEXTOID};
@@ -133,10 +145,16 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {INT8OID};
 
-		voucher_entries_plan = prepare_kept(
-			"SELECT e.account_id, e.amount, a.code FROM ledger.entry e"
-			"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id"
-			" WHERE e.voucher_id OPERATOR(pg_catalog.=) $1 ORDER BY e.line_no", 1, t);
+		if (have_red)
+			voucher_entries_plan = prepare_kept(
+				"SELECT e.account_id, e.amount, a.code, e.red FROM ledger.entry e"
+				"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id"
+				" WHERE e.voucher_id OPERATOR(pg_catalog.=) $1 ORDER BY e.line_no", 1, t);
+		else
+			voucher_entries_plan = prepare_kept(
+				"SELECT e.account_id, e.amount, a.code, false FROM ledger.entry e"
+				"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id"
+				" WHERE e.voucher_id OPERATOR(pg_catalog.=) $1 ORDER BY e.line_no", 1, t);
 	}
 	{
 		Oid			t[1] = {INT8OID};
@@ -175,6 +193,7 @@ typedef struct PostRequest
 	char	   *ref;
 	Datum		metadata;		/* jsonb, or 0 */
 	int64		reverses;		/* 0 if none */
+	bool		red;			/* red-letter entries (a red reversal) */
 } PostRequest;
 
 static bool
@@ -282,7 +301,11 @@ replay(const PostRequest *req)
 			acc = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 			amt = DatumGetLedgerAmountP(SPI_getbinval(tup, desc, 2, &isnull));
 			code = SPI_getvalue(tup, desc, 3);
-			if (acc != req->account_ids[i] ||
+			if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)) != req->red)
+				difference = psprintf("its line %d is %s, this call's is %s", i + 1,
+									  req->red ? "blue" : "red (红字)",
+									  req->red ? "red (红字)" : "blue");
+			else if (acc != req->account_ids[i] ||
 				amount_cmp_internal(amt, req->amounts[i]) != 0)
 				difference = psprintf("its line %d posts %s to account \"%s\", this call's posts %s to account \"%s\"",
 									  i + 1,
@@ -362,7 +385,7 @@ post_voucher(const PostRequest *req)
 {
 	Datum		vargs[5];
 	char		vnulls[5];
-	Datum		eargs[3];
+	Datum		eargs[4];
 	Datum	   *ids;
 	int			rc;
 	int64		id;
@@ -402,6 +425,13 @@ post_voucher(const PostRequest *req)
 	eargs[0] = Int64GetDatum(id);
 	eargs[1] = PointerGetDatum(construct_array(ids, req->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	eargs[2] = req->amounts_array;
+	eargs[3] = BoolGetDatum(req->red);
+	if (req->red && !plans_red)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("red-letter reversals need version 1.1 of the ledger extension"),
+				 errdetail("The reversal with key \"%s\" would write red entries; ledger.entry has no column red.", req->key),
+				 errhint("Run ALTER EXTENSION ledger UPDATE.")));
 	rc = execute_quietly(insert_entries_plan, eargs, NULL, 0);
 	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) req->n)
 		rewritten_error("ledger.entry", rc, req);
@@ -499,9 +529,117 @@ null_argument_error(const char *name, const char *fmt,...)
 			 errdetail_internal("%s", detail.data)));
 }
 
+extern Datum ledger_amount_in(PG_FUNCTION_ARGS);
+
+/*
+ * The amounts argument of ledger.post as ledger.amount[], whichever form was
+ * called: ledger.amount[]; text[] (what drivers send for a list of strings),
+ * each element read as an amount; or text, one array literal (the form an
+ * untyped '{...}' literal resolves to).
+ */
+static Oid
+declared_argtype(FunctionCallInfo fcinfo, int argno)
+{
+	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	HeapTuple	tup;
+
+	if (OidIsValid(argtype))
+		return argtype;
+	/* called without an expression (fmgr): the function's own signature */
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	argtype = ((Form_pg_proc) GETSTRUCT(tup))->proargtypes.values[argno];
+	ReleaseSysCache(tup);
+	return argtype;
+}
+
+/* One amount of a text[] argument; a malformed one names its line. */
+static Datum
+amount_of_text(Datum elem, int line, const char *key)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile Datum result = (Datum) 0;
+
+	PG_TRY();
+	{
+		result = DirectFunctionCall1(ledger_amount_in, CStringGetDatum(TextDatumGetCString(elem)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->detail = psprintf("Line %d of the voucher with key \"%s\"%s%s", line, key,
+								 edata->detail ? ": " : ".", edata->detail ? edata->detail : "");
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+static ArrayType *
+amounts_argument(FunctionCallInfo fcinfo, int argno, const char *key)
+{
+	Oid			argtype = declared_argtype(fcinfo, argno);
+	ArrayType  *in;
+	Datum	   *vals;
+	bool	   *nulls;
+	int			n,
+				i;
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	if (argtype == TEXTOID)
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+		char	   *literal = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+		volatile Datum result = (Datum) 0;
+
+		resolve_types();
+		PG_TRY();
+		{
+			result = OidInputFunctionCall(F_ARRAY_IN, literal, amount_type, -1);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			edata->detail = psprintf("The amounts of the voucher with key \"%s\" are written as one array literal%s%s",
+									 key, edata->detail ? ": " : ".", edata->detail ? edata->detail : "");
+			ReThrowError(edata);
+		}
+		PG_END_TRY();
+		return DatumGetArrayTypeP(result);
+	}
+	if (argtype != TEXTARRAYOID)
+		return PG_GETARG_ARRAYTYPE_P(argno);
+
+	in = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(in) > 1)
+		return in;				/* reported as any other array of more dimensions */
+	resolve_types();
+	deconstruct_array(in, TEXTOID, -1, false, TYPALIGN_INT, &vals, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+			vals[i] = amount_of_text(vals[i], i + 1, key);
+	dims[0] = n;
+	if (n == 0)
+		return construct_empty_array(amount_type);
+	return construct_md_array(vals, nulls, 1, dims, lbs, amount_type,
+							  sizeof(LedgerAmount), false, TYPALIGN_DOUBLE);
+}
+
 /*
  * ledger.post(idempotency_key, accounts text[], amounts ledger.amount[],
  *             summary, ref, metadata) → bigint
+ *
+ * Also the C function of the forms with amounts text[] and text (1.1).
  */
 PG_FUNCTION_INFO_V1(ledger_post);
 Datum
@@ -534,7 +672,7 @@ ledger_post(PG_FUNCTION_ARGS)
 	memset(&req, 0, sizeof(req));
 	req.key = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	acc_arr = PG_GETARG_ARRAYTYPE_P(1);
-	amt_arr = PG_GETARG_ARRAYTYPE_P(2);
+	amt_arr = amounts_argument(fcinfo, 2, req.key);
 	if (ARR_NDIM(acc_arr) > 1 || ARR_NDIM(amt_arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -588,7 +726,12 @@ ledger_post(PG_FUNCTION_ARGS)
 }
 
 /*
- * ledger.reverse(voucher_id, idempotency_key, summary) → bigint
+ * ledger.reverse(voucher_id, idempotency_key, summary [, red]) → bigint
+ *
+ * red (1.1, default true): each entry is written on its original side with
+ * the negated amount and entry.red set (红字冲销); the amounts, and so the
+ * balances, are those of an opposite-side (blue) reversal either way.
+ * Version 1.0's three-argument SQL function writes blue reversals.
  */
 PG_FUNCTION_INFO_V1(ledger_reverse);
 Datum
@@ -622,6 +765,11 @@ ledger_reverse(PG_FUNCTION_ARGS)
 	memset(&req, 0, sizeof(req));
 	req.key = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	req.reverses = target;
+	if (PG_NARGS() > 3 && PG_ARGISNULL(3))
+		null_argument_error("red",
+							"The reversal of voucher %lld (key \"%s\") must be red (true, 红字冲销) or blue (false).",
+							(long long) target, req.key);
+	req.red = PG_NARGS() > 3 && PG_GETARG_BOOL(3);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -1086,6 +1086,7 @@ ledger_entry_inserted(PG_FUNCTION_ARGS)
 		DateADT		book_date;
 		const AccountInfo *acc;
 		bool		found;
+		bool		red;
 
 		slot_getallattrs(slot);
 		voucher_id = DatumGetInt64(slot->tts_values[cat->e_voucher - 1]);
@@ -1093,12 +1094,21 @@ ledger_entry_inserted(PG_FUNCTION_ARGS)
 		account_id = DatumGetInt64(slot->tts_values[cat->e_account - 1]);
 		amt = DatumGetLedgerAmountP(slot->tts_values[cat->e_amount - 1]);
 		book_date = DatumGetDateADT(slot->tts_values[cat->e_book_date - 1]);
+		red = cat->e_red != InvalidAttrNumber && !slot->tts_isnull[cat->e_red - 1] &&
+			DatumGetBool(slot->tts_values[cat->e_red - 1]);
 		(void) isnull;
 
 		if (pv == NULL || pv->id != voucher_id)
 			pv = entry_voucher(voucher_id, line_no);
 		acc = account_by_id(account_id);
 		entry_row_check(pv, line_no, book_date, amt, account_id, acc);
+		if (red && pv->reverses == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("red entry in voucher %lld, which reverses no voucher", (long long) voucher_id),
+					 errdetail("Voucher %lld (key \"%s\") line %d is red; red-letter entries (红字) only correct another voucher.",
+							   (long long) voucher_id, pv->key, line_no),
+					 errhint("Use ledger.reverse() to post a red-letter reversal, or set reverses on the voucher.")));
 
 		voucher_add(pv, amount_currency(amt), amt->units, false);
 		if (subxact)

@@ -1,9 +1,15 @@
 /*
- * trial.c — the ledger.trial(ledger.amount) aggregate (试算平衡).
+ * trial.c — the ledger.trial(ledger.amount) and ledger.trial(ledger.amount,
+ * boolean) aggregates (试算平衡).
  *
  * debit = sum of the positive amounts, credit = sum of the negated negative
  * amounts, net = debit - credit, entries = number of amounts, balanced =
  * (net = 0).  One currency per group.  128-bit accumulators; parallel-safe.
+ *
+ * The two-argument form takes the entry's red flag: a red-letter entry (红字)
+ * stands on the side opposite to its amount's sign and counts there as a
+ * negative figure, so a red entry of -30.00 lowers the debits by 30.00 and
+ * one of +30.00 lowers the credits by 30.00.  net is the same either way.
  */
 #include "postgres.h"
 
@@ -31,6 +37,7 @@ ledger_trial_accum(PG_FUNCTION_ARGS)
 	MemoryContext ctx = amount_agg_context(fcinfo, "ledger.trial");
 	TrialState *st = PG_ARGISNULL(0) ? NULL : (TrialState *) PG_GETARG_POINTER(0);
 	LedgerAmount *a;
+	bool		red;
 
 	if (st == NULL)
 		st = (TrialState *) MemoryContextAllocZero(ctx, sizeof(TrialState));
@@ -38,7 +45,9 @@ ledger_trial_accum(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	a = PG_GETARG_LEDGER_AMOUNT_P(1);
 	currency_tag(&st->has, &st->cur, amount_currency(a), "balance");
-	if (a->units > 0)
+	/* red (second argument of the two-argument form): on the other side */
+	red = PG_NARGS() > 2 && !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	if ((a->units > 0) != red)
 		wide_add(&st->debit, a->units);
 	else
 		wide_sub(&st->credit, a->units);
@@ -120,6 +129,7 @@ ledger_trial_final(PG_FUNCTION_ARGS)
 	bool		nulls[6] = {false, false, false, false, false, false};
 	int64		debit,
 				credit;
+	INT128		net;
 
 	if (st == NULL || !st->has)
 		PG_RETURN_NULL();
@@ -131,12 +141,16 @@ ledger_trial_final(PG_FUNCTION_ARGS)
 		amount_out_of_range_error();
 	debit = int128_to_int64(st->debit);
 	credit = int128_to_int64(st->credit);
+	net = int64_to_int128(debit);
+	wide_sub(&net, credit);
+	if (!wide_fits_int64(net))
+		amount_out_of_range_error();
 
 	values[0] = CStringGetTextDatum(currency_to_cstring(st->cur));
 	values[1] = LedgerAmountPGetDatum(amount_make(debit, st->cur));
 	values[2] = LedgerAmountPGetDatum(amount_make(credit, st->cur));
-	/* both are within [0, INT64_MAX], so their difference fits */
-	values[3] = LedgerAmountPGetDatum(amount_make(debit - credit, st->cur));
+	/* red entries can make either side negative: the difference is checked above */
+	values[3] = LedgerAmountPGetDatum(amount_make(int128_to_int64(net), st->cur));
 	values[4] = Int64GetDatum(st->count);
 	values[5] = BoolGetDatum(debit == credit);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));

@@ -13,6 +13,7 @@ CREATE TABLE ledger.book_day (
 	closing_at timestamptz NULL,
 	closed_at  timestamptz NULL,
 	digest     bytea NULL,
+	digest_version smallint NULL,
 	CONSTRAINT book_day_pkey PRIMARY KEY (book_date),
 	CONSTRAINT book_day_status_check CHECK (status IN ('open', 'closing', 'closed')),
 	CONSTRAINT book_day_digest_check CHECK ((status = 'closed') = (digest IS NOT NULL AND closed_at IS NOT NULL))
@@ -25,6 +26,8 @@ COMMENT ON COLUMN ledger.book_day.opened_at IS 'when the day was opened';
 COMMENT ON COLUMN ledger.book_day.closing_at IS 'when the cutoff switched the books to the next day';
 COMMENT ON COLUMN ledger.book_day.closed_at IS 'when the day was closed';
 COMMENT ON COLUMN ledger.book_day.digest IS 'SHA-256 over the day''s vouchers and entries, chained with the previous closed day';
+COMMENT ON COLUMN ledger.book_day.digest_version IS
+	'formula of the sealed digest: 2 covers every column of the vouchers and entries (days sealed since 1.1); 1 or NULL on a closed day, the formula of version 1.0 (days it sealed, verified with that formula); NULL until a day is sealed';
 
 CREATE FUNCTION ledger._check_book_date(d date, argument text, open_bounds boolean DEFAULT false) RETURNS void
 	AS 'MODULE_PATHNAME', 'ledger_check_book_date'

@@ -52,6 +52,7 @@ CREATE TABLE ledger.entry (
 	amount     ledger.amount NOT NULL,
 	book_date  date NOT NULL DEFAULT ledger.current_book_date(),
 	memo       text NULL,
+	red        boolean NOT NULL DEFAULT false,
 	CONSTRAINT entry_pkey PRIMARY KEY (voucher_id, line_no),
 	CONSTRAINT entry_line_no_check CHECK (line_no > 0)
 );
@@ -65,4 +66,6 @@ COMMENT ON COLUMN ledger.entry.account_id IS 'a leaf account that is open';
 COMMENT ON COLUMN ledger.entry.amount IS 'signed amount in the account''s currency: debit positive, credit negative, never zero';
 COMMENT ON COLUMN ledger.entry.book_date IS 'the voucher''s accounting date (derived, never supplied)';
 COMMENT ON COLUMN ledger.entry.memo IS 'line memo';
+COMMENT ON COLUMN ledger.entry.red IS
+	'red-letter entry (红字): stands on the side opposite to its amount''s sign, as a negative figure; only in a voucher that reverses another';
 

@@ -9,13 +9,14 @@
 CREATE VIEW ledger.journal AS
 	SELECT v.book_date, v.id AS voucher_id, v.idempotency_key, v.ref, v.summary,
 	       e.line_no, a.code AS account_code, a.name AS account_name,
-	       CASE WHEN ledger.minor_units(e.amount) > 0 THEN e.amount END AS debit,
-	       CASE WHEN ledger.minor_units(e.amount) < 0 THEN OPERATOR(ledger.-) e.amount END AS credit,
+	       CASE WHEN (ledger.minor_units(e.amount) > 0) <> e.red THEN e.amount END AS debit,
+	       CASE WHEN (ledger.minor_units(e.amount) < 0) <> e.red THEN OPERATOR(ledger.-) e.amount END AS credit,
 	       e.memo
 	  FROM ledger.entry e
 	  JOIN ledger.voucher v ON v.id = e.voucher_id
 	  JOIN ledger.account a ON a.id = e.account_id;
-COMMENT ON VIEW ledger.journal IS 'the journal (日记账): one row per entry, debit and credit as positive amounts';
+COMMENT ON VIEW ledger.journal IS
+	'the journal (日记账): one row per entry, debit and credit as positive amounts; a red-letter entry (红字) on its side as a negative figure';
 COMMENT ON COLUMN ledger.journal.book_date IS 'the voucher''s book date (会计日期)';
 COMMENT ON COLUMN ledger.journal.voucher_id IS 'the voucher (记账凭证)';
 COMMENT ON COLUMN ledger.journal.idempotency_key IS 'the voucher''s idempotency key';
@@ -24,8 +25,8 @@ COMMENT ON COLUMN ledger.journal.summary IS 'the voucher''s summary (摘要)';
 COMMENT ON COLUMN ledger.journal.line_no IS 'the entry''s line number within the voucher';
 COMMENT ON COLUMN ledger.journal.account_code IS 'code of the entry''s account';
 COMMENT ON COLUMN ledger.journal.account_name IS 'name of the entry''s account';
-COMMENT ON COLUMN ledger.journal.debit IS 'the entry''s amount if a debit (positive), else NULL';
-COMMENT ON COLUMN ledger.journal.credit IS 'the negated amount of a credit entry (positive), else NULL';
+COMMENT ON COLUMN ledger.journal.debit IS 'amount on the debit side: positive, or negative for a red entry; NULL on the credit side';
+COMMENT ON COLUMN ledger.journal.credit IS 'amount on the credit side: positive, or negative for a red entry; NULL on the debit side';
 COMMENT ON COLUMN ledger.journal.memo IS 'the entry''s memo';
 
 CREATE VIEW ledger.balances AS

@@ -23,7 +23,9 @@ REVOKE EXECUTE ON FUNCTION
 	ledger._account_before(), ledger._account_after(), ledger._account_delete(), ledger._book_day_guard(),
 	ledger.open_books(date),
 	ledger.post(text, text[], ledger.amount[], text, text, jsonb),
-	ledger.reverse(bigint, text, text),
+	ledger.post(text, text[], text[], text, text, jsonb),
+	ledger.post(text, text[], text, text, text, jsonb),
+	ledger.reverse(bigint, text, text, boolean),
 	ledger.balance(text)
 	FROM PUBLIC;
 

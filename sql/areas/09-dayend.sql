@@ -15,7 +15,7 @@ CREATE TYPE ledger.trial_result AS (
 	balanced boolean
 );
 COMMENT ON TYPE ledger.trial_result IS
-	'result of ledger.trial(): debits, credits (both positive), net = debit - credit, number of entries, balanced = (net = 0)';
+	'result of ledger.trial(): debits, credits (positive, less any red entries on their side), net = debit - credit, number of entries, balanced = (net = 0)';
 
 CREATE FUNCTION ledger.trial_accum(internal, ledger.amount) RETURNS internal
 	AS 'MODULE_PATHNAME', 'ledger_trial_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -45,6 +45,23 @@ CREATE AGGREGATE ledger.trial(ledger.amount) (
 );
 COMMENT ON AGGREGATE ledger.trial(ledger.amount) IS
 	'trial balance of a group of amounts of one currency: debit, credit, net, entries, balanced (42804 across currencies)';
+
+CREATE FUNCTION ledger.trial_accum(internal, ledger.amount, boolean) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ledger_trial_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ledger.trial_accum(internal, ledger.amount, boolean) IS 'ledger.trial(amount, red) transition';
+
+CREATE AGGREGATE ledger.trial(amount ledger.amount, red boolean) (
+	SFUNC = ledger.trial_accum,
+	STYPE = internal,
+	SSPACE = 64,
+	FINALFUNC = ledger.trial_final,
+	COMBINEFUNC = ledger.trial_combine,
+	SERIALFUNC = ledger.trial_serialize,
+	DESERIALFUNC = ledger.trial_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ledger.trial(ledger.amount, boolean) IS
+	'trial balance of entries of one currency, red-letter entries (red = true) counted on their side as negative figures: debit, credit, net, entries, balanced';
 
 /*
  * Daily balances: one row per account and currency for every account with a
@@ -76,8 +93,8 @@ COMMENT ON COLUMN ledger.daily_balance.account_id IS 'the account';
 COMMENT ON COLUMN ledger.daily_balance.book_date IS 'the closed day';
 COMMENT ON COLUMN ledger.daily_balance.currency IS 'currency of the row (a multi-currency summary account has one row per currency)';
 COMMENT ON COLUMN ledger.daily_balance.opening IS 'balance at the start of the day, debit positive';
-COMMENT ON COLUMN ledger.daily_balance.debit IS 'the day''s debits, positive';
-COMMENT ON COLUMN ledger.daily_balance.credit IS 'the day''s credits, positive';
+COMMENT ON COLUMN ledger.daily_balance.debit IS 'the day''s debits, less the red entries on the debit side (negative if they outweigh them)';
+COMMENT ON COLUMN ledger.daily_balance.credit IS 'the day''s credits, less the red entries on the credit side (negative if they outweigh them)';
 COMMENT ON COLUMN ledger.daily_balance.closing IS 'balance at the end of the day, debit positive: opening + debit - credit';
 COMMENT ON COLUMN ledger.daily_balance.entries IS 'number of the day''s entries';
 COMMENT ON COLUMN ledger.daily_balance.cum_debit IS 'debits since the books began, up to and including this day, in minor units of the row''s currency';
@@ -159,11 +176,11 @@ CREATE FUNCTION ledger._wait_for_posters() RETURNS integer
 COMMENT ON FUNCTION ledger._wait_for_posters() IS
 	'waits until every transaction that held a write lock on ledger.voucher has ended; returns how many there were';
 
-CREATE FUNCTION ledger._day_digest(book_date date, previous bytea,
+CREATE FUNCTION ledger._day_digest(book_date date, previous bytea, version integer,
 		OUT digest bytea, OUT vouchers bigint, OUT entries bigint, OUT problems text[], OUT problem_count bigint)
 	AS 'MODULE_PATHNAME', 'ledger_day_digest' LANGUAGE C STABLE;
-COMMENT ON FUNCTION ledger._day_digest(date, bytea) IS
-	'one ordered pass over a day''s vouchers and entries: chained SHA-256 digest, counts and the vouchers that do not balance';
+COMMENT ON FUNCTION ledger._day_digest(date, bytea, integer) IS
+	'one ordered pass over a day''s vouchers and entries: chained SHA-256 digest of the given version (book_day.digest_version), counts, the vouchers that do not balance and red entries outside reversals';
 
 /* The books' tree: every account with each of its ancestors (itself included). */
 CREATE VIEW ledger._account_closure AS
@@ -304,7 +321,7 @@ BEGIN
 		       COALESCE(m.entries, 0) AS entries,
 		       COALESCE(y.cum_debit, h.cum_debit, 0) AS cum_debit,
 		       COALESCE(y.cum_credit, h.cum_credit, 0) AS cum_credit
-		  FROM (SELECT e.account_id, (ledger.trial(e.amount)).*
+		  FROM (SELECT e.account_id, (ledger.trial(e.amount, e.red)).*
 		          FROM ledger.entry e WHERE e.book_date = d GROUP BY e.account_id) m
 		  FULL JOIN (SELECT * FROM ledger.daily_balance y
 		              WHERE y.book_date = prev AND NOT y.summary
@@ -331,7 +348,7 @@ BEGIN
 	 GROUP BY c.ancestor_id, r.currency;
 
 	-- one ordered pass over the day: digest, and the vouchers that do not balance
-	SELECT * INTO pass FROM ledger._day_digest(d, prev_digest);
+	SELECT * INTO pass FROM ledger._day_digest(d, prev_digest, 2);
 	UPDATE ledger.day_close SET snapshot_at = now(), vouchers = pass.vouchers, entries = pass.entries,
 		digest = pass.digest, problems = pass.problems, problem_count = pass.problem_count
 	 WHERE book_date = d;
@@ -361,6 +378,7 @@ DECLARE
 	last_closed date;
 	prev_digest bytea;
 	stored_digest bytea;
+	stored_version smallint;
 	pass record;
 	day_entries bigint;
 BEGIN
@@ -369,7 +387,8 @@ BEGIN
 			detail => 'ledger.check_books() checks the books of one book date.');
 	END IF;
 	PERFORM ledger._check_book_date(d, 'book_date');
-	SELECT b.status, b.digest INTO st, stored_digest FROM ledger.book_day b WHERE b.book_date = d;
+	SELECT b.status, b.digest, b.digest_version INTO st, stored_digest, stored_version
+	  FROM ledger.book_day b WHERE b.book_date = d;
 	IF st IS NULL THEN
 		PERFORM ledger._raise('55000', pg_catalog.format('book day %s does not exist', d),
 			detail => (SELECT format('The books run from %s to the open day %s.', min(b.book_date),
@@ -383,7 +402,9 @@ BEGIN
 		SELECT c.digest, c.vouchers, c.entries, c.problems, c.problem_count INTO pass
 		  FROM ledger.day_close c WHERE c.book_date = d;
 	ELSE
-		SELECT * INTO pass FROM ledger._day_digest(d, prev_digest);
+		-- a closed day with the formula that sealed it, any other with today's
+		SELECT * INTO pass FROM ledger._day_digest(d, prev_digest,
+			CASE WHEN st = 'closed' THEN COALESCE(stored_version, 1) ELSE 2 END);
 	END IF;
 
 	-- vouchers_balanced: every voucher of the day has two entries or more and balances per currency
@@ -391,6 +412,13 @@ BEGIN
 	ok := NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'voucher %');
 	detail := CASE WHEN ok THEN format('%s vouchers, %s entries', pass.vouchers, pass.entries)
 		ELSE (SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'voucher %') END;
+	RETURN NEXT;
+
+	-- red_entries_reverse: every red-letter entry of the day is in a voucher that reverses another
+	check_name := 'red_entries_reverse'; currency := NULL;
+	ok := NOT EXISTS (SELECT 1 FROM unnest(pass.problems) p WHERE p LIKE 'red entry %');
+	detail := CASE WHEN ok THEN 'every red entry is in a reversal'
+		ELSE (SELECT string_agg(p, '; ') FROM unnest(pass.problems) p WHERE p LIKE 'red entry %') END;
 	RETURN NEXT;
 
 	-- entries_match_vouchers: every entry of the day belongs to a voucher of the day
@@ -432,7 +460,7 @@ BEGIN
 		RETURN QUERY
 		SELECT 'period_debits_equal_credits'::text, t.currency, t.balanced,
 		       format('debits %s, credits %s', t.debit, t.credit)
-		  FROM (SELECT (ledger.trial(e.amount)).* FROM ledger.entry e WHERE e.book_date = d
+		  FROM (SELECT (ledger.trial(e.amount, e.red)).* FROM ledger.entry e WHERE e.book_date = d
 		         GROUP BY ledger.currency(e.amount)) t;
 		IF NOT FOUND THEN
 			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
@@ -591,7 +619,7 @@ BEGIN
 	-- snapshot_matches_entries: the stored daily balances are what the entries say
 	IF st <> 'open' AND NOT at_close THEN
 		RETURN QUERY
-		WITH m AS (SELECT e.account_id, (ledger.trial(e.amount)).* FROM ledger.entry e
+		WITH m AS (SELECT e.account_id, (ledger.trial(e.amount, e.red)).* FROM ledger.entry e
 		            WHERE e.book_date = d GROUP BY e.account_id),
 		s AS (SELECT r.account_id, r.currency, r.debit, r.credit, r.entries FROM ledger.daily_balance r
 		       WHERE r.book_date = d AND NOT r.summary AND r.entries > 0),
@@ -612,6 +640,12 @@ BEGIN
 			ELSE format('sealed sha256:%s, recomputed sha256:%s', encode(stored_digest, 'hex'), encode(pass.digest, 'hex')) END;
 		RETURN NEXT;
 	END IF;
+
+	-- the balance assertions (勾稽关系) on the day's closing balances
+	RETURN QUERY
+	SELECT 'assertion:' || a.name, a.currency, a.ok,
+	       CASE WHEN a.ok OR a.blocking THEN a.detail ELSE a.detail || ' (not blocking)' END
+	  FROM ledger._assertions(d) a;
 END
 $$;
 COMMENT ON FUNCTION ledger._check_books(date, boolean) IS 'the checks behind ledger.check_books() and the cutoff';
@@ -629,7 +663,7 @@ AS $$
 	 ORDER BY c.check_name, c.currency NULLS FIRST
 $$;
 COMMENT ON FUNCTION ledger.check_books(date) IS
-	'the books'' checks for one day: vouchers_balanced, entries_match_vouchers, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, snapshot_matches_entries and, for a closed day, digest_matches';
+	'the books'' checks for one day: vouchers_balanced, red_entries_reverse, entries_match_vouchers, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, snapshot_matches_entries, assertion:<name> for each balance assertion and, for a closed day, digest_matches';
 
 CREATE FUNCTION ledger._close_check(d date) RETURNS text[]
 	LANGUAGE plpgsql
@@ -644,8 +678,11 @@ BEGIN
 	DELETE FROM ledger.book_check WHERE book_date = d;
 	INSERT INTO ledger.book_check (book_date, check_name, currency, ok, detail)
 	SELECT d, c.check_name, COALESCE(c.currency, ''), c.ok, c.detail FROM ledger._check_books(d, true) c;
+	-- a failing assertion that is not blocking is recorded but keeps no day open
 	SELECT COALESCE(array_agg(DISTINCT c.check_name ORDER BY c.check_name), '{}') INTO failed
-	  FROM ledger.book_check c WHERE c.book_date = d AND NOT c.ok;
+	  FROM ledger.book_check c WHERE c.book_date = d AND NOT c.ok
+	   AND NOT EXISTS (SELECT 1 FROM ledger.assertion a
+	                    WHERE c.check_name = 'assertion:' || a.name AND NOT a.blocking);
 	UPDATE ledger.day_close SET checked_at = now(), failed_checks = failed WHERE book_date = d;
 	RETURN failed;
 END
@@ -676,7 +713,7 @@ BEGIN
 				                  format('Book day %s has not been through the cutoff.', d)),
 			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
 	END IF;
-	UPDATE ledger.book_day SET status = 'closed', closed_at = now(), digest = dg
+	UPDATE ledger.book_day SET status = 'closed', closed_at = now(), digest = dg, digest_version = 2
 	 WHERE book_date = d AND status = 'closing';
 	IF NOT FOUND THEN
 		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closing', d),
@@ -724,6 +761,18 @@ BEGIN
 	dg := ledger._close_seal(d);
 	COMMIT;
 	RAISE NOTICE 'book day % is closed', d;
+	FOR n IN SELECT 1 FROM ledger.book_check c
+	          WHERE c.book_date OPERATOR(pg_catalog.=) d AND NOT c.ok LOOP
+		-- only assertions that do not block can fail on a closed day
+		RAISE WARNING 'book day %: balance assertions failed: %', d,
+			(SELECT pg_catalog.string_agg(c.check_name, ', ' ORDER BY c.check_name) FROM ledger.book_check c
+			  WHERE c.book_date OPERATOR(pg_catalog.=) d AND NOT c.ok)
+			USING DETAIL = (SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s', c.check_name, c.detail), E'\n'
+			                         ORDER BY c.check_name)
+			                  FROM ledger.book_check c WHERE c.book_date OPERATOR(pg_catalog.=) d AND NOT c.ok),
+				HINT = 'These assertions do not block the cutoff (blocking = false); see ledger.book_check.';
+		EXIT;
+	END LOOP;
 END
 $$;
 COMMENT ON PROCEDURE ledger._close_finish(date) IS 'day-end steps 2 to 5 for a closing day; each step commits';

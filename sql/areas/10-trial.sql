@@ -26,17 +26,19 @@ BEGIN
 	PERFORM ledger._check_book_date(from_date, 'from_date', true);
 	PERFORM ledger._check_book_date(to_date, 'to_date', true);
 	SELECT b.digest INTO prev FROM ledger.book_day b WHERE b.book_date < from_date ORDER BY b.book_date DESC LIMIT 1;
-	FOR r IN SELECT b.book_date AS d, b.status, b.digest FROM ledger.book_day b
+	FOR r IN SELECT b.book_date AS d, b.status, b.digest, b.digest_version FROM ledger.book_day b
 	          WHERE b.book_date BETWEEN from_date AND to_date ORDER BY b.book_date LOOP
 		book_date := r.d;
 		IF r.status <> 'closed' THEN
 			ok := NULL;
 			detail := format('not closed (%s)', r.status);
 		ELSE
-			SELECT * INTO pass FROM ledger._day_digest(r.d, prev);
+			-- with the formula that sealed the day (1 for days closed by version 1.0)
+			SELECT * INTO pass FROM ledger._day_digest(r.d, prev, COALESCE(r.digest_version, 1));
 			ok := pass.digest = r.digest;
 			detail := CASE WHEN ok
-				THEN format('%s vouchers, %s entries, sha256:%s', pass.vouchers, pass.entries, encode(r.digest, 'hex'))
+				THEN format('%s vouchers, %s entries, sha256:%s%s', pass.vouchers, pass.entries, encode(r.digest, 'hex'),
+					CASE WHEN COALESCE(r.digest_version, 1) = 1 THEN ' (digest version 1: entry book dates not covered)' ELSE '' END)
 				ELSE format('history changed: sealed sha256:%s, now sha256:%s (%s vouchers, %s entries)',
 					encode(r.digest, 'hex'), encode(pass.digest, 'hex'), pass.vouchers, pass.entries) END;
 		END IF;
@@ -46,7 +48,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ledger.verify_books(date, date) IS
-	'recomputes the chained digest of every closed day in the range and reports any day whose vouchers or entries changed';
+	'recomputes the chained digest of every closed day in the range (with the formula that sealed it) and reports any day whose vouchers or entries changed';
 
 /*
  * Balances of the leaf accounts at the end of a day, with the debits and
@@ -91,7 +93,7 @@ BEGIN
 	snap AS (
 		SELECT * FROM on_day UNION ALL SELECT * FROM earlier),
 	live AS (
-		SELECT e.account_id, (ledger.trial(e.amount)).*
+		SELECT e.account_id, (ledger.trial(e.amount, e.red)).*
 		  FROM ledger.entry e
 		 WHERE as_of > COALESCE(closed, '-infinity')
 		   AND e.book_date > COALESCE(closed, '-infinity') AND e.book_date <= as_of
@@ -269,7 +271,7 @@ SELECT pg_catalog.pg_extension_config_dump('ledger.book_check', '');
 REVOKE ALL ON ledger.daily_balance, ledger.day_close, ledger.book_check FROM PUBLIC;
 REVOKE ALL ON ledger._account_closure, ledger._leaf FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION
-	ledger._daily_balance_guard(), ledger._wait_for_posters(), ledger._close_wait(date), ledger._day_digest(date, bytea),
+	ledger._daily_balance_guard(), ledger._wait_for_posters(), ledger._close_wait(date), ledger._day_digest(date, bytea, integer),
 	ledger._close_switch(date), ledger._close_snapshot(date), ledger._check_books(date, boolean),
 	ledger._close_check(date), ledger._close_seal(date), ledger.check_books(date),
 	ledger.verify_books(date, date), ledger._leaf_position(date), ledger._leaf_movement(date, date), ledger._trial_closed(date, date), ledger._check_as_of(date),

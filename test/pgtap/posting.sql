@@ -45,12 +45,12 @@ SELECT columns_are('ledger', 'balances', ARRAY['account_code', 'account_name', '
 
 -- ---- functions ----
 SELECT function_returns('ledger', 'post', ARRAY['text', 'text[]', 'amount[]', 'text', 'text', 'jsonb'], 'bigint');
-SELECT function_returns('ledger', 'reverse', ARRAY['bigint', 'text', 'text'], 'bigint');
+SELECT function_returns('ledger', 'reverse', ARRAY['bigint', 'text', 'text', 'boolean'], 'bigint');
 SELECT function_returns('ledger', 'balance', ARRAY['text'], 'amount');
 SELECT function_returns('ledger', 'current_book_date', ARRAY[]::text[], 'date');
 SELECT function_returns('ledger', 'open_books', ARRAY['date'], 'date');
 SELECT is_definer('ledger', 'post', ARRAY['text', 'text[]', 'amount[]', 'text', 'text', 'jsonb']);
-SELECT is_definer('ledger', 'reverse', ARRAY['bigint', 'text', 'text']);
+SELECT is_definer('ledger', 'reverse', ARRAY['bigint', 'text', 'text', 'boolean']);
 SELECT volatility_is('ledger', 'post', ARRAY['text', 'text[]', 'amount[]', 'text', 'text', 'jsonb'], 'volatile');
 SELECT volatility_is('ledger', 'balance', ARRAY['text'], 'stable');
 SELECT is(
@@ -82,7 +82,7 @@ SELECT is((SELECT count(*)::int FROM information_schema.role_table_grants
             WHERE table_schema = 'ledger' AND grantee = 'PUBLIC'), 0, 'PUBLIC has no privileges on ledger tables');
 SELECT ok(NOT has_function_privilege('public', 'ledger.post(text, text[], ledger.amount[], text, text, jsonb)', 'EXECUTE'),
 	'PUBLIC cannot execute ledger.post');
-SELECT ok(NOT has_function_privilege('public', 'ledger.reverse(bigint, text, text)', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('public', 'ledger.reverse(bigint, text, text, boolean)', 'EXECUTE'),
 	'PUBLIC cannot execute ledger.reverse');
 
 -- ---- one open day ----
