@@ -57,6 +57,7 @@ def statements(text):
 
 
 HEADER = '-- ---- final definitions of functions that more than one step of this update changed ----'
+FOOTER = '-- ---- end of the final definitions ----'
 
 
 def name_of(defn):
@@ -68,15 +69,18 @@ def main(script, defs_file):
     text = open(script).read()
     defs = [d.strip() for d in open(defs_file).read().split('\n-- next\n') if d.strip()]
     names = [name_of(d) for d in defs]
-    # an earlier run's block: keep the definitions it had that are not renewed now
+    # an earlier run's block (between HEADER and FOOTER): its definitions not
+    # renewed now are kept; what later steps appended after it stays in place
     if HEADER in text:
-        text, tail = text.split(HEADER, 1)
-        tail = tail.split('\n', 2)[2] if tail.count('\n') >= 2 else ''
-        for s, e in statements(tail):
-            old = tail[s:e].strip()
-            if old and name_of(old) not in names:
+        head, rest = text.split(HEADER, 1)
+        block, after = rest.split(FOOTER, 1) if FOOTER in rest else (rest, '')
+        for s, e in statements(block):
+            old = block[s:e].strip()
+            old = re.sub(r'^(\s*--[^\n]*\n)*', '', old).strip()
+            if old and name_of(old) and name_of(old) not in names:
                 defs.append(old)
                 names.append(name_of(old))
+        text = head.rstrip('\n') + '\n' + after
     all_names = re.findall(r'CREATE (?:OR REPLACE )?(?:FUNCTION|PROCEDURE) (ledger\.\w+)\(', text)
     out, last = [], 0
     for s, e in statements(text):
@@ -93,6 +97,7 @@ def main(script, defs_file):
     text += '\n' + HEADER + '\n-- (the fresh install\'s definitions, written by tools/upgrade_sync.py)\n\n'
     for d in defs:
         text += d.rstrip().rstrip(';') + ';\n\n'
+    text += FOOTER + '\n'
     open(script, 'w').write(re.sub(r'\n{3,}', '\n\n', text))
 
 
