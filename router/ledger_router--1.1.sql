@@ -344,3 +344,222 @@ END
 $$;
 COMMENT ON FUNCTION ledger_router.add_book(text, text) IS
 	'registers a book: the libpq connection string of the node database that holds it (which must answer and hold the ledger extension)';
+
+-- ===========================================================================
+-- Inter-book transfers through clearing accounts
+-- ===========================================================================
+
+CREATE TABLE ledger_router.clearing (
+	book              text NOT NULL,
+	counterparty_book text NOT NULL,
+	account           text NOT NULL,
+	currency          text NULL,
+	CONSTRAINT clearing_book_fkey FOREIGN KEY (book) REFERENCES ledger_router.book (book),
+	CONSTRAINT clearing_counterparty_book_fkey FOREIGN KEY (counterparty_book) REFERENCES ledger_router.book (book),
+	CONSTRAINT clearing_two_books_check CHECK (book <> counterparty_book)
+);
+CREATE UNIQUE INDEX clearing_key ON ledger_router.clearing (book, counterparty_book, COALESCE(currency, ''));
+COMMENT ON TABLE ledger_router.clearing IS
+	'inter-book clearing accounts: the account of book that carries its transfers with counterparty_book';
+COMMENT ON COLUMN ledger_router.clearing.book IS 'the book that holds the account';
+COMMENT ON COLUMN ledger_router.clearing.counterparty_book IS 'the other book of the transfers the account carries';
+COMMENT ON COLUMN ledger_router.clearing.account IS 'account code in book (an open leaf; hot, without floor or ceiling, when busy)';
+COMMENT ON COLUMN ledger_router.clearing.currency IS 'the currency the account carries; NULL: the account for every currency without a row of its own';
+
+CREATE FUNCTION ledger_router._clearing_account(i_book text, i_counterparty text, i_currency text) RETURNS text
+	LANGUAGE plpgsql STABLE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	acc text;
+BEGIN
+	PERFORM ledger_router._partition(i_book);
+	SELECT c.account INTO acc FROM ledger_router.clearing c
+	 WHERE c.book = i_book AND c.counterparty_book = i_counterparty AND (c.currency = i_currency OR c.currency IS NULL)
+	 ORDER BY c.currency NULLS LAST LIMIT 1;
+	IF acc IS NULL THEN
+		RAISE EXCEPTION 'book "%" has no clearing account for book "%"', i_book, i_counterparty
+			USING ERRCODE = 'foreign_key_violation',
+				DETAIL = format('No row of ledger_router.clearing has book "%s", counterparty_book "%s" and currency %s or NULL.',
+					i_book, i_counterparty, i_currency),
+				HINT = 'INSERT INTO ledger_router.clearing (book, counterparty_book, account) the clearing account of each book for the other.';
+	END IF;
+	RETURN acc;
+END
+$$;
+COMMENT ON FUNCTION ledger_router._clearing_account(text, text, text) IS 'the clearing account of a book for a counterparty book and a currency (23503 if none)';
+
+-- the first half, on the book money leaves: from_account's normal-side balance
+-- goes down by the amount, the clearing account takes the other side
+CREATE FUNCTION ledger_router._transfer_from(i_book text, i_key text, i_account text, i_clearing text,
+		i_amount ledger.amount, i_summary text, i_ref text, i_metadata jsonb, i_cancel_key text)
+	RETURNS TABLE(voucher bigint, leg ledger.amount, cancelled_by bigint)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(i_book);
+	SELECT p.id AS voucher, p.leg AS leg,
+	       (SELECT c.id FROM ledger.voucher c WHERE c.idempotency_key OPERATOR(pg_catalog.=) i_cancel_key) AS cancelled_by
+	  FROM (SELECT ledger.post(i_key, ARRAY[i_account, i_clearing],
+	                           ARRAY[i_amount OPERATOR(ledger.*) s.sign, i_amount OPERATOR(ledger.*) (0 OPERATOR(pg_catalog.-) s.sign)],
+	                           i_summary, i_ref, i_metadata) AS id,
+	               i_amount OPERATOR(ledger.*) s.sign AS leg
+	          FROM (SELECT COALESCE((SELECT CASE ledger.normal_side(a.kind, a.metadata) WHEN 'debit' THEN -1 ELSE 1 END
+	                                   FROM ledger.account a WHERE a.code OPERATOR(pg_catalog.=) i_account), 1) AS sign) s
+	        OFFSET 0) p;
+$$;
+COMMENT ON FUNCTION ledger_router._transfer_from(text, text, text, text, ledger.amount, text, text, jsonb, text) IS
+	'the first half of a transfer (idempotent on its key); also says whether the transfer was refused and this half reversed';
+
+-- the second half, on the book money arrives: the negation of the first half's leg
+CREATE FUNCTION ledger_router._transfer_to(i_book text, i_key text, i_account text, i_clearing text,
+		i_leg ledger.amount, i_summary text, i_ref text, i_metadata jsonb)
+	RETURNS bigint
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(i_book);
+	SELECT ledger.post(i_key, ARRAY[i_clearing, i_account], ARRAY[OPERATOR(ledger.-) i_leg, i_leg],
+	                   i_summary, i_ref, i_metadata) AS _transfer_to;
+$$;
+COMMENT ON FUNCTION ledger_router._transfer_to(text, text, text, text, ledger.amount, text, text, jsonb) IS
+	'the second half of a transfer (idempotent on its key)';
+
+-- a refused second half: its key is taken by a voucher that moves nothing
+-- (the clearing account debited and credited), so that the half can never be
+-- posted later, and the refusal stays in the book
+CREATE FUNCTION ledger_router._transfer_refuse(i_book text, i_key text, i_clearing text,
+		i_amount ledger.amount, i_summary text, i_ref text, i_metadata jsonb)
+	RETURNS bigint
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(i_book);
+	SELECT ledger.post(i_key, ARRAY[i_clearing, i_clearing], ARRAY[i_amount, OPERATOR(ledger.-) i_amount],
+	                   i_summary, i_ref, i_metadata) AS _transfer_refuse;
+$$;
+COMMENT ON FUNCTION ledger_router._transfer_refuse(text, text, text, ledger.amount, text, text, jsonb) IS
+	'takes the key of a refused second half with a voucher that moves nothing';
+
+CREATE FUNCTION ledger_router._voucher(i_book text, i_key text)
+	RETURNS TABLE(id bigint, book_date date, reverses bigint, metadata jsonb)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(i_book);
+	SELECT v.id, v.book_date, v.reverses, v.metadata FROM ledger.voucher v
+	 WHERE v.idempotency_key OPERATOR(pg_catalog.=) i_key;
+$$;
+COMMENT ON FUNCTION ledger_router._voucher(text, text) IS 'the voucher of an idempotency key in a book, if any';
+
+CREATE FUNCTION ledger_router.transfer(idempotency_key text, from_book text, from_account text,
+		to_book text, to_account text, amount ledger.amount, summary text DEFAULT NULL)
+	RETURNS TABLE(from_voucher bigint, to_voucher bigint)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k text := transfer.idempotency_key;
+	cur text;
+	from_clearing text;
+	to_clearing text;
+	s text;
+	meta jsonb;
+	f record;
+	t bigint;
+	v record;
+	st text;
+	msg text;
+	det text;
+	cancel bigint;
+	tries integer := 0;
+BEGIN
+	IF k IS NULL OR from_book IS NULL OR from_account IS NULL OR to_book IS NULL OR to_account IS NULL OR amount IS NULL THEN
+		RAISE EXCEPTION 'the arguments of ledger_router.transfer() must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('Transfer "%s": idempotency_key, from_book, from_account, to_book, to_account and amount are all needed.', k);
+	END IF;
+	IF from_book = to_book THEN
+		RAISE EXCEPTION 'transfer "%" names book "%" twice', k, from_book
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'A transfer moves money between two books.',
+				HINT = 'Within one book, post one voucher with ledger_router.post().';
+	END IF;
+	IF ledger.minor_units(amount) <= 0 THEN
+		RAISE EXCEPTION 'the amount of transfer "%" must be positive', k
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('Transfer "%s" from book "%s" to book "%s" moves %s.', k, from_book, to_book, amount);
+	END IF;
+	cur := ledger.currency(amount);
+	from_clearing := ledger_router._clearing_account(from_book, to_book, cur);
+	to_clearing := ledger_router._clearing_account(to_book, from_book, cur);
+	s := COALESCE(summary, format('transfer %s from book %s to book %s', k, from_book, to_book));
+	meta := jsonb_build_object('transfer', k, 'from_book', from_book, 'from_account', from_account,
+	                           'to_book', to_book, 'to_account', to_account);
+	-- the day-end of all books switches while no transfer runs (ledger_router.close_day)
+	PERFORM pg_advisory_xact_lock_shared(76825, 1);
+
+	-- 1. the half on the book the money leaves: posted once, whatever happens after
+	SELECT * INTO f FROM ledger_router._transfer_from(from_book, k || ':from', from_account, from_clearing, amount,
+		s, k, meta || '{"leg": "from"}', k || ':cancel');
+	IF f.cancelled_by IS NOT NULL THEN
+		SELECT * INTO v FROM ledger_router._voucher(to_book, k || ':to');
+		RAISE EXCEPTION 'transfer "%" was refused by book "%"', k, to_book
+			USING ERRCODE = COALESCE(v.metadata->>'sqlstate', 'object_not_in_prerequisite_state'),
+				DETAIL = format('Book "%s" refused the second half (%s); the first half, voucher %s of book "%s", was reversed by voucher %s.',
+					to_book, COALESCE(v.metadata->>'refused', 'refused'), f.voucher, from_book, f.cancelled_by),
+				HINT = 'A refused transfer stays refused: use a new idempotency key.';
+	END IF;
+
+	-- 2. the half on the book the money reaches
+	LOOP
+		tries := tries + 1;
+		BEGIN
+			t := ledger_router._transfer_to(to_book, k || ':to', to_account, to_clearing, OPERATOR(ledger.-) f.leg,
+				s, k, meta || '{"leg": "to"}');
+			from_voucher := f.voucher;
+			to_voucher := t;
+			RETURN NEXT;
+			RETURN;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+		END;
+		msg := regexp_replace(msg, '^[^ ]+ \[[^]]*\] REMOTE ERROR: ', '');
+		IF st = '23505' THEN
+			-- the key of the second half is taken: by this transfer's refusal?
+			SELECT * INTO v FROM ledger_router._voucher(to_book, k || ':to');
+			IF v.metadata->>'refused' IS NULL THEN
+				RAISE EXCEPTION '%', msg USING ERRCODE = st, DETAIL = det;
+			END IF;
+			st := COALESCE(v.metadata->>'sqlstate', 'object_not_in_prerequisite_state');
+			msg := v.metadata->>'refused';
+		ELSIF (st LIKE '22%' OR st LIKE '23%' OR st IN ('42804', '55000')) AND tries = 1 THEN
+			-- refused for good (an account missing, frozen or closed, a bound, a currency):
+			-- take the key of the second half, unless the half itself got there first
+			BEGIN
+				PERFORM ledger_router._transfer_refuse(to_book, k || ':to', to_clearing, amount,
+					format('transfer %s refused by book %s', k, to_book), k,
+					meta || jsonb_build_object('leg', 'refused', 'refused', msg, 'sqlstate', st));
+			EXCEPTION WHEN unique_violation THEN
+				CONTINUE;
+			END;
+		ELSE
+			-- the node is down, the connection dropped, a deadlock...: a retry completes the transfer
+			RAISE EXCEPTION '%', msg USING ERRCODE = st, DETAIL = COALESCE(det, ''),
+				HINT = format('Transfer "%s": the first half is voucher %s of book "%s"; call ledger_router.transfer again with the same arguments to complete it.',
+					k, f.voucher, from_book);
+		END IF;
+		-- 3. refused: the first half is reversed (once: the reversal has its own key)
+		cancel := ledger_router.reverse(from_book, f.voucher, k || ':cancel',
+			format('transfer %s refused by book %s', k, to_book));
+		RAISE EXCEPTION 'transfer "%" was refused by book "%"', k, to_book
+			USING ERRCODE = st,
+				DETAIL = format('Book "%s" refused the second half (%s); the first half, voucher %s of book "%s", was reversed by voucher %s.',
+					to_book, msg, f.voucher, from_book, cancel),
+				HINT = 'A refused transfer stays refused: use a new idempotency key.';
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ledger_router.transfer(text, text, text, text, text, ledger.amount, text) IS
+	'moves money between two books through their clearing accounts, as two vouchers keyed idempotency_key:from and :to; a retry completes the transfer or returns the same pair';
