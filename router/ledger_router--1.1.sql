@@ -563,3 +563,393 @@ END
 $$;
 COMMENT ON FUNCTION ledger_router.transfer(text, text, text, text, text, ledger.amount, text) IS
 	'moves money between two books through their clearing accounts, as two vouchers keyed idempotency_key:from and :to; a retry completes the transfer or returns the same pair';
+
+-- ===========================================================================
+-- Reports over all books (each node's part runs in parallel: SPLIT by book)
+-- ===========================================================================
+
+CREATE FUNCTION ledger_router._all_books() RETURNS text[]
+	LANGUAGE sql STABLE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	RETURN (SELECT COALESCE(array_agg(b.book ORDER BY b.partition), '{}') FROM ledger_router.book b);
+COMMENT ON FUNCTION ledger_router._all_books() IS 'the registered books, in partition order';
+
+CREATE FUNCTION ledger_router._trial_balance(i_books text[], i_from date, i_to date)
+	RETURNS TABLE(book text, account_code text, account_name text, depth integer, currency text,
+		opening_debit ledger.amount, opening_credit ledger.amount,
+		period_debit ledger.amount, period_credit ledger.amount,
+		closing_debit ledger.amount, closing_credit ledger.amount)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	SPLIT i_books;
+	RUN ON ledger_router._partition(i_books);
+	SELECT b.b AS book, t.account_code, t.account_name, t.depth, t.currency, t.opening_debit, t.opening_credit,
+	       t.period_debit, t.period_credit, t.closing_debit, t.closing_credit
+	  FROM pg_catalog.unnest(i_books) AS b(b), ledger.trial_balance(i_from, i_to) AS t;
+$$;
+COMMENT ON FUNCTION ledger_router._trial_balance(text[], date, date) IS 'ledger.trial_balance of each book named, on its node';
+
+CREATE FUNCTION ledger_router.trial_balance(from_date date, to_date date DEFAULT NULL)
+	RETURNS TABLE(book text, account_code text, account_name text, depth integer, currency text,
+		opening_debit ledger.amount, opening_credit ledger.amount,
+		period_debit ledger.amount, period_credit ledger.amount,
+		closing_debit ledger.amount, closing_credit ledger.amount)
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH t AS MATERIALIZED (
+		SELECT * FROM ledger_router._trial_balance(ledger_router._all_books(), $1, $2)),
+	-- every account over all books (books that share a chart of accounts, split by customer range, say):
+	-- opening and closing netted per account, then on their sign's side
+	acc AS (
+		SELECT t.account_code, min(t.account_name) AS account_name, min(t.depth) AS depth, t.currency,
+		       sum(ledger.minor_units(t.opening_debit) - ledger.minor_units(t.opening_credit)) AS o,
+		       sum(ledger.minor_units(t.period_debit)) AS pd, sum(ledger.minor_units(t.period_credit)) AS pc,
+		       sum(ledger.minor_units(t.closing_debit) - ledger.minor_units(t.closing_credit)) AS c
+		  FROM t WHERE t.account_code IS NOT NULL
+		 GROUP BY t.account_code, t.currency),
+	rows AS (
+		SELECT 0 AS part, t.* FROM t
+		UNION ALL
+		SELECT 1, NULL, acc.account_code, acc.account_name, acc.depth, acc.currency,
+		       ledger.amount_of_units(GREATEST(acc.o, 0)::bigint, acc.currency),
+		       ledger.amount_of_units(GREATEST(-acc.o, 0)::bigint, acc.currency),
+		       ledger.amount_of_units(acc.pd::bigint, acc.currency),
+		       ledger.amount_of_units(acc.pc::bigint, acc.currency),
+		       ledger.amount_of_units(GREATEST(acc.c, 0)::bigint, acc.currency),
+		       ledger.amount_of_units(GREATEST(-acc.c, 0)::bigint, acc.currency)
+		  FROM acc
+		UNION ALL
+		-- one total row per currency over all books: the sum of the books' total rows
+		SELECT 2, NULL, NULL, 'total', NULL, t.currency, ledger.sum(t.opening_debit), ledger.sum(t.opening_credit),
+		       ledger.sum(t.period_debit), ledger.sum(t.period_credit), ledger.sum(t.closing_debit), ledger.sum(t.closing_credit)
+		  FROM t WHERE t.account_code IS NULL
+		 GROUP BY t.currency)
+	SELECT r.book, r.account_code, r.account_name, r.depth, r.currency, r.opening_debit, r.opening_credit,
+	       r.period_debit, r.period_credit, r.closing_debit, r.closing_credit
+	  FROM rows r
+	 ORDER BY r.part, r.book COLLATE "C", r.account_code IS NULL, r.account_code COLLATE "C", r.currency COLLATE "C"
+$$;
+COMMENT ON FUNCTION ledger_router.trial_balance(date, date) IS
+	'the books'' trial balances (book set), every account over all books (book NULL), and one total row per currency over all books (book and account_code NULL)';
+
+CREATE FUNCTION ledger_router._check_books(i_books text[], i_date date)
+	RETURNS TABLE(book text, check_name text, currency text, ok boolean, detail text)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	SPLIT i_books;
+	RUN ON ledger_router._partition(i_books);
+	SELECT b.b AS book, c.check_name, c.currency, c.ok, c.detail
+	  FROM pg_catalog.unnest(i_books) AS b(b), ledger.check_books(i_date) AS c;
+$$;
+COMMENT ON FUNCTION ledger_router._check_books(text[], date) IS 'ledger.check_books of each book named, on its node';
+
+-- signed (debit +) balances of accounts at the end of a book date
+CREATE FUNCTION ledger_router._signed_balances(i_books text[], i_accounts text[], i_date date)
+	RETURNS TABLE(book text, account text, balance ledger.amount)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	SPLIT i_books, i_accounts;
+	RUN ON ledger_router._partition(i_books);
+	SELECT x.b AS book, x.a AS account,
+	       ledger.balance(x.a, i_date) OPERATOR(ledger.*)
+	         (CASE ledger.normal_side(c.kind, c.metadata) WHEN 'debit' THEN 1 ELSE -1 END) AS balance
+	  FROM ROWS FROM (pg_catalog.unnest(i_books), pg_catalog.unnest(i_accounts)) AS x(b, a)
+	  JOIN ledger.account c ON c.code OPERATOR(pg_catalog.=) x.a;
+$$;
+COMMENT ON FUNCTION ledger_router._signed_balances(text[], text[], date) IS 'balances (debit positive) of accounts of books at the end of a book date';
+
+CREATE FUNCTION ledger_router._interbook_check(i_date date)
+	RETURNS TABLE(book text, check_name text, currency text, ok boolean, detail text)
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH c AS MATERIALIZED (
+		SELECT array_agg(c.book) AS books, array_agg(c.account) AS accounts FROM ledger_router.clearing c),
+	bal AS MATERIALIZED (
+		SELECT s.* FROM c, ledger_router._signed_balances(c.books, c.accounts, $1) s WHERE c.books IS NOT NULL),
+	legs AS (
+		SELECT LEAST(k.book, k.counterparty_book) AS a, GREATEST(k.book, k.counterparty_book) AS b,
+		       ledger.currency(bal.balance) AS currency, k.book AS holder, k.account, bal.balance
+		  FROM ledger_router.clearing k JOIN bal ON bal.book = k.book AND bal.account = k.account)
+	SELECT NULL::text, 'interbook_clearing_nets_zero', l.currency, sum(ledger.minor_units(l.balance)) = 0,
+	       format('books %s and %s: %s; net %s', l.a, l.b,
+	              string_agg(format('%s of book %s %s', l.account, l.holder, l.balance), ', ' ORDER BY l.holder, l.account),
+	              ledger.amount_of_units(sum(ledger.minor_units(l.balance))::bigint, l.currency))
+	  FROM legs l
+	 GROUP BY l.a, l.b, l.currency
+$$;
+COMMENT ON FUNCTION ledger_router._interbook_check(date) IS
+	'interbook_clearing_nets_zero: for every pair of books and currency, their clearing accounts'' balances at the end of the date sum to zero';
+
+CREATE FUNCTION ledger_router.check_books(book_date date)
+	RETURNS TABLE(book text, check_name text, currency text, ok boolean, detail text)
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM (
+		SELECT * FROM ledger_router._check_books(ledger_router._all_books(), $1)
+		UNION ALL
+		SELECT * FROM ledger_router._interbook_check($1)) x
+	 ORDER BY x.book COLLATE "C" NULLS LAST, x.check_name COLLATE "C", x.currency COLLATE "C" NULLS FIRST, x.detail
+$$;
+COMMENT ON FUNCTION ledger_router.check_books(date) IS
+	'every book''s ledger.check_books (book set) and the global check interbook_clearing_nets_zero (book NULL)';
+
+CREATE FUNCTION ledger_router._book_days(i_books text[], i_from date, i_to date)
+	RETURNS TABLE(book text, book_date date, status text, digest bytea, open_date date)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	SPLIT i_books;
+	RUN ON ledger_router._partition(i_books);
+	SELECT b.b AS book, d.book_date, d.status, d.digest,
+	       (SELECT o.book_date FROM ledger.book_day o WHERE o.status OPERATOR(pg_catalog.=) 'open') AS open_date
+	  FROM pg_catalog.unnest(i_books) AS b(b)
+	  LEFT JOIN ledger.book_day d ON d.book_date OPERATOR(pg_catalog.>=) i_from AND d.book_date OPERATOR(pg_catalog.<=) i_to;
+$$;
+COMMENT ON FUNCTION ledger_router._book_days(text[], date, date) IS 'the book days of each book named in a period, and its open day';
+
+CREATE FUNCTION ledger_router._verify_books(i_books text[], i_from date, i_to date)
+	RETURNS TABLE(book text, book_date date, ok boolean, detail text)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	SPLIT i_books;
+	RUN ON ledger_router._partition(i_books);
+	SELECT b.b AS book, v.book_date, v.ok, v.detail
+	  FROM pg_catalog.unnest(i_books) AS b(b), ledger.verify_books(i_from, i_to) AS v;
+$$;
+COMMENT ON FUNCTION ledger_router._verify_books(text[], date, date) IS 'ledger.verify_books of each book named, on its node';
+
+-- ===========================================================================
+-- Day-end of all books
+-- ===========================================================================
+
+CREATE TABLE ledger_router.global_day (
+	book_date     date NOT NULL,
+	status        text NOT NULL DEFAULT 'closing',
+	books         text[] NOT NULL,
+	started_at    timestamptz NOT NULL DEFAULT now(),
+	closed_at     timestamptz NULL,
+	failed_checks text[] NOT NULL DEFAULT '{}',
+	digest        bytea NULL,
+	CONSTRAINT global_day_pkey PRIMARY KEY (book_date),
+	CONSTRAINT global_day_status_check CHECK (status IN ('closing', 'closed')),
+	CONSTRAINT global_day_sealed_check CHECK ((status = 'closed') = (digest IS NOT NULL))
+);
+COMMENT ON TABLE ledger_router.global_day IS 'the day-end of all books (ledger_router.close_day): one row per book date';
+COMMENT ON COLUMN ledger_router.global_day.book_date IS 'the book date closed on every book';
+COMMENT ON COLUMN ledger_router.global_day.status IS 'closing (begun; a CALL of ledger_router.close_day finishes it) or closed';
+COMMENT ON COLUMN ledger_router.global_day.books IS 'the books the day-end covers: those registered when it began';
+COMMENT ON COLUMN ledger_router.global_day.started_at IS 'when the day-end began';
+COMMENT ON COLUMN ledger_router.global_day.closed_at IS 'when the global digest was sealed';
+COMMENT ON COLUMN ledger_router.global_day.failed_checks IS 'what kept the day closing at the last attempt: books whose day-end failed, global checks that failed';
+COMMENT ON COLUMN ledger_router.global_day.digest IS 'global digest: SHA-256 over the previous global digest and every book''s digest of the day, in book order';
+
+CREATE TABLE ledger_router.global_day_book (
+	book_date date NOT NULL,
+	book      text NOT NULL,
+	digest    bytea NOT NULL,
+	CONSTRAINT global_day_book_pkey PRIMARY KEY (book_date, book),
+	CONSTRAINT global_day_book_book_date_fkey FOREIGN KEY (book_date) REFERENCES ledger_router.global_day (book_date)
+);
+COMMENT ON TABLE ledger_router.global_day_book IS 'the books'' digests sealed into each global digest';
+COMMENT ON COLUMN ledger_router.global_day_book.book_date IS 'the book date';
+COMMENT ON COLUMN ledger_router.global_day_book.book IS 'the book';
+COMMENT ON COLUMN ledger_router.global_day_book.digest IS 'the book''s own digest of the day (ledger.book_day.digest on its node)';
+
+CREATE FUNCTION ledger_router._global_digest(previous bytea, books text[], digests bytea[]) RETURNS bytea
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN sha256(COALESCE(previous, '\x'::bytea) || convert_to(
+		(SELECT string_agg(x.b || ':' || encode(x.d, 'hex'), E'\n' ORDER BY x.b COLLATE "C")
+		   FROM ROWS FROM (unnest(books), unnest(digests)) AS x(b, d)), 'UTF8'));
+COMMENT ON FUNCTION ledger_router._global_digest(bytea, text[], bytea[]) IS
+	'SHA-256 over the previous global digest and the lines "book:hex digest" of the books, in book order';
+
+CREATE PROCEDURE ledger_router.close_day(book_date date DEFAULT NULL)
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	d date := close_day.book_date;
+	books text[];
+	b record;
+	started text[] := '{}';
+	switching text[] := '{}';
+	failed text[] := '{}';
+	conn text;
+	err text;
+	waited integer := 0;
+	prev bytea;
+	digests bytea[];
+	global bytea;
+	checks text[];
+BEGIN
+	-- like ledger.close_day, qualifies every function and operator
+	IF d IS NOT NULL AND EXISTS (SELECT 1 FROM ledger_router.global_day g
+	                              WHERE g.book_date OPERATOR(pg_catalog.=) d AND g.status OPERATOR(pg_catalog.=) 'closed') THEN
+		RAISE EXCEPTION 'book day % is already closed on every book', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'A closed day never changes.';
+	END IF;
+	IF d IS NULL THEN
+		-- a day-end left unfinished is finished first
+		SELECT min(g.book_date) INTO d FROM ledger_router.global_day g WHERE g.status OPERATOR(pg_catalog.=) 'closing';
+	END IF;
+	IF d IS NULL THEN
+		SELECT min(x.open_date) INTO d
+		  FROM ledger_router._book_days(ledger_router._all_books(), 'infinity', 'infinity') x;
+	END IF;
+	IF d IS NULL THEN
+		RAISE EXCEPTION 'no book is registered'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'ledger_router.close_day() closes the day of every book in ledger_router.books.';
+	END IF;
+	INSERT INTO ledger_router.global_day (book_date, books) VALUES (d, ledger_router._all_books())
+		ON CONFLICT DO NOTHING;
+	COMMIT;
+	SELECT g.books INTO books FROM ledger_router.global_day g WHERE g.book_date OPERATOR(pg_catalog.=) d;
+	RAISE NOTICE 'closing book day % on books %', d, pg_catalog.array_to_string(books, ', ');
+
+	-- 1. every book not yet closed runs its own day-end, all at once; the books
+	-- that are still open switch while no transfer runs, so that no transfer
+	-- has one half on the day and the other on the next
+	CREATE TEMP TABLE IF NOT EXISTS ledger_router_closing (book text, status text, connstr text);
+	TRUNCATE ledger_router_closing;
+	INSERT INTO ledger_router_closing
+		SELECT x.book, x.status, k.connstr
+		  FROM ledger_router._book_days(books, d, d) x JOIN ledger_router.book k ON k.book OPERATOR(pg_catalog.=) x.book;
+	-- (from here to the unlock nothing raises: the lock must not stay behind)
+	PERFORM pg_catalog.pg_advisory_lock(76825, 1);
+	FOR b IN SELECT c.book, c.status, c.connstr FROM ledger_router_closing c ORDER BY c.book LOOP
+		CONTINUE WHEN b.status OPERATOR(pg_catalog.=) 'closed';
+		IF b.status IS NULL THEN
+			failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('book %s has no book day %s', b.book, d);
+			CONTINUE;
+		END IF;
+		conn := 'ledger_router_close_' OPERATOR(pg_catalog.||) b.book;
+		BEGIN
+			IF conn OPERATOR(pg_catalog.=) ANY (public.dblink_get_connections()) THEN
+				PERFORM public.dblink_disconnect(conn);
+			END IF;
+			PERFORM public.dblink_connect(conn, b.connstr);
+			PERFORM public.dblink_send_query(conn, pg_catalog.format('CALL ledger.close_day(%L)', d));
+			started := started OPERATOR(pg_catalog.||) b.book::text;
+			IF b.status OPERATOR(pg_catalog.=) 'open' THEN
+				switching := switching OPERATOR(pg_catalog.||) b.book::text;
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
+			failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('book %s: %s', b.book, err);
+		END;
+	END LOOP;
+	-- wait (10 s at most) until the books that were open have switched
+	WHILE pg_catalog.cardinality(switching) OPERATOR(pg_catalog.>) 0 AND waited OPERATOR(pg_catalog.<) 1000 LOOP
+		BEGIN
+			SELECT COALESCE(pg_catalog.array_agg(x.book), '{}') INTO switching
+			  FROM ledger_router._book_days(switching, d, d) x WHERE x.status OPERATOR(pg_catalog.=) 'open';
+		EXCEPTION WHEN OTHERS THEN
+			NULL;   -- a node down: its day-end fails below
+		END;
+		EXIT WHEN pg_catalog.cardinality(switching) OPERATOR(pg_catalog.=) 0;
+		PERFORM pg_catalog.pg_sleep(0.01);
+		waited := waited OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	PERFORM pg_catalog.pg_advisory_unlock(76825, 1);
+	RAISE NOTICE 'books % switched to the next day', pg_catalog.array_to_string(started, ', ');
+	FOREACH conn IN ARRAY started LOOP
+		BEGIN
+			PERFORM * FROM public.dblink_get_result('ledger_router_close_' OPERATOR(pg_catalog.||) conn) AS r(status text);
+			PERFORM * FROM public.dblink_get_result('ledger_router_close_' OPERATOR(pg_catalog.||) conn) AS r(status text);
+			RAISE NOTICE 'book % closed book day %', conn, d;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
+			failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('book %s: %s', conn, err);
+		END;
+		BEGIN
+			PERFORM public.dblink_disconnect('ledger_router_close_' OPERATOR(pg_catalog.||) conn);
+		EXCEPTION WHEN OTHERS THEN
+			NULL;
+		END;
+	END LOOP;
+	IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
+		UPDATE ledger_router.global_day g SET failed_checks = failed WHERE g.book_date OPERATOR(pg_catalog.=) d;
+		COMMIT;
+		RAISE EXCEPTION 'book day % is not closed on every book', d
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = pg_catalog.array_to_string(failed, '; '),
+				HINT = 'Once the cause is fixed (a node restarted, say), CALL ledger_router.close_day() again: it finishes the day.';
+	END IF;
+
+	-- 2. the global checks on the day's closing balances
+	SELECT COALESCE(pg_catalog.array_agg(c.check_name OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) c.currency
+	                OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) c.detail), '{}') INTO checks
+	  FROM ledger_router._interbook_check(d) c WHERE NOT c.ok;
+	IF pg_catalog.cardinality(checks) OPERATOR(pg_catalog.>) 0 THEN
+		UPDATE ledger_router.global_day g SET failed_checks = checks WHERE g.book_date OPERATOR(pg_catalog.=) d;
+		COMMIT;
+		RAISE EXCEPTION 'global checks of book day % failed', d
+			USING ERRCODE = 'check_violation',
+				DETAIL = pg_catalog.array_to_string(checks, '; '),
+				HINT = 'A transfer left half done is completed by calling ledger_router.transfer again with its key; then CALL ledger_router.close_day() again.';
+	END IF;
+
+	-- 3. seal: the global digest over the books' digests, chained with the previous global day
+	SELECT g.digest INTO prev FROM ledger_router.global_day g
+	 WHERE g.book_date OPERATOR(pg_catalog.<) d AND g.status OPERATOR(pg_catalog.=) 'closed'
+	 ORDER BY g.book_date DESC LIMIT 1;
+	DELETE FROM ledger_router.global_day_book x WHERE x.book_date OPERATOR(pg_catalog.=) d;
+	INSERT INTO ledger_router.global_day_book (book_date, book, digest)
+		SELECT d, x.book, x.digest FROM ledger_router._book_days(books, d, d) x;
+	SELECT pg_catalog.array_agg(x.digest ORDER BY x.book) INTO digests
+	  FROM ledger_router.global_day_book x WHERE x.book_date OPERATOR(pg_catalog.=) d;
+	global := ledger_router._global_digest(prev,
+		(SELECT pg_catalog.array_agg(x.book ORDER BY x.book) FROM ledger_router.global_day_book x WHERE x.book_date OPERATOR(pg_catalog.=) d),
+		digests);
+	UPDATE ledger_router.global_day g SET status = 'closed', closed_at = pg_catalog.now(), failed_checks = '{}', digest = global
+	 WHERE g.book_date OPERATOR(pg_catalog.=) d;
+	COMMIT;
+	RAISE NOTICE 'book day % closed on every book; global digest %', d, pg_catalog.encode(global, 'hex');
+END
+$$;
+COMMENT ON PROCEDURE ledger_router.close_day(date) IS
+	'closes the day on every book (each book''s own ledger.close_day, switched together), runs the global checks and seals a global digest chained over the books'' digests; restartable';
+
+CREATE FUNCTION ledger_router.verify_books(from_date date, to_date date)
+	RETURNS TABLE(book text, book_date date, ok boolean, detail text)
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH nodes AS MATERIALIZED (
+		SELECT x.book, x.book_date, x.digest FROM ledger_router._book_days(ledger_router._all_books(), $1, $2) x),
+	sealed AS (
+		SELECT x.book_date, x.book, x.digest AS sealed, n.digest AS now
+		  FROM ledger_router.global_day_book x LEFT JOIN nodes n ON n.book = x.book AND n.book_date = x.book_date
+		 WHERE x.book_date BETWEEN $1 AND $2)
+	SELECT * FROM (
+		SELECT * FROM ledger_router._verify_books(ledger_router._all_books(), $1, $2)
+		UNION ALL
+		-- each global digest, recomputed from the books' digests as their nodes hold them now
+		SELECT NULL, g.book_date,
+		       g.digest = ledger_router._global_digest(
+		           (SELECT p.digest FROM ledger_router.global_day p WHERE p.book_date < g.book_date AND p.status = 'closed'
+		             ORDER BY p.book_date DESC LIMIT 1),
+		           (SELECT array_agg(s.book ORDER BY s.book) FROM sealed s WHERE s.book_date = g.book_date),
+		           (SELECT array_agg(s.now ORDER BY s.book) FROM sealed s WHERE s.book_date = g.book_date))
+		       IS TRUE,
+		       COALESCE('global digest: the digest of ' ||
+		                (SELECT string_agg('book ' || s.book, ', ' ORDER BY s.book) FROM sealed s
+		                  WHERE s.book_date = g.book_date AND s.now IS DISTINCT FROM s.sealed) ||
+		                ' differs from the one sealed',
+		                'global digest over ' || cardinality(g.books) || ' books')
+		  FROM ledger_router.global_day g
+		 WHERE g.status = 'closed' AND g.book_date BETWEEN $1 AND $2) x
+	 ORDER BY x.book COLLATE "C" NULLS LAST, x.book_date
+$$;
+COMMENT ON FUNCTION ledger_router.verify_books(date, date) IS
+	'every book''s ledger.verify_books (book set) and every global digest of the period recomputed from the books'' digests (book NULL)';
