@@ -819,14 +819,14 @@ BEGIN
 	-- 1. every book not yet closed runs its own day-end, all at once; the books
 	-- that are still open switch while no transfer runs, so that no transfer
 	-- has one half on the day and the other on the next
-	CREATE TEMP TABLE IF NOT EXISTS ledger_router_closing (book text, status text, connstr text);
-	TRUNCATE ledger_router_closing;
-	INSERT INTO ledger_router_closing
+	CREATE TEMP TABLE IF NOT EXISTS pg_temp.ledger_router_closing (book text, status text, connstr text);
+	TRUNCATE pg_temp.ledger_router_closing;
+	INSERT INTO pg_temp.ledger_router_closing
 		SELECT x.book, x.status, k.connstr
 		  FROM ledger_router._book_days(books, d, d) x JOIN ledger_router.book k ON k.book OPERATOR(pg_catalog.=) x.book;
 	-- (from here to the unlock nothing raises: the lock must not stay behind)
 	PERFORM pg_catalog.pg_advisory_lock(76825, 1);
-	FOR b IN SELECT c.book, c.status, c.connstr FROM ledger_router_closing c ORDER BY c.book LOOP
+	FOR b IN SELECT c.book, c.status, c.connstr FROM pg_temp.ledger_router_closing c ORDER BY c.book LOOP
 		CONTINUE WHEN b.status OPERATOR(pg_catalog.=) 'closed';
 		IF b.status IS NULL THEN
 			failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('book %s has no book day %s', b.book, d);

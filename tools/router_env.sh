@@ -5,7 +5,8 @@
 #   router_clusters_start PREFIX PORT NODES
 #       starts NODES node clusters PREFIX-node1 ... (ports PORT+1 ...) and a
 #       router cluster PREFIX-router (port PORT) under $LEDGER_TMP, Unix
-#       sockets only (ledger_cluster_start).  Sets ROUTER_HOST/ROUTER_PORTNO,
+#       sockets only (ledger_cluster_start); fsync is off, but every commit is
+#       acknowledged only once written (a node killed loses nothing it acknowledged).  Sets ROUTER_HOST/ROUTER_PORTNO,
 #       NODE_HOST[i]/NODE_PORTNO[i] and leaves PGHOST/PGPORT on the router.
 #   router_clusters_stop PREFIX NODES
 #   router_node_env I          sets PGHOST/PGPORT to node I
@@ -17,17 +18,25 @@
 declare -a NODE_HOST NODE_PORTNO
 ROUTER_PREFIX=
 router_clusters_start() {
-	local prefix=$1 port=$2 nodes=$3 i
+	local prefix=$1 port=$2 nodes=$3 i pids=() rc=0
 	shift 3
 	ROUTER_PREFIX=$prefix
-	for i in $(seq 1 "$nodes"); do
-		LEDGER_PORT=$((port + i)) ledger_cluster_start "$prefix-node$i" "fsync = off" "synchronous_commit = off" \
-			"full_page_writes = off" "max_connections = 40" "$@" || return 1
-		NODE_HOST[$i]=$PGHOST NODE_PORTNO[$i]=$PGPORT
+	# initdb and start-up of all clusters at once
+	for i in $(seq 0 "$nodes"); do
+		local name="$prefix-node$i"
+		[ "$i" -eq 0 ] && name="$prefix-router"
+		( LEDGER_PORT=$((port + i)) ledger_cluster_start "$name" "fsync = off" "max_connections = 40" "$@" ) &
+		pids+=($!)
 	done
-	LEDGER_PORT=$port ledger_cluster_start "$prefix-router" "fsync = off" "synchronous_commit = off" \
-		"full_page_writes = off" "max_connections = 40" "$@" || return 1
-	ROUTER_HOST=$PGHOST ROUTER_PORTNO=$PGPORT
+	for i in "${pids[@]}"; do wait "$i" || rc=1; done
+	[ $rc -eq 0 ] || return 1
+	for i in $(seq 1 "$nodes"); do
+		NODE_HOST[$i]=$LEDGER_TMP/$prefix-node$i/sock NODE_PORTNO[$i]=$((port + i))
+	done
+	ROUTER_HOST=$LEDGER_TMP/$prefix-router/sock ROUTER_PORTNO=$port
+	local bindir; bindir=$("$(ledger_pg_config)" --bindir)
+	export PGHOST=$ROUTER_HOST PGPORT=$ROUTER_PORTNO PGUSER=postgres PGDATA=$LEDGER_TMP/$prefix-router/data
+	export PATH="$bindir:$PATH"
 }
 
 router_clusters_stop() {
@@ -58,5 +67,5 @@ router_node_kill() {
 router_node_restart() {
 	local dir="$LEDGER_TMP/$ROUTER_PREFIX-node$1" bindir
 	bindir=$("$(ledger_pg_config)" --bindir)
-	ledger_as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 start >/dev/null
+	ledger_as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 start >/dev/null 2>&1
 }
