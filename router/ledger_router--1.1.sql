@@ -953,3 +953,13 @@ AS $$
 $$;
 COMMENT ON FUNCTION ledger_router.verify_books(date, date) IS
 	'every book''s ledger.verify_books (book set) and every global digest of the period recomputed from the books'' digests (book NULL)';
+
+-- ===========================================================================
+-- Privileges: PUBLIC gets nothing; the README grants the roles their sets
+-- ===========================================================================
+
+REVOKE ALL ON ALL TABLES IN SCHEMA ledger_router FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger_router FROM PUBLIC;
+REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA ledger_router FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION plproxy.get_cluster_version(text), plproxy.get_cluster_partitions(text),
+	plproxy.get_cluster_config(text) FROM PUBLIC;
