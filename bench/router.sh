@@ -33,8 +33,10 @@ rm -rf "$out"; mkdir -p "$out"
 [ "$(id -u)" -eq 0 ] && chmod 777 "$out"
 
 mkdir -p "$LEDGER_TMP"
-ledger_ensure_deps
-ledger_build
+if [ -z "${LEDGER_BUILT:-}" ]; then   # (bench/run.sh has built and installed already)
+	ledger_ensure_deps
+	ledger_build
+fi
 router_clusters_start bench-router "$port" 2 "fsync = on" "synchronous_commit = on" || ledger_die "could not start the clusters"
 trap 'router_clusters_stop bench-router 2' EXIT
 
