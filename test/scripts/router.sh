@@ -95,6 +95,45 @@ else
 	note "skipped: routed holds (the node's ledger has no ledger.hold)"
 fi
 
+# --- privileges: a poster posts and transfers through the router with the GRANTs of the README, and no more
+for b in a b c; do
+	nq $b -c "DO \$\$ BEGIN CREATE ROLE ledger_poster LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" \
+		-c "GRANT USAGE ON SCHEMA ledger TO ledger_poster" \
+		-c "GRANT EXECUTE ON FUNCTION ledger.post(text, text[], ledger.amount[], text, text, jsonb), ledger.reverse(bigint, text, text),
+		      ledger.balance(text), ledger.balance(text, date) TO ledger_poster" \
+		-c "GRANT SELECT (code, kind, metadata) ON ledger.account TO ledger_poster" \
+		-c "GRANT SELECT (id, idempotency_key, book_date, reverses, metadata) ON ledger.voucher TO ledger_poster" >/dev/null ||
+		fail "node grants failed"
+done
+rq >/dev/null <<'SQL' || fail "router grants failed"
+CREATE ROLE ledger_poster LOGIN;
+GRANT USAGE ON SCHEMA ledger, ledger_router, plproxy TO ledger_poster;
+GRANT EXECUTE ON FUNCTION
+	plproxy.get_cluster_version(text), plproxy.get_cluster_partitions(text), plproxy.get_cluster_config(text),
+	ledger_router._partition(text), ledger_router._clearing_account(text, text, text),
+	ledger_router._transfer_from(text, text, text, text, ledger.amount, text, text, jsonb, text),
+	ledger_router._transfer_to(text, text, text, text, ledger.amount, text, text, jsonb),
+	ledger_router._transfer_refuse(text, text, text, ledger.amount, text, text, jsonb),
+	ledger_router._voucher(text, text),
+	ledger_router.post(text, text, text[], ledger.amount[], text, text, jsonb),
+	ledger_router.post(text, text, text[], text[], text, text, jsonb),
+	ledger_router.reverse(text, bigint, text, text),
+	ledger_router.balance(text, text),
+	ledger_router.balance(text, text, date),
+	ledger_router.transfer(text, text, text, text, text, ledger.amount, text)
+	TO ledger_poster;
+SQL
+rexpect $R "SET ROLE ledger_poster; SELECT count(*) FROM ledger_router.transfer('g-1', 'a', '2241.CNY3', 'c', '2241.CNY3', '1 CNY')
+            WHERE to_voucher > 0 AND ledger_router.balance('c', '2241.CNY3')::text = '101.00 CNY'" 1 \
+	"a poster transfers and reads balances through the router, connected to the nodes as itself"
+for sql in "CALL ledger_router.close_day()" "SELECT ledger_router.add_book('x', 'dbname=x')" "SELECT * FROM ledger_router.books" \
+	"SELECT * FROM ledger_router.check_books('2026-11-02')" "DELETE FROM ledger_router.clearing"; do
+	got=$(rq -c "\\set VERBOSITY sqlstate" -c "SET ROLE ledger_poster" -c "$sql" 2>&1)
+	[ "$got" = "ERROR:  42501" ] || fail "a poster ran: $sql: $got"
+done
+note "ok: a poster cannot run the day-end, register books, read the registry or the reports, or change the clearing accounts"
+rq -c "SELECT * FROM ledger_router.transfer('g-1r', 'c', '2241.CNY3', 'a', '2241.CNY3', '1 CNY')" >/dev/null || fail "transferring back failed"
+
 # --- a refused second half: the first is reversed, a retry gives the same answer
 nq b -c "UPDATE ledger.account SET status = 'frozen' WHERE code = '2241.CNY5'" >/dev/null
 for i in 1 2; do
