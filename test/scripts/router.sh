@@ -15,12 +15,14 @@
 #   ROUTER_PORT      the router's port; the nodes take the next ones (default 54350)
 #   ROUTER_CLIENTS   transferring sessions (default 4)
 #   ROUTER_TRANSFERS transfers per session (default 100)
+#   ROUTER_KILLS     nodes killed during the load, node 2 first, then node 1, ... (default 1)
 source "$(dirname "$0")/lib.bash"
 source "$TOP/tools/pgenv.sh"
 source "$TOP/tools/router_env.sh"
 PORT=${ROUTER_PORT:-54350}
 CLIENTS=${ROUTER_CLIENTS:-4}
 TRANSFERS=${ROUTER_TRANSFERS:-100}
+KILLS=${ROUTER_KILLS:-1}
 R=router
 
 router_clusters_start router "$PORT" 2 || fail "could not start the clusters"
@@ -200,15 +202,18 @@ for c in $(seq 1 "$CLIENTS"); do
 	( router_env; q $R -c "SET client_min_messages = warning" -c "CALL public.client_run($c, $TRANSFERS)" >"$WORK/client$c.out" 2>&1 ) &
 	pids+=($!)
 done
-for i in $(seq 1 300); do
-	[ "$(rq -c "SELECT count(*) >= $((CLIENTS * TRANSFERS / 4)) FROM public.client_log")" = t ] && break
-	sleep 0.1
+for kill in $(seq 1 "$KILLS"); do
+	victim=$((1 + kill % 2))   # node 2, then node 1, then node 2 ...
+	for i in $(seq 1 600); do
+		[ "$(rq -c "SELECT count(*) >= $((CLIENTS * TRANSFERS * kill / (KILLS + 3))) FROM public.client_log")" = t ] && break
+		sleep 0.1
+	done
+	router_node_kill $victim || fail "could not kill node $victim"
+	note "node $victim killed with SIGKILL after $(rq -c "SELECT count(*) FROM public.client_log") transfers"
+	sleep 1
+	router_node_restart $victim || fail "node $victim did not come back"
+	note "node $victim restarted"
 done
-router_node_kill 2 || fail "could not kill node 2"
-note "node 2 killed with SIGKILL after $(rq -c "SELECT count(*) FROM public.client_log") transfers"
-sleep 1
-router_node_restart 2 || fail "node 2 did not come back"
-note "node 2 restarted"
 for p in "${pids[@]}"; do wait "$p" || { cat "$WORK"/client*.out; fail "a client gave up"; }; done
 note "$(rq -c "SELECT format('%s transfers: %s moved, %s refused by a floor; %s needed retries (%s attempts at most)',
                 count(*), count(*) FILTER (WHERE outcome = 'moved'), count(*) FILTER (WHERE outcome = 'refused'),
