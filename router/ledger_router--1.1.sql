@@ -663,6 +663,73 @@ AS $$
 $$;
 COMMENT ON FUNCTION ledger_router._signed_balances(text[], text[], date) IS 'balances (debit positive) of accounts of books at the end of a book date';
 
+-- the legs of transfers on a clearing account on one day, and the days of the other halves
+CREATE FUNCTION ledger_router._clearing_legs(i_book text, i_account text, i_date date)
+	RETURNS TABLE(idempotency_key text, amount ledger.amount)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(i_book);
+	SELECT v.idempotency_key, e.amount
+	  FROM ledger.entry e
+	  JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id
+	  JOIN ledger.voucher v ON v.id OPERATOR(pg_catalog.=) e.voucher_id
+	 WHERE a.code OPERATOR(pg_catalog.=) i_account AND e.book_date OPERATOR(pg_catalog.=) i_date
+	   AND v.metadata OPERATOR(pg_catalog.->>) 'transfer' IS NOT NULL;
+$$;
+COMMENT ON FUNCTION ledger_router._clearing_legs(text, text, date) IS 'the entries of transfer vouchers on a clearing account on one book date';
+
+CREATE FUNCTION ledger_router._key_dates(i_book text, i_keys text[])
+	RETURNS TABLE(idempotency_key text, book_date date, refused boolean)
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(i_book);
+	SELECT v.idempotency_key, v.book_date,
+	       COALESCE(v.metadata OPERATOR(pg_catalog.->>) 'leg' OPERATOR(pg_catalog.=) 'refused', false) AS refused
+	  FROM ledger.voucher v WHERE v.idempotency_key OPERATOR(pg_catalog.=) ANY (i_keys);
+$$;
+COMMENT ON FUNCTION ledger_router._key_dates(text, text[]) IS 'the book dates of the vouchers with these keys in a book';
+
+-- the part of a pair's clearing net at the end of a day that is transfers in
+-- transit over the cutoff: halves posted on the day whose other half (or
+-- whose reversal, for a refused transfer) was posted on a later day
+CREATE FUNCTION ledger_router._in_transit(a text, b text, cur text, d date) RETURNS bigint
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	x text;
+	y text;
+	acc text;
+	total bigint := 0;
+BEGIN
+	FOREACH x IN ARRAY ARRAY[a, b] LOOP
+		y := CASE WHEN x = a THEN b ELSE a END;
+		acc := ledger_router._clearing_account(x, y, cur);
+		CREATE TEMP TABLE IF NOT EXISTS pg_temp.ledger_router_legs (k text, base text, leg text, units bigint);
+		TRUNCATE pg_temp.ledger_router_legs;
+		INSERT INTO pg_temp.ledger_router_legs
+			SELECT l.idempotency_key, regexp_replace(l.idempotency_key, ':[a-z]+$', ''),
+			       substring(l.idempotency_key from ':([a-z]+)$'), ledger.minor_units(l.amount)
+			  FROM ledger_router._clearing_legs(x, acc, d) l WHERE ledger.currency(l.amount) = cur;
+		total := total + COALESCE((
+			SELECT sum(l.units) FROM pg_temp.ledger_router_legs l
+			 WHERE (l.leg = 'from' AND (
+			         EXISTS (SELECT 1 FROM ledger_router._key_dates(y, (SELECT array_agg(m.base || ':to') FROM pg_temp.ledger_router_legs m WHERE m.leg = 'from')) o
+			                  WHERE o.idempotency_key = l.base || ':to' AND o.book_date > d AND NOT o.refused)
+			      OR EXISTS (SELECT 1 FROM ledger_router._key_dates(x, (SELECT array_agg(m.base || ':cancel') FROM pg_temp.ledger_router_legs m WHERE m.leg = 'from')) o
+			                  WHERE o.idempotency_key = l.base || ':cancel' AND o.book_date > d)))
+			    OR (l.leg = 'to' AND EXISTS (
+			         SELECT 1 FROM ledger_router._key_dates(y, (SELECT array_agg(m.base || ':from') FROM pg_temp.ledger_router_legs m WHERE m.leg = 'to')) o
+			          WHERE o.idempotency_key = l.base || ':from' AND o.book_date > d))), 0);
+	END LOOP;
+	RETURN total;
+END
+$$;
+COMMENT ON FUNCTION ledger_router._in_transit(text, text, text, date) IS
+	'what of the clearing net of two books at the end of a day is transfers in transit over the cutoff, settled on a later day (minor units)';
+
 CREATE FUNCTION ledger_router._interbook_check(i_date date)
 	RETURNS TABLE(book text, check_name text, currency text, ok boolean, detail text)
 	LANGUAGE sql
@@ -675,16 +742,24 @@ AS $$
 	legs AS (
 		SELECT LEAST(k.book, k.counterparty_book) AS a, GREATEST(k.book, k.counterparty_book) AS b,
 		       ledger.currency(bal.balance) AS currency, k.book AS holder, k.account, bal.balance
-		  FROM ledger_router.clearing k JOIN bal ON bal.book = k.book AND bal.account = k.account)
-	SELECT NULL::text, 'interbook_clearing_nets_zero', l.currency, sum(ledger.minor_units(l.balance)) = 0,
-	       format('books %s and %s: %s; net %s', l.a, l.b,
-	              string_agg(format('%s of book %s %s', l.account, l.holder, l.balance), ', ' ORDER BY l.holder, l.account),
-	              ledger.amount_of_units(sum(ledger.minor_units(l.balance))::bigint, l.currency))
-	  FROM legs l
-	 GROUP BY l.a, l.b, l.currency
+		  FROM ledger_router.clearing k JOIN bal ON bal.book = k.book AND bal.account = k.account),
+	pairs AS MATERIALIZED (
+		SELECT l.a, l.b, l.currency, sum(ledger.minor_units(l.balance))::bigint AS net,
+		       string_agg(format('%s of book %s %s', l.account, l.holder, l.balance), ', ' ORDER BY l.holder, l.account) AS what
+		  FROM legs l GROUP BY l.a, l.b, l.currency),
+	transit AS (
+		SELECT p.*, CASE WHEN p.net <> 0 THEN ledger_router._in_transit(p.a, p.b, p.currency, $1) ELSE 0 END AS transit
+		  FROM pairs p)
+	SELECT NULL::text, 'interbook_clearing_nets_zero', t.currency, t.net = t.transit,
+	       format('books %s and %s: %s; net %s', t.a, t.b, t.what, ledger.amount_of_units(t.net, t.currency)) ||
+	       CASE WHEN t.transit <> 0 THEN format(', of which %s in transit over the cutoff (settled on a later day)',
+	                                           ledger.amount_of_units(t.transit, t.currency)) ELSE '' END ||
+	       CASE WHEN t.net <> t.transit THEN format('; %s not settled: a transfer is half done',
+	                                               ledger.amount_of_units(t.net - t.transit, t.currency)) ELSE '' END
+	  FROM transit t
 $$;
 COMMENT ON FUNCTION ledger_router._interbook_check(date) IS
-	'interbook_clearing_nets_zero: for every pair of books and currency, their clearing accounts'' balances at the end of the date sum to zero';
+	'interbook_clearing_nets_zero: for every pair of books and currency, their clearing accounts'' balances at the end of the date sum to zero, apart from transfers in transit over the cutoff and settled on a later day';
 
 CREATE FUNCTION ledger_router.check_books(book_date date)
 	RETURNS TABLE(book text, check_name text, currency text, ok boolean, detail text)

@@ -292,7 +292,25 @@ for b in a b c; do ( router_node_env "$(node_of $b)"; invariants "book_$b" ) || 
 
 # the next day: a few transfers, then a global digest chained to the first
 for i in 1 2 3; do rq -c "SELECT * FROM ledger_router.transfer('d2-$i', 'a', '2241.USD1', 'c', '2241.USD2', '1.25 USD')" >/dev/null || fail "transfer d2-$i failed"; done
-rq -c "SET client_min_messages = warning" -c "CALL ledger_router.close_day()" >/dev/null || fail "close_day of the second day failed"
+# a transfer half done over the cutoff: its second half's node is down, the day-end finds it in flight
+router_node_kill 2
+got=$(rq -c "SELECT * FROM ledger_router.transfer('h-1', 'c', '2241.CNY4', 'b', '2241.CNY4', '2.50 CNY')" 2>&1) &&
+	fail "a transfer to a node that is down succeeded: $got"
+[[ $got == *"call ledger_router.transfer again with the same arguments to complete it"* ]] ||
+	fail "a transfer to a node that is down: $got"
+note "ok: a transfer whose second half's node is down fails, telling to call again"
+router_node_restart 2 || fail "node 2 did not come back"
+got=$(rq -c "CALL ledger_router.close_day()" 2>&1) && fail "close_day passed with a transfer half done"
+[[ $got == *"global checks of book day 2026-11-03 failed"*"2.50 CNY not settled: a transfer is half done"* ]] ||
+	fail "close_day with a transfer half done: $got"
+rexpect $R "SELECT status FROM ledger_router.global_day WHERE book_date = '2026-11-03'" closing \
+	"the day-end finds the half-done transfer and keeps the global day closing"
+rexpect $R "SELECT count(*) FROM ledger_router.transfer('h-1', 'c', '2241.CNY4', 'b', '2241.CNY4', '2.50 CNY')" 1 \
+	"calling the transfer again completes it, its second half on the next day"
+rq -c "CALL ledger_router.close_day()" >"$WORK/close3.out" 2>&1 || fail "close_day after the transfer was completed failed: $(cat "$WORK/close3.out")"
+rexpect $R "SELECT count(*) FROM ledger_router.check_books('2026-11-03') WHERE check_name = 'interbook_clearing_nets_zero' AND ok
+              AND detail LIKE '%of which -2.50 CNY in transit over the cutoff%'" 1 \
+	"another CALL closes the day: the transfer was in transit over the cutoff"
 rexpect $R "SELECT digest = ledger_router._global_digest((SELECT digest FROM ledger_router.global_day WHERE book_date = '$day'),
               (SELECT array_agg(book ORDER BY book) FROM ledger_router.global_day_book WHERE book_date = g.book_date),
               (SELECT array_agg(digest ORDER BY book) FROM ledger_router.global_day_book WHERE book_date = g.book_date))
