@@ -1,6 +1,8 @@
 -- ledger_router--1.1.sql: books spread over several PostgreSQL nodes, routed by PL/Proxy.
 \echo Use "CREATE EXTENSION ledger_router" to load this file. \quit
 
+COMMENT ON SCHEMA ledger_router IS 'ledger_router: books on several nodes, routed by PL/Proxy';
+
 -- ===========================================================================
 -- The registry of books and PL/Proxy's cluster configuration
 -- ===========================================================================
@@ -70,6 +72,7 @@ COMMENT ON COLUMN ledger_router.books.added_at IS 'when the book was registered'
 -- PL/Proxy reads its cluster configuration through these three functions
 -- (https://plproxy.github.io/config.html); cluster ledger_router is the registry.
 CREATE SCHEMA IF NOT EXISTS plproxy;
+COMMENT ON SCHEMA plproxy IS 'PL/Proxy''s cluster configuration functions (here: the book registry of ledger_router)';
 
 CREATE FUNCTION plproxy.get_cluster_version(cluster_name text) RETURNS integer
 	LANGUAGE plpgsql STABLE
