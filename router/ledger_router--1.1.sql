@@ -41,10 +41,9 @@ CREATE TABLE ledger_router.cluster_option (
 	val text NOT NULL,
 	CONSTRAINT cluster_option_pkey PRIMARY KEY (key)
 );
-COMMENT ON TABLE ledger_router.cluster_option IS 'PL/Proxy cluster options of cluster ledger_router (connection_lifetime, query_timeout, ...); modular_mapping is always 1';
+COMMENT ON TABLE ledger_router.cluster_option IS 'PL/Proxy cluster options of cluster ledger_router (connection_lifetime, 1800 s unless set here, query_timeout, ...); modular_mapping is always 1';
 COMMENT ON COLUMN ledger_router.cluster_option.key IS 'option name, as PL/Proxy''s get_cluster_config documents it';
 COMMENT ON COLUMN ledger_router.cluster_option.val IS 'option value';
-INSERT INTO ledger_router.cluster_option (key, val) VALUES ('connection_lifetime', '1800');
 
 CREATE FUNCTION ledger_router._registry_changed() RETURNS trigger
 	LANGUAGE plpgsql
@@ -115,6 +114,9 @@ AS $$
 BEGIN
 	IF cluster_name = 'ledger_router' THEN
 		RETURN QUERY SELECT 'modular_mapping'::text, '1'::text
+			UNION ALL
+			SELECT 'connection_lifetime', '1800'
+			 WHERE NOT EXISTS (SELECT 1 FROM ledger_router.cluster_option o WHERE o.key = 'connection_lifetime')
 			UNION ALL
 			SELECT o.key, o.val FROM ledger_router.cluster_option o WHERE o.key <> 'modular_mapping';
 		RETURN;
@@ -1031,6 +1033,13 @@ AS $$
 $$;
 COMMENT ON FUNCTION ledger_router.verify_books(date, date) IS
 	'every book''s ledger.verify_books (book set) and every global digest of the period recomputed from the books'' digests (book NULL)';
+
+-- pg_dump keeps the registry, the clearing accounts and the global days
+SELECT pg_catalog.pg_extension_config_dump('ledger_router.book', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger_router.cluster_option', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger_router.clearing', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger_router.global_day', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger_router.global_day_book', '');
 
 -- ===========================================================================
 -- Privileges: PUBLIC gets nothing; the README grants the roles their sets
