@@ -14,14 +14,14 @@
 #
 #   ROUTER_PORT      the router's port; the nodes take the next ones (default 54350)
 #   ROUTER_CLIENTS   transferring sessions (default 4)
-#   ROUTER_TRANSFERS transfers per session (default 100)
+#   ROUTER_TRANSFERS transfers per session (default 80)
 #   ROUTER_KILLS     nodes killed during the load, node 2 first, then node 1, ... (default 1)
 source "$(dirname "$0")/lib.bash"
 source "$TOP/tools/pgenv.sh"
 source "$TOP/tools/router_env.sh"
 PORT=${ROUTER_PORT:-54350}
 CLIENTS=${ROUTER_CLIENTS:-4}
-TRANSFERS=${ROUTER_TRANSFERS:-100}
+TRANSFERS=${ROUTER_TRANSFERS:-80}
 KILLS=${ROUTER_KILLS:-1}
 R=router
 
@@ -353,7 +353,7 @@ SELECT format(E'%s (%s V%s) %s\n%s\n', v.book_date, current_database(), v.id, v.
 SQL
 	done
 	: > "$WORK/hledger.csv"
-	for p in 2026-11-03:2026-11-03 $day:2026-11-04; do
+	for p in $day:2026-11-04; do
 		from=${p%:*} to=${p#*:}
 		next=$(date -d "$to + 1 day" +%F)
 		for depth in 1 2 3; do
