@@ -7,8 +7,8 @@
 #   P3  COPY of vouchers and entries in one transaction         vs COPY into plain tables
 #   day-end  close_day, close time as history grows, trial_balance over closed days
 #   reconciliation  bench/recon.sh, when that script exists
-#   router  bench/router.sh: ledger_router.post vs ledger.post on the node, transfers
 #   P4  (--peers) 2-entry ledger.post vs pgledger's transfer (PGLEDGER_DIR=checkout)
+#   router  bench/router.sh: ledger_router.post vs ledger.post on the node, transfers
 #
 # Each workload runs beside its baseline in the same run, alternating over
 # several rounds; the median of each side is compared.  After every run of a
