@@ -101,7 +101,7 @@ fi
 for b in a b c; do
 	nq $b -c "DO \$\$ BEGIN CREATE ROLE ledger_poster LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" \
 		-c "GRANT USAGE ON SCHEMA ledger TO ledger_poster" \
-		-c "GRANT EXECUTE ON FUNCTION ledger.post(text, text[], ledger.amount[], text, text, jsonb), ledger.reverse(bigint, text, text),
+		-c "GRANT EXECUTE ON FUNCTION ledger.post(text, text[], ledger.amount[], text, text, jsonb), ledger.reverse,
 		      ledger.balance(text), ledger.balance(text, date) TO ledger_poster" \
 		-c "GRANT SELECT (code, kind, metadata) ON ledger.account TO ledger_poster" \
 		-c "GRANT SELECT (id, idempotency_key, book_date, reverses, metadata) ON ledger.voucher TO ledger_poster" >/dev/null ||
