@@ -45,6 +45,18 @@ $(DATA_built): $(AREAS) Makefile
 	   printf '\\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \\quit\n'; \
 	   for f in $(AREAS); do printf '\n-- ===== %s\n\n' "$$f"; cat "$$f"; done; } > $@.tmp && mv $@.tmp $@
 
+# the router extension (router/, SQL only) is built, installed and cleaned with this one
+all: all-router
+install: install-router
+clean: clean-router
+.PHONY: all-router install-router clean-router
+all-router:
+	$(MAKE) -C router PG_CONFIG=$(PG_CONFIG)
+install-router:
+	$(MAKE) -C router PG_CONFIG=$(PG_CONFIG) install
+clean-router:
+	$(MAKE) -C router PG_CONFIG=$(PG_CONFIG) clean
+
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)
 

@@ -9,6 +9,7 @@
 #   reconciliation  bench/recon.sh, when that script exists
 #   reconcile with a rule  bench/recon_rules.sh: tolerance, window and groups vs by key only
 #   P4  (--peers) 2-entry ledger.post vs pgledger's transfer (PGLEDGER_DIR=checkout)
+#   router  bench/router.sh: ledger_router.post vs ledger.post on the node, transfers
 #
 # Each workload runs beside its baseline in the same run, alternating over
 # several rounds; the median of each side is compared.  After every run of a
@@ -19,7 +20,7 @@
 #   --full     longer rounds and full volumes (about an hour)
 #   --peers    also P4; needs PGLEDGER_DIR=<pgledger checkout>, or clones
 #              github.com/pgr0ss/pgledger when PGLEDGER_DIR is not set
-#   --only     comma-separated subset of: p1 (P1 and P2), p3, dayend, recon, p4
+#   --only     comma-separated subset of: p1 (P1 and P2), p3, dayend, recon, router, p4
 # BENCH_ROUNDS and BENCH_SECS override the rounds and seconds of P1, P2 and
 # P4, BENCH_P3_ENTRIES, BENCH_DAY_ENTRIES and BENCH_DAYS the volumes; KEEP=1 leaves the cluster running.  Results: bench/results/latest.md.
 # Exits non-zero when the books do not hold or a step fails; targets that are
@@ -44,7 +45,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$only" ]; then
-	only="p1,p3,dayend,recon"
+	only="p1,p3,dayend,recon,router"
 	[ $peers = 1 ] && only="$only,p4"
 fi
 wants() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
@@ -460,6 +461,26 @@ if wants p4; then
 fi
 
 # ---------------------------------------------------------------------------
+# more than one machine: bench/router.sh runs its own router and node clusters
+# ---------------------------------------------------------------------------
+
+router_out=""
+if wants router; then
+	say ""
+	say "== ledger_router: bench/router.sh --secs $secs --rounds $rounds"
+	LEDGER_BUILT=1 bash "$top/bench/router.sh" --secs "$secs" --rounds "$rounds" >"$out/router.log" 2>&1
+	rc=$?
+	router_out=$(cat "$out/router.log")
+	sed 's/^/   /' "$out/router.log"
+	if [ $rc -ne 0 ]; then
+		say "   bench/router.sh failed (exit $rc)"
+		failures=$((failures + 1))
+		router_out="$router_out
+(bench/router.sh failed with exit status $rc)"
+	fi
+fi
+
+# ---------------------------------------------------------------------------
 # reconciliation
 # ---------------------------------------------------------------------------
 
@@ -552,6 +573,12 @@ say "$nfail target(s) not met; the books were verified after every run."
 	say "Server: a throwaway cluster with default settings except $nondefault."
 	say ""
 	for n in "${notes[@]}"; do say "- $n"; done
+	if [ -n "$router_out" ]; then
+		say ""
+		say "## More than one machine (bench/router.sh)"
+		say ""
+		say "$(printf '%s\n' "$router_out" | grep -v '^== ')"
+	fi
 	if [ -n "$recon_out" ]; then
 		say ""
 		say "## Reconciliation (bench/recon.sh)"

@@ -52,3 +52,6 @@ run -c "SELECT * FROM ledger.verify_books('2026-11-02', '2026-11-02')"
 
 banner "Reconciliation (对账) of 2026-11-02 against the WeChat Pay and Alipay bills"
 run -v VERBOSITY=default -f reconcile.sql
+
+# more than one machine: two books on two nodes, routed by ledger_router
+LEDGER_BUILT=1 bash "$top/examples/router_demo.sh"

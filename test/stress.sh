@@ -5,12 +5,14 @@
 #                and with more sessions than in `make test`
 #   crash        test/scripts/crash.sh, the whole sequence several times
 #   fuzz         test/fuzz/run.sh, every libFuzzer harness for a bounded time
+#   router       test/scripts/router.sh with more sessions, transfers and node kills
 #
 # --short (the default, and what CI runs): a few minutes in all.
 # --full (`make stress FULL=1`): about half an hour.
 # The environment overrides either: STRESS_SECONDS (per isolation level),
-# STRESS_CLIENTS, CRASH_ROUNDS, FUZZ_SECONDS (per harness); STRESS_PARTS
-# picks parts ("concurrency crash fuzz").  KEEP=1 leaves the cluster running.
+# STRESS_CLIENTS, CRASH_ROUNDS, FUZZ_SECONDS (per harness), ROUTER_CLIENTS,
+# ROUTER_TRANSFERS, ROUTER_KILLS; STRESS_PARTS picks parts ("concurrency crash
+# fuzz router").  KEEP=1 leaves the cluster running.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,11 +25,13 @@ case ${1:-} in
 esac
 if [ $mode = short ]; then
 	: "${STRESS_SECONDS:=30}" "${STRESS_CLIENTS:=12}" "${CRASH_ROUNDS:=2}" "${FUZZ_SECONDS:=30}"
+	: "${ROUTER_CLIENTS:=8}" "${ROUTER_TRANSFERS:=300}" "${ROUTER_KILLS:=3}"
 else
 	: "${STRESS_SECONDS:=300}" "${STRESS_CLIENTS:=24}" "${CRASH_ROUNDS:=10}" "${FUZZ_SECONDS:=300}"
+	: "${ROUTER_CLIENTS:=16}" "${ROUTER_TRANSFERS:=2000}" "${ROUTER_KILLS:=10}"
 fi
-export STRESS_SECONDS STRESS_CLIENTS CRASH_ROUNDS
-parts=${STRESS_PARTS:-concurrency crash fuzz}
+export STRESS_SECONDS STRESS_CLIENTS CRASH_ROUNDS ROUTER_CLIENTS ROUTER_TRANSFERS ROUTER_KILLS
+parts=${STRESS_PARTS:-concurrency crash fuzz router}
 
 source "$top/tools/pgenv.sh"
 mkdir -p "$LEDGER_TMP"
@@ -59,6 +63,7 @@ for part in $parts; do
 	case $part in
 		concurrency) run concurrency bash test/scripts/concurrency.sh ;;
 		crash) run crash bash test/scripts/crash.sh ;;
+		router) run router bash test/scripts/router.sh ;;
 		fuzz)
 			if bash "$top/test/fuzz/build.sh" >/dev/null 2>&1 || [ $? -ne 2 ]; then
 				run fuzz bash test/fuzz/run.sh "$FUZZ_SECONDS"

@@ -32,7 +32,7 @@ ledger_sudo() {
 ledger_ensure_deps() {
 	local want=(make gcc "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
 		"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
-		"postgresql-$PG_MAJOR-cron" "$@")
+		"postgresql-$PG_MAJOR-cron" "postgresql-$PG_MAJOR-plproxy" "$@")
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
