@@ -12,6 +12,8 @@ OBJS = \
 	src/catalog.o \
 	src/posting.o \
 	src/post.o \
+	src/hold.o \
+	src/history.o \
 	src/trial.o \
 	src/dayend.o \
 	src/recon.o \
