@@ -88,6 +88,15 @@ CREATE TRIGGER hold_line_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.hold_
 CREATE TRIGGER hold_line_no_truncate BEFORE TRUNCATE ON ledger.hold_line
 	FOR EACH STATEMENT EXECUTE FUNCTION ledger._hold_guard();
 
+/*
+ * ledger.hold takes its amounts as ledger.amount[] or as text[].  An untyped
+ * array literal (node-postgres sends every array so) must pick one form: the
+ * array of ledger.amount is made the preferred type of the array category,
+ * so that it wins over text[] (and over any other array form of the same
+ * argument).
+ */
+UPDATE pg_catalog.pg_type SET typispreferred = true WHERE oid = 'ledger.amount[]'::pg_catalog.regtype;
+
 -- --- the functions -----------------------------------------------------------
 
 CREATE FUNCTION ledger.hold(idempotency_key text, accounts text[], amounts ledger.amount[],
