@@ -844,7 +844,8 @@ CREATE FUNCTION ledger.account_history(code text, from_date date, to_date date D
 	AS 'MODULE_PATHNAME', 'ledger_account_history'
 	LANGUAGE C STABLE
 	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp;
+	SET search_path = pg_catalog, pg_temp
+	SET jit = off;
 COMMENT ON FUNCTION ledger.account_history(text, date, date) IS
 	'the account history (明细账) of a leaf account: every entry of the book days from_date .. to_date (NULL: up to the open day) in posting order, with the normal-side balance after it';
 
