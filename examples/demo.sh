@@ -42,9 +42,9 @@ run -c "SELECT account_code, account_name, currency, opening_debit, opening_cred
                period_debit, period_credit, closing_debit, closing_credit
           FROM ledger.trial_balance('2026-11-02')"
 
-banner "The account history (明细账) of Zhang San's wallet"
+banner "The account history (明细账) of Riverside Books' wallet"
 run -c "SELECT book_date, voucher_id, line_no, ref, summary, debit, credit, balance
-          FROM ledger.account_history('2241.10001', '2026-11-02')"
+          FROM ledger.account_history('2241.20002', '2026-11-02')"
 
 banner "The day's checks"
 run -c "SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-11-02')"

@@ -33,7 +33,7 @@ SELECT ledger.post_hold(:h3, 'WDR-0003', NULL, 'Riverside Books withdrawal, conf
 \echo 'ICBC confirms Riverside Books'' transfer             ' hold :h3 posted as voucher :v
 
 -- the bank rejects Zhang San's card: the hold is voided, nothing is posted
-SELECT ledger.void_hold(:h4, 'ICBC: card number invalid');
+SELECT ledger.void_hold(:h4, 'ICBC: card number invalid') \gset
 \echo 'ICBC rejects Zhang San''s card                       ' hold :h4 voided
 
 -- replays are safe: the app sends the confirmation again
