@@ -169,6 +169,7 @@ SELECT count(*) AS bank_rows, sum(held_credit) AS bank_held_credit FROM ledger.a
  WHERE account_id = (SELECT id FROM ledger.account WHERE code = 'bank');
 SELECT ledger.void_hold(:hh);
 UPDATE ledger.account SET status = 'closed' WHERE code = 'spare';
+DELETE FROM ledger.account WHERE code = 'spare';
 UPDATE ledger.account SET hot = true WHERE code = 'bank';
 
 -- ---------------------------------------------------------------------------

@@ -116,6 +116,36 @@ BEGIN
 END
 $$;
 
+-- an account a hold names is never deleted
+CREATE OR REPLACE FUNCTION ledger._account_delete() RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_WHEN = 'BEFORE' THEN
+		IF ledger._account_posted(OLD.id) THEN
+			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'Entries have been posted to it; accounts are never deleted once posted to.',
+					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
+		END IF;
+		IF EXISTS (SELECT 1 FROM ledger.hold_line l WHERE l.account_id = OLD.id) THEN
+			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'Holds have been placed on it; accounts are never deleted once a hold names them.',
+					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
+		END IF;
+		RETURN OLD;
+	END IF;
+	IF OLD.parent_code IS NOT NULL THEN
+		UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+			FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
 -- the balances gain the held amounts and the available balance
 CREATE OR REPLACE VIEW ledger.balances AS
 	WITH leaf AS (

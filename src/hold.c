@@ -13,6 +13,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "common/int.h"
 #include "executor/spi.h"
@@ -49,7 +50,6 @@ static SPIPlanPtr hold_lines_plan = NULL;
 static SPIPlanPtr lock_hold_plan = NULL;
 static SPIPlanPtr voucher_by_key_plan = NULL;
 static SPIPlanPtr voucher_key_plan = NULL;
-static SPIPlanPtr next_voucher_plan = NULL;
 static SPIPlanPtr settle_plan = NULL;
 static SPIPlanPtr insert_voucher_plan = NULL;
 static SPIPlanPtr insert_entries_plan = NULL;
@@ -57,6 +57,7 @@ static SPIPlanPtr expire_plan = NULL;
 static SPIPlanPtr expired_lines_plan = NULL;
 static SPIPlanPtr expired_held_plan = NULL;
 static uint64 plans_generation = 0;
+static Oid	voucher_seq = InvalidOid;
 static Oid	amount_type = InvalidOid;
 static Oid	amount_array_type = InvalidOid;
 
@@ -104,7 +105,6 @@ prepare_plans(void)
 	free_plan(&lock_hold_plan);
 	free_plan(&voucher_by_key_plan);
 	free_plan(&voucher_key_plan);
-	free_plan(&next_voucher_plan);
 	free_plan(&settle_plan);
 	free_plan(&insert_voucher_plan);
 	free_plan(&insert_entries_plan);
@@ -157,8 +157,9 @@ prepare_plans(void)
 		expired_held_plan = prepare_kept(
 			"SELECT debit, credit FROM ledger._expired_held($1)", 1, t);
 	}
-	next_voucher_plan = prepare_kept("SELECT pg_catalog.nextval('ledger.voucher_id_seq'::pg_catalog.regclass)",
-									 0, NULL);
+	voucher_seq = get_relname_relid("voucher_id_seq", ledger_catalog()->nsp);
+	if (!OidIsValid(voucher_seq))
+		elog(ERROR, "sequence ledger.voucher_id_seq does not exist");
 	{
 		Oid			t[5] = {INT8OID, TEXTOID, DATEOID, INT8OID, TEXTOID};
 
@@ -942,6 +943,39 @@ settle(const LockedHold *h, const char *status, DateADT day, int64 voucher_id, c
 }
 
 /*
+ * The voucher key is taken: the voucher's id if it posts this hold (a
+ * replay), 23505 otherwise.
+ */
+static int64
+voucher_key_taken(const char *key, int64 hold_id)
+{
+	Datum		arg[1];
+	bool		isnull;
+	int64		existing;
+	Datum		d;
+
+	arg[0] = CStringGetTextDatum(key);
+	run(voucher_by_key_plan, arg, NULL, false, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access to idempotency key \"%s\"", key),
+				 errdetail("Another transaction posted a voucher with this key after this transaction's snapshot was taken."),
+				 errhint("Retry the transaction.")));
+	existing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (!isnull && DatumGetInt64(d) == hold_id)
+		return existing;
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("idempotency key \"%s\" was already used for a different voucher", key),
+			 errdetail("Voucher %lld was posted with this key; it does not post hold %lld.",
+					   (long long) existing, (long long) hold_id),
+			 errhint("Use a new key for a new voucher; repeat a call only with exactly the same content.")));
+	return 0;
+}
+
+/*
  * ledger.post_hold(hold_id, idempotency_key, amounts ledger.amount[],
  *                  summary) → bigint
  */
@@ -955,7 +989,6 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	LockedHold	h;
 	LedgerAmount **post;
 	Datum		arg[1];
-	bool		isnull;
 	DateADT		day;
 	int64		voucher_id;
 	int			i,
@@ -982,28 +1015,6 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans();
-
-	/* a replay: the key already names the voucher that posted this hold */
-	arg[0] = CStringGetTextDatum(key);
-	run(voucher_by_key_plan, arg, NULL, false, 1);
-	if (SPI_processed > 0)
-	{
-		Datum		d;
-		int64		existing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		if (!isnull && DatumGetInt64(d) == hold_id)
-		{
-			SPI_finish();
-			PG_RETURN_INT64(existing);
-		}
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("idempotency key \"%s\" was already used for a different voucher", key),
-				 errdetail("Voucher %lld was posted with this key; it does not post hold %lld.",
-						   (long long) existing, (long long) hold_id),
-				 errhint("Use a new key for a new voucher; repeat a call only with exactly the same content.")));
-	}
 
 	lock_hold(hold_id, "ledger.post_hold()", &h, outer);
 	if (strcmp(h.status, "posted") == 0)
@@ -1078,8 +1089,7 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	/* release everything held, then post: the bound check sees the posting alone */
 	move_held(moves_of(h.n, h.account_ids, h.amounts, -1), h.n, hold_id, false);
 
-	run(next_voucher_plan, NULL, NULL, false, 1);
-	voucher_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	voucher_id = nextval_internal(voucher_seq, false);
 	settle(&h, "posted", day, voucher_id, NULL);
 
 	vargs[0] = Int64GetDatum(voucher_id);
@@ -1097,12 +1107,7 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	if (run(insert_voucher_plan, vargs, vnulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "voucher insert failed");
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("idempotency key \"%s\" was already used for a different voucher", key),
-				 errdetail("Another transaction posted a voucher with this key while hold %lld was being posted.",
-						   (long long) hold_id),
-				 errhint("Use a new key for a new voucher.")));
+		(void) voucher_key_taken(key, hold_id);		/* raises: the hold was pending */
 
 	lines = palloc(sizeof(Datum) * Max(h.n, 1));
 	accs = palloc(sizeof(Datum) * Max(h.n, 1));

@@ -385,6 +385,12 @@ BEGIN
 					DETAIL = 'Entries have been posted to it; accounts are never deleted once posted to.',
 					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
 		END IF;
+		IF EXISTS (SELECT 1 FROM ledger.hold_line l WHERE l.account_id = OLD.id) THEN
+			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'Holds have been placed on it; accounts are never deleted once a hold names them.',
+					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
+		END IF;
 		RETURN OLD;
 	END IF;
 	IF OLD.parent_code IS NOT NULL THEN
