@@ -39,15 +39,7 @@ static SPIPlanPtr opening_plan = NULL;
  * and never the whole history.  Planned for each call with the values, as
  * the choice depends on them.
  */
-static const char *const entries_sql =
-"SELECT e.book_date, e.voucher_id, e.line_no, v.ref, v.summary, e.amount, v.created_at"
-"  FROM ledger.entry e"
-"  JOIN ledger.voucher v ON v.id OPERATOR(pg_catalog.=) e.voucher_id"
-"                       AND v.book_date OPERATOR(pg_catalog.=) e.book_date"
-" WHERE e.account_id OPERATOR(pg_catalog.=) $1"
-"   AND e.book_date OPERATOR(pg_catalog.>=) $2 AND e.book_date OPERATOR(pg_catalog.<=) $3"
-"   AND v.book_date OPERATOR(pg_catalog.>=) $2 AND v.book_date OPERATOR(pg_catalog.<=) $3"
-" ORDER BY e.book_date, e.voucher_id, e.line_no";
+/* (prepared at each call of ledger_account_history) */
 static uint64 plans_generation = 0;
 
 static SPIPlanPtr
@@ -104,6 +96,7 @@ ledger_account_history(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	bool		isnull;
 	int64		running;
+	SPIPlanPtr	plan;
 	Portal		portal;
 
 	if (PG_ARGISNULL(0))
@@ -157,8 +150,19 @@ ledger_account_history(PG_FUNCTION_ARGS)
 	running = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_freetuptable(SPI_tuptable);
 
-	portal = SPI_cursor_open_with_args(NULL, entries_sql, 3, (Oid[]) {INT8OID, DATEOID, DATEOID},
-									   args, NULL, true, 0);
+	plan = SPI_prepare("SELECT e.book_date, e.voucher_id, e.line_no, v.ref, v.summary, e.amount, v.created_at"
+					   "  FROM ledger.entry e"
+					   "  JOIN ledger.voucher v ON v.id OPERATOR(pg_catalog.=) e.voucher_id"
+					   "                       AND v.book_date OPERATOR(pg_catalog.=) e.book_date"
+					   " WHERE e.account_id OPERATOR(pg_catalog.=) $1"
+					   "   AND e.book_date OPERATOR(pg_catalog.>=) $2 AND e.book_date OPERATOR(pg_catalog.<=) $3"
+					   "   AND v.book_date OPERATOR(pg_catalog.>=) $2 AND v.book_date OPERATOR(pg_catalog.<=) $3"
+					   " ORDER BY e.book_date, e.voucher_id, e.line_no",
+					   3, (Oid[]) {INT8OID, DATEOID, DATEOID});
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the account history: %s", SPI_result_code_string(SPI_result));
+	/* a plan prepared for this call only: planned for its values */
+	portal = SPI_cursor_open(NULL, plan, args, NULL, true);
 	for (;;)
 	{
 		uint64		i;
