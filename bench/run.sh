@@ -8,6 +8,9 @@
 #   day-end  close_day, close time as history grows, trial_balance over closed days
 #   reconciliation  bench/recon.sh, when that script exists
 #   reconcile with a rule  bench/recon_rules.sh: tolerance, window and groups vs by key only
+#   holds  H1 ledger.post on wallets carrying pending holds     vs the same on wallets without
+#          H2 ledger.hold + ledger.post_hold                   vs one ledger.post (P1)
+#          H3 ledger.account_history over a period              vs plain SQL over the same entries
 #   P4  (--peers) 2-entry ledger.post vs pgledger's transfer (PGLEDGER_DIR=checkout)
 #   router  bench/router.sh: ledger_router.post vs ledger.post on the node, transfers
 #
@@ -20,7 +23,7 @@
 #   --full     longer rounds and full volumes (about an hour)
 #   --peers    also P4; needs PGLEDGER_DIR=<pgledger checkout>, or clones
 #              github.com/pgr0ss/pgledger when PGLEDGER_DIR is not set
-#   --only     comma-separated subset of: p1 (P1 and P2), p3, dayend, recon, router, p4
+#   --only     comma-separated subset of: p1 (P1 and P2), p3, holds, dayend, recon, router, p4
 # BENCH_ROUNDS and BENCH_SECS override the rounds and seconds of P1, P2 and
 # P4, BENCH_P3_ENTRIES, BENCH_DAY_ENTRIES and BENCH_DAYS the volumes; KEEP=1 leaves the cluster running.  Results: bench/results/latest.md.
 # Exits non-zero when the books do not hold or a step fails; targets that are
@@ -45,7 +48,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$only" ]; then
-	only="p1,p3,dayend,recon,router"
+	only="p1,p3,holds,dayend,recon,router"
 	[ $peers = 1 ] && only="$only,p4"
 fi
 wants() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
@@ -57,6 +60,7 @@ if [ $mode = quick ]; then
 	day_entries=100000         # day-end: entries per day
 	days=6                     # day-end: days closed after the funding day
 	tb_rounds=3
+	hist_day=50000             # H3: entries of the account per day (2 days of history, a period of 2 days)
 else
 	rounds=5 secs=30
 	p3_entries=1000000
@@ -64,7 +68,9 @@ else
 	day_entries=1000000
 	days=30
 	tb_rounds=5
+	hist_day=500000
 fi
+hist_day=${BENCH_HIST_DAY:-$hist_day}
 clients="2 8"
 rounds=${BENCH_ROUNDS:-$rounds}
 secs=${BENCH_SECS:-$secs}
@@ -237,7 +243,7 @@ say "    fsync and synchronous_commit set explicitly; the rest comes from tools/
 # ---------------------------------------------------------------------------
 
 db=ledger_bench
-if wants p1 || wants p3; then
+if wants p1 || wants p3 || wants holds; then
 	say ""
 	say "== setting up $db: 10,000 funded wallets (half with floors), the plain baseline tables"
 	newdb $db
@@ -313,6 +319,103 @@ if wants p3; then
 	add_row "P3 COPY, $(count "$p3_entries") entries, 1 txn" 1 "$(calc "$l" 0) entries/s" \
 		"COPY into plain tables" "$(calc "$p" 0) entries/s" "$ratio" "≥ 0.70" "$(verdict "$ratio" '>=' 0.70)"
 	notes+=("P3: BEGIN; COPY ledger.voucher (id, idempotency_key); COPY ledger.entry (voucher_id, line_no, account_id, amount); COMMIT, with voucher ids reserved by setval first; the baseline COPYs the same files into the plain tables. entries/s counts entry rows over the whole transaction (voucher rows included in the time).$([ $mode = quick ] && echo " Quick mode: $p3_entries entries instead of 1,000,000.")")
+fi
+
+# ---------------------------------------------------------------------------
+# holds: H1, H2 (posting), H3 (the account history)
+# ---------------------------------------------------------------------------
+
+if wants holds; then
+	say ""
+	say "== H1, H2: $rounds rounds of ${secs}s per side and client count (pgbench -M prepared)"
+	q $db -c "SELECT count(ledger.hold('seed-' || n, ARRAY[(100000 + n)::text, '1002'],
+		ARRAY[ledger.amount_of_units(1000, 'CNY'), ledger.amount_of_units(-1000, 'CNY')]))
+		FROM generate_series(1, 5000) n" >/dev/null || ledger_die "the seed holds could not be created"
+	say "   a pending hold of 10.00 CNY on each of wallets 1..5000"
+	for w in h1_post_held h1_post_free h2_hold_post p1_post; do
+		secs=2 ledger_run $db $w.sql 2 "warmup-$w" >/dev/null
+	done
+	for r in $(seq 1 "$rounds"); do
+		for c in $clients; do
+			if [ $((r % 2)) = 1 ]; then order="h1_post_held h1_post_free h2_hold_post p1_post"
+			else order="h1_post_free h1_post_held p1_post h2_hold_post"; fi
+			for w in $order; do
+				checkpoint $db
+				ledger_run $db $w.sql "$c" "$w-c$c-r$r"
+				tps_of[h$w:$c]="${tps_of[h$w:$c]:-} $TPS"
+				say "   round $r, $c clients, $w: $(calc "$TPS" 0) tps"
+			done
+		done
+	done
+	pending=$(q $db -c "SELECT count(*) FROM ledger.hold WHERE status = 'pending'")
+	bad=$(q $db -c "SELECT count(*) FROM ledger.check_books(ledger.current_book_date()) WHERE check_name = 'holds_match_lines' AND NOT ok")
+	[ "$pending" = 5000 ] && [ "$bad" = 0 ] ||
+		{ say "BENCHMARK STOPPED: $pending pending holds (5000 expected), holds_match_lines failed for $bad currencies." >&2; exit 1; }
+	say "   the 5000 seed holds are still pending and held exactly (holds_match_lines)"
+	for c in $clients; do
+		held=$(median ${tps_of[hh1_post_held:$c]}); free=$(median ${tps_of[hh1_post_free:$c]})
+		two=$(median ${tps_of[hh2_hold_post:$c]}); one=$(median ${tps_of[hp1_post:$c]})
+		ratio=$(calc "$held / $free"); add_row "H1 ledger.post, wallets with pending holds" "$c" "$(calc "$held" 0) tps" \
+			"the same, wallets without" "$(calc "$free" 0) tps" "$ratio" "≥ 0.95" "$(verdict "$ratio" '>=' 0.95)"
+		ratio=$(calc "$two / $one"); add_row "H2 hold + post_hold" "$c" "$(calc "$two" 0) tps" \
+			"one ledger.post (P1)" "$(calc "$one" 0) tps" "$ratio" "≥ 0.45" "$(verdict "$ratio" '>=' 0.45)"
+	done
+	notes+=("H1: P1's workload (4-entry ledger.post, amounts up to 100.00 CNY) on wallets 1..5000, each carrying a pending hold of 10.00 CNY (half of them with a floor, whose check counts the held money), against the same on wallets 5001..10000, which carry none; medians of $rounds alternating rounds.")
+	notes+=("H2: one pgbench transaction = ledger.hold of P1's four lines on four random wallets, then ledger.post_hold of it in full (two statements, each its own transaction: the way a withdrawal or a card capture runs), against P1's single ledger.post; tps counts the pair.")
+
+	hdb=ledger_bench_history
+	say ""
+	say "== H3: the account history of one account with $hist_day entries a day: 2 days of history, then a period of 2 days"
+	newdb $hdb
+	q $hdb <<-'SQL' >/dev/null || ledger_die "the history database could not be set up"
+		SET client_min_messages = warning;
+		CREATE EXTENSION ledger;
+		SELECT ledger.open_books('2026-01-01');
+		INSERT INTO ledger.account (id, code, name, kind, currency) VALUES
+			(1, 'bank', 'bank', 'asset', 'CNY'), (2, 'merchant', 'a merchant''s settlement account', 'liability', 'CNY');
+		SELECT setval('ledger.account_id_seq', 10);
+		CREATE SCHEMA bench;
+		CREATE PROCEDURE bench.day_of(n int) LANGUAGE plpgsql AS $$
+		DECLARE v0 bigint := nextval('ledger.voucher_id_seq');
+		BEGIN
+			PERFORM setval('ledger.voucher_id_seq', v0 + n);
+			INSERT INTO ledger.voucher (id, idempotency_key, ref, summary)
+				SELECT v0 + g, 'k' || (v0 + g), 'ORD-' || (v0 + g), 'payment' FROM generate_series(1, n) g;
+			INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)
+				SELECT v0 + g, l, l, ledger.amount_of_units(CASE l WHEN 1 THEN 100 + g % 97 ELSE -(100 + g % 97) END, 'CNY')
+				  FROM generate_series(1, n) g, generate_series(1, 2) l;
+		END $$;
+	SQL
+	for d in 1 2 3 4; do
+		q $hdb -c "CALL bench.day_of($hist_day)" >/dev/null || ledger_die "loading day $d failed"
+		q $hdb -c "SET client_min_messages = warning" -c "CALL ledger.close_day()" >/dev/null || ledger_die "closing day $d failed"
+	done
+	q $hdb -c "VACUUM ANALYZE" >/dev/null
+	checkpoint $hdb
+	hist="SELECT count(*), ledger.sum(balance) FROM ledger.account_history('merchant', '2026-01-03', '2026-01-04')"
+	first="SELECT count(*), ledger.sum(balance) FROM ledger.account_history('merchant', '2026-01-01', '2026-01-02')"
+	joined="SELECT count(*), ledger.sum(x.amount), max(x.ref), max(x.created_at) FROM (
+		SELECT e.book_date, e.voucher_id, e.line_no, v.ref, v.summary, e.amount, v.created_at
+		  FROM ledger.entry e JOIN ledger.voucher v ON v.id = e.voucher_id
+		 WHERE e.account_id = 2 AND e.book_date BETWEEN '2026-01-03' AND '2026-01-04'
+		 ORDER BY e.book_date, e.voucher_id, e.line_no) x"
+	plain="SELECT count(*), ledger.sum(e.amount) FROM ledger.entry e
+		WHERE e.account_id = 2 AND e.book_date BETWEEN '2026-01-03' AND '2026-01-04'"
+	h=() f=() j=() p=()
+	for r in $(seq 1 "$tb_rounds"); do
+		h+=("$(sql_ms $hdb "$hist")"); j+=("$(sql_ms $hdb "SET jit = off; $joined")")
+		p+=("$(sql_ms $hdb "SET jit = off; $plain")"); f+=("$(sql_ms $hdb "$first")")
+	done
+	hm=$(median "${h[@]}"); jm=$(median "${j[@]}"); pm=$(median "${p[@]}"); fm=$(median "${f[@]}")
+	n=$(count $((2 * hist_day)))
+	ratio=$(calc "$hm / $jm"); add_row "H3 account_history, $n entries" 1 "$(calc "$hm" 0) ms" \
+		"plain SQL: the entries with their vouchers, in posting order" "$(calc "$jm" 0) ms" "$ratio" "≤ 1.5" "$(verdict "$ratio" '<=' 1.5)"
+	add_row "H3 account_history, $n entries" 1 "$(calc "$hm" 0) ms" \
+		"plain SQL: the entries alone" "$(calc "$pm" 0) ms" "$(calc "$hm / $pm")" "info" "-"
+	add_row "H3 period after 2 days vs the first 2 days" 1 "$(calc "$hm" 0) ms" \
+		"account_history of days 1-2" "$(calc "$fm" 0) ms" "$(calc "$hm / $fm")" "info" "-"
+	say "   account_history: median $(calc "$hm" 0) ms (days 1-2: $(calc "$fm" 0) ms); plain SQL with vouchers $(calc "$jm" 0) ms, entries alone $(calc "$pm" 0) ms"
+	notes+=("H3: one account with $hist_day entries a day (one 2-entry voucher each, loaded by INSERT ... SELECT), 4 closed days; SELECT count(*), ledger.sum(balance) FROM ledger.account_history(account, day 3, day 4) against plain SQL over the same $n entries: their index scan on (account_id, book_date) joined with their vouchers, in posting order (the rows and columns the history shows, without the running balance), and, for information, the entries alone, unordered; medians of $tb_rounds, psql \\timing, jit off for the plain SQL (account_history sets it off itself). The last row compares the same period size at the start of the books (no days before) with days 3-4 (two days before).$([ $mode = quick ] && echo " Quick mode: $hist_day entries a day instead of 500,000.")")
 fi
 
 if wants p1 || wants p3; then

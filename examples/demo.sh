@@ -23,6 +23,9 @@ run -c "SELECT code, name, kind, currency, floor, ceiling, hot FROM ledger.accou
 banner "Posting the morning's business"
 run -v VERBOSITY=default -f morning.sql
 
+banner "Withdrawals waiting for the bank (在途): holds"
+run -v VERBOSITY=default -f holds.sql
+
 banner "The journal (日记账)"
 run -c "SELECT voucher_id, idempotency_key, ref, summary, line_no, account_code, debit, credit
           FROM ledger.journal ORDER BY voucher_id, line_no"
@@ -45,6 +48,10 @@ banner "Trial balance (试算平衡) of 2026-11-02"
 run -c "SELECT account_code, account_name, currency, opening_debit, opening_credit,
                period_debit, period_credit, closing_debit, closing_credit
           FROM ledger.trial_balance('2026-11-02')"
+
+banner "The account history (明细账) of Riverside Books' wallet"
+run -c "SELECT book_date, voucher_id, line_no, ref, summary, debit, credit, balance
+          FROM ledger.account_history('2241.20002', '2026-11-02')"
 
 banner "The day's checks"
 run -c "SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-11-02')"

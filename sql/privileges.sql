@@ -371,6 +371,52 @@ SELECT source, count(*) AS lines FROM ledger.statement_line GROUP BY 1 ORDER BY 
 SELECT source, statement_date, runs, run_by FROM ledger.recon_run ORDER BY 1, 2;
 SELECT count(*) AS vouchers_after FROM ledger.voucher WHERE id > :r1;
 
+-- ---------------------------------------------------------------------------
+-- holds: the poster reserves, posts and releases money and reads available
+-- balances and histories; the analyst reads them; the operator expires holds.
+-- None of them writes the hold tables directly.
+-- ---------------------------------------------------------------------------
+GRANT EXECUTE ON FUNCTION
+	ledger.hold(text, text[], ledger.amount[], text, text, timestamptz, jsonb),
+	ledger.hold(text, text[], text[], text, text, timestamptz, jsonb),
+	ledger.post_hold(bigint, text, ledger.amount[], text),
+	ledger.void_hold(bigint, text),
+	ledger.available(text),
+	ledger.account_history(text, date, date)
+	TO regress_ledger_poster;
+GRANT EXECUTE ON FUNCTION
+	ledger.available(text),
+	ledger.account_history(text, date, date)
+	TO regress_ledger_analyst;
+GRANT EXECUTE ON FUNCTION ledger.expire_holds() TO regress_ledger_operator;
+
+SET SESSION AUTHORIZATION regress_ledger_poster;
+SELECT ledger.hold('p-h1', ARRAY['w1', 'bank'], ARRAY['10 CNY', '-10 CNY'], 'withdrawal') AS ph1 \gset
+SELECT ledger.hold('p-h2', ARRAY['w1', 'bank'], ARRAY['5 CNY', '-5 CNY']::ledger.amount[]) AS ph2 \gset
+SELECT ledger.hold('p-h3', ARRAY['w1', 'bank'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[], NULL, NULL, now() + interval '1 day') AS ph3 \gset
+SELECT ledger.available('w1') AS w1_available, ledger.balance('w1') AS w1_balance;
+SELECT ledger.post_hold(:ph1, 'p-h1-post', ARRAY['8 CNY', '-8 CNY']::ledger.amount[]) IS NOT NULL AS posted;
+SELECT ledger.void_hold(:ph2, 'bank rejected');
+SELECT count(*) > 0 AS history_rows FROM ledger.account_history('w1', '2026-11-02');
+UPDATE ledger.hold SET status = 'voided';
+INSERT INTO ledger.hold_line (hold_id, line_no, account_id, amount) VALUES (:ph1, 9, 1, '1 CNY');
+SELECT count(*) FROM ledger.hold;
+SELECT count(*) FROM ledger.holds;
+SELECT ledger.expire_holds();
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_ledger_analyst;
+SELECT idempotency_key, account_code, debit, credit FROM ledger.holds ORDER BY 1, 2;
+SELECT ledger.available('w1') AS w1_available;
+SELECT count(*) > 0 AS history_rows FROM ledger.account_history('w1', '2026-11-02');
+SELECT ledger.void_hold(:ph3);
+RESET ROLE;
+SET ROLE regress_ledger_operator;
+SELECT ledger.expire_holds();
+SELECT ledger.hold('o-h', ARRAY['w1', 'bank'], ARRAY['1 CNY', '-1 CNY']);
+SELECT ledger.void_hold(:ph3);
+RESET ROLE;
+SELECT idempotency_key, status, created_by FROM ledger.hold ORDER BY id;
+
 \c :regress_db
 DROP DATABASE ledger_regress_privileges;
 DROP ROLE regress_ledger_fresh, regress_ledger_poster, regress_ledger_analyst, regress_ledger_operator,

@@ -113,6 +113,13 @@ column_number(Oid relid, const char *name)
 	return attno;
 }
 
+/* A column added by a later version: InvalidAttrNumber while not there yet. */
+static AttrNumber
+optional_column_number(Oid relid, const char *name)
+{
+	return get_attnum(relid, name);
+}
+
 uint64
 ledger_catalog_generation(void)
 {
@@ -177,6 +184,8 @@ ledger_catalog(void)
 	cat.bal_blocked = column_number(cat.balance, "blocked");
 	cat.bal_floor = column_number(cat.balance, "floor_units");
 	cat.bal_ceiling = column_number(cat.balance, "ceiling_units");
+	cat.bal_held_debit = optional_column_number(cat.balance, "held_debit");
+	cat.bal_held_credit = optional_column_number(cat.balance, "held_credit");
 	cat.day_date = column_number(cat.book_day, "book_date");
 	cat.day_status = column_number(cat.book_day, "status");
 	cat.v_id = column_number(cat.voucher, "id");
@@ -188,6 +197,7 @@ ledger_catalog(void)
 	cat.v_created_at = column_number(cat.voucher, "created_at");
 	cat.v_created_by = column_number(cat.voucher, "created_by");
 	cat.v_metadata = column_number(cat.voucher, "metadata");
+	cat.v_hold_id = optional_column_number(cat.voucher, "hold_id");
 	cat.e_voucher = column_number(cat.entry, "voucher_id");
 	cat.e_line = column_number(cat.entry, "line_no");
 	cat.e_account = column_number(cat.entry, "account_id");

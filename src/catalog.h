@@ -56,7 +56,9 @@ typedef struct LedgerCatalog
 				bal_units,
 				bal_blocked,
 				bal_floor,
-				bal_ceiling;
+				bal_ceiling,
+				bal_held_debit,	/* InvalidAttrNumber before version 1.1 */
+				bal_held_credit;
 	AttrNumber	day_date,
 				day_status;
 	AttrNumber	v_id,
@@ -67,7 +69,8 @@ typedef struct LedgerCatalog
 				v_reverses,
 				v_created_at,
 				v_created_by,
-				v_metadata;
+				v_metadata,
+				v_hold_id;		/* InvalidAttrNumber before version 1.1 */
 	AttrNumber	e_voucher,
 				e_line,
 				e_account,

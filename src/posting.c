@@ -31,6 +31,7 @@
 #include "utils/tuplestore.h"
 
 #include "catalog.h"
+#include "hold.h"
 #include "posting.h"
 #include "wide.h"
 
@@ -636,6 +637,18 @@ ledger_voucher_inserted(PG_FUNCTION_ARGS)
 
 		if (book_date != day)
 			wrong_day_error(id, book_date, day);
+		if (cat->v_hold_id != InvalidAttrNumber && !hold_writing_now())
+		{
+			d = slot_getattr(slot, cat->v_hold_id, &isnull);
+			if (!isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("voucher %lld cannot name hold %lld", (long long) id,
+								(long long) DatumGetInt64(d)),
+						 errdetail("Voucher %lld (key \"%s\") sets ledger.voucher.hold_id, which only ledger.post_hold() sets when it settles the hold.",
+								   (long long) id, key),
+						 errhint("Post a hold with ledger.post_hold().")));
+		}
 
 		if (reverses != 0)
 		{
@@ -769,23 +782,136 @@ entry_row_check(const PendingVoucher *pv, int32 line_no, DateADT book_date,
 						   amount_to_cstring(amt->units, amount_currency(amt)), acc->code)));
 }
 
-static void
-bound_error(const AccountInfo *acc, const AccountDelta *d, INT128 normal,
-			int64 bound, bool is_floor)
+/*
+ * A floor or ceiling would be broken: 23514 naming the account, the balance,
+ * the money held against the bound (when there is any) and the bound.
+ */
+void
+posting_bound_error(const AccountInfo *acc, const char *who, INT128 normal,
+					int64 held, int64 bound, bool is_floor)
 {
 	char	   *bal = wide_fits_int64(normal) ?
 		amount_to_cstring(int128_to_int64(normal), acc->cur) :
 		pstrdup("a value beyond the range of ledger.amount");
-	char	   *who = d->nvouchers > 1 ?
-		psprintf("Vouchers %lld and %d more in this statement", (long long) d->voucher_id, d->nvouchers - 1) :
-		psprintf("Voucher %lld", (long long) d->voucher_id);
 
+	if (held != 0)
+	{
+		INT128		with_held = normal;
+		char	   *reach;
+
+		int128_add_int64_mul_int64(&with_held, held, is_floor ? -1 : 1);
+		reach = wide_fits_int64(with_held) ?
+			amount_to_cstring(int128_to_int64(with_held), acc->cur) :
+			pstrdup("a value beyond the range of ledger.amount");
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("balance of account \"%s\" would %s its %s", acc->code,
+						is_floor ? "fall below" : "rise above", is_floor ? "floor" : "ceiling"),
+				 errdetail("%s would leave the %s at %s (balance %s, held by pending holds %s); the %s is %s.",
+						   who, is_floor ? "available balance" : "balance with the held money",
+						   reach, bal, amount_to_cstring(held, acc->cur),
+						   is_floor ? "floor" : "ceiling", amount_to_cstring(bound, acc->cur)),
+				 errhint("Held money counts against the bounds until its hold is posted, voided or expires.")));
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
 			 errmsg("balance of account \"%s\" would %s its %s", acc->code,
 					is_floor ? "fall below" : "rise above", is_floor ? "floor" : "ceiling"),
 			 errdetail("%s would leave the balance at %s; the %s is %s.", who, bal,
 					   is_floor ? "floor" : "ceiling", amount_to_cstring(bound, acc->cur))));
+}
+
+static const char *
+delta_who(const AccountDelta *d)
+{
+	return d->nvouchers > 1 ?
+		psprintf("Vouchers %lld and %d more in this statement", (long long) d->voucher_id, d->nvouchers - 1) :
+		psprintf("Voucher %lld", (long long) d->voucher_id);
+}
+
+/*
+ * Checks a locked balance row's floor and ceiling against the normal-side
+ * balance and the held totals the row will carry.  Held debits lower a
+ * credit-normal account's available balance and raise a debit-normal one's
+ * balance once posted (and the other way round).  Only when a bound looks
+ * broken with money held are the holds past their expiry (which reserve
+ * nothing, but are still counted until ledger.expire_holds() marks them)
+ * looked up and left out: the check that passes costs no query.  Returns
+ * false, with the bound, the held amount counted and which bound, if broken.
+ */
+bool
+posting_bounds_hold(const AccountInfo *acc, TupleTableSlot *slot, INT128 normal,
+					int64 held_debit, int64 held_credit,
+					int64 *bound, int64 *held, bool *is_floor)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+	bool		isnull;
+	Datum		datum;
+	int64		low = acc->sign > 0 ? held_credit : held_debit;
+	int64		high = acc->sign > 0 ? held_debit : held_credit;
+	bool		expired_known = false;
+	int64		exp_debit = 0,
+				exp_credit = 0;
+
+	datum = slot_getattr(slot, cat->bal_floor, &isnull);
+	if (!isnull)
+	{
+		INT128		avail = normal;
+
+		int128_add_int64_mul_int64(&avail, low, -1);
+		if (int128_compare(avail, int64_to_int128(DatumGetInt64(datum))) < 0 && low != 0)
+		{
+			hold_expired_held(acc->id, &exp_debit, &exp_credit);
+			expired_known = true;
+			low -= acc->sign > 0 ? exp_credit : exp_debit;
+			avail = normal;
+			int128_add_int64_mul_int64(&avail, low, -1);
+		}
+		if (int128_compare(avail, int64_to_int128(DatumGetInt64(datum))) < 0)
+		{
+			*bound = DatumGetInt64(datum);
+			*held = low;
+			*is_floor = true;
+			return false;
+		}
+	}
+	datum = slot_getattr(slot, cat->bal_ceiling, &isnull);
+	if (!isnull)
+	{
+		INT128		top = normal;
+
+		int128_add_int64_mul_int64(&top, high, 1);
+		if (int128_compare(top, int64_to_int128(DatumGetInt64(datum))) > 0 && high != 0)
+		{
+			if (!expired_known)
+				hold_expired_held(acc->id, &exp_debit, &exp_credit);
+			high -= acc->sign > 0 ? exp_debit : exp_credit;
+			top = normal;
+			int128_add_int64_mul_int64(&top, high, 1);
+		}
+		if (int128_compare(top, int64_to_int128(DatumGetInt64(datum))) > 0)
+		{
+			*bound = DatumGetInt64(datum);
+			*held = high;
+			*is_floor = false;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The held totals of a locked balance row (zero before version 1.1). */
+void
+posting_row_held(TupleTableSlot *slot, int64 *held_debit, int64 *held_credit)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+	bool		isnull;
+
+	*held_debit = *held_credit = 0;
+	if (cat->bal_held_debit == InvalidAttrNumber)
+		return;
+	*held_debit = DatumGetInt64(slot_getattr(slot, cat->bal_held_debit, &isnull));
+	*held_credit = DatumGetInt64(slot_getattr(slot, cat->bal_held_credit, &isnull));
 }
 
 /*
@@ -815,15 +941,15 @@ balance_range_error(const AccountInfo *acc, const AccountDelta *d, int slotno,
 }
 
 /*
- * Finds the balance row of (account, slot) and locks its latest version for
- * update, waiting for a poster that holds it.  Returns with the row in slot,
- * or false if there is no such row (any more): the account was deleted, or a
- * change of hot folded the slot away, while this poster looked at an older
- * picture of the account.
+ * Finds the balance row of (account, slot), which voucher (or hold) id moves,
+ * and locks its latest version for update, waiting for a poster that holds
+ * it.  Returns with the row in slot, or false if there is no such row (any
+ * more): the account was deleted, or a change of hot folded the slot away,
+ * while this poster looked at an older picture of the account.
  */
-static bool
-lock_balance_row(Relation rel, Relation idx, const AccountInfo *acc, int slotno,
-				 TupleTableSlot *slot)
+bool
+posting_lock_balance_row(Relation rel, Relation idx, const AccountInfo *acc, int slotno,
+						 const char *what, int64 id, TupleTableSlot *slot)
 {
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
@@ -857,7 +983,8 @@ lock_balance_row(Relation rel, Relation idx, const AccountInfo *acc, int slotno,
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not lock the balance row of account \"%s\"", acc->code),
-				 errdetail("The row was changed in the same command while this voucher was being posted."),
+				 errdetail("The row was changed in the same command while %s %lld was being written.",
+						   what, (long long) id),
 				 errhint("Retry the transaction.")));
 	return true;
 }
@@ -874,18 +1001,19 @@ account_changed_error(const AccountInfo *acc, const AccountDelta *d, const char 
 			 errhint("Retry the transaction: it checks the voucher against the account as it is now.")));
 }
 
-/* Writes the new units into the locked row, and its index entry unless HOT. */
-static void
-update_balance_row(Relation rel, Relation idx, IndexInfo **ii, const LedgerCatalog *cat,
-				   TupleTableSlot *slot, int64 units)
+/* Writes new values of ncols columns into the locked row, and its index entry unless HOT. */
+void
+posting_update_balance_row(Relation rel, Relation idx, IndexInfo **ii, TupleTableSlot *slot,
+						   int ncols, int *cols, Datum *values)
 {
 	bool		should_free;
 	HeapTuple	oldtup = ExecFetchSlotHeapTuple(slot, false, &should_free);
-	int			col = cat->bal_units;
-	Datum		value = Int64GetDatum(units);
-	bool		isnull = false;
-	HeapTuple	newtup = heap_modify_tuple_by_cols(oldtup, RelationGetDescr(rel), 1,
-												   &col, &value, &isnull);
+	bool		isnull[4] = {false, false, false, false};
+	HeapTuple	newtup;
+
+	Assert(ncols <= lengthof(isnull));
+	newtup = heap_modify_tuple_by_cols(oldtup, RelationGetDescr(rel), ncols,
+									   cols, values, isnull);
 
 	simple_heap_update(rel, &slot->tts_tid, newtup);
 	if (!HeapTupleIsHeapOnly(newtup))
@@ -982,7 +1110,7 @@ apply_deltas(HTAB *deltas, uint64 generation)
 		for (attempt = 0;; attempt++)
 		{
 			slotno = acc.hot ? (int) (MyBackendId % acc.nslots) : 0;
-			if (lock_balance_row(rel, idx, &acc, slotno, slot))
+			if (posting_lock_balance_row(rel, idx, &acc, slotno, "Voucher", d->voucher_id, slot))
 				break;
 			AcceptInvalidationMessages();
 			if (!account_fresh(d->account_id, &acc))
@@ -1009,14 +1137,24 @@ apply_deltas(HTAB *deltas, uint64 generation)
 		if (!wide_fits_int64(normal))
 			balance_range_error(&acc, d, slotno, slot_bound);
 
-		datum = slot_getattr(slot, cat->bal_floor, &isnull);
-		if (!isnull && int128_compare(normal, int64_to_int128(DatumGetInt64(datum))) < 0)
-			bound_error(&acc, d, normal, DatumGetInt64(datum), true);
-		datum = slot_getattr(slot, cat->bal_ceiling, &isnull);
-		if (!isnull && int128_compare(normal, int64_to_int128(DatumGetInt64(datum))) > 0)
-			bound_error(&acc, d, normal, DatumGetInt64(datum), false);
+		{
+			int64		hd,
+						hc,
+						bound,
+						held;
+			bool		is_floor;
 
-		update_balance_row(rel, idx, &ii, cat, slot, units);
+			posting_row_held(slot, &hd, &hc);
+			if (!posting_bounds_hold(&acc, slot, normal, hd, hc, &bound, &held, &is_floor))
+				posting_bound_error(&acc, delta_who(d), normal, held, bound, is_floor);
+		}
+
+		{
+			int			col = cat->bal_units;
+			Datum		value = Int64GetDatum(units);
+
+			posting_update_balance_row(rel, idx, &ii, slot, 1, &col, &value);
+		}
 	}
 
 	ExecDropSingleTupleTableSlot(slot);

@@ -16,7 +16,14 @@
 #define LEDGER_POSTING_H
 
 #include "postgres.h"
+#include "access/relscan.h"
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
 #include "utils/date.h"
+#include "utils/rel.h"
+
+#include "catalog.h"
+#include "wide.h"
 
 /* Registers the transaction callbacks; called from _PG_init. */
 extern void ledger_posting_init(void);
@@ -31,5 +38,23 @@ extern DateADT posting_book_day(void);
 
 /* true if the voucher was written by this transaction and not rolled back */
 extern bool posting_voucher_pending(int64 voucher_id);
+
+/*
+ * The balance rows, shared with the holds (hold.c): lock the latest version
+ * of an (account, slot) row, check its bounds, write new column values.
+ * Callers lock rows in account order.
+ */
+extern bool posting_lock_balance_row(Relation rel, Relation idx, const AccountInfo *acc,
+									 int slotno, const char *what, int64 id,
+									 TupleTableSlot *slot);
+extern void posting_update_balance_row(Relation rel, Relation idx, IndexInfo **ii,
+									   TupleTableSlot *slot, int ncols, int *cols,
+									   Datum *values);
+extern void posting_row_held(TupleTableSlot *slot, int64 *held_debit, int64 *held_credit);
+extern bool posting_bounds_hold(const AccountInfo *acc, TupleTableSlot *slot, INT128 normal,
+								int64 held_debit, int64 held_credit,
+								int64 *bound, int64 *held, bool *is_floor);
+extern void posting_bound_error(const AccountInfo *acc, const char *who, INT128 normal,
+								int64 held, int64 bound, bool is_floor) pg_attribute_noreturn();
 
 #endif							/* LEDGER_POSTING_H */

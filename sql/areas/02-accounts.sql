@@ -65,6 +65,8 @@ CREATE TABLE ledger.account_balance (
 	blocked       text NULL,
 	floor_units   bigint NULL,
 	ceiling_units bigint NULL,
+	held_debit    bigint NOT NULL DEFAULT 0,
+	held_credit   bigint NOT NULL DEFAULT 0,
 	CONSTRAINT account_balance_pkey PRIMARY KEY (account_id, slot)
 ) WITH (fillfactor = 50);
 COMMENT ON TABLE ledger.account_balance IS 'maintained balances, one row per account (several slots for a hot account)';
@@ -74,6 +76,8 @@ COMMENT ON COLUMN ledger.account_balance.units IS 'sum of the entries booked int
 COMMENT ON COLUMN ledger.account_balance.blocked IS 'why the account takes no postings (frozen, closed, summary), NULL if it does';
 COMMENT ON COLUMN ledger.account_balance.floor_units IS 'the account''s floor on its normal side, in minor units';
 COMMENT ON COLUMN ledger.account_balance.ceiling_units IS 'the account''s ceiling on its normal side, in minor units';
+COMMENT ON COLUMN ledger.account_balance.held_debit IS 'debits of the account''s pending holds booked into this slot, in minor units, positive';
+COMMENT ON COLUMN ledger.account_balance.held_credit IS 'credits of the account''s pending holds booked into this slot, in minor units, positive';
 
 /*
  * The chart as a tree: every account paired with itself (depth 0) and with

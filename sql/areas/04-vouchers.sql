@@ -25,12 +25,14 @@ CREATE TABLE ledger.voucher (
 	created_at      timestamptz NOT NULL DEFAULT now(),
 	created_by      text NOT NULL DEFAULT session_user,
 	metadata        jsonb NULL,
+	hold_id         bigint NULL,
 	CONSTRAINT voucher_pkey PRIMARY KEY (id),
 	CONSTRAINT voucher_idempotency_key_key UNIQUE (idempotency_key),
 	CONSTRAINT voucher_not_self_reversal CHECK (reverses <> id)
 );
 ALTER SEQUENCE ledger.voucher_id_seq OWNED BY ledger.voucher.id;
 CREATE UNIQUE INDEX voucher_reverses_key ON ledger.voucher (reverses) WHERE reverses IS NOT NULL;
+CREATE UNIQUE INDEX voucher_hold_id_key ON ledger.voucher (hold_id) WHERE hold_id IS NOT NULL;
 CREATE INDEX voucher_ref_idx ON ledger.voucher (ref) WHERE ref IS NOT NULL;
 CREATE INDEX voucher_book_date_idx ON ledger.voucher USING brin (book_date) WITH (autosummarize = on);
 
@@ -44,6 +46,7 @@ COMMENT ON COLUMN ledger.voucher.reverses IS 'the voucher this one reverses (红
 COMMENT ON COLUMN ledger.voucher.created_at IS 'when the voucher was written';
 COMMENT ON COLUMN ledger.voucher.created_by IS 'session user that wrote the voucher';
 COMMENT ON COLUMN ledger.voucher.metadata IS 'free-form attributes';
+COMMENT ON COLUMN ledger.voucher.hold_id IS 'the hold this voucher posts (set by ledger.post_hold only), if any';
 
 CREATE TABLE ledger.entry (
 	voucher_id bigint NOT NULL,

@@ -353,9 +353,12 @@ BEGIN
 		ELSIF OLD.hot AND NOT NEW.hot THEN
 			-- fold the slots into slot 0
 			WITH gone AS (
-				DELETE FROM ledger.account_balance WHERE account_id = NEW.id AND slot > 0 RETURNING units)
+				DELETE FROM ledger.account_balance WHERE account_id = NEW.id AND slot > 0
+					RETURNING units, held_debit, held_credit)
 			UPDATE ledger.account_balance
-				SET units = units + (SELECT COALESCE(sum(units), 0) FROM gone)::bigint
+				SET units = units + (SELECT COALESCE(sum(units), 0) FROM gone)::bigint,
+					held_debit = held_debit + (SELECT COALESCE(sum(held_debit), 0) FROM gone)::bigint,
+					held_credit = held_credit + (SELECT COALESCE(sum(held_credit), 0) FROM gone)::bigint
 				WHERE account_id = NEW.id AND slot = 0;
 		END IF;
 		UPDATE ledger.account_balance
@@ -370,6 +373,13 @@ BEGIN
 					detail => format('Its balance is %s; only an account with a zero balance can be closed.',
 							ledger.amount_of_units(bal * sign, NEW.currency)),
 					hint => 'Move the balance to another account with a voucher first.');
+			END IF;
+			IF EXISTS (SELECT 1 FROM ledger.account_balance WHERE account_id = NEW.id
+			            GROUP BY account_id HAVING sum(held_debit) <> 0 OR sum(held_credit) <> 0) THEN
+				RAISE EXCEPTION 'cannot close account "%"', NEW.code
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+						DETAIL = 'Pending holds reserve money on it; only an account without pending holds can be closed.',
+						HINT = 'Post or void its holds first (ledger.holds lists them).';
 			END IF;
 		END IF;
 		IF OLD.parent_code IS NOT NULL AND OLD.parent_code IS DISTINCT FROM NEW.parent_code THEN
@@ -421,6 +431,12 @@ BEGIN
 			PERFORM ledger._raise('55000', pg_catalog.format('cannot delete account "%s"', OLD.code),
 				detail => 'Entries have been posted to it; accounts are never deleted once posted to.',
 				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
+		END IF;
+		IF EXISTS (SELECT 1 FROM ledger.hold_line l WHERE l.account_id = OLD.id) THEN
+			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					DETAIL = 'Holds have been placed on it; accounts are never deleted once a hold names them.',
+					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
 		END IF;
 		RETURN OLD;
 	END IF;

@@ -31,24 +31,34 @@ COMMENT ON COLUMN ledger.journal.memo IS 'the entry''s memo';
 
 CREATE VIEW ledger.balances AS
 	WITH leaf AS (
-		SELECT a.id, a.currency, sum(b.units) AS units
+		SELECT a.id, a.currency, sum(b.units) AS units, sum(b.held_debit) AS held_debit,
+		       sum(b.held_credit) AS held_credit
 		  FROM ledger.account a
 		  JOIN ledger.account_balance b ON b.account_id = a.id
 		 WHERE NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code)
 		   AND a.currency IS NOT NULL
 		 GROUP BY a.id, a.currency),
 	rolled AS (
-		SELECT t.ancestor_id AS ancestor, l.currency, sum(l.units) AS units
+		SELECT t.ancestor_id AS ancestor, l.currency, sum(l.units) AS units,
+		       sum(l.held_debit) AS held_debit, sum(l.held_credit) AS held_credit
 		  FROM ledger.account_tree t JOIN leaf l ON l.id = t.account_id
 		 GROUP BY t.ancestor_id, l.currency)
 	SELECT a.code AS account_code, a.name AS account_name, a.kind, r.currency,
-	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata))::bigint, r.currency) AS balance
+	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata))::bigint, r.currency) AS balance,
+	       ledger.amount_of_units(r.held_debit::bigint, r.currency) AS held_debit,
+	       ledger.amount_of_units(r.held_credit::bigint, r.currency) AS held_credit,
+	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata)
+	           - CASE WHEN ledger._normal_sign(a.kind, a.metadata) > 0 THEN r.held_credit ELSE r.held_debit END)::bigint,
+	           r.currency) AS available
 	  FROM rolled r JOIN ledger.account a ON a.id = r.ancestor;
 COMMENT ON VIEW ledger.balances IS
-	'current balance of every account on its normal side, summary accounts rolled up from their leaves (one row per currency)';
+	'current balance of every account on its normal side, summary accounts rolled up from their leaves (one row per currency), with the money pending holds reserve';
 COMMENT ON COLUMN ledger.balances.account_code IS 'account code';
 COMMENT ON COLUMN ledger.balances.account_name IS 'account name';
 COMMENT ON COLUMN ledger.balances.kind IS 'account kind, which fixes the normal side';
 COMMENT ON COLUMN ledger.balances.currency IS 'currency of the row (a multi-currency summary account has one row per currency)';
 COMMENT ON COLUMN ledger.balances.balance IS 'current balance on the account''s normal side, summary accounts rolled up from their leaves';
+COMMENT ON COLUMN ledger.balances.held_debit IS 'debits of pending holds (until ledger.expire_holds() marks a hold past its expiry, it is counted here)';
+COMMENT ON COLUMN ledger.balances.held_credit IS 'credits of pending holds (until ledger.expire_holds() marks a hold past its expiry, it is counted here)';
+COMMENT ON COLUMN ledger.balances.available IS 'balance less the held amounts that would lower it (ledger.available() also leaves out holds past their expiry)';
 

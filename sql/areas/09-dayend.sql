@@ -85,6 +85,8 @@ CREATE TABLE ledger.daily_balance (
 	cum_debit  numeric NOT NULL,
 	cum_credit numeric NOT NULL,
 	summary    boolean NOT NULL DEFAULT false,
+	held_debit  ledger.amount NULL,
+	held_credit ledger.amount NULL,
 	CONSTRAINT daily_balance_pkey PRIMARY KEY (account_id, book_date, currency)
 );
 CREATE INDEX daily_balance_book_date_idx ON ledger.daily_balance USING brin (book_date) WITH (autosummarize = on);
@@ -100,6 +102,8 @@ COMMENT ON COLUMN ledger.daily_balance.entries IS 'number of the day''s entries'
 COMMENT ON COLUMN ledger.daily_balance.cum_debit IS 'debits since the books began, up to and including this day, in minor units of the row''s currency';
 COMMENT ON COLUMN ledger.daily_balance.cum_credit IS 'credits since the books began, up to and including this day, in minor units of the row''s currency';
 COMMENT ON COLUMN ledger.daily_balance.summary IS 'true for a summary account''s row, rolled up from its leaves';
+COMMENT ON COLUMN ledger.daily_balance.held_debit IS 'debits of the holds pending at the close (created by the day, settled after it); NULL for days closed before version 1.1';
+COMMENT ON COLUMN ledger.daily_balance.held_credit IS 'credits of the holds pending at the close (created by the day, settled after it); NULL for days closed before version 1.1';
 
 CREATE TABLE ledger.day_close (
 	book_date     date NOT NULL,
@@ -302,7 +306,8 @@ BEGIN
 
 	-- leaf rows: yesterday's balances plus today's movements
 	INSERT INTO ledger.daily_balance
-		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary)
+		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary,
+		 held_debit, held_credit)
 	SELECT k.account_id, d, k.currency,
 	       ledger.amount_of_units(k.opening, k.currency),
 	       ledger.amount_of_units(k.debit, k.currency),
@@ -311,7 +316,9 @@ BEGIN
 	       k.entries,
 	       k.cum_debit + k.debit,
 	       k.cum_credit + k.credit,
-	       false
+	       false,
+	       ledger.zero(k.currency),
+	       ledger.zero(k.currency)
 	  FROM (
 		SELECT COALESCE(m.account_id, y.account_id) AS account_id,
 		       COALESCE(m.currency, y.currency) AS currency,
@@ -336,12 +343,47 @@ BEGIN
 	  ) k;
 	GET DIAGNOSTICS n = ROW_COUNT;
 
+	-- held amounts at the close: the holds created by the end of the day and
+	-- settled after it (or not yet); an account with nothing but held money
+	-- gets a row of its own
+	WITH held AS (
+		SELECT l.account_id, ledger.currency(l.amount) AS currency,
+		       sum(GREATEST(ledger.minor_units(l.amount), 0))::bigint AS debit,
+		       sum(GREATEST(-ledger.minor_units(l.amount), 0))::bigint AS credit
+		  FROM (SELECT h.id FROM ledger.hold h WHERE h.status = 'pending' AND h.book_date <= d
+		        UNION ALL
+		        SELECT h.id FROM ledger.hold h WHERE h.settled_book_date > d AND h.book_date <= d) p
+		  JOIN ledger.hold_line l ON l.hold_id = p.id
+		 GROUP BY l.account_id, ledger.currency(l.amount)),
+	upd AS (
+		UPDATE ledger.daily_balance r
+		   SET held_debit = ledger.amount_of_units(held.debit, held.currency),
+		       held_credit = ledger.amount_of_units(held.credit, held.currency)
+		  FROM held
+		 WHERE r.account_id = held.account_id AND r.book_date = d AND r.currency = held.currency AND NOT r.summary
+		RETURNING r.account_id)
+	INSERT INTO ledger.daily_balance
+		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary,
+		 held_debit, held_credit)
+	SELECT held.account_id, d, held.currency, ledger.zero(held.currency), ledger.zero(held.currency),
+	       ledger.zero(held.currency), ledger.zero(held.currency), 0,
+	       COALESCE(h.cum_debit, 0), COALESCE(h.cum_credit, 0), false,
+	       ledger.amount_of_units(held.debit, held.currency), ledger.amount_of_units(held.credit, held.currency)
+	  FROM held
+	  LEFT JOIN LATERAL (
+		SELECT y.cum_debit, y.cum_credit FROM ledger.daily_balance y
+		 WHERE y.account_id = held.account_id AND y.book_date < d AND NOT y.summary
+		 ORDER BY y.book_date DESC LIMIT 1) h ON true
+	 WHERE held.account_id NOT IN (SELECT upd.account_id FROM upd);
+
 	-- summary rows: the sums of the leaf rows below each summary account
 	INSERT INTO ledger.daily_balance
-		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary)
+		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary,
+		 held_debit, held_credit)
 	SELECT c.ancestor_id, d, r.currency,
 	       ledger.sum(r.opening), ledger.sum(r.debit), ledger.sum(r.credit), ledger.sum(r.closing),
-	       sum(r.entries)::bigint, sum(r.cum_debit), sum(r.cum_credit), true
+	       sum(r.entries)::bigint, sum(r.cum_debit), sum(r.cum_credit), true,
+	       ledger.sum(r.held_debit), ledger.sum(r.held_credit)
 	  FROM ledger.daily_balance r
 	  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
 	 WHERE r.book_date = d AND NOT r.summary
@@ -616,6 +658,61 @@ BEGIN
 	           FILTER (WHERE cmp.expected <> cmp.kept), format('%s accounts', count(*)))
 	  FROM cmp GROUP BY cmp.currency;
 
+	-- holds_match_lines: the held totals of the balance rows are the lines of
+	-- the pending holds; for a closed day, its snapshot's held amounts are
+	-- the lines of the holds pending at its close
+	RETURN QUERY
+	WITH kept AS (
+		SELECT b.account_id, sum(b.held_debit) AS debit, sum(b.held_credit) AS credit
+		  FROM ledger.account_balance b GROUP BY b.account_id),
+	pending AS (
+		SELECT l.account_id, sum(GREATEST(ledger.minor_units(l.amount), 0)) AS debit,
+		       sum(GREATEST(-ledger.minor_units(l.amount), 0)) AS credit
+		  FROM ledger.hold h JOIN ledger.hold_line l ON l.hold_id = h.id
+		 WHERE h.status = 'pending' GROUP BY l.account_id),
+	at_day AS (
+		SELECT l.account_id, sum(GREATEST(ledger.minor_units(l.amount), 0)) AS debit,
+		       sum(GREATEST(-ledger.minor_units(l.amount), 0)) AS credit
+		  FROM ledger.hold h JOIN ledger.hold_line l ON l.hold_id = h.id
+		 WHERE st <> 'open' AND NOT at_close AND h.book_date <= d
+		   AND (h.status = 'pending' OR h.settled_book_date > d)
+		 GROUP BY l.account_id),
+	snap AS (
+		SELECT r.account_id, ledger.minor_units(r.held_debit) AS debit, ledger.minor_units(r.held_credit) AS credit
+		  FROM ledger.daily_balance r
+		 WHERE st <> 'open' AND NOT at_close AND r.book_date = d AND NOT r.summary AND r.held_debit IS NOT NULL),
+	cmp AS (
+		SELECT l.code, l.currency,
+		       CASE
+		         WHEN (COALESCE(kept.debit, 0), COALESCE(kept.credit, 0))
+		              IS DISTINCT FROM (COALESCE(pending.debit, 0), COALESCE(pending.credit, 0))
+		         THEN format('%s: held %s / %s in the balances, the pending holds say %s / %s', l.code,
+		                ledger.amount_of_units(COALESCE(kept.debit, 0)::bigint, l.currency),
+		                ledger.amount_of_units(COALESCE(kept.credit, 0)::bigint, l.currency),
+		                ledger.amount_of_units(COALESCE(pending.debit, 0)::bigint, l.currency),
+		                ledger.amount_of_units(COALESCE(pending.credit, 0)::bigint, l.currency))
+		         WHEN st <> 'open' AND NOT at_close
+		              AND (snap.account_id IS NOT NULL OR at_day.account_id IS NOT NULL)
+		              AND (COALESCE(snap.debit, 0), COALESCE(snap.credit, 0))
+		                  IS DISTINCT FROM (COALESCE(at_day.debit, 0), COALESCE(at_day.credit, 0))
+		         THEN format('%s: held %s / %s at the close of %s, the holds say %s / %s', l.code,
+		                ledger.amount_of_units(COALESCE(snap.debit, 0)::bigint, l.currency),
+		                ledger.amount_of_units(COALESCE(snap.credit, 0)::bigint, l.currency), d,
+		                ledger.amount_of_units(COALESCE(at_day.debit, 0)::bigint, l.currency),
+		                ledger.amount_of_units(COALESCE(at_day.credit, 0)::bigint, l.currency))
+		       END AS problem,
+		       COALESCE(pending.debit, 0) + COALESCE(pending.credit, 0) <> 0 AS holding
+		  FROM ledger._leaf l
+		  LEFT JOIN kept ON kept.account_id = l.id
+		  LEFT JOIN pending ON pending.account_id = l.id
+		  LEFT JOIN at_day ON at_day.account_id = l.id
+		  LEFT JOIN snap ON snap.account_id = l.id
+		 WHERE l.currency IS NOT NULL)
+	SELECT 'holds_match_lines'::text, cmp.currency, count(cmp.problem) = 0,
+	       COALESCE(string_agg(cmp.problem, '; '),
+	                format('%s accounts with pending holds', count(*) FILTER (WHERE cmp.holding)))
+	  FROM cmp GROUP BY cmp.currency;
+
 	-- snapshot_matches_entries: the stored daily balances are what the entries say
 	IF st <> 'open' AND NOT at_close THEN
 		RETURN QUERY
@@ -663,7 +760,7 @@ AS $$
 	 ORDER BY c.check_name, c.currency NULLS FIRST
 $$;
 COMMENT ON FUNCTION ledger.check_books(date) IS
-	'the books'' checks for one day: vouchers_balanced, red_entries_reverse, entries_match_vouchers, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, snapshot_matches_entries, assertion:<name> for each balance assertion and, for a closed day, digest_matches';
+	'the books'' checks for one day: vouchers_balanced, red_entries_reverse, entries_match_vouchers, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, holds_match_lines, snapshot_matches_entries, assertion:<name> for each balance assertion and, for a closed day, digest_matches';
 
 CREATE FUNCTION ledger._close_check(d date) RETURNS text[]
 	LANGUAGE plpgsql

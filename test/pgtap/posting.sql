@@ -41,7 +41,8 @@ SELECT has_view('ledger', 'journal', 'view ledger.journal');
 SELECT columns_are('ledger', 'journal', ARRAY['book_date', 'voucher_id', 'idempotency_key', 'ref', 'summary',
 	'line_no', 'account_code', 'account_name', 'debit', 'credit', 'memo']);
 SELECT has_view('ledger', 'balances', 'view ledger.balances');
-SELECT columns_are('ledger', 'balances', ARRAY['account_code', 'account_name', 'kind', 'currency', 'balance']);
+SELECT columns_are('ledger', 'balances', ARRAY['account_code', 'account_name', 'kind', 'currency', 'balance',
+	'held_debit', 'held_credit', 'available']);
 
 -- ---- functions ----
 SELECT function_returns('ledger', 'post', ARRAY['text', 'text[]', 'amount[]', 'text', 'text', 'jsonb'], 'bigint');

@@ -176,5 +176,14 @@ SQL
 	expect $db "SELECT concat_ws(' ', matched_count, missing_internal_count, runs) FROM ledger.recon_run" "1 1 2" \
 		"$db: reconciling again after the update finds the same"
 	expect $db "SELECT ledger.post('k3', ARRAY['bank', 'w1'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]) > 0" t "$db: posting goes on"
+	# holds (new in 1.1) on the updated books: held, posted in part, counted by the checks
+	expect $db "SELECT ledger.hold('h1', ARRAY['w1', 'bank'], ARRAY['5 CNY', '-5 CNY']) > 0" t "$db: a hold after the update"
+	expect $db "SELECT ledger.available('w1')" "3.00 CNY" "$db: the hold lowers the available balance"
+	expect $db "SELECT ledger.post_hold((SELECT id FROM ledger.hold WHERE idempotency_key = 'h1'), 'h1-post', ARRAY['2 CNY', '-2 CNY']::ledger.amount[]) > 0" t \
+		"$db: the hold posts in part"
+	expect $db "SELECT ledger.balance('w1') || ' ' || ledger.available('w1')" "6.00 CNY 6.00 CNY" "$db: the rest of the hold is released"
+	expect $db "SELECT ledger.hold('h2', ARRAY['w1', 'bank'], ARRAY['1 CNY', '-1 CNY']) > 0" t "$db: a hold left pending"
+	expect $db "SELECT bool_and(ok) FROM ledger.check_books(ledger.current_book_date()) WHERE check_name = 'holds_match_lines'" t \
+		"$db: the held totals match the pending holds"
 	books_hold $db
 done
