@@ -16,7 +16,8 @@ OBJS = \
 	src/dayend.o \
 	src/recon.o \
 	src/statement.o \
-	src/report.o
+	src/report.o \
+	src/bookread.o
 
 # The current version's install script is assembled from sql/areas/*.sql (one
 # file per area, in name order); released install scripts and every upgrade

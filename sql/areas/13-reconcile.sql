@@ -4,6 +4,19 @@
 
 -- --- reconcile -------------------------------------------------------------
 
+CREATE FUNCTION ledger._recon_items(account_id bigint, book_date date)
+	RETURNS TABLE(voucher_id bigint, ref text, amount ledger.amount, reversed boolean)
+	AS 'MODULE_PATHNAME', 'ledger_recon_items'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ledger._recon_items(bigint, date) IS
+	'the vouchers of a book date with a ref and entries on an account: their sum there and whether they were reversed; reads the books without predicate locks';
+CREATE FUNCTION ledger._voucher_reversed(voucher_id bigint) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ledger_voucher_reversed'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ledger._voucher_reversed(bigint) IS
+	'whether a voucher reversing the given one exists; reads the books without predicate locks';
+REVOKE EXECUTE ON FUNCTION ledger._recon_items(bigint, date), ledger._voucher_reversed(bigint) FROM PUBLIC;
+
 /*
  * Reconciles (source, statement_date) against the entries on clearing
  * account `account`:
@@ -60,6 +73,13 @@ BEGIN
 				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
 					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account);
 	END IF;
+	IF NOT acc.reconcilable THEN
+		RAISE EXCEPTION 'account "%" is not reconcilable', acc.code
+			USING ERRCODE = 'insufficient_privilege',
+				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names account "%s"; only clearing and settlement accounts that the accounts operator marked reconcilable may be reconciled, since a run shows their postings.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code),
+				HINT = 'An accounts operator marks a clearing account with UPDATE ledger.account SET reconcilable = true.';
+	END IF;
 	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
 		RAISE EXCEPTION 'account "%" is a summary account', acc.code
 			USING ERRCODE = 'invalid_parameter_value',
@@ -110,24 +130,19 @@ BEGIN
 	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
 		DROP TABLE pg_temp._recon_int;
 	END IF;
+	-- (the books are read by ledger._recon_items and ledger._voucher_reversed,
+	-- which take no predicate locks: a SERIALIZABLE run never becomes a
+	-- read/write conflict of the posters, see bookread.c)
 	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
-	SELECT i.voucher_id, i.ref, i.book_date, i.amount,
-	       -- (IN rather than EXISTS: one hashed pass instead of a probe per item)
-	       CASE WHEN i.voucher_id IN (SELECT r.reverses FROM ledger.voucher r WHERE r.reverses IS NOT NULL)
-	            THEN 'reversed' ELSE 'success' END AS status,
+	SELECT i.voucher_id, i.ref, d AS book_date, i.amount,
+	       CASE WHEN i.reversed THEN 'reversed' ELSE 'success' END AS status,
 	       -- after the undo, an item of this date still in the pool was closed by a later run
 	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled
-	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, ledger.sum(e.amount) AS amount
-	          FROM ledger.entry e
-	          JOIN ledger.voucher v ON v.id = e.voucher_id
-	         WHERE e.account_id = acc.id AND e.book_date = d AND v.ref IS NOT NULL
-	           AND NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = v.id)
-	         GROUP BY v.id, v.ref, v.book_date) i
-	 WHERE ledger.minor_units(i.amount) <> 0
+	  FROM ledger._recon_items(acc.id, d) i
+	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = i.voucher_id)
 	UNION ALL
 	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
-	       CASE WHEN EXISTS (SELECT 1 FROM ledger.voucher r WHERE r.reverses = p.voucher_id)
-	            THEN 'reversed' ELSE 'success' END,
+	       CASE WHEN ledger._voucher_reversed(p.voucher_id) THEN 'reversed' ELSE 'success' END,
 	       true
 	  FROM ledger.recon_pending p
 	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id;
