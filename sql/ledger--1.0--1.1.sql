@@ -596,6 +596,7 @@ $$;
 -- forbids the ALTER: it is made again, the same, around it)
 DROP FUNCTION ledger._account_blocked(ledger.account);
 ALTER TABLE ledger.account ADD COLUMN reconcilable boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN ledger.account.reconcilable IS 'a clearing or settlement account that ledger.reconcile may read (set by the accounts operator); reconciling any other account is refused';
 CREATE FUNCTION ledger._account_blocked(a ledger.account) RETURNS text
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
@@ -605,7 +606,6 @@ CREATE FUNCTION ledger._account_blocked(a ledger.account) RETURNS text
 	END;
 COMMENT ON FUNCTION ledger._account_blocked(ledger.account) IS 'why an account takes no postings, NULL if it does';
 REVOKE EXECUTE ON FUNCTION ledger._account_blocked(ledger.account) FROM PUBLIC;
-COMMENT ON COLUMN ledger.account.reconcilable IS 'a clearing or settlement account that ledger.reconcile may read (set by the accounts operator); reconciling any other account is refused';
 -- the accounts already reconciled in 1.0 stay reconcilable
 UPDATE ledger.account SET reconcilable = true
  WHERE code IN (SELECT r.account_code FROM ledger.recon_run r);
@@ -653,18 +653,18 @@ BEGIN
 				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
 					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account);
 	END IF;
+	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
+		RAISE EXCEPTION 'account "%" is a summary account', acc.code
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'Reconciliation reads the entries of one clearing account; a summary account has none.',
+				HINT = 'Name the leaf account of the channel, e.g. 1122.01.';
+	END IF;
 	IF NOT acc.reconcilable THEN
 		RAISE EXCEPTION 'account "%" is not reconcilable', acc.code
 			USING ERRCODE = 'insufficient_privilege',
 				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names account "%s"; only clearing and settlement accounts that the accounts operator marked reconcilable may be reconciled, since a run shows their postings.',
 					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code),
 				HINT = 'An accounts operator marks a clearing account with UPDATE ledger.account SET reconcilable = true.';
-	END IF;
-	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
-		RAISE EXCEPTION 'account "%" is a summary account', acc.code
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = 'Reconciliation reads the entries of one clearing account; a summary account has none.',
-				HINT = 'Name the leaf account of the channel, e.g. 1122.01.';
 	END IF;
 
 	-- one run per source at a time (loaders of the source wait too)
