@@ -557,13 +557,13 @@ BEGIN
 				DETAIL = pg_catalog.format('Session %s holds the day-end lock.', holder),
 				HINT = 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.';
 	END IF;
-	-- Every step runs in a transaction of its own at REPEATABLE READ, whatever
-	-- the caller's default: the cutoff reads a day nobody writes any more and
-	-- serialises with posters by its locks and its wait, so SERIALIZABLE
-	-- would only add predicate locks that every poster runs into (and whose
-	-- read/write conflicts PostgreSQL keeps in a fixed-size pool).
-	COMMIT;
-	SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+	-- Every step after the first runs in a transaction of its own at
+	-- REPEATABLE READ, whatever the caller's default: the cutoff reads a day
+	-- nobody writes any more and serialises with posters by its locks and its
+	-- wait, so SERIALIZABLE would only add predicate locks on the books that
+	-- every poster runs into (and whose read/write conflicts PostgreSQL keeps
+	-- in a fixed-size pool).  The first (the switch, or the wait of a day
+	-- left closing) reads only the book days.
 	-- days left closing by an interrupted or failed run are finished first, oldest first
 	FOR d IN SELECT b.book_date FROM ledger.book_day b
 	          WHERE b.status OPERATOR(pg_catalog.=) 'closing'
