@@ -611,17 +611,19 @@ UPDATE ledger.account SET reconcilable = true
  WHERE code IN (SELECT r.account_code FROM ledger.recon_run r);
 
 CREATE FUNCTION ledger._recon_items(account_id bigint, book_date date)
-	RETURNS TABLE(voucher_id bigint, ref text, amount ledger.amount, reversed boolean)
+	RETURNS TABLE(voucher_id bigint, ref text, amount ledger.amount, reversed boolean,
+		created_at timestamptz, metadata jsonb)
 	AS 'MODULE_PATHNAME', 'ledger_recon_items'
 	LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION ledger._recon_items(bigint, date) IS
-	'the vouchers of a book date with a ref and entries on an account: their sum there and whether they were reversed; reads the books without predicate locks';
-CREATE FUNCTION ledger._voucher_reversed(voucher_id bigint) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'ledger_voucher_reversed'
+	'the vouchers of a book date with a ref and entries on an account: their sum there, whether they were reversed, their created_at and metadata; reads the books without predicate locks';
+CREATE FUNCTION ledger._recon_voucher(voucher_id bigint,
+		OUT reversed boolean, OUT created_at timestamptz, OUT metadata jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_recon_voucher'
 	LANGUAGE C STABLE STRICT;
-COMMENT ON FUNCTION ledger._voucher_reversed(bigint) IS
-	'whether a voucher reversing the given one exists; reads the books without predicate locks';
-REVOKE EXECUTE ON FUNCTION ledger._recon_items(bigint, date), ledger._voucher_reversed(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION ledger._recon_voucher(bigint) IS
+	'whether a voucher reversing the given one exists, and its created_at and metadata; reads the books without predicate locks';
+REVOKE EXECUTE ON FUNCTION ledger._recon_items(bigint, date), ledger._recon_voucher(bigint) FROM PUBLIC;
 CREATE OR REPLACE PROCEDURE ledger.reconcile(source text, statement_date date, account text)
 	LANGUAGE plpgsql
 	SECURITY DEFINER
@@ -710,7 +712,7 @@ BEGIN
 	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
 		DROP TABLE pg_temp._recon_int;
 	END IF;
-	-- (the books are read by ledger._recon_items and ledger._voucher_reversed,
+	-- (the books are read by ledger._recon_items and ledger._recon_voucher,
 	-- which take no predicate locks: a SERIALIZABLE run never becomes a
 	-- read/write conflict of the posters, see bookread.c)
 	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
@@ -722,7 +724,7 @@ BEGIN
 	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = i.voucher_id)
 	UNION ALL
 	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
-	       CASE WHEN ledger._voucher_reversed(p.voucher_id) THEN 'reversed' ELSE 'success' END,
+	       CASE WHEN (ledger._recon_voucher(p.voucher_id)).reversed THEN 'reversed' ELSE 'success' END,
 	       true
 	  FROM ledger.recon_pending p
 	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id;

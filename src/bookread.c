@@ -27,6 +27,7 @@
 #include "catalog/namespace.h"
 #include "common/int.h"
 #include "executor/tuptable.h"
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
@@ -112,12 +113,14 @@ cmp_item(const void *a, const void *b)
 
 /*
  * ledger._recon_items(account_id bigint, book_date date)
- *   → TABLE(voucher_id bigint, ref text, amount ledger.amount, reversed boolean)
+ *   → TABLE(voucher_id bigint, ref text, amount ledger.amount, reversed boolean,
+ *           created_at timestamptz, metadata jsonb)
  *
  * One row per voucher of the book date with a ref and entries on the
- * account, their sum there (vouchers whose entries there net to zero are
- * left out), and whether a voucher reversing it exists; as the statement's
- * snapshot sees them, without predicate locks.
+ * account: their sum there (vouchers whose entries there net to zero are
+ * left out), whether a voucher reversing it exists, and the voucher's
+ * created_at and metadata; as the statement's snapshot sees them, without
+ * predicate locks.
  */
 PG_FUNCTION_INFO_V1(ledger_recon_items);
 Datum
@@ -203,10 +206,11 @@ ledger_recon_items(PG_FUNCTION_ARGS)
 	vslot = table_slot_create(voucher, NULL);
 	for (i = 0; i < n; i++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 		bool		isnull;
 		Datum		ref;
+		Datum		meta;
 
 		item = sorted[i];
 		if (item->units == 0)
@@ -225,6 +229,11 @@ ledger_recon_items(PG_FUNCTION_ARGS)
 			continue;
 		}
 		values[1] = PointerGetDatum(PG_DETOAST_DATUM_COPY(ref));
+		values[4] = slot_getattr(vslot, cat->v_created_at, &isnull);
+		nulls[4] = isnull;
+		meta = slot_getattr(vslot, cat->v_metadata, &isnull);
+		nulls[5] = isnull;
+		values[5] = isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(meta));
 		index_endscan(scan);
 
 		values[0] = Int64GetDatum(item->voucher_id);
@@ -240,23 +249,53 @@ ledger_recon_items(PG_FUNCTION_ARGS)
 }
 
 /*
- * ledger._voucher_reversed(voucher_id bigint) → boolean: whether a voucher
- * reversing it exists, as the statement's snapshot sees it, without
- * predicate locks.
+ * ledger._recon_voucher(voucher_id bigint, OUT reversed boolean,
+ *                       OUT created_at timestamptz, OUT metadata jsonb)
+ *
+ * What reconciliation needs of a voucher of its pending pool: whether a
+ * voucher reversing it exists, its created_at and metadata (NULLs if the
+ * snapshot does not see it); without predicate locks.
  */
-PG_FUNCTION_INFO_V1(ledger_voucher_reversed);
+PG_FUNCTION_INFO_V1(ledger_recon_voucher);
 Datum
-ledger_voucher_reversed(PG_FUNCTION_ARGS)
+ledger_recon_voucher(PG_FUNCTION_ARGS)
 {
 	int64		id = PG_GETARG_INT64(0);
 	const LedgerCatalog *cat = ledger_catalog();
+	Snapshot	snap = GetActiveSnapshot();
 	Relation	voucher = table_open(cat->voucher, AccessShareLock);
+	Relation	voucher_idx = index_open(cat->voucher_pkey, AccessShareLock);
 	Relation	rev_idx = index_open(reverses_index(cat), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(voucher, NULL);
-	bool		found = voucher_reversed(voucher, rev_idx, slot, GetActiveSnapshot(), id);
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {false, true, true};
+	ScanKeyData key;
+	IndexScanDesc scan;
+	bool		isnull;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "ledger._recon_voucher must return a record");
+	desc = BlessTupleDesc(desc);
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = begin_any(voucher, voucher_idx, &key, 1);
+	if (next_visible(scan, slot, snap))
+	{
+		Datum		meta;
+
+		values[1] = slot_getattr(slot, cat->v_created_at, &isnull);
+		nulls[1] = isnull;
+		meta = slot_getattr(slot, cat->v_metadata, &isnull);
+		nulls[2] = isnull;
+		values[2] = isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(meta));
+	}
+	index_endscan(scan);
+	values[0] = BoolGetDatum(voucher_reversed(voucher, rev_idx, slot, snap, id));
 
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(rev_idx, AccessShareLock);
+	index_close(voucher_idx, AccessShareLock);
 	table_close(voucher, AccessShareLock);
-	PG_RETURN_BOOL(found);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -1,7 +1,7 @@
 /*
  * bookread.h — reads of the books that take no predicate locks (see
  * bookread.c): the SQL functions ledger._recon_items() and
- * ledger._voucher_reversed(), used by ledger.reconcile.
+ * ledger._recon_voucher(), used by ledger.reconcile.
  */
 #ifndef LEDGER_BOOKREAD_H
 #define LEDGER_BOOKREAD_H
@@ -12,6 +12,6 @@
 #include "amount.h"
 
 extern Datum ledger_recon_items(PG_FUNCTION_ARGS);
-extern Datum ledger_voucher_reversed(PG_FUNCTION_ARGS);
+extern Datum ledger_recon_voucher(PG_FUNCTION_ARGS);
 
 #endif							/* LEDGER_BOOKREAD_H */
