@@ -189,6 +189,7 @@ q <<SQL
 INSERT INTO ledger.account (code, name, kind, currency) VALUES
 	('B1122', 'Bench channel receivable', 'asset', 'CNY'),
 	('B2241', 'Bench wallets', 'liability', 'CNY');
+UPDATE ledger.account SET reconcilable = true WHERE code = 'B1122';
 SET search_path = public, ledger;
 BEGIN;
 CREATE TEMP TABLE v AS SELECT nextval('ledger.voucher_id_seq') AS id, ref, amount FROM bench_int;

@@ -59,6 +59,7 @@ SELECT code, ledger.balance(code) FROM ledger.account WHERE code IN ('w1', 'w2',
 SELECT line_count FROM ledger.load_statement_csv('psp', '2026-11-03',
 	E'ref,external_id,amount\nP2,PSP-2,10.00\nX8,PSP-8,8.00\nX9,PSP-9,9.00\n');
 SELECT line_count FROM ledger.load_statement_csv('psp-usd', '2026-11-03', E'ref,external_id,amount\nP2,USD-2,10.00\n', 'USD');
+UPDATE ledger.account SET reconcilable = true WHERE code = 'w1';
 CALL ledger.reconcile('psp', '2026-11-03', 'w1');
 SELECT id AS brk8 FROM ledger.recon_break WHERE ref = 'X8' \gset
 SELECT id AS brk9 FROM ledger.recon_break WHERE ref = 'X9' \gset

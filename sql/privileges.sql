@@ -203,6 +203,8 @@ INSERT INTO ledger.account (code, name, kind, currency, hot) VALUES ('fees', 'fe
 UPDATE ledger.account SET ceiling = '5000 CNY' WHERE code = 'w1';
 UPDATE ledger.account SET hot = false WHERE code = 'fees';
 UPDATE ledger.account SET status = 'frozen' WHERE code = 'w2';
+-- marks the clearing account the reconciliation operator may reconcile
+UPDATE ledger.account SET reconcilable = true WHERE code = 'bank';
 INSERT INTO ledger.account (code, name, kind, currency) VALUES ('tmp', 'opened by mistake', 'asset', 'CNY');
 DELETE FROM ledger.account WHERE code = 'tmp';
 UPDATE ledger.account SET status = 'closed' WHERE code = '2241.01';
@@ -280,6 +282,11 @@ SELECT format, line_count, total_amount, loaded_by FROM ledger.load_statement_cs
 SELECT format, line_count, total_amount FROM ledger.load_wechat_bill('wechat', '2026-11-04', :'wx_text');
 SELECT format, line_count, total_amount FROM ledger.load_alipay_bill('alipay', '2026-11-02', :'ap_bytes');
 CALL ledger.reconcile('psp', '2026-11-04', 'bank');
+-- a customer wallet is no clearing account: reconciling it (and reading its
+-- postings from the breaks) is refused, and the reconciliation operator
+-- cannot mark it reconcilable
+CALL ledger.reconcile('psp', '2026-11-04', 'w1');
+UPDATE ledger.account SET reconcilable = true WHERE code = 'w1';
 SELECT r.source, r.statement_date, r.matched_count, r.missing_internal_count, p.open_breaks, r.run_by
   FROM ledger.recon_run r JOIN ledger.recon_report p USING (source, statement_date);
 SELECT id AS brk FROM ledger.recon_break WHERE ref = 'ORD-2' \gset

@@ -206,6 +206,8 @@ INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amo
 -- grace days 1 (the default): RC-007 and RC-008 wait in the pending pool
 SHOW ledger.recon_grace_days;
 SET client_min_messages = warning;
+-- the accounts operator marks the clearing accounts reconcilable
+UPDATE ledger.account SET reconcilable = true WHERE code IN ('recon.clearing', 'recon.usd');
 CALL ledger.reconcile('testpay', :'d0', 'recon.clearing');
 RESET client_min_messages;
 

@@ -35,6 +35,7 @@ INSERT INTO ledger.account (code, name, kind, currency) VALUES
 	('bank', 'bank', 'asset', 'CNY'), ('fees', 'fee income', 'revenue', 'CNY');
 INSERT INTO ledger.account (code, name, kind, currency, floor) VALUES
 	('w1', 'wallet 1', 'liability', 'CNY', '0 CNY'), ('w2', 'wallet 2', 'liability', 'CNY', '0 CNY');
+UPDATE ledger.account SET reconcilable = true WHERE code IN ('w1', 'w2');
 SELECT ledger.post('fund-1', ARRAY['bank', 'w1'], ARRAY['100 CNY', '-100 CNY']::ledger.amount[]) AS fund \gset
 
 CREATE ROLE regress_ledger_hostile;

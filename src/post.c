@@ -19,6 +19,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -139,8 +141,10 @@ prepare_plans(void)
 		Oid			t[1] = {TEXTOID};
 
 		find_voucher_plan = prepare_kept(
-			"SELECT id, summary, ref, reverses FROM ledger.voucher"
-			" WHERE idempotency_key OPERATOR(pg_catalog.=) $1", 1, t);
+			"SELECT v.id, v.summary, v.ref, v.reverses, v.created_by,"
+			"       (SELECT o.created_by FROM ledger.voucher o WHERE o.id OPERATOR(pg_catalog.=) v.reverses)"
+			"  FROM ledger.voucher v"
+			" WHERE v.idempotency_key OPERATOR(pg_catalog.=) $1", 1, t);
 	}
 	{
 		Oid			t[1] = {INT8OID};
@@ -211,8 +215,35 @@ quoted_or_null(const char *s)
 }
 
 /*
+ * Whether the caller may read the content of an existing voucher in an
+ * error message: it reads the books (SELECT on ledger.voucher and
+ * ledger.entry, checked for the role outside this SECURITY DEFINER
+ * function), or its session user wrote the voucher and, for a reversal, the
+ * voucher it reverses too (a reversal repeats that one's lines).
+ */
+static bool
+caller_may_read(const char *created_by, const char *reversed_created_by, bool is_reversal)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+	Oid			caller = GetOuterUserId();
+	const char *me;
+
+	if (pg_class_aclcheck(cat->voucher, caller, ACL_SELECT) == ACLCHECK_OK &&
+		pg_class_aclcheck(cat->entry, caller, ACL_SELECT) == ACLCHECK_OK)
+		return true;
+	me = GetUserNameFromId(GetSessionUserId(), true);
+	if (me == NULL || created_by == NULL || strcmp(me, created_by) != 0)
+		return false;
+	if (is_reversal && (reversed_created_by == NULL || strcmp(me, reversed_created_by) != 0))
+		return false;
+	return true;
+}
+
+/*
  * The key is taken: return the existing voucher's id if it is the same
- * voucher, raise 23505 saying what differs otherwise.
+ * voucher, raise 23505 saying what differs otherwise.  The DETAIL quotes the
+ * existing voucher only to a caller that may read it (caller_may_read);
+ * others learn which parts differ, not what they hold.
  */
 static int64
 replay(const PostRequest *req)
@@ -229,6 +260,11 @@ replay(const PostRequest *req)
 	Datum		d;
 	char	   *difference = NULL;
 	int			i;
+	bool		may_read;
+	bool		differs_summary;
+	bool		differs_ref;
+	bool		differs_reversal;
+	bool		differs_lines = false;
 
 	arg[0] = CStringGetTextDatum(req->key);
 	rc = SPI_execute_plan(find_voucher_plan, arg, NULL, false, 1);
@@ -260,6 +296,10 @@ replay(const PostRequest *req)
 	ref = SPI_getvalue(tup, desc, 3);
 	d = SPI_getbinval(tup, desc, 4, &isnull);
 	reverses = isnull ? 0 : DatumGetInt64(d);
+	may_read = caller_may_read(SPI_getvalue(tup, desc, 5), SPI_getvalue(tup, desc, 6), reverses != 0);
+	differs_summary = !text_equal(summary, req->summary);
+	differs_ref = !text_equal(ref, req->ref);
+	differs_reversal = reverses != req->reverses;
 
 	if (!text_equal(summary, req->summary))
 		difference = psprintf("its summary is %s, this call's is %s",
@@ -272,13 +312,22 @@ replay(const PostRequest *req)
 			psprintf("it reverses voucher %lld", (long long) reverses) :
 			pstrdup("it is not a reversal");
 
-	if (difference == NULL)
+	if (difference == NULL || !may_read)
 	{
 		arg[0] = Int64GetDatum(id);
 		rc = SPI_execute_plan(voucher_entries_plan, arg, NULL, false, 0);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "entry lookup failed: %s", SPI_result_code_string(rc));
 		desc = SPI_tuptable->tupdesc;
+		differs_lines = (int) SPI_processed != req->n;
+		for (i = 0; i < Min((int) SPI_processed, req->n); i++)
+		{
+			tup = SPI_tuptable->vals[i];
+			if (DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) != req->account_ids[i] ||
+				amount_cmp_internal(DatumGetLedgerAmountP(SPI_getbinval(tup, desc, 2, &isnull)),
+									req->amounts[i]) != 0)
+				differs_lines = true;
+		}
 		for (i = 0; difference == NULL && i < Max((int) SPI_processed, req->n); i++)
 		{
 			int64		acc;
@@ -314,6 +363,30 @@ replay(const PostRequest *req)
 														amount_currency(req->amounts[i])),
 									  req->account_codes[i]);
 		}
+	}
+	if (difference != NULL && !may_read)
+	{
+		const char *parts[4];
+		int			nparts = 0;
+		StringInfoData list;
+
+		if (differs_summary)
+			parts[nparts++] = "summary";
+		if (differs_ref)
+			parts[nparts++] = "ref";
+		if (differs_reversal)
+			parts[nparts++] = "reversal target";
+		if (differs_lines)
+			parts[nparts++] = "lines";
+		initStringInfo(&list);
+		for (i = 0; i < nparts; i++)
+			appendStringInfo(&list, "%s%s", i == 0 ? "" : i == nparts - 1 ? " and " : ", ", parts[i]);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("idempotency key \"%s\" was already used for a different voucher", req->key),
+				 errdetail("Voucher %lld was posted with this key; its %s differ%s from this call's.",
+						   (long long) id, list.data, nparts == 1 && !differs_lines ? "s" : ""),
+				 errhint("Use a new key for a new voucher; repeat a call only with exactly the same content.")));
 	}
 	if (difference != NULL)
 		ereport(ERROR,

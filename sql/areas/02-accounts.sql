@@ -22,6 +22,7 @@ CREATE TABLE ledger.account (
 	status      text NOT NULL DEFAULT 'open',
 	created_at  timestamptz NOT NULL DEFAULT now(),
 	metadata    jsonb NULL,
+	reconcilable boolean NOT NULL DEFAULT false,
 	CONSTRAINT account_pkey PRIMARY KEY (id),
 	CONSTRAINT account_code_key UNIQUE (code),
 	CONSTRAINT account_parent_fkey FOREIGN KEY (parent_code)
@@ -49,6 +50,7 @@ COMMENT ON COLUMN ledger.account.hot IS 'account most vouchers touch (热点账�
 COMMENT ON COLUMN ledger.account.status IS 'open; frozen (no postings); closed (no postings, balance zero)';
 COMMENT ON COLUMN ledger.account.created_at IS 'when the account was created';
 COMMENT ON COLUMN ledger.account.metadata IS 'free-form attributes; for a common account, normal_side = debit | credit';
+COMMENT ON COLUMN ledger.account.reconcilable IS 'a clearing or settlement account that ledger.reconcile may read (set by the accounts operator); reconciling any other account is refused';
 
 /*
  * Maintained balances.  An ordinary account has one row (slot 0); a hot

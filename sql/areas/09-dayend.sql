@@ -835,18 +835,22 @@ DECLARE
 	failed text[];
 	dg bytea;
 BEGIN
+	-- each step commits and the next runs at REPEATABLE READ (see close_day);
 	-- no SET search_path here (a procedure with SET cannot COMMIT): every
 	-- function and operator is schema-qualified, so that objects in the
 	-- caller's search_path cannot stand in for them
 	RAISE NOTICE 'book day %: waiting for transactions that may still post into it', d;
 	n := ledger._close_wait(d);
 	COMMIT;
+	SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 	RAISE NOTICE 'book day %: writing daily balances', d;
 	rows := ledger._close_snapshot(d);
 	COMMIT;
+	SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 	RAISE NOTICE 'book day %: % daily balances written; checking the books', d, rows;
 	failed := ledger._close_check(d);
 	COMMIT;
+	SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 	IF pg_catalog.cardinality(failed) OPERATOR(pg_catalog.>) 0 THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('book day %s failed its day-end checks: %s', d, pg_catalog.array_to_string(failed, ', ')),
 			detail => (SELECT pg_catalog.string_agg(pg_catalog.format('%s%s: %s', c.check_name,
@@ -857,6 +861,7 @@ BEGIN
 	END IF;
 	dg := ledger._close_seal(d);
 	COMMIT;
+	SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 	RAISE NOTICE 'book day % is closed', d;
 	FOR n IN SELECT 1 FROM ledger.book_check c
 	          WHERE c.book_date OPERATOR(pg_catalog.=) d AND NOT c.ok LOOP
@@ -898,6 +903,13 @@ BEGIN
 			detail => pg_catalog.format('Session %s holds the day-end lock.', holder),
 			hint => 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.');
 	END IF;
+	-- Every step after the first runs in a transaction of its own at
+	-- REPEATABLE READ, whatever the caller's default: the cutoff reads a day
+	-- nobody writes any more and serialises with posters by its locks and its
+	-- wait, so SERIALIZABLE would only add predicate locks on the books that
+	-- every poster runs into (and whose read/write conflicts PostgreSQL keeps
+	-- in a fixed-size pool).  The first (the switch, or the wait of a day
+	-- left closing) reads only the book days.
 	-- days left closing by an interrupted or failed run are finished first, oldest first
 	FOR d IN SELECT b.book_date FROM ledger.book_day b
 	          WHERE b.status OPERATOR(pg_catalog.=) 'closing'
@@ -911,6 +923,7 @@ BEGIN
 	                                       AND b.status OPERATOR(pg_catalog.=) 'closed') THEN
 		d := ledger._close_switch(requested);
 		COMMIT;
+		SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 		RAISE NOTICE 'book day % is closing; postings now go to %', d, d OPERATOR(pg_catalog.+) 1;
 		CALL ledger._close_finish(d);
 	END IF;

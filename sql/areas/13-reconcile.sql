@@ -12,6 +12,21 @@ CREATE FUNCTION ledger._recon_pair(int_amount ledger.amount[], int_at timestampt
 COMMENT ON FUNCTION ledger._recon_pair(ledger.amount[], timestamptz[], ledger.amount[], timestamptz[], ledger.amount, interval, integer) IS
 	'reconcile''s key-less matching: pairs the unmatched internal and external items by amount (within tolerance) and time (within match_window, NULL: no pairing), never an item with two equally good candidates (kind pair: idx internal, other external, 1-based), then lists the nearest unpaired counterparts of each unpaired item (kind internal or external, rank 1 nearest)';
 
+CREATE FUNCTION ledger._recon_items(account_id bigint, book_date date)
+	RETURNS TABLE(voucher_id bigint, ref text, amount ledger.amount, reversed boolean,
+		created_at timestamptz, metadata jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_recon_items'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ledger._recon_items(bigint, date) IS
+	'the vouchers of a book date with a ref and entries on an account: their sum there, whether they were reversed, their created_at and metadata; reads the books without predicate locks';
+CREATE FUNCTION ledger._recon_voucher(voucher_id bigint,
+		OUT reversed boolean, OUT created_at timestamptz, OUT metadata jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_recon_voucher'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ledger._recon_voucher(bigint) IS
+	'whether a voucher reversing the given one exists, and its created_at and metadata; reads the books without predicate locks';
+REVOKE EXECUTE ON FUNCTION ledger._recon_items(bigint, date), ledger._recon_voucher(bigint) FROM PUBLIC;
+
 /*
  * Reconciles (source, statement_date) against the entries on clearing
  * account `account`:
@@ -86,6 +101,13 @@ BEGIN
 			detail => 'Reconciliation reads the entries of one clearing account; a summary account has none.',
 			hint => 'Name the leaf account of the channel, e.g. 1122.01.');
 	END IF;
+	IF NOT acc.reconcilable THEN
+		RAISE EXCEPTION 'account "%" is not reconcilable', acc.code
+			USING ERRCODE = 'insufficient_privilege',
+				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names account "%s"; only clearing and settlement accounts that the accounts operator marked reconcilable may be reconciled, since a run shows their postings.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code),
+				HINT = 'An accounts operator marks a clearing account with UPDATE ledger.account SET reconcilable = true.';
+	END IF;
 
 	-- one run per source at a time (loaders of the source wait too)
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
@@ -152,34 +174,28 @@ BEGIN
 	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
 		DROP TABLE pg_temp._recon_int;
 	END IF;
-	-- key: the ref, or the group's value for a voucher of a group (not reversed)
+	-- key: the ref, or the group's value for a voucher of a group (not reversed);
+	-- the books are read by ledger._recon_items and ledger._recon_voucher,
+	-- which take no predicate locks: a SERIALIZABLE run never becomes a
+	-- read/write conflict of the posters (see bookread.c)
 	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
 	SELECT x.voucher_id, x.ref, x.book_date, x.amount, x.status, x.pooled, x.created_at,
 	       COALESCE(CASE WHEN x.status = 'success' THEN x.grp END, x.ref) AS key,
 	       x.grp IS NOT NULL AND x.status = 'success' AS grouped
 	  FROM (
-	SELECT i.voucher_id, i.ref, i.book_date, i.amount,
-	       -- (IN rather than EXISTS: one hashed pass instead of a probe per item)
-	       CASE WHEN i.voucher_id IN (SELECT r.reverses FROM ledger.voucher r WHERE r.reverses IS NOT NULL)
-	            THEN 'reversed' ELSE 'success' END AS status,
+	SELECT i.voucher_id, i.ref, d AS book_date, i.amount,
+	       CASE WHEN i.reversed THEN 'reversed' ELSE 'success' END AS status,
 	       -- after the undo, an item of this date still in the pool was closed by a later run
 	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled,
-	       i.created_at, i.grp
-	  FROM (SELECT v.id AS voucher_id, v.ref, v.book_date, v.created_at, v.metadata ->> gkey AS grp,
-	               ledger.sum(e.amount) AS amount
-	          FROM ledger.entry e
-	          JOIN ledger.voucher v ON v.id = e.voucher_id
-	         WHERE e.account_id = acc.id AND e.book_date = d AND v.ref IS NOT NULL
-	           AND NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = v.id)
-	         GROUP BY v.id, v.ref, v.book_date) i
-	 WHERE ledger.minor_units(i.amount) <> 0
+	       i.created_at, i.metadata ->> gkey AS grp
+	  FROM ledger._recon_items(acc.id, d) i
+	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = i.voucher_id)
 	UNION ALL
 	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
-	       CASE WHEN EXISTS (SELECT 1 FROM ledger.voucher r WHERE r.reverses = p.voucher_id)
-	            THEN 'reversed' ELSE 'success' END,
-	       true, v.created_at, v.metadata ->> gkey
+	       CASE WHEN rv.reversed THEN 'reversed' ELSE 'success' END,
+	       true, rv.created_at, rv.metadata ->> gkey
 	  FROM ledger.recon_pending p
-	  JOIN ledger.voucher v ON v.id = p.voucher_id
+	 CROSS JOIN LATERAL ledger._recon_voucher(p.voucher_id) rv
 	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id) x;
 	ANALYZE pg_temp._recon_int;
 

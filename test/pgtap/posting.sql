@@ -16,7 +16,7 @@ SELECT is((SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.o
 SELECT has_table('ledger', t, 'table ledger.' || t)
   FROM unnest(ARRAY['account', 'book_day', 'voucher', 'entry', 'account_balance']) t;
 SELECT columns_are('ledger', 'account', ARRAY['id', 'code', 'name', 'parent_code', 'kind', 'currency',
-	'floor', 'ceiling', 'hot', 'status', 'created_at', 'metadata']);
+	'floor', 'ceiling', 'hot', 'status', 'created_at', 'metadata', 'reconcilable']);
 SELECT col_type_is('ledger', 'account', 'id', 'bigint', 'account.id is bigint');
 SELECT col_type_is('ledger', 'account', 'floor', 'amount', 'account.floor is ledger.amount');
 SELECT col_type_is('ledger', 'account', 'metadata', 'jsonb', 'account.metadata is jsonb');

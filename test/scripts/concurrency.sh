@@ -22,7 +22,11 @@
 #   STRESS_SECONDS   seconds of load per isolation level (default 4)
 #   STRESS_CLIENTS   pgbench sessions (default 6)
 #   STRESS_LEVELS    isolation levels (default: all three)
+#   LEDGER_SEED      seed of the clients' random choices (default: a new one,
+#                    printed, so that a failing run can be replayed)
 source "$(dirname "$0")/lib.bash"
+SEED=${LEDGER_SEED:-$(( (RANDOM << 15) | RANDOM ))}
+note "seed $SEED (LEDGER_SEED=$SEED replays the clients' choices)"
 SECS=${STRESS_SECONDS:-4}
 CLIENTS=${STRESS_CLIENTS:-6}
 LEVELS=${STRESS_LEVELS:-read-committed repeatable-read serializable}
@@ -52,15 +56,7 @@ SET client_min_messages = warning;
 BEGIN;
 SELECT last_value AS before FROM ledger.voucher_id_seq \gset
 CALL ledger.reconcile('psp', '2026-11-02', 'fees');
--- rows of the books this transaction wrote, updated, deleted or locked
-SELECT count(*) AS touched FROM (
-	SELECT xmin AS a, xmax AS b FROM ledger.voucher
-	UNION ALL SELECT xmin, xmax FROM ledger.entry
-	UNION ALL SELECT xmin, xmax FROM ledger.account_balance
-	UNION ALL SELECT xmin, xmax FROM ledger.account
-	UNION ALL SELECT xmin, xmax FROM ledger.book_day
-	UNION ALL SELECT xmin, xmax FROM ledger.daily_balance) t
- WHERE t.a = pg_current_xact_id()::xid OR t.b = pg_current_xact_id()::xid \gset
+SELECT pg_current_xact_id()::xid AS run_xid \gset
 -- while the transaction stays open: the most sessions waiting for a lock it holds
 DO $$
 DECLARE
@@ -77,6 +73,19 @@ BEGIN
 END $$;
 SELECT current_setting('ledger_test.blocked') AS blocked,
        (SELECT last_value FROM ledger.voucher_id_seq) - :before AS posted \gset
+COMMIT;
+-- rows of the books the run wrote, updated, deleted or locked, read after it
+-- ended (read in the run's SERIALIZABLE transaction, this test's own scans
+-- of the books would make it the long reader of everything it checks)
+BEGIN ISOLATION LEVEL READ COMMITTED;
+SELECT count(*) AS touched FROM (
+	SELECT xmin AS a, xmax AS b FROM ledger.voucher
+	UNION ALL SELECT xmin, xmax FROM ledger.entry
+	UNION ALL SELECT xmin, xmax FROM ledger.account_balance
+	UNION ALL SELECT xmin, xmax FROM ledger.account
+	UNION ALL SELECT xmin, xmax FROM ledger.book_day
+	UNION ALL SELECT xmin, xmax FROM ledger.daily_balance) t
+ WHERE t.a = :'run_xid'::xid OR t.b = :'run_xid'::xid \gset
 COMMIT;
 \echo ok touched=:touched blocked=:blocked posted=:posted
 SQL
@@ -110,7 +119,7 @@ for level in $LEVELS; do
 	closer=$!
 	reconcile_during_load "$db" "$dir" &
 	reconciler=$!
-	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" --max-tries=100 --failures-detailed -D logfile="$dir/clients.log" \
+	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" --random-seed="$SEED" --max-tries=100 --failures-detailed -D logfile="$dir/clients.log" \
 		-f "$TOP/test/stress/transfer.pgbench@6" -f "$TOP/test/stress/topup.pgbench@3" \
 		-f "$TOP/test/stress/reverse.pgbench@1" -f "$TOP/test/stress/replay.pgbench@1" \
 		"$db" >"$dir/pgbench.out" 2>&1

@@ -18,8 +18,12 @@
 #
 #   CRASH_ROUNDS   how many times the whole sequence runs (default 1)
 #   CRASH_CLIENTS  posting sessions (default 4)
+#   LEDGER_SEED    seed of the clients' random choices (default: a new one,
+#                  printed, so that a failing run can be replayed)
 source "$(dirname "$0")/lib.bash"
 source "$TOP/tools/pgenv.sh"
+SEED=${LEDGER_SEED:-$(( (RANDOM << 15) | RANDOM ))}
+note "seed $SEED (LEDGER_SEED=$SEED replays the clients' choices)"
 ROUNDS=${CRASH_ROUNDS:-1}
 CLIENTS=${CRASH_CLIENTS:-4}
 DB=ledger_crash
@@ -47,7 +51,7 @@ q $DB -c "INSERT INTO ledger.account (code, name, kind, currency) VALUES
 
 # posting load in the background until the crash cuts it off
 start_load() {
-	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T 120 -D logfile="$LOG" \
+	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T 120 --random-seed="$((SEED + crashes))" -D logfile="$LOG" \
 		-f "$TOP/test/stress/transfer.pgbench@6" -f "$TOP/test/stress/topup.pgbench@3" \
 		-f "$TOP/test/stress/reverse.pgbench@1" $DB >"$WORK/pgbench.$crashes.out" 2>&1 &
 	loader=$!

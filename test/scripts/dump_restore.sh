@@ -74,6 +74,7 @@ SELECT ledger.load_statement_csv('psp', current_date - 2, E'ref,external_id,amou
 SELECT ledger.load_statement_csv('psp', current_date - 1, E'ref,external_id,amount\nORD34,PSP-34,-1.00\nORD35,PSP-35,-1.00\n');
 SELECT ledger.load_statement_csv('bank', current_date, E'ref,external_id,amount\n'
 	|| (SELECT string_agg(format('D4-%s,BANK-%s,1.01', i, i), E'\n') FROM generate_series(1, 5) i));
+UPDATE ledger.account SET reconcilable = true WHERE code IN ('6021', 'w1', '1002.01');
 CALL ledger.reconcile('psp', current_date - 2, '6021');
 CALL ledger.reconcile('psp', current_date - 1, '6021');
 CALL ledger.reconcile('bank', current_date, 'w1');

@@ -159,6 +159,14 @@ SELECT ledger.post('k1', ARRAY['bank', 'w1'], ARRAY['10 CNY', '-10 CNY']::ledger
 CALL ledger.close_day();
 SELECT ledger.post('k2', ARRAY['w1', 'bank'], ARRAY['3 CNY', '-3 CNY']::ledger.amount[]);
 SELECT ledger.load_statement_csv('psp', '2026-11-02', E'ref,external_id,amount\nR1,PSP-1,10.00\nR2,PSP-2,2.00\n');
+-- since 1.1 only accounts marked reconcilable are reconciled (the update
+-- marks those reconciled before it)
+DO $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'ledger.account'::regclass AND attname = 'reconcilable') THEN
+		EXECUTE format('UPDATE ledger.account SET reconcilable = true WHERE code = %L', 'bank');
+	END IF;
+END $$;
 CALL ledger.reconcile('psp', '2026-11-02', 'bank');
 SQL
 	q $db -c "ALTER EXTENSION ledger UPDATE" >"$WORK/$db.update.out" 2>&1 ||
@@ -168,6 +176,8 @@ SQL
 	diff -u "$WORK/fresh.txt" "$WORK/$db.txt" >"$WORK/$db.diff" ||
 		{ head -n 60 "$WORK/$db.diff"; fail "$v updated to $default differs from a fresh install of $default (see $WORK/$db.diff)"; }
 	note "ok: $v updated to $default has the catalog of a fresh install"
+	expect $db "SELECT string_agg(code, ' ' ORDER BY code) FROM ledger.account WHERE reconcilable" "bank" \
+		"$db: the accounts reconciled before the update are reconcilable, no other"
 	expect $db "SELECT ledger.balance('w1')" "7.00 CNY" "$db: the books survived the update"
 	expect $db "SELECT string_agg(class || ' ' || ref, ', ' ORDER BY ref) FROM ledger.recon_break" "missing_internal R2" \
 		"$db: the reconciliation survived the update"

@@ -19,6 +19,8 @@ SELECT 'w' || i, 'wallet ' || i, 'liability', 'CNY', '0 CNY',
   FROM generate_series(1, 8) i;
 INSERT INTO ledger.account (code, name, kind, currency, floor)
 SELECT 'u' || i, 'USD wallet ' || i, 'liability', 'USD', '0 USD' FROM generate_series(1, 3) i;
+-- the clearing account the reconciliation runs of the tests read
+UPDATE ledger.account SET reconcilable = true WHERE code = 'fees';
 SELECT ledger.post('fund-w' || i, ARRAY['bank', 'w' || i], ARRAY[ledger.amount(1000, 'CNY'), ledger.amount(-1000, 'CNY')])
   FROM generate_series(1, 8) i;
 SELECT ledger.post('fund-u' || i, ARRAY['bank-usd', 'u' || i], ARRAY[ledger.amount(500, 'USD'), ledger.amount(-500, 'USD')])
