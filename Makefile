@@ -20,12 +20,9 @@ OBJS = \
 	src/recon_match.o \
 	src/statement.o \
 	src/report.o \
-<<<<<<< HEAD
 	src/raise.o \
-	src/audit.o
-=======
+	src/audit.o \
 	src/bookread.o
->>>>>>> rel-b
 
 # The current version's install script is assembled from sql/areas/*.sql (one
 # file per area, in name order); released install scripts and every upgrade
