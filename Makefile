@@ -15,6 +15,7 @@ OBJS = \
 	src/trial.o \
 	src/dayend.o \
 	src/recon.o \
+	src/stmt_parse.o \
 	src/statement.o \
 	src/report.o
 
