@@ -27,7 +27,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = amount account voucher post close_day recon recon_load security privileges bad_input
+REGRESS = amount account voucher post close_day recon recon_load security privileges bad_input statements
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours
