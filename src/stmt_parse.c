@@ -2275,7 +2275,8 @@ setf(char *dst, size_t size, sp_str v)
 
 	while (n > 0 && n < v.n && (((unsigned char) v.p[n]) & 0xC0) == 0x80)
 		n--;
-	memcpy(dst, v.p, n);
+	if (n > 0)
+		memcpy(dst, v.p, n);
 	dst[n] = '\0';
 }
 
