@@ -7,6 +7,7 @@
 #   P3  COPY of vouchers and entries in one transaction         vs COPY into plain tables
 #   day-end  close_day, close time as history grows, trial_balance over closed days
 #   reconciliation  bench/recon.sh, when that script exists
+#   loaders  bench/loaders.sh: each statement loader beside COPY of the same file
 #   P4  (--peers) 2-entry ledger.post vs pgledger's transfer (PGLEDGER_DIR=checkout)
 #
 # Each workload runs beside its baseline in the same run, alternating over
@@ -18,7 +19,7 @@
 #   --full     longer rounds and full volumes (about an hour)
 #   --peers    also P4; needs PGLEDGER_DIR=<pgledger checkout>, or clones
 #              github.com/pgr0ss/pgledger when PGLEDGER_DIR is not set
-#   --only     comma-separated subset of: p1 (P1 and P2), p3, dayend, recon, p4
+#   --only     comma-separated subset of: p1 (P1 and P2), p3, dayend, recon, loaders, p4
 # BENCH_ROUNDS and BENCH_SECS override the rounds and seconds of P1, P2 and
 # P4, BENCH_P3_ENTRIES, BENCH_DAY_ENTRIES and BENCH_DAYS the volumes; KEEP=1 leaves the cluster running.  Results: bench/results/latest.md.
 # Exits non-zero when the books do not hold or a step fails; targets that are
@@ -43,7 +44,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$only" ]; then
-	only="p1,p3,dayend,recon"
+	only="p1,p3,dayend,recon,loaders"
 	[ $peers = 1 ] && only="$only,p4"
 fi
 wants() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
@@ -485,6 +486,25 @@ if wants recon; then
 fi
 
 # ---------------------------------------------------------------------------
+# statement loaders
+# ---------------------------------------------------------------------------
+
+loaders_out=""
+if wants loaders; then
+	say ""
+	say "== statement loaders: bench/loaders.sh $([ $mode = quick ] && echo --quick)"
+	if [ $mode = quick ]; then bash "$top/bench/loaders.sh" --quick >"$out/loaders.log" 2>&1
+	else bash "$top/bench/loaders.sh" >"$out/loaders.log" 2>&1; fi
+	rc=$?
+	loaders_out=$(cat "$out/loaders.log")
+	sed 's/^/   /' "$out/loaders.log"
+	if [ $rc -ne 0 ]; then
+		say "   bench/loaders.sh failed (exit $rc)"
+		failures=$((failures + 1))
+	fi
+fi
+
+# ---------------------------------------------------------------------------
 # the table
 # ---------------------------------------------------------------------------
 
@@ -538,6 +558,12 @@ say "$nfail target(s) not met; the books were verified after every run."
 		say '```'
 		say "$recon_out"
 		say '```'
+	fi
+	if [ -n "$loaders_out" ]; then
+		say ""
+		say "## Statement loaders (bench/loaders.sh)"
+		say ""
+		say "$loaders_out"
 	fi
 } >"$results_dir/latest.md"
 say "Written to bench/results/latest.md"
