@@ -264,6 +264,90 @@ str_text(sp_str s)
 	return PointerGetDatum(cstring_to_text_with_len(s.p, (int) s.n));
 }
 
+/*
+ * The raw jsonb of a line.  Its keys are the same on every line of a file
+ * (the header), so they are put in jsonb's key order (length, then bytes;
+ * the last of equal names kept) once, and each line's object is built
+ * directly in that order instead of being sorted again.
+ */
+typedef struct raw_order
+{
+	int			n;
+	const sp_str *keys;			/* the key array it was computed for */
+	sp_str		saved[SP_MAX_FIELDS];
+	int			nout;
+	int			idx[SP_MAX_FIELDS];
+} raw_order;
+
+static raw_order raw_cache;
+
+static int
+raw_key_cmp(const void *a, const void *b)
+{
+	const sp_str *ka = &raw_cache.saved[*(const int *) a];
+	const sp_str *kb = &raw_cache.saved[*(const int *) b];
+	int			c;
+
+	if (ka->n != kb->n)
+		return ka->n < kb->n ? -1 : 1;
+	c = memcmp(ka->p, kb->p, ka->n);
+	if (c != 0)
+		return c;
+	/* equal names: the later column after the earlier */
+	return *(const int *) a - *(const int *) b;
+}
+
+static Datum
+make_raw(int n, const sp_str *keys, const sp_str *vals)
+{
+	JsonbValue	obj;
+	bool		same = (n == raw_cache.n && n <= SP_MAX_FIELDS);
+
+	for (int i = 0; same && i < n; i++)
+		same = keys[i].p == raw_cache.saved[i].p && keys[i].n == raw_cache.saved[i].n;
+	if (!same)
+	{
+		int			k = 0;
+
+		if (n > SP_MAX_FIELDS)
+			elog(ERROR, "statement line of %d fields", n);
+		raw_cache.n = n;
+		for (int i = 0; i < n; i++)
+		{
+			raw_cache.saved[i] = keys[i];
+			raw_cache.idx[i] = i;
+		}
+		qsort(raw_cache.idx, n, sizeof(int), raw_key_cmp);
+		/* of equal names keep the last (jsonb's rule) */
+		for (int i = 0; i < n; i++)
+		{
+			if (i + 1 < n && raw_cache.saved[raw_cache.idx[i]].n == raw_cache.saved[raw_cache.idx[i + 1]].n &&
+				memcmp(raw_cache.saved[raw_cache.idx[i]].p, raw_cache.saved[raw_cache.idx[i + 1]].p,
+					   raw_cache.saved[raw_cache.idx[i]].n) == 0)
+				continue;
+			raw_cache.idx[k++] = raw_cache.idx[i];
+		}
+		raw_cache.nout = k;
+	}
+	obj.type = jbvObject;
+	obj.val.object.nPairs = raw_cache.nout;
+	obj.val.object.pairs = palloc(sizeof(JsonbPair) * Max(raw_cache.nout, 1));
+	for (int j = 0; j < raw_cache.nout; j++)
+	{
+		JsonbPair  *pr = &obj.val.object.pairs[j];
+		int			i = raw_cache.idx[j];
+
+		pr->key.type = jbvString;
+		pr->key.val.string.val = (char *) keys[i].p;
+		pr->key.val.string.len = (int) keys[i].n;
+		pr->value.type = jbvString;
+		pr->value.val.string.val = (char *) vals[i].p;
+		pr->value.val.string.len = (int) vals[i].n;
+		pr->order = (uint32) j;
+	}
+	return JsonbPGetDatum(JsonbValueToJsonb(&obj));
+}
+
 static Datum
 make_jsonb(int n, const sp_str *keys, const sp_str *vals)
 {
@@ -413,7 +497,7 @@ parse_row(void *ctx, const sp_row *r)
 		values[8] = sp_timestamptz(&r->at, !c->bank);
 	else
 		nulls[8] = true;
-	values[9] = make_jsonb(r->nraw, r->raw_keys, r->raw_vals);
+	values[9] = make_raw(r->nraw, r->raw_keys, r->raw_vals);
 	nulls[10] = true;
 	tuplestore_putvalues(c->ts, c->desc, values, nulls);
 	MemoryContextSwitchTo(old);
@@ -542,6 +626,7 @@ run_parser(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, boo
 				 errhint("Nothing was loaded.")));
 
 	memset(&c, 0, sizeof(c));
+	memset(&raw_cache, 0, sizeof(raw_cache));
 	c.format = format;
 	c.kind = format_kind(format);
 	c.source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
