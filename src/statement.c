@@ -176,6 +176,8 @@ ledger_try_amount(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------ */
 
 #include "access/htup_details.h"
+#include "common/int.h"
+#include "utils/datum.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_conversion.h"
 #include "datatype/timestamp.h"
@@ -219,7 +221,21 @@ typedef struct parse_ctx
 	long		stmt_lines;
 	MemoryContext rowcxt;
 	char		stmt_id[128];
+	/* the lines' count and sums (bills: one currency) */
+	int64		nlines;
+	bool		mixed;
+	la_currency cur;
+	int64		total;
+	int64		fee;
+	bool		has_fee;
 } parse_ctx;
+
+/*
+ * What the last parse of this backend found about its file (the 'file' row's
+ * info, with the lines' count and sums), for ledger._statement_parsed(): the
+ * bill loaders insert the lines straight from the parser and read this after.
+ */
+static Jsonb *last_file_info = NULL;
 
 static const char *
 format_kind(sp_format f)
@@ -498,6 +514,18 @@ parse_row(void *ctx, const sp_row *r)
 	else
 		nulls[8] = true;
 	values[9] = make_raw(r->nraw, r->raw_keys, r->raw_vals);
+	c->nlines++;
+	if (c->nlines == 1)
+		c->cur = r->cur;
+	else if (c->cur.code != r->cur.code || c->cur.decimals != r->cur.decimals)
+		c->mixed = true;
+	if (!c->mixed)
+	{
+		if (pg_add_s64_overflow(c->total, r->amount, &c->total) ||
+			(r->has_fee && pg_add_s64_overflow(c->fee, r->fee, &c->fee)))
+			bad_line(c, r->line_no, "makes the total of the file overflow");
+		c->has_fee |= r->has_fee;
+	}
 	nulls[10] = true;
 	tuplestore_putvalues(c->ts, c->desc, values, nulls);
 	MemoryContextSwitchTo(old);
@@ -627,6 +655,11 @@ run_parser(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, boo
 
 	memset(&c, 0, sizeof(c));
 	memset(&raw_cache, 0, sizeof(raw_cache));
+	if (last_file_info)
+	{
+		pfree(last_file_info);
+		last_file_info = NULL;
+	}
 	c.format = format;
 	c.kind = format_kind(format);
 	c.source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -651,17 +684,42 @@ run_parser(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, boo
 		sp_str		keys[SP_MAX_META],
 					vals[SP_MAX_META];
 
+		int			n = 0;
+		char		cnt[24];
+		char	   *tot = NULL,
+				   *fee = NULL;
+		MemoryContext old;
+
 		for (int i = 0; i < meta.n; i++)
 		{
-			keys[i] = cstr(meta.keys[i]);
-			vals[i] = cstr(meta.vals[i]);
+			keys[n] = cstr(meta.keys[i]);
+			vals[n++] = cstr(meta.vals[i]);
+		}
+		/* the lines' count and sums, for the import row ("_" keys) */
+		snprintf(cnt, sizeof(cnt), INT64_FORMAT, c.nlines);
+		keys[n] = cstr("_lines");
+		vals[n++] = cstr(cnt);
+		if (c.nlines > 0 && !c.mixed)
+		{
+			tot = amount_to_cstring(c.total, c.cur);
+			keys[n] = cstr("_total");
+			vals[n++] = cstr(tot);
+			if (c.has_fee)
+			{
+				fee = amount_to_cstring(c.fee, c.cur);
+				keys[n] = cstr("_fee");
+				vals[n++] = cstr(fee);
+			}
 		}
 		memset(nulls, true, sizeof(nulls));
 		values[0] = CStringGetTextDatum("file");
 		nulls[0] = false;
-		values[10] = make_jsonb(meta.n, keys, vals);
+		values[10] = make_jsonb(n, keys, vals);
 		nulls[10] = false;
 		tuplestore_putvalues(c.ts, c.desc, values, nulls);
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		last_file_info = DatumGetJsonbP(datumCopy(values[10], false, -1));
+		MemoryContextSwitchTo(old);
 	}
 }
 
@@ -773,4 +831,19 @@ ledger_parse_statement_gbk(PG_FUNCTION_ARGS)
 	}
 	run_parser(fcinfo, format, (char *) dst, strlen((char *) dst), false);
 	return (Datum) 0;
+}
+
+/*
+ * ledger._statement_parsed() → jsonb
+ *
+ * What the last ledger._parse_statement() of this session found about its
+ * file ('file' row's info, plus _lines, _total, _fee); NULL before any.
+ */
+PG_FUNCTION_INFO_V1(ledger_statement_parsed);
+Datum
+ledger_statement_parsed(PG_FUNCTION_ARGS)
+{
+	if (last_file_info == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(PointerGetDatum(last_file_info)));
 }

@@ -212,6 +212,11 @@ CREATE FUNCTION ledger._parse_statement_gbk(format text, bill bytea, source text
 COMMENT ON FUNCTION ledger._parse_statement_gbk(text, bytea, text, date) IS
 	'loader helper: ledger._parse_statement() of a GBK file as downloaded (Alipay), converted in one pass; a byte sequence that is not GBK is a bad line';
 
+CREATE FUNCTION ledger._statement_parsed() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'ledger_statement_parsed' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._statement_parsed() IS
+	'loader helper: what the last ledger._parse_statement() of the session found about its file (header, totals, and _lines, _total, _fee of its lines)';
+
 -- the file from the argument, or the staged lines joined again
 CREATE FUNCTION ledger._statement_text(bill text) RETURNS text
 	LANGUAGE plpgsql
@@ -262,27 +267,29 @@ BEGIN
 	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines)
 		VALUES (src, d, fmt, 0, replaced)
 		RETURNING * INTO imp;
+	-- the lines go straight from the parser into the table; what the parser
+	-- found about the file (its header, totals, the lines' count and sums)
+	-- is read after
 	IF gbk IS NOT NULL THEN
-		WITH p AS MATERIALIZED (SELECT * FROM ledger._parse_statement_gbk(fmt, gbk, src, d)),
-		     ins AS (INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-		                 occurred_at, raw, import_id, line_no)
-		             SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-		               FROM p WHERE p.kind = 'line'
-		             RETURNING amount, fee)
-		SELECT (SELECT p.info FROM p WHERE p.kind = 'file'), (SELECT count(*) FROM ins),
-		       (SELECT ledger.sum(i.amount) FROM ins i), (SELECT ledger.sum(i.fee) FROM ins i)
-		  INTO finfo, n, tot, fees;
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+			  FROM ledger._parse_statement_gbk(fmt, gbk, src, d) p WHERE p.kind = 'line';
 	ELSE
-		WITH p AS MATERIALIZED (SELECT * FROM ledger._parse_statement(fmt, bill, src, d, ref_field)),
-		     ins AS (INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-		                 occurred_at, raw, import_id, line_no)
-		             SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-		               FROM p WHERE p.kind = 'line'
-		             RETURNING amount, fee)
-		SELECT (SELECT p.info FROM p WHERE p.kind = 'file'), (SELECT count(*) FROM ins),
-		       (SELECT ledger.sum(i.amount) FROM ins i), (SELECT ledger.sum(i.fee) FROM ins i)
-		  INTO finfo, n, tot, fees;
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+			  FROM ledger._parse_statement(fmt, bill, src, d, ref_field) p WHERE p.kind = 'line';
 	END IF;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	finfo := ledger._statement_parsed();
+	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
+		RAISE EXCEPTION 'the parser of the % file of source "%" reported % lines, % were written', fmt, src,
+			COALESCE(finfo->>'_lines', 'no'), n
+			USING ERRCODE = 'internal_error';
+	END IF;
+	tot := (finfo->>'_total')::ledger.amount;
+	fees := (finfo->>'_fee')::ledger.amount;
 	-- an Alipay file states the period it covers: it must be the statement date
 	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
 		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
@@ -295,7 +302,7 @@ BEGIN
 	       file_header = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
 	                              WHERE e.key = ANY (hdr_keys) AND e.key <> 'period_line'), '{}'),
 	       file_totals = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
-	                              WHERE e.key <> ALL (hdr_keys)), '{}')
+	                              WHERE e.key <> ALL (hdr_keys) AND pg_catalog.left(e.key, 1) <> '_'), '{}')
 	 WHERE i.id = imp.id
 	RETURNING * INTO imp;
 	RETURN imp;
@@ -452,7 +459,7 @@ BEGIN
 	END IF;
 	CREATE TEMP TABLE _ledger_bank ON COMMIT DROP AS
 		SELECT * FROM ledger._parse_statement(fmt, bill, src, NULL, NULL);
-	SELECT b.info INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
+	SELECT b.info - '_lines' - '_total' - '_fee' INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
 	SELECT count(DISTINCT b.info->>'account') > 1 INTO multi FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
 	CREATE TEMP TABLE _ledger_bank_stmt ON COMMIT DROP AS
 		SELECT b.stmt, b.line_no, b.info,
@@ -655,7 +662,7 @@ COMMENT ON FUNCTION ledger.load_statement_csv(text, date, text, text) IS
 
 REVOKE EXECUTE ON FUNCTION
 	ledger._parse_statement(text, text, text, date, text), ledger._parse_statement_gbk(text, bytea, text, date),
-	ledger._statement_text(text), ledger._statement_load(text, date, text, text, bytea, text),
+	ledger._statement_parsed(), ledger._statement_text(text), ledger._statement_load(text, date, text, text, bytea, text),
 	ledger._statement_load_bank(text, text, text),
 	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
 	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
