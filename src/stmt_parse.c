@@ -1596,7 +1596,7 @@ mt_balance(const field *fl, la_currency *cur, int64_t *amount, sp_time *date, sp
 	if (s.n < 1 + 6 + 3 + 1 || (s.p[0] != 'C' && s.p[0] != 'D'))
 		return fail(err, fl->line, "is not a balance of the form C|D YYMMDD CCY amount: \"%.*s\"", SHOW(s));
 	if (!yymmdd(s, 1, date))
-		return fail(err, fl->line, "has a date that does not exist: \"%.*s\"", clip(s, 7), s.p + 1 > s.p ? s.p : s.p);
+		return fail(err, fl->line, "has a balance date that does not exist or is malformed: \"%.6s\"", s.p + 1);
 	memcpy(code, s.p + 7, 3);
 	code[3] = '\0';
 	if (!currency(code, cur))
@@ -1653,8 +1653,7 @@ mt_emit_line(mt_state *m, sp_error *err)
 	int			sign = 1;
 	bool		reversal = false;
 	int64_t		amount;
-	sp_time		val,
-				entry;
+	sp_time		val;
 	sp_str		num,
 				cref,
 				bref = {NULL, 0},
@@ -1681,7 +1680,6 @@ mt_emit_line(mt_state *m, sp_error *err)
 			y--;
 		if (!sp_valid_date(y, mm, dd))
 			return fail(err, ln, "has an entry date that does not exist: \"%.*s\"", 4, s.p + 6);
-		memset(&entry, 0, sizeof(entry));
 		i += 4;
 	}
 	else if (i + 4 <= s.n && memcmp(s.p + i, "    ", 4) == 0)
