@@ -11,6 +11,7 @@
 #   holds  H1 ledger.post on wallets carrying pending holds     vs the same on wallets without
 #          H2 ledger.hold + ledger.post_hold                   vs one ledger.post (P1)
 #          H3 ledger.account_history over a period              vs plain SQL over the same entries
+#   loaders  bench/loaders.sh: each statement loader beside COPY of the same file
 #   P4  (--peers) 2-entry ledger.post vs pgledger's transfer (PGLEDGER_DIR=checkout)
 #   router  bench/router.sh: ledger_router.post vs ledger.post on the node, transfers
 #
@@ -23,7 +24,7 @@
 #   --full     longer rounds and full volumes (about an hour)
 #   --peers    also P4; needs PGLEDGER_DIR=<pgledger checkout>, or clones
 #              github.com/pgr0ss/pgledger when PGLEDGER_DIR is not set
-#   --only     comma-separated subset of: p1 (P1 and P2), p3, holds, dayend, recon, router, p4
+#   --only     comma-separated subset of: p1 (P1 and P2), p3, holds, dayend, recon, loaders, router, p4
 # BENCH_ROUNDS and BENCH_SECS override the rounds and seconds of P1, P2 and
 # P4, BENCH_P3_ENTRIES, BENCH_DAY_ENTRIES and BENCH_DAYS the volumes; KEEP=1 leaves the cluster running.  Results: bench/results/latest.md.
 # Exits non-zero when the books do not hold or a step fails; targets that are
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$only" ]; then
-	only="p1,p3,holds,dayend,recon,router"
+	only="p1,p3,holds,dayend,recon,loaders,router"
 	[ $peers = 1 ] && only="$only,p4"
 fi
 wants() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
@@ -630,6 +631,25 @@ if wants recon && [ -f "$top/bench/recon_rules.sh" ]; then
 fi
 
 # ---------------------------------------------------------------------------
+# statement loaders
+# ---------------------------------------------------------------------------
+
+loaders_out=""
+if wants loaders; then
+	say ""
+	say "== statement loaders: bench/loaders.sh $([ $mode = quick ] && echo --quick)"
+	if [ $mode = quick ]; then bash "$top/bench/loaders.sh" --quick >"$out/loaders.log" 2>&1
+	else bash "$top/bench/loaders.sh" >"$out/loaders.log" 2>&1; fi
+	rc=$?
+	loaders_out=$(cat "$out/loaders.log")
+	sed 's/^/   /' "$out/loaders.log"
+	if [ $rc -ne 0 ]; then
+		say "   bench/loaders.sh failed (exit $rc)"
+		failures=$((failures + 1))
+	fi
+fi
+
+# ---------------------------------------------------------------------------
 # the table
 # ---------------------------------------------------------------------------
 
@@ -689,6 +709,12 @@ say "$nfail target(s) not met; the books were verified after every run."
 		say '```'
 		say "$recon_out"
 		say '```'
+	fi
+	if [ -n "$loaders_out" ]; then
+		say ""
+		say "## Statement loaders (bench/loaders.sh)"
+		say ""
+		say "$loaders_out"
 	fi
 } >"$results_dir/latest.md"
 say "Written to bench/results/latest.md"

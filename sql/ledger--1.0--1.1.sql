@@ -3063,3 +3063,384 @@ END
 $function$;
 
 -- ---- end of the final definitions ----
+
+-- ---- statement loaders: the channels' and banks' own files, parsed in C (issue 11) ----
+
+ALTER TABLE ledger.statement_import DROP CONSTRAINT statement_import_format_check;
+ALTER TABLE ledger.statement_import ADD CONSTRAINT statement_import_format_check
+	CHECK (format IN ('wechat', 'alipay', 'csv', 'wechat_fundflow', 'alipay_account', 'mt940', 'camt053'));
+COMMENT ON TABLE ledger.statement_import IS
+	'one row per statement file loaded by a loader (load_wechat_bill, load_wechat_fundflow, load_alipay_bill, load_alipay_account, load_statement_csv), one per bank statement (load_mt940, load_camt053)';
+COMMENT ON COLUMN ledger.statement_import.format IS 'wechat (微信支付交易账单), wechat_fundflow (微信支付资金账单), alipay (支付宝业务明细), alipay_account (支付宝账务明细), mt940 (SWIFT MT940), camt053 (ISO 20022 camt.053) or csv (generic)';
+
+-- --- the loaders of the channels' and banks' own files (parsing in C) ---------
+
+CREATE FUNCTION ledger._parse_statement(format text, bill text, source text, statement_date date,
+		ref_field text DEFAULT NULL)
+	RETURNS TABLE (kind text, stmt integer, line_no integer, ref text, external_id text, amount ledger.amount,
+		status text, fee ledger.amount, occurred_at timestamptz, raw jsonb, info jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_parse_statement' LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._parse_statement(text, text, text, date, text) IS
+	'loader helper: parses a whole statement file (wechat, wechat_fundflow, alipay, alipay_account, mt940, camt053) in one pass: one row per line, per bank statement and for the file; 22P04 naming the first bad line';
+CREATE FUNCTION ledger._parse_statement_gbk(format text, bill bytea, source text, statement_date date)
+	RETURNS TABLE (kind text, stmt integer, line_no integer, ref text, external_id text, amount ledger.amount,
+		status text, fee ledger.amount, occurred_at timestamptz, raw jsonb, info jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_parse_statement_gbk' LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._parse_statement_gbk(text, bytea, text, date) IS
+	'loader helper: ledger._parse_statement() of a GBK file as downloaded (Alipay), converted in one pass; a byte sequence that is not GBK is a bad line';
+
+CREATE FUNCTION ledger._statement_parsed() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'ledger_statement_parsed' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._statement_parsed() IS
+	'loader helper: what the last ledger._parse_statement() of the session found about its file (header, totals, and _lines, _total, _fee of its lines)';
+
+-- the file from the argument, or the staged lines joined again
+CREATE FUNCTION ledger._statement_text(bill text) RETURNS text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	txt text;
+BEGIN
+	IF bill IS NOT NULL THEN
+		RETURN bill;
+	END IF;
+	PERFORM ledger._statement_lines(NULL);
+	SELECT pg_catalog.string_agg(l.line, E'\n' ORDER BY l.line_no) INTO txt FROM pg_temp._ledger_lines l;
+	RETURN txt;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_text(text) IS
+	'loader helper: the file given as the argument, or the lines staged in ledger_statement_stage joined again (the stage is consumed)';
+
+/*
+ * Loads the parsed lines of one channel bill (WeChat, Alipay) as the
+ * statement of (source, statement_date), replacing what that source and date
+ * had.  Serialised with ledger.reconcile of the same source.  The parser
+ * checks everything; a bad file raises before anything is written.
+ */
+CREATE FUNCTION ledger._statement_load(source text, statement_date date, format text, bill text, gbk bytea,
+		ref_field text)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	src text := _statement_load.source;
+	d date := _statement_load.statement_date;
+	fmt text := _statement_load.format;
+	imp ledger.statement_import;
+	replaced integer;
+	finfo jsonb;
+	n integer;
+	tot ledger.amount;
+	fees ledger.amount;
+	hdr_keys constant text[] := ARRAY['bill_type', 'currency', 'account', 'from', 'to', 'period_line'];
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
+	GET DIAGNOSTICS replaced = ROW_COUNT;
+	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines)
+		VALUES (src, d, fmt, 0, replaced)
+		RETURNING * INTO imp;
+	-- the lines go straight from the parser into the table; what the parser
+	-- found about the file (its header, totals, the lines' count and sums)
+	-- is read after
+	IF gbk IS NOT NULL THEN
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+			  FROM ledger._parse_statement_gbk(fmt, gbk, src, d) p WHERE p.kind = 'line';
+	ELSE
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+			  FROM ledger._parse_statement(fmt, bill, src, d, ref_field) p WHERE p.kind = 'line';
+	END IF;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	finfo := ledger._statement_parsed();
+	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
+		RAISE EXCEPTION 'the parser of the % file of source "%" reported % lines, % were written', fmt, src,
+			COALESCE(finfo->>'_lines', 'no'), n
+			USING ERRCODE = 'internal_error';
+	END IF;
+	tot := (finfo->>'_total')::ledger.amount;
+	fees := (finfo->>'_fee')::ledger.amount;
+	-- an Alipay file states the period it covers: it must be the statement date
+	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
+		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
+			src, d, (finfo->>'period_line')::integer,
+			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
+				pg_catalog.to_char(d, 'YYYY-MM-DD')));
+	END IF;
+	UPDATE ledger.statement_import i
+	   SET line_count = n, total_amount = tot, fee_amount = fees,
+	       file_header = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
+	                              WHERE e.key = ANY (hdr_keys) AND e.key <> 'period_line'), '{}'),
+	       file_totals = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
+	                              WHERE e.key <> ALL (hdr_keys) AND pg_catalog.left(e.key, 1) <> '_'), '{}')
+	 WHERE i.id = imp.id
+	RETURNING * INTO imp;
+	RETURN imp;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_load(text, date, text, text, bytea, text) IS
+	'loader helper: parses a channel bill and replaces the statement lines of its source and date with its lines, recording the import';
+
+/*
+ * The WeChat Pay trade bill (微信支付交易账单) of bill type ALL, SUCCESS or
+ * REFUND, v2 and v3 layouts: a header row, detail rows whose every field
+ * starts with a backtick (never quoted: a '"' or JSON in 商户数据包 is data),
+ * the summary header (总交易单数,应结订单总金额,退款总金额,...) and the summary
+ * values, every figure of which is checked against its column.  A payment
+ * (交易状态 SUCCESS) is a line of +应结订单金额 keyed by 商户订单号 (or
+ * 微信订单号); a refund (REFUND) a line of −退款金额 keyed by 商户退款单号 (or
+ * 微信退款单号), at its 退款成功时间 where the bill has that column, its status
+ * the 退款状态; a revoked payment (REVOKED) has status reversed.
+ */
+CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL,
+		ref_field text DEFAULT 'out_trade_no')
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	IF ref_field IS NULL THEN
+		RAISE EXCEPTION 'ref_field must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD'));
+	END IF;
+	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
+		RAISE EXCEPTION 'invalid ref_field "%"', ref_field
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).';
+	END IF;
+	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_wechat_bill(text, date, text, text) IS
+	'loads a WeChat Pay trade bill (交易账单, bill type ALL, SUCCESS or REFUND) as the statement of (source, statement_date), replacing that source and date; checks the summary rows; ref_field out_trade_no (商户订单号, default) or transaction_id (微信订单号)';
+
+/*
+ * The WeChat Pay fund-flow bill (资金账单) of one fund account: 记账时间,
+ * 微信支付业务单号, 资金流水单号, ..., 收支类型, 收支金额(元), ..., 业务凭证号,
+ * then 资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额 — all checked.
+ * Income is positive, expense negative; ref the 业务凭证号 (the
+ * 微信支付业务单号 when empty); external_id the 资金流水单号.
+ */
+CREATE FUNCTION ledger.load_wechat_fundflow(source text, statement_date date, bill text DEFAULT NULL)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	RETURN ledger._statement_load(source, statement_date, 'wechat_fundflow', ledger._statement_text(bill), NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_wechat_fundflow(text, date, text) IS
+	'loads a WeChat Pay fund-flow bill (资金账单) as the statement of (source, statement_date), replacing that source and date: income positive, expense negative, ref 业务凭证号 (else 微信支付业务单号), external_id 资金流水单号; checks the summary counts and sums';
+
+/*
+ * The Alipay trade bill (支付宝业务明细), GBK: '#' header lines
+ * (#支付宝业务明细查询, #账号：[...], #起始日期：[...] 终止日期：[...]), the
+ * column header, detail rows (业务类型 交易 or 退款; refunds negative), and '#'
+ * footer lines as Alipay writes them: #交易合计：6笔，商家实收共0.06元，商家优惠共0.00元
+ * and #退款合计：4笔，商家实收退款共-0.04元，商家优惠退款共0.00元 — every count and
+ * amount is checked against its column.  A trade is a line of 订单金额 keyed
+ * by 商户订单号; a refund a line of its (negative) 订单金额 keyed by
+ * 退款批次号/请求号.  As an argument the file is bytea (the bytes as
+ * downloaded); staged with \copy, give ENCODING 'GBK'.
+ */
+CREATE OR REPLACE FUNCTION ledger.load_alipay_bill(source text, statement_date date, bill bytea DEFAULT NULL)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	IF bill IS NOT NULL THEN
+		RETURN ledger._statement_load(source, statement_date, 'alipay', NULL, bill, NULL);
+	END IF;
+	RETURN ledger._statement_load(source, statement_date, 'alipay', ledger._statement_text(NULL), NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_alipay_bill(text, date, bytea) IS
+	'loads an Alipay trade bill (业务明细, GBK CSV with # header and footer lines) as the statement of (source, statement_date), replacing that source and date; checks the period and the footer''s counts and amounts';
+
+/*
+ * The Alipay account statement (支付宝账务明细), GBK: '#' header lines, the
+ * column header (账务流水号,业务流水号,商户订单号,...,收入金额（+元）,支出金额（-元）,...),
+ * rows, and the footer #支出合计：N笔，共X元 / #收入合计：N笔，共X元, checked.
+ * amount = 收入金额 − 支出金额; ref the 商户订单号 (the 业务流水号 when empty);
+ * external_id the 账务流水号.
+ */
+CREATE FUNCTION ledger.load_alipay_account(source text, statement_date date, bill bytea DEFAULT NULL)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	IF bill IS NOT NULL THEN
+		RETURN ledger._statement_load(source, statement_date, 'alipay_account', NULL, bill, NULL);
+	END IF;
+	RETURN ledger._statement_load(source, statement_date, 'alipay_account', ledger._statement_text(NULL), NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_alipay_account(text, date, bytea) IS
+	'loads an Alipay account statement (账务明细, GBK) as the statement of (source, statement_date), replacing that source and date: amount = 收入金额 − 支出金额, ref 商户订单号 (else 业务流水号), external_id 账务流水号; checks the period and the footer totals';
+
+/*
+ * Loads the statements of one bank file (MT940, camt.053): one import per
+ * statement, dated by its closing booked balance; when the file holds more
+ * than one account, each import's source is source || '/' || the account
+ * as written.  Statements sharing a source and date (intraday statements)
+ * are loaded side by side, their serials prefixed with the statement's id;
+ * the first load of a (source, date) in the call replaces what it had.
+ */
+CREATE FUNCTION ledger._statement_load_bank(source text, format text, bill text)
+	RETURNS SETOF ledger.statement_import
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	src text := _statement_load_bank.source;
+	fmt text := _statement_load_bank.format;
+	finfo jsonb;
+	multi boolean;
+	s record;
+	g record;
+	bad record;
+	imp ledger.statement_import;
+	replaced integer;
+BEGIN
+	IF src IS NULL OR src = '' THEN
+		RAISE EXCEPTION 'source must not be null or empty'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.';
+	END IF;
+	IF pg_catalog.to_regclass('pg_temp._ledger_bank') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_bank;
+	END IF;
+	IF pg_catalog.to_regclass('pg_temp._ledger_bank_stmt') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_bank_stmt;
+	END IF;
+	CREATE TEMP TABLE _ledger_bank ON COMMIT DROP AS
+		SELECT * FROM ledger._parse_statement(fmt, bill, src, NULL, NULL);
+	SELECT b.info - '_lines' - '_total' - '_fee' INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
+	SELECT count(DISTINCT b.info->>'account') > 1 INTO multi FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
+	CREATE TEMP TABLE _ledger_bank_stmt ON COMMIT DROP AS
+		SELECT b.stmt, b.line_no, b.info,
+		       CASE WHEN multi THEN src || '/' || (b.info->>'account') ELSE src END AS src,
+		       (b.info->>'closing_date')::date AS d,
+		       count(*) OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date) AS side_by_side,
+		       row_number() OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date
+		                          ORDER BY b.stmt) AS nth
+		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
+	-- intraday statements of one source and date: serials prefixed with the statement id
+	UPDATE pg_temp._ledger_bank b
+	   SET external_id = COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id,
+	       ref = CASE WHEN b.ref = b.external_id
+	                  THEN COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id
+	                  ELSE b.ref END
+	  FROM pg_temp._ledger_bank_stmt s
+	 WHERE b.kind = 'line' AND b.stmt = s.stmt AND s.side_by_side > 1;
+	SELECT b.line_no, b.external_id, min(b.line_no) OVER w AS first, count(*) OVER w AS n INTO bad
+	  FROM pg_temp._ledger_bank b JOIN pg_temp._ledger_bank_stmt s ON s.stmt = b.stmt
+	 WHERE b.kind = 'line'
+	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
+	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
+	IF bad.n > 1 THEN
+		RAISE EXCEPTION 'malformed % at line %', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no
+			USING ERRCODE = 'bad_copy_file_format',
+				DETAIL = pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
+					bad.line_no, bad.external_id, bad.first, src),
+				HINT = 'Nothing was loaded; fix or download the file again.';
+	END IF;
+	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
+		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
+	END LOOP;
+	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
+		replaced := 0;
+		IF s.nth = 1 THEN
+			DELETE FROM ledger.statement_line l WHERE l.source = s.src AND l.statement_date = s.d;
+			GET DIAGNOSTICS replaced = ROW_COUNT;
+		END IF;
+		INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
+				file_header, file_totals, replaced_lines)
+			SELECT s.src, s.d, fmt, count(*)::integer, ledger.sum(b.amount), NULL,
+			       pg_catalog.jsonb_build_object('statement', s.stmt + 1, 'line', s.line_no, 'id', s.info->'id',
+			           'account', s.info->'account', 'number', s.info->'number', 'currency', s.info->'currency')
+			         || COALESCE(finfo, '{}'),
+			       pg_catalog.jsonb_build_object('opening', s.info->'opening', 'opening_date', s.info->'opening_date',
+			           'closing', s.info->'closing', 'closing_date', s.info->'closing_date', 'lines', s.info->'lines'),
+			       replaced
+			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
+			RETURNING * INTO imp;
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT s.src, s.d, b.ref, b.external_id, b.amount, b.status, b.fee, b.occurred_at, b.raw, imp.id, b.line_no
+			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
+			 ORDER BY b.line_no;
+		RETURN NEXT imp;
+	END LOOP;
+	RETURN;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_load_bank(text, text, text) IS
+	'loader helper: parses a bank statement file (mt940, camt053) and loads each of its statements as an import of its source and closing date';
+
+/*
+ * SWIFT MT940 customer statements: :20: :25: :28C: :60F:/:60M:, :61: lines
+ * with their :86: details, :62F:/:62M:, several messages (statements,
+ * accounts, currencies) per file, with or without the {1:}{2:}{4: ... -}
+ * envelope.  Each statement must satisfy opening + lines = closing.
+ */
+CREATE FUNCTION ledger.load_mt940(source text, statement text DEFAULT NULL)
+	RETURNS SETOF ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'mt940', ledger._statement_text(statement));
+END
+$$;
+COMMENT ON FUNCTION ledger.load_mt940(text, text) IS
+	'loads a SWIFT MT940 file: one import per statement, dated by its closing balance (:62F:/:62M:), source || ''/'' || :25: when the file holds several accounts; credit +, debit −; ref the customer reference (else the bank reference), external_id the bank reference; opening + lines = closing checked';
+
+/*
+ * ISO 20022 camt.053 (BankToCustomerStatement, camt.053.001.02 to .13):
+ * every <Stmt> is one import; booked entries (<Sts> BOOK) are its lines;
+ * opening (OPBD) + entries = closing (CLBD) is checked.
+ */
+CREATE FUNCTION ledger.load_camt053(source text, statement text DEFAULT NULL)
+	RETURNS SETOF ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'camt053', ledger._statement_text(statement));
+END
+$$;
+COMMENT ON FUNCTION ledger.load_camt053(text, text) IS
+	'loads an ISO 20022 camt.053 file: one import per <Stmt>, dated by its CLBD balance, source || ''/'' || <Acct><Id> when the file holds several accounts; CRDT +, DBIT −; ref the EndToEndId (else AcctSvcrRef), external_id the AcctSvcrRef; OPBD + booked entries = CLBD checked';
+
+
+REVOKE EXECUTE ON FUNCTION
+	ledger._parse_statement(text, text, text, date, text), ledger._parse_statement_gbk(text, bytea, text, date),
+	ledger._statement_parsed(), ledger._statement_text(text), ledger._statement_load(text, date, text, text, bytea, text),
+	ledger._statement_load_bank(text, text, text),
+	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
+	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
+	FROM PUBLIC;

@@ -257,6 +257,10 @@ GRANT EXECUTE ON FUNCTION
 	ledger.stage_statement(),
 	ledger.load_wechat_bill(text, date, text, text),
 	ledger.load_alipay_bill(text, date, bytea),
+	ledger.load_wechat_fundflow(text, date, text),
+	ledger.load_alipay_account(text, date, bytea),
+	ledger.load_mt940(text, text),
+	ledger.load_camt053(text, text),
 	ledger.load_statement_csv(text, date, text, text),
 	ledger.resolve_break(bigint, text, bigint)
 	TO regress_ledger_recon_operator;

@@ -157,3 +157,693 @@ ledger_try_amount(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, cur));
 }
+
+/* ------------------------------------------------------------------------
+ * The statement file loaders' parser: ledger._parse_statement()
+ *
+ * Runs one of the parsers of stmt_parse.c over the whole file and returns
+ * its lines, one row each, then one row per bank statement and one row for
+ * the file:
+ *
+ *   kind 'line':  stmt, line_no, ref, external_id, amount, status, fee,
+ *                 occurred_at, raw
+ *   kind 'stmt':  stmt, line_no, info (id, account, currency, opening,
+ *                 closing, opening_date, closing_date, lines)
+ *   kind 'file':  info (what the file states about itself)
+ *
+ * A problem anywhere is 22P04 naming the line; serials repeated within a
+ * bill are refused, within a bank statement made unique ("REF/2").
+ * ------------------------------------------------------------------------ */
+
+#include "access/htup_details.h"
+#include "common/int.h"
+#include "utils/datum.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_conversion.h"
+#include "datatype/timestamp.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "stmt_parse.h"
+
+#define PARSE_NATTS 11
+
+typedef struct serial_key
+{
+	char		id[128];
+} serial_key;
+
+typedef struct serial_ent
+{
+	serial_key	key;
+	long		line;
+	int			count;
+} serial_ent;
+
+typedef struct parse_ctx
+{
+	sp_format	format;
+	const char *kind;			/* "WeChat Pay bill" ... for messages */
+	const char *source;
+	const char *date;			/* "2026-11-02" or NULL */
+	bool		bank;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	HTAB	   *serials;
+	int			serial_stmt;	/* statement the serial table belongs to */
+	long		stmt_lines;
+	MemoryContext rowcxt;
+	char		stmt_id[128];
+	/* the lines' count and sums (bills: one currency) */
+	int64		nlines;
+	bool		mixed;
+	la_currency cur;
+	int64		total;
+	int64		fee;
+	bool		has_fee;
+} parse_ctx;
+
+/*
+ * What the last parse of this backend found about its file (the 'file' row's
+ * info, with the lines' count and sums), for ledger._statement_parsed(): the
+ * bill loaders insert the lines straight from the parser and read this after.
+ */
+static Jsonb *last_file_info = NULL;
+
+static const char *
+format_kind(sp_format f)
+{
+	switch (f)
+	{
+		case SP_WECHAT_BILL:
+			return "WeChat Pay bill";
+		case SP_WECHAT_FUNDFLOW:
+			return "WeChat Pay fund-flow bill";
+		case SP_ALIPAY_BILL:
+			return "Alipay bill";
+		case SP_ALIPAY_ACCOUNT:
+			return "Alipay account statement";
+		case SP_MT940:
+			return "MT940 statement";
+		case SP_CAMT053:
+			return "camt.053 statement";
+	}
+	return "statement";
+}
+
+static void pg_attribute_noreturn()
+bad_line(parse_ctx *c, long line, const char *reason)
+{
+	if (c->date)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("malformed %s at line %ld", c->kind, line),
+				 errdetail("Line %ld %s (source \"%s\", statement date %s).", line, reason, c->source, c->date),
+				 errhint("Nothing was loaded; fix or download the file again.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+			 errmsg("malformed %s at line %ld", c->kind, line),
+			 errdetail("Line %ld %s (source \"%s\").", line, reason, c->source),
+			 errhint("Nothing was loaded; fix or download the file again.")));
+}
+
+static Datum
+str_text(sp_str s)
+{
+	return PointerGetDatum(cstring_to_text_with_len(s.p, (int) s.n));
+}
+
+/*
+ * The raw jsonb of a line.  Its keys are the same on every line of a file
+ * (the header), so they are put in jsonb's key order (length, then bytes;
+ * the last of equal names kept) once, and each line's object is built
+ * directly in that order instead of being sorted again.
+ */
+typedef struct raw_order
+{
+	int			n;
+	const sp_str *keys;			/* the key array it was computed for */
+	sp_str		saved[SP_MAX_FIELDS];
+	int			nout;
+	int			idx[SP_MAX_FIELDS];
+} raw_order;
+
+static raw_order raw_cache;
+
+static int
+raw_key_cmp(const void *a, const void *b)
+{
+	const sp_str *ka = &raw_cache.saved[*(const int *) a];
+	const sp_str *kb = &raw_cache.saved[*(const int *) b];
+	int			c;
+
+	if (ka->n != kb->n)
+		return ka->n < kb->n ? -1 : 1;
+	c = memcmp(ka->p, kb->p, ka->n);
+	if (c != 0)
+		return c;
+	/* equal names: the later column after the earlier */
+	return *(const int *) a - *(const int *) b;
+}
+
+static Datum
+make_raw(int n, const sp_str *keys, const sp_str *vals)
+{
+	JsonbValue	obj;
+	bool		same = (n == raw_cache.n && n <= SP_MAX_FIELDS);
+
+	for (int i = 0; same && i < n; i++)
+		same = keys[i].p == raw_cache.saved[i].p && keys[i].n == raw_cache.saved[i].n;
+	if (!same)
+	{
+		int			k = 0;
+
+		if (n > SP_MAX_FIELDS)
+			elog(ERROR, "statement line of %d fields", n);
+		raw_cache.n = n;
+		for (int i = 0; i < n; i++)
+		{
+			raw_cache.saved[i] = keys[i];
+			raw_cache.idx[i] = i;
+		}
+		qsort(raw_cache.idx, n, sizeof(int), raw_key_cmp);
+		/* of equal names keep the last (jsonb's rule) */
+		for (int i = 0; i < n; i++)
+		{
+			if (i + 1 < n && raw_cache.saved[raw_cache.idx[i]].n == raw_cache.saved[raw_cache.idx[i + 1]].n &&
+				memcmp(raw_cache.saved[raw_cache.idx[i]].p, raw_cache.saved[raw_cache.idx[i + 1]].p,
+					   raw_cache.saved[raw_cache.idx[i]].n) == 0)
+				continue;
+			raw_cache.idx[k++] = raw_cache.idx[i];
+		}
+		raw_cache.nout = k;
+	}
+	obj.type = jbvObject;
+	obj.val.object.nPairs = raw_cache.nout;
+	obj.val.object.pairs = palloc(sizeof(JsonbPair) * Max(raw_cache.nout, 1));
+	for (int j = 0; j < raw_cache.nout; j++)
+	{
+		JsonbPair  *pr = &obj.val.object.pairs[j];
+		int			i = raw_cache.idx[j];
+
+		pr->key.type = jbvString;
+		pr->key.val.string.val = (char *) keys[i].p;
+		pr->key.val.string.len = (int) keys[i].n;
+		pr->value.type = jbvString;
+		pr->value.val.string.val = (char *) vals[i].p;
+		pr->value.val.string.len = (int) vals[i].n;
+		pr->order = (uint32) j;
+	}
+	return JsonbPGetDatum(JsonbValueToJsonb(&obj));
+}
+
+static Datum
+make_jsonb(int n, const sp_str *keys, const sp_str *vals)
+{
+	JsonbParseState *st = NULL;
+	JsonbValue *res;
+
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		JsonbValue	k,
+					v;
+
+		k.type = jbvString;
+		k.val.string.val = (char *) keys[i].p;
+		k.val.string.len = (int) keys[i].n;
+		v.type = jbvString;
+		v.val.string.val = (char *) vals[i].p;
+		v.val.string.len = (int) vals[i].n;
+		pushJsonbValue(&st, WJB_KEY, &k);
+		pushJsonbValue(&st, WJB_VALUE, &v);
+	}
+	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
+}
+
+/* a point in time of the file as timestamptz: bills are in Beijing time
+ * (UTC+8, no daylight saving since 1991); bank dates without an offset are
+ * midnight in the session's time zone */
+static Datum
+sp_timestamptz(const sp_time *t, bool beijing)
+{
+	int64		secs;
+	int			offset_sec;
+
+	secs = sp_days(t->y, t->mo, t->d) * SECS_PER_DAY + t->h * 3600 + t->mi * 60 + t->s;
+	if (t->has_offset)
+		offset_sec = t->offset_min * 60;
+	else if (beijing)
+		offset_sec = 8 * 3600;
+	else
+	{
+		struct pg_tm tm;
+
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = t->y;
+		tm.tm_mon = t->mo;
+		tm.tm_mday = t->d;
+		tm.tm_hour = t->h;
+		tm.tm_min = t->mi;
+		tm.tm_sec = t->s;
+		/* DetermineTimeZoneOffset gives seconds west of Greenwich */
+		offset_sec = -DetermineTimeZoneOffset(&tm, session_timezone);
+	}
+	return TimestampTzGetDatum((secs - offset_sec) * USECS_PER_SEC + t->usec);
+}
+
+static void
+parse_row(void *ctx, const sp_row *r)
+{
+	parse_ctx  *c = (parse_ctx *) ctx;
+	Datum		values[PARSE_NATTS];
+	bool		nulls[PARSE_NATTS];
+	char		extbuf[160];
+	sp_str		ext = r->external_id;
+	sp_str		ref = r->ref;
+	MemoryContext old;
+	serial_key	key;
+	serial_ent *ent;
+	bool		found;
+
+	CHECK_FOR_INTERRUPTS();
+	old = MemoryContextSwitchTo(c->rowcxt);
+	MemoryContextReset(c->rowcxt);
+
+	if (c->bank)
+	{
+		if (c->serial_stmt != r->stmt)
+		{
+			hash_destroy(c->serials);
+			c->serials = NULL;
+			c->serial_stmt = r->stmt;
+			c->stmt_lines = 0;
+		}
+		c->stmt_lines++;
+		if (ext.n == 0)
+		{
+			/* no bank reference: the line's place in the statement */
+			snprintf(extbuf, sizeof(extbuf), "line %ld", r->line_no);
+			ext.p = extbuf;
+			ext.n = strlen(extbuf);
+		}
+		if (ref.n == 0)
+			ref = ext;
+	}
+	if (ext.n >= sizeof(key.id))
+		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %zu are kept", ext.n, sizeof(key.id) - 1));
+	if (c->serials == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(serial_key);
+		ctl.entrysize = sizeof(serial_ent);
+		ctl.hcxt = CurrentMemoryContext->parent;	/* the function's context */
+		c->serials = hash_create("ledger statement serials", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	memcpy(key.id, ext.p, ext.n);
+	ent = hash_search(c->serials, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		ent->line = r->line_no;
+		ent->count = 1;
+	}
+	else if (!c->bank)
+		bad_line(c, r->line_no, psprintf("repeats the serial \"%s\" of line %ld", key.id, ent->line));
+	else
+	{
+		/* a bank may repeat its reference within a statement: number them */
+		ent->count++;
+		snprintf(extbuf, sizeof(extbuf), "%s/%d", key.id, ent->count);
+		ext.p = pstrdup(extbuf);
+		ext.n = strlen(extbuf);
+		if (r->ref.n == 0 || (ref.p == r->external_id.p && ref.n == r->external_id.n))
+			ref = ext;
+	}
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = CStringGetTextDatum("line");
+	values[1] = Int32GetDatum(r->stmt);
+	values[2] = Int32GetDatum((int32) r->line_no);
+	values[3] = str_text(ref);
+	values[4] = str_text(ext);
+	values[5] = LedgerAmountPGetDatum(amount_make(r->amount, r->cur));
+	{
+		char	   *st = pnstrdup(r->status.p, r->status.n);
+
+		for (char *q = st; *q; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				*q = (char) (*q - 'A' + 'a');
+		values[6] = CStringGetTextDatum(st);
+	}
+	if (r->has_fee)
+		values[7] = LedgerAmountPGetDatum(amount_make(r->fee, r->cur));
+	else
+		nulls[7] = true;
+	if (r->has_at)
+		values[8] = sp_timestamptz(&r->at, !c->bank);
+	else
+		nulls[8] = true;
+	values[9] = make_raw(r->nraw, r->raw_keys, r->raw_vals);
+	c->nlines++;
+	if (c->nlines == 1)
+		c->cur = r->cur;
+	else if (c->cur.code != r->cur.code || c->cur.decimals != r->cur.decimals)
+		c->mixed = true;
+	if (!c->mixed)
+	{
+		if (pg_add_s64_overflow(c->total, r->amount, &c->total) ||
+			(r->has_fee && pg_add_s64_overflow(c->fee, r->fee, &c->fee)))
+			bad_line(c, r->line_no, "makes the total of the file overflow");
+		c->has_fee |= r->has_fee;
+	}
+	nulls[10] = true;
+	tuplestore_putvalues(c->ts, c->desc, values, nulls);
+	MemoryContextSwitchTo(old);
+}
+
+static sp_str
+cstr(const char *s)
+{
+	return (sp_str) {s, strlen(s)};
+}
+
+static void
+parse_stmt(void *ctx, const sp_stmt *s)
+{
+	parse_ctx  *c = (parse_ctx *) ctx;
+	Datum		values[PARSE_NATTS];
+	bool		nulls[PARSE_NATTS];
+	sp_str		keys[10],
+				vals[10];
+	char		ccy[LA_CURRENCY_BUFSIZE];
+	char		open[LA_AMOUNT_BUFSIZE],
+				close[LA_AMOUNT_BUFSIZE],
+				od[16],
+				cd[16],
+				n[24];
+	MemoryContext old = MemoryContextSwitchTo(c->rowcxt);
+
+	MemoryContextReset(c->rowcxt);
+	la_format_currency(s->cur, ccy);
+	ccy[la_format_currency(s->cur, ccy)] = '\0';
+	sp_format_units(s->opening, s->cur.decimals, open, sizeof(open));
+	sp_format_units(s->closing, s->cur.decimals, close, sizeof(close));
+	snprintf(od, sizeof(od), "%04d-%02d-%02d", s->opening_date.y, s->opening_date.mo, s->opening_date.d);
+	snprintf(cd, sizeof(cd), "%04d-%02d-%02d", s->closing_date.y, s->closing_date.mo, s->closing_date.d);
+	snprintf(n, sizeof(n), "%ld", s->lines);
+	keys[0] = cstr("id");
+	vals[0] = s->id;
+	keys[1] = cstr("account");
+	vals[1] = s->account;
+	keys[2] = cstr("number");
+	vals[2] = s->number;
+	keys[3] = cstr("currency");
+	vals[3] = cstr(ccy);
+	keys[4] = cstr("opening");
+	vals[4] = cstr(open);
+	keys[5] = cstr("closing");
+	vals[5] = cstr(close);
+	keys[6] = cstr("opening_date");
+	vals[6] = s->opening_date.y ? cstr(od) : cstr("");
+	keys[7] = cstr("closing_date");
+	vals[7] = cstr(cd);
+	keys[8] = cstr("lines");
+	vals[8] = cstr(n);
+	memset(nulls, true, sizeof(nulls));
+	values[0] = CStringGetTextDatum("stmt");
+	nulls[0] = false;
+	values[1] = Int32GetDatum(s->index);
+	nulls[1] = false;
+	values[2] = Int32GetDatum((int32) s->line_no);
+	nulls[2] = false;
+	values[10] = make_jsonb(9, keys, vals);
+	nulls[10] = false;
+	tuplestore_putvalues(c->ts, c->desc, values, nulls);
+	MemoryContextSwitchTo(old);
+}
+
+/* YYYY-MM-DD whatever the DateStyle */
+static char *
+iso_date(DateADT d)
+{
+	int			y,
+				m,
+				dd;
+
+	if (DATE_NOT_FINITE(d))
+		return pstrdup(DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity");
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
+	return psprintf("%04d-%02d-%02d", y, m, dd);
+}
+
+static sp_format
+parse_format(const char *f)
+{
+	if (strcmp(f, "wechat") == 0)
+		return SP_WECHAT_BILL;
+	if (strcmp(f, "wechat_fundflow") == 0)
+		return SP_WECHAT_FUNDFLOW;
+	if (strcmp(f, "alipay") == 0)
+		return SP_ALIPAY_BILL;
+	if (strcmp(f, "alipay_account") == 0)
+		return SP_ALIPAY_ACCOUNT;
+	if (strcmp(f, "mt940") == 0)
+		return SP_MT940;
+	if (strcmp(f, "camt053") == 0)
+		return SP_CAMT053;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown statement format \"%s\"", f),
+			 errdetail("The formats are wechat, wechat_fundflow, alipay, alipay_account, mt940 and camt053.")));
+	pg_unreachable();
+}
+
+static void
+run_parser(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, bool ref_txid)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	parse_ctx	c;
+	sp_sink		sink;
+	sp_meta		meta;
+	sp_error	err;
+	sp_options	opt;
+	bool		empty = true;
+
+	{
+		size_t		i = (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+
+		for (; i < len && empty; i++)
+			if (!(buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+				empty = false;
+	}
+	if (empty)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("statement file is empty"),
+				 errdetail("No line of the file has any content."),
+				 errhint("Nothing was loaded.")));
+
+	memset(&c, 0, sizeof(c));
+	memset(&raw_cache, 0, sizeof(raw_cache));
+	if (last_file_info)
+	{
+		pfree(last_file_info);
+		last_file_info = NULL;
+	}
+	c.format = format;
+	c.kind = format_kind(format);
+	c.source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	c.date = PG_ARGISNULL(3) ? NULL : iso_date(PG_GETARG_DATEADT(3));
+	c.bank = (format == SP_MT940 || format == SP_CAMT053);
+	c.serial_stmt = -1;
+	c.ts = rsinfo->setResult;
+	c.desc = rsinfo->setDesc;
+	c.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger statement row", ALLOCSET_DEFAULT_SIZES);
+	sink.ctx = &c;
+	sink.row = parse_row;
+	sink.stmt = parse_stmt;
+	opt.ref_transaction_id = ref_txid;
+
+	if (!sp_parse(format, buf, len, &opt, &sink, &meta, &err))
+		bad_line(&c, err.line, err.msg);
+
+	/* the file row */
+	{
+		Datum		values[PARSE_NATTS];
+		bool		nulls[PARSE_NATTS];
+		sp_str		keys[SP_MAX_META],
+					vals[SP_MAX_META];
+
+		int			n = 0;
+		char		cnt[24];
+		char	   *tot = NULL,
+				   *fee = NULL;
+		MemoryContext old;
+
+		for (int i = 0; i < meta.n; i++)
+		{
+			keys[n] = cstr(meta.keys[i]);
+			vals[n++] = cstr(meta.vals[i]);
+		}
+		/* the lines' count and sums, for the import row ("_" keys) */
+		snprintf(cnt, sizeof(cnt), INT64_FORMAT, c.nlines);
+		keys[n] = cstr("_lines");
+		vals[n++] = cstr(cnt);
+		if (c.nlines > 0 && !c.mixed)
+		{
+			tot = amount_to_cstring(c.total, c.cur);
+			keys[n] = cstr("_total");
+			vals[n++] = cstr(tot);
+			if (c.has_fee)
+			{
+				fee = amount_to_cstring(c.fee, c.cur);
+				keys[n] = cstr("_fee");
+				vals[n++] = cstr(fee);
+			}
+		}
+		memset(nulls, true, sizeof(nulls));
+		values[0] = CStringGetTextDatum("file");
+		nulls[0] = false;
+		values[10] = make_jsonb(n, keys, vals);
+		nulls[10] = false;
+		tuplestore_putvalues(c.ts, c.desc, values, nulls);
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		last_file_info = DatumGetJsonbP(datumCopy(values[10], false, -1));
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static bool
+parse_ref_field(FunctionCallInfo fcinfo, int arg)
+{
+	char	   *rf;
+
+	if (PG_NARGS() <= arg || PG_ARGISNULL(arg))
+		return false;
+	rf = text_to_cstring(PG_GETARG_TEXT_PP(arg));
+	if (strcmp(rf, "transaction_id") == 0)
+		return true;
+	if (strcmp(rf, "out_trade_no") == 0)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid ref_field \"%s\"", rf),
+			 errdetail("ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).")));
+	pg_unreachable();
+}
+
+/*
+ * ledger._parse_statement(format text, bill text, source text,
+ *                         statement_date date, ref_field text)
+ */
+PG_FUNCTION_INFO_V1(ledger_parse_statement);
+Datum
+ledger_parse_statement(PG_FUNCTION_ARGS)
+{
+	sp_format	format;
+	text	   *bill;
+	char	   *buf;
+	size_t		len;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("format and file must not be null")));
+	format = parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	InitMaterializedSRF(fcinfo, 0);
+	bill = PG_GETARG_TEXT_PP(1);
+	len = VARSIZE_ANY_EXHDR(bill);
+	buf = palloc(len + 1);
+	memcpy(buf, VARDATA_ANY(bill), len);
+	buf[len] = '\0';
+	run_parser(fcinfo, format, buf, len, parse_ref_field(fcinfo, 4));
+	return (Datum) 0;
+}
+
+/*
+ * ledger._parse_statement_gbk(format text, bill bytea, source text,
+ *                             statement_date date)
+ *
+ * The Alipay files as downloaded: GBK bytes, converted to the database
+ * encoding in one pass; a byte sequence that is not GBK is a bad line.
+ */
+PG_FUNCTION_INFO_V1(ledger_parse_statement_gbk);
+Datum
+ledger_parse_statement_gbk(PG_FUNCTION_ARGS)
+{
+	sp_format	format;
+	bytea	   *bill;
+	unsigned char *src;
+	int			srclen;
+	unsigned char *dst;
+	int			done;
+	Oid			proc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("format and file must not be null")));
+	format = parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (GetDatabaseEncoding() != PG_UTF8)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the Alipay loaders need a UTF8 database"),
+				 errdetail("The database encoding is %s.", GetDatabaseEncodingName())));
+	InitMaterializedSRF(fcinfo, 0);
+	bill = PG_GETARG_BYTEA_PP(1);
+	src = (unsigned char *) VARDATA_ANY(bill);
+	srclen = (int) VARSIZE_ANY_EXHDR(bill);
+	if ((Size) srclen >= (MaxAllocSize - 1) / MAX_CONVERSION_GROWTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("statement file of %d bytes is too large to convert from GBK", srclen)));
+	proc = FindDefaultConversionProc(PG_GBK, PG_UTF8);
+	if (!OidIsValid(proc))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("no conversion from GBK to UTF8")));
+	dst = palloc((Size) srclen * MAX_CONVERSION_GROWTH + 1);
+	done = pg_do_encoding_conversion_buf(proc, PG_GBK, PG_UTF8, src, srclen, dst,
+										 srclen * MAX_CONVERSION_GROWTH + 1, true);
+	if (done < srclen)
+	{
+		long		line = 1;
+		parse_ctx	c;
+
+		for (int i = 0; i < done; i++)
+			if (src[i] == '\n')
+				line++;
+		memset(&c, 0, sizeof(c));
+		c.kind = format_kind(format);
+		c.source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+		c.date = PG_ARGISNULL(3) ? NULL : iso_date(PG_GETARG_DATEADT(3));
+		bad_line(&c, line, "is not valid GBK text");
+	}
+	run_parser(fcinfo, format, (char *) dst, strlen((char *) dst), false);
+	return (Datum) 0;
+}
+
+/*
+ * ledger._statement_parsed() → jsonb
+ *
+ * What the last ledger._parse_statement() of this session found about its
+ * file ('file' row's info, plus _lines, _total, _fee); NULL before any.
+ */
+PG_FUNCTION_INFO_V1(ledger_statement_parsed);
+Datum
+ledger_statement_parsed(PG_FUNCTION_ARGS)
+{
+	if (last_file_info == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(PointerGetDatum(last_file_info)));
+}

@@ -134,16 +134,16 @@ CREATE TABLE ledger.statement_import (
 	loaded_at      timestamptz NOT NULL DEFAULT now(),
 	loaded_by      text NOT NULL DEFAULT session_user,
 	CONSTRAINT statement_import_pkey PRIMARY KEY (id),
-	CONSTRAINT statement_import_format_check CHECK (format IN ('wechat', 'alipay', 'csv'))
+	CONSTRAINT statement_import_format_check CHECK (format IN ('wechat', 'alipay', 'csv', 'wechat_fundflow', 'alipay_account', 'mt940', 'camt053'))
 );
 ALTER SEQUENCE ledger.statement_import_id_seq OWNED BY ledger.statement_import.id;
 CREATE INDEX statement_import_source_date_idx ON ledger.statement_import (source, statement_date);
 COMMENT ON TABLE ledger.statement_import IS
-	'one row per statement file loaded by a loader (load_wechat_bill, load_alipay_bill, load_statement_csv)';
+	'one row per statement file loaded by a loader (load_wechat_bill, load_wechat_fundflow, load_alipay_bill, load_alipay_account, load_statement_csv), one per bank statement (load_mt940, load_camt053)';
 COMMENT ON COLUMN ledger.statement_import.id IS 'import id, repeated on the lines it loaded';
 COMMENT ON COLUMN ledger.statement_import.source IS 'channel name the lines were loaded under';
 COMMENT ON COLUMN ledger.statement_import.statement_date IS 'statement (bill) date';
-COMMENT ON COLUMN ledger.statement_import.format IS 'wechat (微信支付交易账单), alipay (支付宝业务明细) or csv (generic)';
+COMMENT ON COLUMN ledger.statement_import.format IS 'wechat (微信支付交易账单), wechat_fundflow (微信支付资金账单), alipay (支付宝业务明细), alipay_account (支付宝账务明细), mt940 (SWIFT MT940), camt053 (ISO 20022 camt.053) or csv (generic)';
 COMMENT ON COLUMN ledger.statement_import.line_count IS 'number of statement lines loaded';
 COMMENT ON COLUMN ledger.statement_import.total_amount IS 'sum of the amounts loaded (payments positive, refunds negative)';
 COMMENT ON COLUMN ledger.statement_import.fee_amount IS 'sum of the channel fees loaded';

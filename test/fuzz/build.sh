@@ -29,8 +29,10 @@ flags=(-g -O1 -fno-omit-frame-pointer -std=gnu99 -Wall -Wextra
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-I"$top/src" -I"$here")
 
-for h in amount binary; do
+for h in amount binary statement; do
+	extra=()
+	[ "$h" = statement ] && extra=("$top/src/stmt_parse.c")
 	"$cc" "${flags[@]}" -o "$out/fuzz_$h" \
-		"$top/src/currency.c" "$top/src/amount_parse.c" "$here/fuzz_$h.c" ||
+		"$top/src/currency.c" "$top/src/amount_parse.c" "${extra[@]}" "$here/fuzz_$h.c" ||
 		{ echo "build.sh: could not build fuzz_$h with $cc" >&2; exit 1; }
 done

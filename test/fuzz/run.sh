@@ -18,12 +18,15 @@ esac
 bash "$here/build.sh" || exit 1
 
 status=0
-for h in amount binary; do
+for h in amount binary statement; do
 	work="$here/build/corpus-$h"
 	mkdir -p "$work"
 	echo "== fuzz_$h for ${secs}s"
+	maxlen=256
+	dict="$here/amount.dict"
+	if [ "$h" = statement ]; then maxlen=4096; dict="$here/statement.dict"; fi
 	if ! "$here/build/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-		-max_len=256 -print_final_stats=1 -dict="$here/amount.dict" \
+		-max_len="$maxlen" -print_final_stats=1 -dict="$dict" \
 		-artifact_prefix="$here/build/crash-$h-" "$work" "$here/corpus/$h"; then
 		echo "fuzz_$h FAILED: see $here/build/crash-$h-*" >&2
 		status=1

@@ -22,7 +22,7 @@ elif [ $rc -ne 0 ]; then
 fi
 
 status=0
-for h in amount binary; do
+for h in amount binary statement; do
 	files=("$fuzz/corpus/$h"/*)
 	if [ ! -e "${files[0]}" ]; then
 		echo "fuzz_corpus.sh: no seed corpus in $fuzz/corpus/$h" >&2

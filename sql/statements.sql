@@ -1,0 +1,142 @@
+-- The statement loaders on files built from what the channels and banks
+-- publish (test/data/README.md names the source of each): every format loads
+-- with the figures the file states, and a copy with one broken total, count
+-- or balance is refused naming its line, loading nothing.
+\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
+\set d :abs_srcdir '/test/data/'
+\set wx_all :d 'wechat_all.csv'
+\set wx_all_bad :d 'wechat_all_bad_refund_total.csv'
+\set wx_success :d 'wechat_success.csv'
+\set wx_success_bad :d 'wechat_success_bad_count.csv'
+\set wx_refund :d 'wechat_refund.csv'
+\set wx_refund_bad :d 'wechat_refund_bad_total.csv'
+\set wx_flow :d 'wechat_fundflow.csv'
+\set wx_flow_sdk :d 'wechat_fundflow_sdk_count.csv'
+\set wx_flow_bad :d 'wechat_fundflow_bad_sum.csv'
+\set ap_trade :d 'alipay_trade.csv'
+\set ap_trade_bad :d 'alipay_trade_bad_refund_total.csv'
+\set ap_trade_gbk :d 'alipay_trade_bad_gbk.csv'
+\set ap_acct :d 'alipay_account.csv'
+\set ap_acct_bad :d 'alipay_account_bad_income.csv'
+\set mt :d 'mt940_three_accounts.sta'
+\set mt_bad :d 'mt940_bad_balance.sta'
+\set mt_date :d 'mt940_bad_date.sta'
+\set camt :d 'camt053_two_statements.xml'
+\set camt_bad :d 'camt053_bad_balance.xml'
+\set camt8 :d 'camt053_v08.xml'
+\set camt8_bad :d 'camt053_v08_unbalanced.xml'
+
+CREATE VIEW st AS
+SELECT source, statement_date, line_no, ref, external_id, amount, status, fee,
+       occurred_at AT TIME ZONE 'Asia/Shanghai' AS beijing_time
+  FROM ledger.statement_line;
+
+-- ---- WeChat Pay trade bill, type ALL: BOM, CRLF, a JSON 商户数据包 holding
+-- a '"' and a comma, a payment refunded twice in part
+SELECT format, line_count, total_amount, fee_amount, file_header, file_totals
+  FROM ledger.load_wechat_bill('wx', '2021-01-28', pg_read_file(:'wx_all'));
+SELECT line_no, ref, external_id, amount, status, fee, beijing_time FROM st WHERE source = 'wx' ORDER BY line_no;
+SELECT raw->>'商户数据包' AS attach, raw->>'交易状态' AS state FROM ledger.statement_line WHERE source = 'wx' AND line_no = 5;
+-- the partial refunds of one payment: two lines, each with its own serial
+SELECT raw->>'微信订单号' AS payment, count(*), ledger.sum(amount)
+  FROM ledger.statement_line WHERE source = 'wx' AND status = 'success' GROUP BY 1 ORDER BY 1;
+-- the same bill staged with \copy, keyed by 微信订单号 / 微信退款单号
+SELECT ledger.stage_statement();
+COPY ledger_statement_stage (line) FROM :'wx_all' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e');
+SELECT line_count, total_amount, replaced_lines FROM ledger.load_wechat_bill('wx', '2021-01-28', NULL, 'transaction_id');
+SELECT line_no, ref FROM st WHERE source = 'wx' AND amount OPERATOR(ledger.<) '0 CNY'::ledger.amount ORDER BY line_no;
+-- a broken 退款总金额: refused naming the summary line; the loaded bill stays
+SELECT ledger.load_wechat_bill('wx', '2021-01-28', pg_read_file(:'wx_all_bad'));
+SELECT count(*) FROM ledger.statement_line WHERE source = 'wx';
+
+-- ---- type SUCCESS: no refund columns
+SELECT line_count, total_amount, file_header->>'bill_type' AS bill_type
+  FROM ledger.load_wechat_bill('wx-success', '2019-11-04', pg_read_file(:'wx_success'));
+SELECT ledger.load_wechat_bill('wx-success', '2019-11-04', pg_read_file(:'wx_success_bad'));
+
+-- ---- type REFUND: occurred_at is the 退款成功时间, not the payment's 交易时间
+SELECT line_count, total_amount, file_header->>'bill_type' AS bill_type, file_totals
+  FROM ledger.load_wechat_bill('wx-refund', '2018-08-21', pg_read_file(:'wx_refund'));
+SELECT s.line_no, s.ref, s.amount, s.status, s.beijing_time, l.raw->>'交易时间' AS paid_at, l.raw->>'退款成功时间' AS refunded_at
+  FROM st s JOIN ledger.statement_line l USING (source, line_no) WHERE s.source = 'wx-refund' ORDER BY s.line_no;
+SELECT ledger.load_wechat_bill('wx-refund', '2018-08-21', pg_read_file(:'wx_refund_bad'));
+-- a payment row in a SUCCESS bill cannot be a refund
+SELECT ledger.load_wechat_bill('wx-success', '2019-11-04',
+	replace(pg_read_file(:'wx_success'), '`NATIVE,`SUCCESS,`GDB_CREDIT', '`NATIVE,`REFUND,`GDB_CREDIT'));
+
+-- ---- WeChat Pay fund-flow bill (资金账单)
+SELECT format, line_count, total_amount, file_totals
+  FROM ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_flow'));
+SELECT line_no, ref, external_id, amount, beijing_time FROM st WHERE source = 'wx-flow' ORDER BY line_no;
+-- the SDK's own sample states 3 flows but holds 2; a broken 支出金额
+SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_flow_sdk'));
+SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_flow_bad'));
+SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_all'));
+
+-- ---- Alipay 业务明细, GBK, with the footer Alipay writes
+SELECT format, line_count, total_amount, fee_amount, file_header, file_totals
+  FROM ledger.load_alipay_bill('ap', '2019-09-16', pg_read_binary_file(:'ap_trade'));
+SELECT line_no, ref, external_id, amount, beijing_time FROM st WHERE source = 'ap' ORDER BY line_no LIMIT 4;
+-- the footer's refund amount disagrees with the rows; a bad GBK byte near the end
+SELECT ledger.load_alipay_bill('ap', '2019-09-16', pg_read_binary_file(:'ap_trade_bad'));
+SELECT ledger.load_alipay_bill('ap', '2019-09-16', pg_read_binary_file(:'ap_trade_gbk'));
+-- staged with \copy ... ENCODING 'GBK'
+SELECT ledger.stage_statement();
+COPY ledger_statement_stage (line) FROM :'ap_trade' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e', ENCODING 'GBK');
+SELECT line_count, total_amount, replaced_lines FROM ledger.load_alipay_bill('ap', '2019-09-16');
+
+-- ---- Alipay 账务明细, GBK: amount = 收入 − 支出
+SELECT format, line_count, total_amount, file_header, file_totals
+  FROM ledger.load_alipay_account('ap-acct', '2012-12-29', pg_read_binary_file(:'ap_acct'));
+SELECT line_no, ref, external_id, amount, beijing_time FROM st WHERE source = 'ap-acct' ORDER BY line_no;
+-- the sample's own footer (18 rows) over the 3 rows it shows
+SELECT ledger.load_alipay_account('ap-acct', '2012-12-29', pg_read_binary_file(:'ap_acct_bad'));
+SELECT ledger.load_alipay_account('ap-acct', '2012-12-30', pg_read_binary_file(:'ap_acct'));
+SELECT ledger.load_alipay_account('ap-acct', '2012-12-29', pg_read_binary_file(:'ap_trade'));
+
+-- ---- MT940: statements of three accounts in three currencies
+SELECT source, statement_date, format, line_count, total_amount, replaced_lines,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('bank', pg_read_file(:'mt'));
+SELECT source, statement_date, line_no, ref, external_id, amount FROM st WHERE source LIKE 'bank/%' ORDER BY source, line_no;
+SELECT raw->>'tag61' AS tag61, raw->>'supplementary' AS supplementary, raw->>'info' AS info
+  FROM ledger.statement_line WHERE source = 'bank/123456789' AND line_no = 21;
+-- loaded again: each (account, date) replaced, never duplicated
+SELECT source, statement_date, replaced_lines FROM ledger.load_mt940('bank', pg_read_file(:'mt'));
+SELECT count(*) FROM ledger.statement_line WHERE source LIKE 'bank/%';
+-- one account: the source as given
+SELECT source, statement_date, line_count
+  FROM ledger.load_mt940('bank-eur', split_part(pg_read_file(:'mt'), E'-\n:20:asdfsdfdsf', 1));
+-- a closing balance that the lines do not reach; a date that does not exist
+SELECT ledger.load_mt940('bank', pg_read_file(:'mt_bad'));
+SELECT ledger.load_mt940('bank', pg_read_file(:'mt_date'));
+SELECT ledger.load_mt940('bank', E':20:X\n:25:1\n:28C:1\n:60F:C240312USD1,00\n:61:240312C1,00NTRFREF\n');
+SELECT ledger.load_mt940('bank', 'hello');
+
+-- ---- camt.053: two statements of one account and one day, side by side
+SELECT source, statement_date, format, line_count, total_amount, replaced_lines,
+       file_header->>'id' AS id, file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_camt053('camt', pg_read_file(:'camt'));
+SELECT line_no, ref, external_id, amount FROM st WHERE source = 'camt' ORDER BY line_no;
+SELECT source, statement_date, line_count, replaced_lines FROM ledger.load_camt053('camt', pg_read_file(:'camt'));
+SELECT count(*) FROM ledger.statement_line WHERE source = 'camt';
+SELECT ledger.load_camt053('camt', pg_read_file(:'camt_bad'));
+-- camt.053.001.08: booking date with a time and an offset, AcctSvcrRef
+SELECT source, statement_date, line_count, total_amount, file_header->>'version' AS version
+  FROM ledger.load_camt053('camt8', pg_read_file(:'camt8'));
+SELECT line_no, ref, external_id, amount, beijing_time FROM st WHERE source = 'camt8';
+-- the parser library's own v08 sample: its closing balance is in another currency
+SELECT ledger.load_camt053('camt8', pg_read_file(:'camt8_bad'));
+SELECT ledger.load_camt053('camt', '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"/>');
+SELECT ledger.load_camt053('camt', replace(pg_read_file(:'camt'), '</BkToCstmrStmt>', ''));
+
+-- ---- arguments
+SELECT ledger.load_mt940(NULL, pg_read_file(:'mt'));
+SELECT ledger.load_camt053('camt', E'\n \n');
+SELECT ledger.load_wechat_fundflow('wx-flow', NULL, pg_read_file(:'wx_flow'));
+
+SELECT format, count(*) FROM ledger.statement_import WHERE source ~ '^(wx|ap|bank|camt)' GROUP BY format ORDER BY format;
+DROP VIEW st;
