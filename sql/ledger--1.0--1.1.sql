@@ -460,199 +460,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL,
-		ref_field text DEFAULT 'out_trade_no')
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-	kind constant text := 'WeChat Pay bill';
-	src text := load_wechat_bill.source;
-	d date := load_wechat_bill.statement_date;
-	hdr text[];
-	hdr_line integer;
-	sum_line integer;
-	val_line integer;
-	sumhdr text[];
-	sums text[];
-	extra integer;
-	c_time integer; c_txid integer; c_order integer; c_state integer; c_ccy integer; c_settle integer;
-	c_refund_id integer; c_refund_no integer; c_refund integer; c_refund_state integer; c_fee integer;
-	s_count integer; s_settle integer; s_refund integer; s_fee integer;
-	col text;
-	bad record;
-	bill_ccy text;
-	totals jsonb;
-	got record;
-BEGIN
-	PERFORM ledger._statement_check_args(src, d);
-	IF ref_field IS NULL THEN
-		PERFORM ledger._raise('22004', 'ref_field must not be null',
-			detail => pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD')));
-	END IF;
-	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
-		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
-			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
-	END IF;
-	PERFORM ledger._statement_lines(bill);
-
-	IF pg_catalog.to_regclass('pg_temp._ledger_fields') IS NOT NULL THEN
-		DROP TABLE pg_temp._ledger_fields;
-	END IF;
-	CREATE TEMP TABLE _ledger_fields ON COMMIT DROP AS
-		SELECT l.line_no, ledger._csv_fields(l.line, '`') AS f
-		  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '';
-
-	SELECT x.line_no, x.f INTO hdr_line, hdr FROM pg_temp._ledger_fields x ORDER BY x.line_no LIMIT 1;
-	IF hdr IS NULL OR hdr[1] IS DISTINCT FROM '交易时间' THEN
-		PERFORM ledger._statement_error(kind, src, d, hdr_line, 'is not the WeChat Pay header row (交易时间,公众账号ID,商户号,...)');
-	END IF;
-	c_time := pg_catalog.array_position(hdr, '交易时间');
-	c_txid := pg_catalog.array_position(hdr, '微信订单号');
-	c_order := pg_catalog.array_position(hdr, '商户订单号');
-	c_state := pg_catalog.array_position(hdr, '交易状态');
-	c_ccy := pg_catalog.array_position(hdr, '货币种类');
-	c_settle := pg_catalog.array_position(hdr, '应结订单金额');
-	c_refund_id := pg_catalog.array_position(hdr, '微信退款单号');
-	c_refund_no := pg_catalog.array_position(hdr, '商户退款单号');
-	c_refund := pg_catalog.array_position(hdr, '退款金额');
-	c_refund_state := pg_catalog.array_position(hdr, '退款状态');
-	c_fee := pg_catalog.array_position(hdr, '手续费');
-	FOREACH col IN ARRAY ARRAY['微信订单号', '商户订单号', '交易状态', '货币种类', '应结订单金额',
-			'微信退款单号', '商户退款单号', '退款金额', '退款状态', '手续费'] LOOP
-		IF pg_catalog.array_position(hdr, col) IS NULL THEN
-			PERFORM ledger._statement_error(kind, src, d, hdr_line, pg_catalog.format('has no column %s', col));
-		END IF;
-	END LOOP;
-
-	SELECT min(x.line_no) INTO sum_line FROM pg_temp._ledger_fields x WHERE x.f[1] = '总交易单数';
-	IF sum_line IS NULL THEN
-		SELECT max(x.line_no) INTO sum_line FROM pg_temp._ledger_fields x;
-		PERFORM ledger._statement_error(kind, src, d, sum_line,
-			'is the last line, but the summary rows (总交易单数,应结订单总金额,...) are missing: the file is cut short');
-	END IF;
-	SELECT x.f INTO sumhdr FROM pg_temp._ledger_fields x WHERE x.line_no = sum_line;
-	SELECT x.line_no, x.f INTO val_line, sums FROM pg_temp._ledger_fields x
-	 WHERE x.line_no > sum_line ORDER BY x.line_no LIMIT 1;
-	IF val_line IS NULL THEN
-		PERFORM ledger._statement_error(kind, src, d, sum_line, 'is the summary header, but the summary values row is missing');
-	END IF;
-	SELECT min(x.line_no) INTO extra FROM pg_temp._ledger_fields x WHERE x.line_no > val_line;
-	IF extra IS NOT NULL THEN
-		PERFORM ledger._statement_error(kind, src, d, extra, 'follows the summary rows; nothing may follow them');
-	END IF;
-	s_count := pg_catalog.array_position(sumhdr, '总交易单数');
-	s_settle := pg_catalog.array_position(sumhdr, '应结订单总金额');
-	s_refund := pg_catalog.array_position(sumhdr, '退款总金额');
-	s_fee := pg_catalog.array_position(sumhdr, '手续费总金额');
-	IF s_settle IS NULL OR s_refund IS NULL OR s_fee IS NULL THEN
-		PERFORM ledger._statement_error(kind, src, d, sum_line, 'lacks 应结订单总金额, 退款总金额 or 手续费总金额');
-	END IF;
-	IF sums IS NULL OR pg_catalog.cardinality(sums) <> pg_catalog.cardinality(sumhdr) THEN
-		PERFORM ledger._statement_error(kind, src, d, val_line,
-			pg_catalog.format('has %s fields, the summary header has %s',
-				COALESCE(pg_catalog.cardinality(sums), 0), pg_catalog.cardinality(sumhdr)));
-	END IF;
-
-	-- detail rows
-	IF pg_catalog.to_regclass('pg_temp._ledger_parsed') IS NOT NULL THEN
-		DROP TABLE pg_temp._ledger_parsed;
-	END IF;
-	CREATE TEMP TABLE _ledger_parsed ON COMMIT DROP AS
-	SELECT q.*,
-	       CASE
-	         WHEN q.f IS NULL THEN 'has an unterminated or misplaced quote'
-	         WHEN pg_catalog.cardinality(q.f) <> pg_catalog.cardinality(hdr) THEN
-	           pg_catalog.format('has %s fields, the header has %s', pg_catalog.cardinality(q.f), pg_catalog.cardinality(hdr))
-	         WHEN q.state NOT IN ('SUCCESS', 'REFUND', 'REVOKED') THEN pg_catalog.format('has an unknown 交易状态 "%s"', q.state)
-	         WHEN ledger._try_amount('0', q.f[c_ccy]) IS NULL THEN pg_catalog.format('has an unknown 货币种类 "%s"', q.f[c_ccy])
-	         WHEN q.state <> 'REFUND' AND q.settle IS NULL THEN pg_catalog.format('has an invalid 应结订单金额 "%s"', q.f[c_settle])
-	         WHEN q.state = 'REFUND' AND (q.refund IS NULL OR ledger.minor_units(q.refund) <= 0) THEN
-	           pg_catalog.format('has an invalid 退款金额 "%s"', q.f[c_refund])
-	         WHEN q.fee IS NULL THEN pg_catalog.format('has an invalid 手续费 "%s"', q.f[c_fee])
-	         WHEN q.ref IS NULL OR q.ref = '' THEN
-	           pg_catalog.format('has no %s', CASE WHEN q.state = 'REFUND' THEN
-	             CASE ref_field WHEN 'out_trade_no' THEN '商户退款单号' ELSE '微信退款单号' END
-	             ELSE CASE ref_field WHEN 'out_trade_no' THEN '商户订单号' ELSE '微信订单号' END END)
-	         WHEN q.external_id IS NULL OR q.external_id = '' THEN
-	           pg_catalog.format('has no %s', CASE WHEN q.state = 'REFUND' THEN '微信退款单号' ELSE '微信订单号' END)
-	         WHEN q.state = 'REFUND' AND COALESCE(q.f[c_refund_state], '') = '' THEN 'has no 退款状态'
-	         WHEN q.f[c_time] !~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$' THEN
-	           pg_catalog.format('has an invalid 交易时间 "%s"', q.f[c_time])
-	       END AS error
-	  FROM (SELECT x.line_no, x.f, x.f[c_state] AS state,
-	               CASE WHEN x.f[c_state] = 'REFUND'
-	                    THEN CASE ref_field WHEN 'out_trade_no' THEN x.f[c_refund_no] ELSE x.f[c_refund_id] END
-	                    ELSE CASE ref_field WHEN 'out_trade_no' THEN x.f[c_order] ELSE x.f[c_txid] END END AS ref,
-	               CASE WHEN x.f[c_state] = 'REFUND' THEN x.f[c_refund_id] ELSE x.f[c_txid] END AS external_id,
-	               ledger._try_amount(x.f[c_settle], x.f[c_ccy]) AS settle,
-	               ledger._try_amount(x.f[c_refund], x.f[c_ccy]) AS refund,
-	               ledger._try_amount(x.f[c_fee], x.f[c_ccy]) AS fee,
-	               CASE x.f[c_state] WHEN 'SUCCESS' THEN 'success' WHEN 'REVOKED' THEN 'reversed'
-	                    ELSE pg_catalog.lower(x.f[c_refund_state]) END AS status,
-	               x.f[c_ccy] AS ccy
-	          FROM pg_temp._ledger_fields x
-	         WHERE x.line_no > hdr_line AND x.line_no < sum_line) q;
-
-	SELECT p.line_no, p.error INTO bad FROM pg_temp._ledger_parsed p WHERE p.error IS NOT NULL ORDER BY p.line_no LIMIT 1;
-	IF FOUND THEN
-		PERFORM ledger._statement_error(kind, src, d, bad.line_no, bad.error);
-	END IF;
-	SELECT p.ccy INTO bill_ccy FROM pg_temp._ledger_parsed p ORDER BY p.line_no LIMIT 1;
-	bill_ccy := COALESCE(bill_ccy, 'CNY');
-	SELECT p.line_no, p.ccy INTO bad FROM pg_temp._ledger_parsed p WHERE p.ccy <> bill_ccy ORDER BY p.line_no LIMIT 1;
-	IF FOUND THEN
-		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
-			pg_catalog.format('has 货币种类 %s, earlier lines have %s; one bill holds one currency', bad.ccy, bill_ccy));
-	END IF;
-	SELECT p.line_no, p.external_id, p.first INTO bad
-	  FROM (SELECT p.line_no, p.external_id, min(p.line_no) OVER (PARTITION BY p.external_id) AS first
-	          FROM pg_temp._ledger_parsed p) p
-	 WHERE p.line_no > p.first ORDER BY p.line_no LIMIT 1;
-	IF FOUND THEN
-		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
-			pg_catalog.format('repeats the serial "%s" of line %s', bad.external_id, bad.first));
-	END IF;
-
-	ALTER TABLE pg_temp._ledger_parsed
-		ADD COLUMN amount ledger.amount, ADD COLUMN occurred_at timestamptz, ADD COLUMN raw jsonb;
-	UPDATE pg_temp._ledger_parsed p
-	   SET amount = CASE WHEN p.state = 'REFUND' THEN OPERATOR(ledger.-) p.refund ELSE p.settle END,
-	       occurred_at = (p.f[c_time])::timestamp AT TIME ZONE 'Asia/Shanghai',
-	       raw = pg_catalog.jsonb_object(hdr, p.f);
-
-	-- the summary must agree with the detail rows
-	SELECT count(*) AS n,
-	       COALESCE(ledger.sum(p.settle) FILTER (WHERE p.state <> 'REFUND'), ledger.zero(bill_ccy)) AS settle,
-	       COALESCE(ledger.sum(p.refund) FILTER (WHERE p.state = 'REFUND'), ledger.zero(bill_ccy)) AS refund,
-	       COALESCE(ledger.sum(p.fee), ledger.zero(bill_ccy)) AS fee
-	  INTO got FROM pg_temp._ledger_parsed p;
-	totals := pg_catalog.jsonb_object(sumhdr, sums);
-	IF sums[s_count] !~ '^[0-9]+$' OR sums[s_count]::bigint <> got.n THEN
-		PERFORM ledger._statement_error(kind, src, d, val_line,
-			pg_catalog.format('states 总交易单数 %s, but the bill has %s detail rows', sums[s_count], got.n));
-	END IF;
-	IF COALESCE(ledger._try_amount(sums[s_settle], bill_ccy) OPERATOR(ledger.<>) got.settle, true) THEN
-		PERFORM ledger._statement_error(kind, src, d, val_line,
-			pg_catalog.format('states 应结订单总金额 %s, but the payment rows add up to %s', sums[s_settle], got.settle));
-	END IF;
-	IF COALESCE(ledger._try_amount(sums[s_refund], bill_ccy) OPERATOR(ledger.<>) got.refund, true) THEN
-		PERFORM ledger._statement_error(kind, src, d, val_line,
-			pg_catalog.format('states 退款总金额 %s, but the refund rows add up to %s', sums[s_refund], got.refund));
-	END IF;
-	IF COALESCE(ledger._try_amount(sums[s_fee], bill_ccy) OPERATOR(ledger.<>) got.fee, true) THEN
-		PERFORM ledger._statement_error(kind, src, d, val_line,
-			pg_catalog.format('states 手续费总金额 %s, but the rows add up to %s', sums[s_fee], got.fee));
-	END IF;
-
-	RETURN ledger._statement_store(src, d, 'wechat', NULL, totals);
-END
-$$;
-
 CREATE OR REPLACE FUNCTION ledger.load_statement_csv(source text, statement_date date, csv text DEFAULT NULL,
 		currency text DEFAULT 'CNY')
 	RETURNS ledger.statement_import
@@ -1695,8 +1502,409 @@ COMMENT ON FUNCTION ledger._recon_voucher(bigint) IS
 	'whether a voucher reversing the given one exists, and its created_at and metadata; reads the books without predicate locks';
 REVOKE EXECUTE ON FUNCTION ledger._recon_items(bigint, date), ledger._recon_voucher(bigint) FROM PUBLIC;
 
+-- ---- statement loaders: the channels' and banks' own files, parsed in C (issue 11) ----
+
+ALTER TABLE ledger.statement_import DROP CONSTRAINT statement_import_format_check;
+ALTER TABLE ledger.statement_import ADD CONSTRAINT statement_import_format_check
+	CHECK (format IN ('wechat', 'alipay', 'csv', 'wechat_fundflow', 'alipay_account', 'mt940', 'camt053'));
+COMMENT ON TABLE ledger.statement_import IS
+	'one row per statement file loaded by a loader (load_wechat_bill, load_wechat_fundflow, load_alipay_bill, load_alipay_account, load_statement_csv), one per bank statement (load_mt940, load_camt053)';
+COMMENT ON COLUMN ledger.statement_import.format IS 'wechat (微信支付交易账单), wechat_fundflow (微信支付资金账单), alipay (支付宝业务明细), alipay_account (支付宝账务明细), mt940 (SWIFT MT940), camt053 (ISO 20022 camt.053) or csv (generic)';
+
+-- --- the loaders of the channels' and banks' own files (parsing in C) ---------
+
+CREATE FUNCTION ledger._parse_statement(format text, bill text, source text, statement_date date,
+		ref_field text DEFAULT NULL)
+	RETURNS TABLE (kind text, stmt integer, line_no integer, ref text, external_id text, amount ledger.amount,
+		status text, fee ledger.amount, occurred_at timestamptz, raw jsonb, info jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_parse_statement' LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._parse_statement(text, text, text, date, text) IS
+	'loader helper: parses a whole statement file (wechat, wechat_fundflow, alipay, alipay_account, mt940, camt053) in one pass: one row per line, per bank statement and for the file; 22P04 naming the first bad line';
+CREATE FUNCTION ledger._parse_statement_gbk(format text, bill bytea, source text, statement_date date)
+	RETURNS TABLE (kind text, stmt integer, line_no integer, ref text, external_id text, amount ledger.amount,
+		status text, fee ledger.amount, occurred_at timestamptz, raw jsonb, info jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_parse_statement_gbk' LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._parse_statement_gbk(text, bytea, text, date) IS
+	'loader helper: ledger._parse_statement() of a GBK file as downloaded (Alipay), converted in one pass; a byte sequence that is not GBK is a bad line';
+
+CREATE FUNCTION ledger._statement_parsed() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'ledger_statement_parsed' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._statement_parsed() IS
+	'loader helper: what the last ledger._parse_statement() of the session found about its file (header, totals, and _lines, _total, _fee of its lines)';
+
+-- the file from the argument, or the staged lines joined again
+CREATE FUNCTION ledger._statement_text(bill text) RETURNS text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	txt text;
+BEGIN
+	IF bill IS NOT NULL THEN
+		RETURN bill;
+	END IF;
+	PERFORM ledger._statement_lines(NULL);
+	SELECT pg_catalog.string_agg(l.line, E'\n' ORDER BY l.line_no) INTO txt FROM pg_temp._ledger_lines l;
+	RETURN txt;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_text(text) IS
+	'loader helper: the file given as the argument, or the lines staged in ledger_statement_stage joined again (the stage is consumed)';
+
+/*
+ * Loads the parsed lines of one channel bill (WeChat, Alipay) as the
+ * statement of (source, statement_date), replacing what that source and date
+ * had.  Serialised with ledger.reconcile of the same source.  The parser
+ * checks everything; a bad file raises before anything is written.
+ */
+CREATE FUNCTION ledger._statement_load(source text, statement_date date, format text, bill text, gbk bytea,
+		ref_field text)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	src text := _statement_load.source;
+	d date := _statement_load.statement_date;
+	fmt text := _statement_load.format;
+	imp ledger.statement_import;
+	replaced integer;
+	finfo jsonb;
+	n integer;
+	tot ledger.amount;
+	fees ledger.amount;
+	hdr_keys constant text[] := ARRAY['bill_type', 'currency', 'account', 'from', 'to', 'period_line'];
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
+	GET DIAGNOSTICS replaced = ROW_COUNT;
+	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines)
+		VALUES (src, d, fmt, 0, replaced)
+		RETURNING * INTO imp;
+	-- the lines go straight from the parser into the table; what the parser
+	-- found about the file (its header, totals, the lines' count and sums)
+	-- is read after
+	IF gbk IS NOT NULL THEN
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+			  FROM ledger._parse_statement_gbk(fmt, gbk, src, d) p WHERE p.kind = 'line';
+	ELSE
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+			  FROM ledger._parse_statement(fmt, bill, src, d, ref_field) p WHERE p.kind = 'line';
+	END IF;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	finfo := ledger._statement_parsed();
+	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
+		RAISE EXCEPTION 'the parser of the % file of source "%" reported % lines, % were written', fmt, src,
+			COALESCE(finfo->>'_lines', 'no'), n
+			USING ERRCODE = 'internal_error';
+	END IF;
+	tot := (finfo->>'_total')::ledger.amount;
+	fees := (finfo->>'_fee')::ledger.amount;
+	-- an Alipay file states the period it covers: it must be the statement date
+	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
+		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
+			src, d, (finfo->>'period_line')::integer,
+			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
+				pg_catalog.to_char(d, 'YYYY-MM-DD')));
+	END IF;
+	UPDATE ledger.statement_import i
+	   SET line_count = n, total_amount = tot, fee_amount = fees,
+	       file_header = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
+	                              WHERE e.key = ANY (hdr_keys) AND e.key <> 'period_line'), '{}'),
+	       file_totals = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
+	                              WHERE e.key <> ALL (hdr_keys) AND pg_catalog.left(e.key, 1) <> '_'), '{}')
+	 WHERE i.id = imp.id
+	RETURNING * INTO imp;
+	RETURN imp;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_load(text, date, text, text, bytea, text) IS
+	'loader helper: parses a channel bill and replaces the statement lines of its source and date with its lines, recording the import';
+
+/*
+ * The WeChat Pay trade bill (微信支付交易账单) of bill type ALL, SUCCESS or
+ * REFUND, v2 and v3 layouts: a header row, detail rows whose every field
+ * starts with a backtick (never quoted: a '"' or JSON in 商户数据包 is data),
+ * the summary header (总交易单数,应结订单总金额,退款总金额,...) and the summary
+ * values, every figure of which is checked against its column.  A payment
+ * (交易状态 SUCCESS) is a line of +应结订单金额 keyed by 商户订单号 (or
+ * 微信订单号); a refund (REFUND) a line of −退款金额 keyed by 商户退款单号 (or
+ * 微信退款单号), at its 退款成功时间 where the bill has that column, its status
+ * the 退款状态; a revoked payment (REVOKED) has status reversed.
+ */
+CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL,
+		ref_field text DEFAULT 'out_trade_no')
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	IF ref_field IS NULL THEN
+		RAISE EXCEPTION 'ref_field must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD'));
+	END IF;
+	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
+		RAISE EXCEPTION 'invalid ref_field "%"', ref_field
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).';
+	END IF;
+	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_wechat_bill(text, date, text, text) IS
+	'loads a WeChat Pay trade bill (交易账单, bill type ALL, SUCCESS or REFUND) as the statement of (source, statement_date), replacing that source and date; checks the summary rows; ref_field out_trade_no (商户订单号, default) or transaction_id (微信订单号)';
+
+/*
+ * The WeChat Pay fund-flow bill (资金账单) of one fund account: 记账时间,
+ * 微信支付业务单号, 资金流水单号, ..., 收支类型, 收支金额(元), ..., 业务凭证号,
+ * then 资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额 — all checked.
+ * Income is positive, expense negative; ref the 业务凭证号 (the
+ * 微信支付业务单号 when empty); external_id the 资金流水单号.
+ */
+CREATE FUNCTION ledger.load_wechat_fundflow(source text, statement_date date, bill text DEFAULT NULL)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	RETURN ledger._statement_load(source, statement_date, 'wechat_fundflow', ledger._statement_text(bill), NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_wechat_fundflow(text, date, text) IS
+	'loads a WeChat Pay fund-flow bill (资金账单) as the statement of (source, statement_date), replacing that source and date: income positive, expense negative, ref 业务凭证号 (else 微信支付业务单号), external_id 资金流水单号; checks the summary counts and sums';
+
+/*
+ * The Alipay trade bill (支付宝业务明细), GBK: '#' header lines
+ * (#支付宝业务明细查询, #账号：[...], #起始日期：[...] 终止日期：[...]), the
+ * column header, detail rows (业务类型 交易 or 退款; refunds negative), and '#'
+ * footer lines as Alipay writes them: #交易合计：6笔，商家实收共0.06元，商家优惠共0.00元
+ * and #退款合计：4笔，商家实收退款共-0.04元，商家优惠退款共0.00元 — every count and
+ * amount is checked against its column.  A trade is a line of 订单金额 keyed
+ * by 商户订单号; a refund a line of its (negative) 订单金额 keyed by
+ * 退款批次号/请求号.  As an argument the file is bytea (the bytes as
+ * downloaded); staged with \copy, give ENCODING 'GBK'.
+ */
+CREATE OR REPLACE FUNCTION ledger.load_alipay_bill(source text, statement_date date, bill bytea DEFAULT NULL)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	IF bill IS NOT NULL THEN
+		RETURN ledger._statement_load(source, statement_date, 'alipay', NULL, bill, NULL);
+	END IF;
+	RETURN ledger._statement_load(source, statement_date, 'alipay', ledger._statement_text(NULL), NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_alipay_bill(text, date, bytea) IS
+	'loads an Alipay trade bill (业务明细, GBK CSV with # header and footer lines) as the statement of (source, statement_date), replacing that source and date; checks the period and the footer''s counts and amounts';
+
+/*
+ * The Alipay account statement (支付宝账务明细), GBK: '#' header lines, the
+ * column header (账务流水号,业务流水号,商户订单号,...,收入金额（+元）,支出金额（-元）,...),
+ * rows, and the footer #支出合计：N笔，共X元 / #收入合计：N笔，共X元, checked.
+ * amount = 收入金额 − 支出金额; ref the 商户订单号 (the 业务流水号 when empty);
+ * external_id the 账务流水号.
+ */
+CREATE FUNCTION ledger.load_alipay_account(source text, statement_date date, bill bytea DEFAULT NULL)
+	RETURNS ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	IF bill IS NOT NULL THEN
+		RETURN ledger._statement_load(source, statement_date, 'alipay_account', NULL, bill, NULL);
+	END IF;
+	RETURN ledger._statement_load(source, statement_date, 'alipay_account', ledger._statement_text(NULL), NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION ledger.load_alipay_account(text, date, bytea) IS
+	'loads an Alipay account statement (账务明细, GBK) as the statement of (source, statement_date), replacing that source and date: amount = 收入金额 − 支出金额, ref 商户订单号 (else 业务流水号), external_id 账务流水号; checks the period and the footer totals';
+
+/*
+ * Loads the statements of one bank file (MT940, camt.053): one import per
+ * statement, dated by its closing booked balance; when the file holds more
+ * than one account, each import's source is source || '/' || the account
+ * as written.  Statements sharing a source and date (intraday statements)
+ * are loaded side by side, their serials prefixed with the statement's id;
+ * the first load of a (source, date) in the call replaces what it had.
+ */
+CREATE FUNCTION ledger._statement_load_bank(source text, format text, bill text)
+	RETURNS SETOF ledger.statement_import
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	src text := _statement_load_bank.source;
+	fmt text := _statement_load_bank.format;
+	finfo jsonb;
+	multi boolean;
+	s record;
+	g record;
+	bad record;
+	imp ledger.statement_import;
+	replaced integer;
+BEGIN
+	IF src IS NULL OR src = '' THEN
+		RAISE EXCEPTION 'source must not be null or empty'
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.';
+	END IF;
+	IF pg_catalog.to_regclass('pg_temp._ledger_bank') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_bank;
+	END IF;
+	IF pg_catalog.to_regclass('pg_temp._ledger_bank_stmt') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_bank_stmt;
+	END IF;
+	CREATE TEMP TABLE _ledger_bank ON COMMIT DROP AS
+		SELECT * FROM ledger._parse_statement(fmt, bill, src, NULL, NULL);
+	SELECT b.info - '_lines' - '_total' - '_fee' INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
+	SELECT count(DISTINCT b.info->>'account') > 1 INTO multi FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
+	CREATE TEMP TABLE _ledger_bank_stmt ON COMMIT DROP AS
+		SELECT b.stmt, b.line_no, b.info,
+		       CASE WHEN multi THEN src || '/' || (b.info->>'account') ELSE src END AS src,
+		       (b.info->>'closing_date')::date AS d,
+		       count(*) OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date) AS side_by_side,
+		       row_number() OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date
+		                          ORDER BY b.stmt) AS nth
+		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
+	-- intraday statements of one source and date: serials prefixed with the statement id
+	UPDATE pg_temp._ledger_bank b
+	   SET external_id = COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id,
+	       ref = CASE WHEN b.ref = b.external_id
+	                  THEN COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id
+	                  ELSE b.ref END
+	  FROM pg_temp._ledger_bank_stmt s
+	 WHERE b.kind = 'line' AND b.stmt = s.stmt AND s.side_by_side > 1;
+	SELECT b.line_no, b.external_id, min(b.line_no) OVER w AS first, count(*) OVER w AS n INTO bad
+	  FROM pg_temp._ledger_bank b JOIN pg_temp._ledger_bank_stmt s ON s.stmt = b.stmt
+	 WHERE b.kind = 'line'
+	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
+	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
+	IF bad.n > 1 THEN
+		RAISE EXCEPTION 'malformed % at line %', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no
+			USING ERRCODE = 'bad_copy_file_format',
+				DETAIL = pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
+					bad.line_no, bad.external_id, bad.first, src),
+				HINT = 'Nothing was loaded; fix or download the file again.';
+	END IF;
+	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
+		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
+	END LOOP;
+	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
+		replaced := 0;
+		IF s.nth = 1 THEN
+			DELETE FROM ledger.statement_line l WHERE l.source = s.src AND l.statement_date = s.d;
+			GET DIAGNOSTICS replaced = ROW_COUNT;
+		END IF;
+		INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
+				file_header, file_totals, replaced_lines)
+			SELECT s.src, s.d, fmt, count(*)::integer, ledger.sum(b.amount), NULL,
+			       pg_catalog.jsonb_build_object('statement', s.stmt + 1, 'line', s.line_no, 'id', s.info->'id',
+			           'account', s.info->'account', 'number', s.info->'number', 'currency', s.info->'currency')
+			         || COALESCE(finfo, '{}'),
+			       pg_catalog.jsonb_build_object('opening', s.info->'opening', 'opening_date', s.info->'opening_date',
+			           'closing', s.info->'closing', 'closing_date', s.info->'closing_date', 'lines', s.info->'lines'),
+			       replaced
+			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
+			RETURNING * INTO imp;
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT s.src, s.d, b.ref, b.external_id, b.amount, b.status, b.fee, b.occurred_at, b.raw, imp.id, b.line_no
+			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
+			 ORDER BY b.line_no;
+		RETURN NEXT imp;
+	END LOOP;
+	RETURN;
+END
+$$;
+COMMENT ON FUNCTION ledger._statement_load_bank(text, text, text) IS
+	'loader helper: parses a bank statement file (mt940, camt053) and loads each of its statements as an import of its source and closing date';
+
+/*
+ * SWIFT MT940 customer statements: :20: :25: :28C: :60F:/:60M:, :61: lines
+ * with their :86: details, :62F:/:62M:, several messages (statements,
+ * accounts, currencies) per file, with or without the {1:}{2:}{4: ... -}
+ * envelope.  Each statement must satisfy opening + lines = closing.
+ */
+CREATE FUNCTION ledger.load_mt940(source text, statement text DEFAULT NULL)
+	RETURNS SETOF ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'mt940', ledger._statement_text(statement));
+END
+$$;
+COMMENT ON FUNCTION ledger.load_mt940(text, text) IS
+	'loads a SWIFT MT940 file: one import per statement, dated by its closing balance (:62F:/:62M:), source || ''/'' || :25: when the file holds several accounts; credit +, debit −; ref the customer reference (else the bank reference), external_id the bank reference; opening + lines = closing checked';
+
+/*
+ * ISO 20022 camt.053 (BankToCustomerStatement, camt.053.001.02 to .13):
+ * every <Stmt> is one import; booked entries (<Sts> BOOK) are its lines;
+ * opening (OPBD) + entries = closing (CLBD) is checked.
+ */
+CREATE FUNCTION ledger.load_camt053(source text, statement text DEFAULT NULL)
+	RETURNS SETOF ledger.statement_import
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'camt053', ledger._statement_text(statement));
+END
+$$;
+COMMENT ON FUNCTION ledger.load_camt053(text, text) IS
+	'loads an ISO 20022 camt.053 file: one import per <Stmt>, dated by its CLBD balance, source || ''/'' || <Acct><Id> when the file holds several accounts; CRDT +, DBIT −; ref the EndToEndId (else AcctSvcrRef), external_id the AcctSvcrRef; OPBD + booked entries = CLBD checked';
+
+REVOKE EXECUTE ON FUNCTION
+	ledger._parse_statement(text, text, text, date, text), ledger._parse_statement_gbk(text, bytea, text, date),
+	ledger._statement_parsed(), ledger._statement_text(text), ledger._statement_load(text, date, text, text, bytea, text),
+	ledger._statement_load_bank(text, text, text),
+	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
+	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
+	FROM PUBLIC;
+
 -- ---- final definitions of functions that more than one step of this update changed ----
 -- (the fresh install's definitions, written by tools/upgrade_sync.py)
+
+CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL::text, ref_field text DEFAULT 'out_trade_no'::text)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	IF ref_field IS NULL THEN
+		PERFORM ledger._raise('22004', 'ref_field must not be null',
+			detail => pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD')));
+	END IF;
+	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
+			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
+	END IF;
+	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
+END
+$function$;
 
 CREATE OR REPLACE FUNCTION ledger._account_before()
  RETURNS trigger
@@ -3063,384 +3271,3 @@ END
 $function$;
 
 -- ---- end of the final definitions ----
-
--- ---- statement loaders: the channels' and banks' own files, parsed in C (issue 11) ----
-
-ALTER TABLE ledger.statement_import DROP CONSTRAINT statement_import_format_check;
-ALTER TABLE ledger.statement_import ADD CONSTRAINT statement_import_format_check
-	CHECK (format IN ('wechat', 'alipay', 'csv', 'wechat_fundflow', 'alipay_account', 'mt940', 'camt053'));
-COMMENT ON TABLE ledger.statement_import IS
-	'one row per statement file loaded by a loader (load_wechat_bill, load_wechat_fundflow, load_alipay_bill, load_alipay_account, load_statement_csv), one per bank statement (load_mt940, load_camt053)';
-COMMENT ON COLUMN ledger.statement_import.format IS 'wechat (微信支付交易账单), wechat_fundflow (微信支付资金账单), alipay (支付宝业务明细), alipay_account (支付宝账务明细), mt940 (SWIFT MT940), camt053 (ISO 20022 camt.053) or csv (generic)';
-
--- --- the loaders of the channels' and banks' own files (parsing in C) ---------
-
-CREATE FUNCTION ledger._parse_statement(format text, bill text, source text, statement_date date,
-		ref_field text DEFAULT NULL)
-	RETURNS TABLE (kind text, stmt integer, line_no integer, ref text, external_id text, amount ledger.amount,
-		status text, fee ledger.amount, occurred_at timestamptz, raw jsonb, info jsonb)
-	AS 'MODULE_PATHNAME', 'ledger_parse_statement' LANGUAGE C STABLE;
-COMMENT ON FUNCTION ledger._parse_statement(text, text, text, date, text) IS
-	'loader helper: parses a whole statement file (wechat, wechat_fundflow, alipay, alipay_account, mt940, camt053) in one pass: one row per line, per bank statement and for the file; 22P04 naming the first bad line';
-CREATE FUNCTION ledger._parse_statement_gbk(format text, bill bytea, source text, statement_date date)
-	RETURNS TABLE (kind text, stmt integer, line_no integer, ref text, external_id text, amount ledger.amount,
-		status text, fee ledger.amount, occurred_at timestamptz, raw jsonb, info jsonb)
-	AS 'MODULE_PATHNAME', 'ledger_parse_statement_gbk' LANGUAGE C STABLE;
-COMMENT ON FUNCTION ledger._parse_statement_gbk(text, bytea, text, date) IS
-	'loader helper: ledger._parse_statement() of a GBK file as downloaded (Alipay), converted in one pass; a byte sequence that is not GBK is a bad line';
-
-CREATE FUNCTION ledger._statement_parsed() RETURNS jsonb
-	AS 'MODULE_PATHNAME', 'ledger_statement_parsed' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION ledger._statement_parsed() IS
-	'loader helper: what the last ledger._parse_statement() of the session found about its file (header, totals, and _lines, _total, _fee of its lines)';
-
--- the file from the argument, or the staged lines joined again
-CREATE FUNCTION ledger._statement_text(bill text) RETURNS text
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	txt text;
-BEGIN
-	IF bill IS NOT NULL THEN
-		RETURN bill;
-	END IF;
-	PERFORM ledger._statement_lines(NULL);
-	SELECT pg_catalog.string_agg(l.line, E'\n' ORDER BY l.line_no) INTO txt FROM pg_temp._ledger_lines l;
-	RETURN txt;
-END
-$$;
-COMMENT ON FUNCTION ledger._statement_text(text) IS
-	'loader helper: the file given as the argument, or the lines staged in ledger_statement_stage joined again (the stage is consumed)';
-
-/*
- * Loads the parsed lines of one channel bill (WeChat, Alipay) as the
- * statement of (source, statement_date), replacing what that source and date
- * had.  Serialised with ledger.reconcile of the same source.  The parser
- * checks everything; a bad file raises before anything is written.
- */
-CREATE FUNCTION ledger._statement_load(source text, statement_date date, format text, bill text, gbk bytea,
-		ref_field text)
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-	src text := _statement_load.source;
-	d date := _statement_load.statement_date;
-	fmt text := _statement_load.format;
-	imp ledger.statement_import;
-	replaced integer;
-	finfo jsonb;
-	n integer;
-	tot ledger.amount;
-	fees ledger.amount;
-	hdr_keys constant text[] := ARRAY['bill_type', 'currency', 'account', 'from', 'to', 'period_line'];
-BEGIN
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
-	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
-	GET DIAGNOSTICS replaced = ROW_COUNT;
-	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines)
-		VALUES (src, d, fmt, 0, replaced)
-		RETURNING * INTO imp;
-	-- the lines go straight from the parser into the table; what the parser
-	-- found about the file (its header, totals, the lines' count and sums)
-	-- is read after
-	IF gbk IS NOT NULL THEN
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-			  FROM ledger._parse_statement_gbk(fmt, gbk, src, d) p WHERE p.kind = 'line';
-	ELSE
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-			  FROM ledger._parse_statement(fmt, bill, src, d, ref_field) p WHERE p.kind = 'line';
-	END IF;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	finfo := ledger._statement_parsed();
-	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
-		RAISE EXCEPTION 'the parser of the % file of source "%" reported % lines, % were written', fmt, src,
-			COALESCE(finfo->>'_lines', 'no'), n
-			USING ERRCODE = 'internal_error';
-	END IF;
-	tot := (finfo->>'_total')::ledger.amount;
-	fees := (finfo->>'_fee')::ledger.amount;
-	-- an Alipay file states the period it covers: it must be the statement date
-	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
-		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
-			src, d, (finfo->>'period_line')::integer,
-			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
-				pg_catalog.to_char(d, 'YYYY-MM-DD')));
-	END IF;
-	UPDATE ledger.statement_import i
-	   SET line_count = n, total_amount = tot, fee_amount = fees,
-	       file_header = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
-	                              WHERE e.key = ANY (hdr_keys) AND e.key <> 'period_line'), '{}'),
-	       file_totals = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
-	                              WHERE e.key <> ALL (hdr_keys) AND pg_catalog.left(e.key, 1) <> '_'), '{}')
-	 WHERE i.id = imp.id
-	RETURNING * INTO imp;
-	RETURN imp;
-END
-$$;
-COMMENT ON FUNCTION ledger._statement_load(text, date, text, text, bytea, text) IS
-	'loader helper: parses a channel bill and replaces the statement lines of its source and date with its lines, recording the import';
-
-/*
- * The WeChat Pay trade bill (微信支付交易账单) of bill type ALL, SUCCESS or
- * REFUND, v2 and v3 layouts: a header row, detail rows whose every field
- * starts with a backtick (never quoted: a '"' or JSON in 商户数据包 is data),
- * the summary header (总交易单数,应结订单总金额,退款总金额,...) and the summary
- * values, every figure of which is checked against its column.  A payment
- * (交易状态 SUCCESS) is a line of +应结订单金额 keyed by 商户订单号 (or
- * 微信订单号); a refund (REFUND) a line of −退款金额 keyed by 商户退款单号 (or
- * 微信退款单号), at its 退款成功时间 where the bill has that column, its status
- * the 退款状态; a revoked payment (REVOKED) has status reversed.
- */
-CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL,
-		ref_field text DEFAULT 'out_trade_no')
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM ledger._statement_check_args(source, statement_date);
-	IF ref_field IS NULL THEN
-		RAISE EXCEPTION 'ref_field must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
-					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD'));
-	END IF;
-	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
-		RAISE EXCEPTION 'invalid ref_field "%"', ref_field
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).';
-	END IF;
-	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
-END
-$$;
-COMMENT ON FUNCTION ledger.load_wechat_bill(text, date, text, text) IS
-	'loads a WeChat Pay trade bill (交易账单, bill type ALL, SUCCESS or REFUND) as the statement of (source, statement_date), replacing that source and date; checks the summary rows; ref_field out_trade_no (商户订单号, default) or transaction_id (微信订单号)';
-
-/*
- * The WeChat Pay fund-flow bill (资金账单) of one fund account: 记账时间,
- * 微信支付业务单号, 资金流水单号, ..., 收支类型, 收支金额(元), ..., 业务凭证号,
- * then 资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额 — all checked.
- * Income is positive, expense negative; ref the 业务凭证号 (the
- * 微信支付业务单号 when empty); external_id the 资金流水单号.
- */
-CREATE FUNCTION ledger.load_wechat_fundflow(source text, statement_date date, bill text DEFAULT NULL)
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM ledger._statement_check_args(source, statement_date);
-	RETURN ledger._statement_load(source, statement_date, 'wechat_fundflow', ledger._statement_text(bill), NULL, NULL);
-END
-$$;
-COMMENT ON FUNCTION ledger.load_wechat_fundflow(text, date, text) IS
-	'loads a WeChat Pay fund-flow bill (资金账单) as the statement of (source, statement_date), replacing that source and date: income positive, expense negative, ref 业务凭证号 (else 微信支付业务单号), external_id 资金流水单号; checks the summary counts and sums';
-
-/*
- * The Alipay trade bill (支付宝业务明细), GBK: '#' header lines
- * (#支付宝业务明细查询, #账号：[...], #起始日期：[...] 终止日期：[...]), the
- * column header, detail rows (业务类型 交易 or 退款; refunds negative), and '#'
- * footer lines as Alipay writes them: #交易合计：6笔，商家实收共0.06元，商家优惠共0.00元
- * and #退款合计：4笔，商家实收退款共-0.04元，商家优惠退款共0.00元 — every count and
- * amount is checked against its column.  A trade is a line of 订单金额 keyed
- * by 商户订单号; a refund a line of its (negative) 订单金额 keyed by
- * 退款批次号/请求号.  As an argument the file is bytea (the bytes as
- * downloaded); staged with \copy, give ENCODING 'GBK'.
- */
-CREATE OR REPLACE FUNCTION ledger.load_alipay_bill(source text, statement_date date, bill bytea DEFAULT NULL)
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM ledger._statement_check_args(source, statement_date);
-	IF bill IS NOT NULL THEN
-		RETURN ledger._statement_load(source, statement_date, 'alipay', NULL, bill, NULL);
-	END IF;
-	RETURN ledger._statement_load(source, statement_date, 'alipay', ledger._statement_text(NULL), NULL, NULL);
-END
-$$;
-COMMENT ON FUNCTION ledger.load_alipay_bill(text, date, bytea) IS
-	'loads an Alipay trade bill (业务明细, GBK CSV with # header and footer lines) as the statement of (source, statement_date), replacing that source and date; checks the period and the footer''s counts and amounts';
-
-/*
- * The Alipay account statement (支付宝账务明细), GBK: '#' header lines, the
- * column header (账务流水号,业务流水号,商户订单号,...,收入金额（+元）,支出金额（-元）,...),
- * rows, and the footer #支出合计：N笔，共X元 / #收入合计：N笔，共X元, checked.
- * amount = 收入金额 − 支出金额; ref the 商户订单号 (the 业务流水号 when empty);
- * external_id the 账务流水号.
- */
-CREATE FUNCTION ledger.load_alipay_account(source text, statement_date date, bill bytea DEFAULT NULL)
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM ledger._statement_check_args(source, statement_date);
-	IF bill IS NOT NULL THEN
-		RETURN ledger._statement_load(source, statement_date, 'alipay_account', NULL, bill, NULL);
-	END IF;
-	RETURN ledger._statement_load(source, statement_date, 'alipay_account', ledger._statement_text(NULL), NULL, NULL);
-END
-$$;
-COMMENT ON FUNCTION ledger.load_alipay_account(text, date, bytea) IS
-	'loads an Alipay account statement (账务明细, GBK) as the statement of (source, statement_date), replacing that source and date: amount = 收入金额 − 支出金额, ref 商户订单号 (else 业务流水号), external_id 账务流水号; checks the period and the footer totals';
-
-/*
- * Loads the statements of one bank file (MT940, camt.053): one import per
- * statement, dated by its closing booked balance; when the file holds more
- * than one account, each import's source is source || '/' || the account
- * as written.  Statements sharing a source and date (intraday statements)
- * are loaded side by side, their serials prefixed with the statement's id;
- * the first load of a (source, date) in the call replaces what it had.
- */
-CREATE FUNCTION ledger._statement_load_bank(source text, format text, bill text)
-	RETURNS SETOF ledger.statement_import
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-	src text := _statement_load_bank.source;
-	fmt text := _statement_load_bank.format;
-	finfo jsonb;
-	multi boolean;
-	s record;
-	g record;
-	bad record;
-	imp ledger.statement_import;
-	replaced integer;
-BEGIN
-	IF src IS NULL OR src = '' THEN
-		RAISE EXCEPTION 'source must not be null or empty'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.';
-	END IF;
-	IF pg_catalog.to_regclass('pg_temp._ledger_bank') IS NOT NULL THEN
-		DROP TABLE pg_temp._ledger_bank;
-	END IF;
-	IF pg_catalog.to_regclass('pg_temp._ledger_bank_stmt') IS NOT NULL THEN
-		DROP TABLE pg_temp._ledger_bank_stmt;
-	END IF;
-	CREATE TEMP TABLE _ledger_bank ON COMMIT DROP AS
-		SELECT * FROM ledger._parse_statement(fmt, bill, src, NULL, NULL);
-	SELECT b.info - '_lines' - '_total' - '_fee' INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
-	SELECT count(DISTINCT b.info->>'account') > 1 INTO multi FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
-	CREATE TEMP TABLE _ledger_bank_stmt ON COMMIT DROP AS
-		SELECT b.stmt, b.line_no, b.info,
-		       CASE WHEN multi THEN src || '/' || (b.info->>'account') ELSE src END AS src,
-		       (b.info->>'closing_date')::date AS d,
-		       count(*) OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date) AS side_by_side,
-		       row_number() OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date
-		                          ORDER BY b.stmt) AS nth
-		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
-	-- intraday statements of one source and date: serials prefixed with the statement id
-	UPDATE pg_temp._ledger_bank b
-	   SET external_id = COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id,
-	       ref = CASE WHEN b.ref = b.external_id
-	                  THEN COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id
-	                  ELSE b.ref END
-	  FROM pg_temp._ledger_bank_stmt s
-	 WHERE b.kind = 'line' AND b.stmt = s.stmt AND s.side_by_side > 1;
-	SELECT b.line_no, b.external_id, min(b.line_no) OVER w AS first, count(*) OVER w AS n INTO bad
-	  FROM pg_temp._ledger_bank b JOIN pg_temp._ledger_bank_stmt s ON s.stmt = b.stmt
-	 WHERE b.kind = 'line'
-	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
-	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
-	IF bad.n > 1 THEN
-		RAISE EXCEPTION 'malformed % at line %', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no
-			USING ERRCODE = 'bad_copy_file_format',
-				DETAIL = pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
-					bad.line_no, bad.external_id, bad.first, src),
-				HINT = 'Nothing was loaded; fix or download the file again.';
-	END IF;
-	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
-		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
-	END LOOP;
-	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
-		replaced := 0;
-		IF s.nth = 1 THEN
-			DELETE FROM ledger.statement_line l WHERE l.source = s.src AND l.statement_date = s.d;
-			GET DIAGNOSTICS replaced = ROW_COUNT;
-		END IF;
-		INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
-				file_header, file_totals, replaced_lines)
-			SELECT s.src, s.d, fmt, count(*)::integer, ledger.sum(b.amount), NULL,
-			       pg_catalog.jsonb_build_object('statement', s.stmt + 1, 'line', s.line_no, 'id', s.info->'id',
-			           'account', s.info->'account', 'number', s.info->'number', 'currency', s.info->'currency')
-			         || COALESCE(finfo, '{}'),
-			       pg_catalog.jsonb_build_object('opening', s.info->'opening', 'opening_date', s.info->'opening_date',
-			           'closing', s.info->'closing', 'closing_date', s.info->'closing_date', 'lines', s.info->'lines'),
-			       replaced
-			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
-			RETURNING * INTO imp;
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT s.src, s.d, b.ref, b.external_id, b.amount, b.status, b.fee, b.occurred_at, b.raw, imp.id, b.line_no
-			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
-			 ORDER BY b.line_no;
-		RETURN NEXT imp;
-	END LOOP;
-	RETURN;
-END
-$$;
-COMMENT ON FUNCTION ledger._statement_load_bank(text, text, text) IS
-	'loader helper: parses a bank statement file (mt940, camt053) and loads each of its statements as an import of its source and closing date';
-
-/*
- * SWIFT MT940 customer statements: :20: :25: :28C: :60F:/:60M:, :61: lines
- * with their :86: details, :62F:/:62M:, several messages (statements,
- * accounts, currencies) per file, with or without the {1:}{2:}{4: ... -}
- * envelope.  Each statement must satisfy opening + lines = closing.
- */
-CREATE FUNCTION ledger.load_mt940(source text, statement text DEFAULT NULL)
-	RETURNS SETOF ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'mt940', ledger._statement_text(statement));
-END
-$$;
-COMMENT ON FUNCTION ledger.load_mt940(text, text) IS
-	'loads a SWIFT MT940 file: one import per statement, dated by its closing balance (:62F:/:62M:), source || ''/'' || :25: when the file holds several accounts; credit +, debit −; ref the customer reference (else the bank reference), external_id the bank reference; opening + lines = closing checked';
-
-/*
- * ISO 20022 camt.053 (BankToCustomerStatement, camt.053.001.02 to .13):
- * every <Stmt> is one import; booked entries (<Sts> BOOK) are its lines;
- * opening (OPBD) + entries = closing (CLBD) is checked.
- */
-CREATE FUNCTION ledger.load_camt053(source text, statement text DEFAULT NULL)
-	RETURNS SETOF ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'camt053', ledger._statement_text(statement));
-END
-$$;
-COMMENT ON FUNCTION ledger.load_camt053(text, text) IS
-	'loads an ISO 20022 camt.053 file: one import per <Stmt>, dated by its CLBD balance, source || ''/'' || <Acct><Id> when the file holds several accounts; CRDT +, DBIT −; ref the EndToEndId (else AcctSvcrRef), external_id the AcctSvcrRef; OPBD + booked entries = CLBD checked';
-
-
-REVOKE EXECUTE ON FUNCTION
-	ledger._parse_statement(text, text, text, date, text), ledger._parse_statement_gbk(text, bytea, text, date),
-	ledger._statement_parsed(), ledger._statement_text(text), ledger._statement_load(text, date, text, text, bytea, text),
-	ledger._statement_load_bank(text, text, text),
-	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
-	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
-	FROM PUBLIC;
