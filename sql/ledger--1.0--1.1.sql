@@ -1885,24 +1885,99 @@ REVOKE EXECUTE ON FUNCTION
 -- ---- final definitions of functions that more than one step of this update changed ----
 -- (the fresh install's definitions, written by tools/upgrade_sync.py)
 
-CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL::text, ref_field text DEFAULT 'out_trade_no'::text)
- RETURNS ledger.statement_import
+CREATE OR REPLACE FUNCTION ledger._account_after()
+ RETURNS trigger
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
+DECLARE
+	sign integer := ledger._normal_sign(NEW.kind, NEW.metadata);
+	nslots integer;
+	bal bigint;
 BEGIN
-	PERFORM ledger._statement_check_args(source, statement_date);
-	IF ref_field IS NULL THEN
-		PERFORM ledger._raise('22004', 'ref_field must not be null',
-			detail => pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
-					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD')));
+	IF TG_OP = 'INSERT' THEN
+		nslots := CASE WHEN NEW.hot THEN ledger._hot_slots() ELSE 1 END;
+		INSERT INTO ledger.account_balance (account_id, slot, blocked, floor_units, ceiling_units)
+			SELECT NEW.id, s, ledger._account_blocked(NEW),
+				CASE WHEN s = 0 THEN ledger.minor_units(NEW.floor) END,
+				CASE WHEN s = 0 THEN ledger.minor_units(NEW.ceiling) END
+			FROM generate_series(0, nslots - 1) s;
+	ELSE
+		IF NEW.hot AND NOT OLD.hot THEN
+			nslots := ledger._hot_slots();
+			-- each slot of a hot account holds at most its share of the range
+			-- of ledger.amount, so that their sum always fits (see posting.c)
+			SELECT sum(b.units) INTO bal FROM ledger.account_balance b WHERE b.account_id = NEW.id;
+			IF abs(COALESCE(bal, 0)::numeric) > 9223372036854775807 / nslots THEN
+				PERFORM ledger._raise('22003', pg_catalog.format('balance of account "%s" is too large for a hot account', NEW.code),
+					detail => format('Its balance is %s; spread over %s slots, a hot account holds at most %s either side of zero in each.',
+							ledger.amount_of_units(bal * sign, NEW.currency), nslots,
+							ledger.amount_of_units(9223372036854775807 / nslots, NEW.currency)));
+			END IF;
+			INSERT INTO ledger.account_balance (account_id, slot, blocked)
+				SELECT NEW.id, s, ledger._account_blocked(NEW) FROM generate_series(1, nslots - 1) s;
+		ELSIF OLD.hot AND NOT NEW.hot THEN
+			-- fold the slots into slot 0
+			WITH gone AS (
+				DELETE FROM ledger.account_balance WHERE account_id = NEW.id AND slot > 0
+					RETURNING units, held_debit, held_credit)
+			UPDATE ledger.account_balance
+				SET units = units + (SELECT COALESCE(sum(units), 0) FROM gone)::bigint,
+					held_debit = held_debit + (SELECT COALESCE(sum(held_debit), 0) FROM gone)::bigint,
+					held_credit = held_credit + (SELECT COALESCE(sum(held_credit), 0) FROM gone)::bigint
+				WHERE account_id = NEW.id AND slot = 0;
+		END IF;
+		UPDATE ledger.account_balance
+			SET blocked = ledger._account_blocked(NEW),
+				floor_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.floor) END,
+				ceiling_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.ceiling) END
+			WHERE account_id = NEW.id;
+		IF NEW.status = 'closed' AND OLD.status <> 'closed' THEN
+			SELECT sum(units) INTO bal FROM ledger.account_balance WHERE account_id = NEW.id;
+			IF COALESCE(bal, 0) <> 0 THEN
+				PERFORM ledger._raise('55000', pg_catalog.format('cannot close account "%s"', NEW.code),
+					detail => format('Its balance is %s; only an account with a zero balance can be closed.',
+							ledger.amount_of_units(bal * sign, NEW.currency)),
+					hint => 'Move the balance to another account with a voucher first.');
+			END IF;
+			IF EXISTS (SELECT 1 FROM ledger.account_balance WHERE account_id = NEW.id
+			            GROUP BY account_id HAVING sum(held_debit) <> 0 OR sum(held_credit) <> 0) THEN
+				PERFORM ledger._raise('55000', pg_catalog.format('cannot close account "%s"', NEW.code),
+					detail => 'Pending holds reserve money on it; only an account without pending holds can be closed.',
+					hint => 'Post or void its holds first (ledger.holds lists them).');
+			END IF;
+		END IF;
+		IF OLD.parent_code IS NOT NULL AND OLD.parent_code IS DISTINCT FROM NEW.parent_code THEN
+			UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
+				FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
+		END IF;
 	END IF;
-	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
-		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
-			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+		UPDATE ledger.account_balance b SET blocked = 'a summary account'
+			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id;
 	END IF;
-	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
+
+	-- the tree: a new account sits under its parent's ancestors; a moved one
+	-- takes its sub-accounts along
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
+		SELECT NEW.id, NEW.id, 0
+		UNION ALL
+		SELECT NEW.id, t.ancestor_id, t.depth + 1
+		  FROM ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
+		 WHERE p.code = NEW.parent_code;
+	ELSIF NEW.parent_code IS DISTINCT FROM OLD.parent_code THEN
+		DELETE FROM ledger.account_tree t
+		 WHERE t.account_id IN (SELECT s.account_id FROM ledger.account_tree s WHERE s.ancestor_id = NEW.id)
+		   AND t.ancestor_id IN (SELECT u.ancestor_id FROM ledger.account_tree u
+		                          WHERE u.account_id = NEW.id AND u.depth > 0);
+		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
+		SELECT s.account_id, t.ancestor_id, s.depth + 1 + t.depth
+		  FROM ledger.account_tree s, ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
+		 WHERE s.ancestor_id = NEW.id AND p.code = NEW.parent_code;
+	END IF;
+	RETURN NULL;
 END
 $function$;
 
@@ -1963,11 +2038,10 @@ BEGIN
 				hint => 'Open a new account and move the balance with a voucher.');
 		END IF;
 		IF posted AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
-			RAISE EXCEPTION 'cannot change the normal side of account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the normal side of account "%s"', OLD.code),
+				detail => format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
 						ledger.normal_side(OLD.kind, OLD.metadata)),
-					HINT = 'Open a new account and move the balance with a voucher.';
+				hint => 'Open a new account and move the balance with a voucher.');
 		END IF;
 		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),
@@ -2092,10 +2166,9 @@ BEGIN
 				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
 		END IF;
 		IF EXISTS (SELECT 1 FROM ledger.hold_line l WHERE l.account_id = OLD.id) THEN
-			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = 'Holds have been placed on it; accounts are never deleted once a hold names them.',
-					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot delete account "%s"', OLD.code),
+				detail => 'Holds have been placed on it; accounts are never deleted once a hold names them.',
+				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
 		END IF;
 		RETURN OLD;
 	END IF;
@@ -2104,6 +2177,667 @@ BEGIN
 			FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
 	END IF;
 	RETURN NULL;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION ledger._assertion_check()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+	acode text;
+	acc record;
+BEGIN
+	PERFORM ledger.amount_of_units(0, NEW.currency);
+	IF NEW.tolerance IS NOT NULL THEN
+		IF ledger.currency(NEW.tolerance) <> NEW.currency THEN
+			PERFORM ledger._raise('42804', pg_catalog.format('tolerance %s is not in the assertion''s currency %s', NEW.tolerance, NEW.currency),
+				detail => format('Assertion "%s" compares balances in %s.', NEW.name, NEW.currency));
+		END IF;
+		IF ledger.minor_units(NEW.tolerance) < 0 THEN
+			PERFORM ledger._raise('22023', 'tolerance must not be negative',
+				detail => format('Assertion "%s" has tolerance %s.', NEW.name, NEW.tolerance));
+		END IF;
+	END IF;
+	FOREACH acode IN ARRAY NEW.lhs || NEW.rhs LOOP
+		SELECT a.code, a.currency, EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code) AS summary
+		  INTO acc FROM ledger.account a WHERE a.code = acode;
+		IF NOT FOUND THEN
+			PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', acode),
+				detail => format('Assertion "%s" names it on its %s side.', NEW.name,
+						CASE WHEN acode = ANY (NEW.lhs) THEN 'left' ELSE 'right' END));
+		END IF;
+		IF NOT acc.summary AND acc.currency IS DISTINCT FROM NEW.currency THEN
+			PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds %s, not %s', acode, COALESCE(acc.currency, 'no currency'), NEW.currency),
+				detail => format('Assertion "%s" compares balances in %s; account "%s" would add nothing.',
+						NEW.name, NEW.currency, acode));
+		END IF;
+	END LOOP;
+	RETURN NEW;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION ledger._statement_load(source text, statement_date date, format text, bill text, gbk bytea, ref_field text)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+DECLARE
+	src text := _statement_load.source;
+	d date := _statement_load.statement_date;
+	fmt text := _statement_load.format;
+	imp ledger.statement_import;
+	replaced integer;
+	finfo jsonb;
+	n integer;
+	tot ledger.amount;
+	fees ledger.amount;
+	hdr_keys constant text[] := ARRAY['bill_type', 'currency', 'account', 'from', 'to', 'period_line'];
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
+	GET DIAGNOSTICS replaced = ROW_COUNT;
+	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines)
+		VALUES (src, d, fmt, 0, replaced)
+		RETURNING * INTO imp;
+	-- the lines go straight from the parser into the table; what the parser
+	-- found about the file (its header, totals, the lines' count and sums)
+	-- is read after
+	IF gbk IS NOT NULL THEN
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+			  FROM ledger._parse_statement_gbk(fmt, gbk, src, d) p WHERE p.kind = 'line';
+	ELSE
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+			  FROM ledger._parse_statement(fmt, bill, src, d, ref_field) p WHERE p.kind = 'line';
+	END IF;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	finfo := ledger._statement_parsed();
+	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
+		PERFORM ledger._raise('XX000', pg_catalog.format('the parser of the %s file of source "%s" reported %s lines, %s were written', fmt, src, COALESCE(finfo->>'_lines', 'no'), n));
+	END IF;
+	tot := (finfo->>'_total')::ledger.amount;
+	fees := (finfo->>'_fee')::ledger.amount;
+	-- an Alipay file states the period it covers: it must be the statement date
+	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
+		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
+			src, d, (finfo->>'period_line')::integer,
+			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
+				pg_catalog.to_char(d, 'YYYY-MM-DD')));
+	END IF;
+	UPDATE ledger.statement_import i
+	   SET line_count = n, total_amount = tot, fee_amount = fees,
+	       file_header = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
+	                              WHERE e.key = ANY (hdr_keys) AND e.key <> 'period_line'), '{}'),
+	       file_totals = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
+	                              WHERE e.key <> ALL (hdr_keys) AND pg_catalog.left(e.key, 1) <> '_'), '{}')
+	 WHERE i.id = imp.id
+	RETURNING * INTO imp;
+	RETURN imp;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION ledger._statement_load_bank(source text, format text, bill text)
+ RETURNS SETOF ledger.statement_import
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+DECLARE
+	src text := _statement_load_bank.source;
+	fmt text := _statement_load_bank.format;
+	finfo jsonb;
+	multi boolean;
+	s record;
+	g record;
+	bad record;
+	imp ledger.statement_import;
+	replaced integer;
+BEGIN
+	IF src IS NULL OR src = '' THEN
+		PERFORM ledger._raise('22004', 'source must not be null or empty',
+			detail => 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.');
+	END IF;
+	IF pg_catalog.to_regclass('pg_temp._ledger_bank') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_bank;
+	END IF;
+	IF pg_catalog.to_regclass('pg_temp._ledger_bank_stmt') IS NOT NULL THEN
+		DROP TABLE pg_temp._ledger_bank_stmt;
+	END IF;
+	CREATE TEMP TABLE _ledger_bank ON COMMIT DROP AS
+		SELECT * FROM ledger._parse_statement(fmt, bill, src, NULL, NULL);
+	SELECT b.info - '_lines' - '_total' - '_fee' INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
+	SELECT count(DISTINCT b.info->>'account') > 1 INTO multi FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
+	CREATE TEMP TABLE _ledger_bank_stmt ON COMMIT DROP AS
+		SELECT b.stmt, b.line_no, b.info,
+		       CASE WHEN multi THEN src || '/' || (b.info->>'account') ELSE src END AS src,
+		       (b.info->>'closing_date')::date AS d,
+		       count(*) OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date) AS side_by_side,
+		       row_number() OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date
+		                          ORDER BY b.stmt) AS nth
+		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
+	-- intraday statements of one source and date: serials prefixed with the statement id
+	UPDATE pg_temp._ledger_bank b
+	   SET external_id = COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id,
+	       ref = CASE WHEN b.ref = b.external_id
+	                  THEN COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id
+	                  ELSE b.ref END
+	  FROM pg_temp._ledger_bank_stmt s
+	 WHERE b.kind = 'line' AND b.stmt = s.stmt AND s.side_by_side > 1;
+	SELECT b.line_no, b.external_id, min(b.line_no) OVER w AS first, count(*) OVER w AS n INTO bad
+	  FROM pg_temp._ledger_bank b JOIN pg_temp._ledger_bank_stmt s ON s.stmt = b.stmt
+	 WHERE b.kind = 'line'
+	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
+	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
+	IF bad.n > 1 THEN
+		PERFORM ledger._raise('22P04', pg_catalog.format('malformed %s at line %s', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no),
+			detail => pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
+					bad.line_no, bad.external_id, bad.first, src),
+			hint => 'Nothing was loaded; fix or download the file again.');
+	END IF;
+	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
+		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
+	END LOOP;
+	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
+		replaced := 0;
+		IF s.nth = 1 THEN
+			DELETE FROM ledger.statement_line l WHERE l.source = s.src AND l.statement_date = s.d;
+			GET DIAGNOSTICS replaced = ROW_COUNT;
+		END IF;
+		INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
+				file_header, file_totals, replaced_lines)
+			SELECT s.src, s.d, fmt, count(*)::integer, ledger.sum(b.amount), NULL,
+			       pg_catalog.jsonb_build_object('statement', s.stmt + 1, 'line', s.line_no, 'id', s.info->'id',
+			           'account', s.info->'account', 'number', s.info->'number', 'currency', s.info->'currency')
+			         || COALESCE(finfo, '{}'),
+			       pg_catalog.jsonb_build_object('opening', s.info->'opening', 'opening_date', s.info->'opening_date',
+			           'closing', s.info->'closing', 'closing_date', s.info->'closing_date', 'lines', s.info->'lines'),
+			       replaced
+			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
+			RETURNING * INTO imp;
+		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+				occurred_at, raw, import_id, line_no)
+			SELECT s.src, s.d, b.ref, b.external_id, b.amount, b.status, b.fee, b.occurred_at, b.raw, imp.id, b.line_no
+			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
+			 ORDER BY b.line_no;
+		RETURN NEXT imp;
+	END LOOP;
+	RETURN;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION ledger.available(code text)
+ RETURNS ledger.amount
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+	a ledger.account;
+	sign integer;
+	units numeric;
+	low numeric;
+	cur text;
+	ncur bigint;
+BEGIN
+	IF available.code IS NULL THEN
+		PERFORM ledger._raise('22004', 'code must not be null',
+			detail => 'ledger.available() needs the code of an account.');
+	END IF;
+	SELECT * INTO a FROM ledger.account WHERE account.code = available.code;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', code),
+			detail => format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code));
+	END IF;
+	sign := ledger._normal_sign(a.kind, a.metadata);
+	SELECT sum(b.units),
+	       sum(CASE WHEN sign > 0 THEN b.held_credit - x.credit ELSE b.held_debit - x.debit END),
+	       min(l.currency), count(DISTINCT l.currency)
+	  INTO units, low, cur, ncur
+	  FROM ledger._account_closure c
+	  JOIN ledger._leaf l ON l.id = c.account_id
+	  CROSS JOIN LATERAL (
+		SELECT sum(r.units) AS units, sum(r.held_debit) AS held_debit, sum(r.held_credit) AS held_credit
+		  FROM ledger.account_balance r WHERE r.account_id = l.id) b
+	  CROSS JOIN LATERAL ledger._expired_held(l.id) x
+	 WHERE c.ancestor_id = a.id AND l.currency IS NOT NULL;
+	IF ncur > 1 THEN
+		PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds more than one currency', code),
+			detail => format('Its leaf accounts hold %s currencies.', ncur),
+			hint => 'Use ledger.balances for multi-currency summary accounts.');
+	END IF;
+	cur := COALESCE(cur, a.currency);
+	IF cur IS NULL THEN
+		RETURN NULL;
+	END IF;
+	RETURN ledger.amount_of_units((COALESCE(units, 0) * sign - COALESCE(low, 0))::bigint, cur);
+END
+$function$;
+
+CREATE OR REPLACE PROCEDURE ledger.reconcile(IN source text, IN statement_date date, IN account text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $procedure$
+#variable_conflict use_column
+DECLARE
+	src text := reconcile.source;
+	d date := reconcile.statement_date;
+	grace integer := ledger._recon_grace_days();
+	acc ledger.account;
+	this_run bigint;
+	bad record;
+	later text;
+	st record;
+	started timestamptz := pg_catalog.clock_timestamp();
+	rule ledger.recon_rule;
+	tol ledger.amount;
+	win interval;
+	gkey text;
+	net boolean := false;
+	missing boolean;
+BEGIN
+	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
+		PERFORM ledger._raise('22004', 'source, statement_date and account must not be null',
+			detail => pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
+					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
+					COALESCE('"' || reconcile.account || '"', 'NULL')));
+	END IF;
+	PERFORM ledger._check_book_date(d, 'statement_date');
+	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', reconcile.account),
+			detail => pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account));
+	END IF;
+	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is a summary account', acc.code),
+			detail => 'Reconciliation reads the entries of one clearing account; a summary account has none.',
+			hint => 'Name the leaf account of the channel, e.g. 1122.01.');
+	END IF;
+	IF NOT acc.reconcilable THEN
+		PERFORM ledger._raise('42501', pg_catalog.format('account "%s" is not reconcilable', acc.code),
+			detail => pg_catalog.format('Reconciliation of source "%s" for %s names account "%s"; only clearing and settlement accounts that the accounts operator marked reconcilable may be reconciled, since a run shows their postings.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code),
+			hint => 'An accounts operator marks a clearing account with UPDATE ledger.account SET reconcilable = true.');
+	END IF;
+
+	-- one run per source at a time (loaders of the source wait too)
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+
+	SELECT l.ref, l.external_id, l.amount, l.line_no INTO bad
+	  FROM ledger.statement_line l
+	 WHERE l.source = src AND l.statement_date = d AND ledger.currency(l.amount) <> acc.currency
+	 ORDER BY l.id LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._raise('42804', pg_catalog.format('statement line in %s cannot be reconciled against account "%s" in %s', ledger.currency(bad.amount), acc.code, acc.currency),
+			detail => pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
+					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
+					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount));
+	END IF;
+
+	-- the rule of the source; without one, matching is by ref, exactly
+	SELECT * INTO rule FROM ledger.recon_rule r WHERE r.source = src;
+	IF FOUND THEN
+		tol := rule.tolerance;
+		win := rule.match_window;
+		gkey := rule.group_key;
+		net := rule.net_of_fee;
+		IF tol IS NOT NULL AND ledger.currency(tol) <> acc.currency THEN
+			PERFORM ledger._raise('42804', pg_catalog.format('tolerance of source "%s" is in %s, account "%s" in %s', src, ledger.currency(tol), acc.code, acc.currency),
+				detail => pg_catalog.format('ledger.recon_rule gives source "%s" the tolerance %s.', src, tol),
+				hint => 'Give the tolerance in the currency of the clearing account.');
+		END IF;
+	END IF;
+
+	-- a statement that was never loaded is not a channel that lost everything
+	missing := NOT EXISTS (SELECT 1 FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d)
+	       AND NOT EXISTS (SELECT 1 FROM ledger.statement_import i WHERE i.source = src AND i.statement_date = d);
+	IF missing THEN
+		RAISE WARNING 'no statement of source "%" was loaded for %', src, pg_catalog.to_char(d, 'YYYY-MM-DD')
+			USING DETAIL = pg_catalog.format('Account "%s": every internal item stays in the pending pool; none becomes a missing_external break.', acc.code),
+				HINT = 'Load the statement (an empty one if the channel had no business that day), then reconcile the date again.';
+	END IF;
+
+	-- the run row; a re-run undoes the previous run of this date first
+	SELECT r.id INTO this_run FROM ledger.recon_run r WHERE r.source = src AND r.statement_date = d FOR UPDATE;
+	IF FOUND THEN
+		UPDATE ledger.recon_pending p SET closed_run = NULL, closed_class = NULL
+		 WHERE p.closed_run = this_run AND p.added_run <> this_run;
+		DELETE FROM ledger.recon_pending p
+		 WHERE p.added_run = this_run AND (p.closed_run IS NULL OR p.closed_run = this_run);
+		UPDATE ledger.recon_run r SET account_code = acc.code, currency = acc.currency, grace_days = grace,
+				runs = r.runs + 1, started_at = started, finished_at = NULL, run_by = session_user
+		 WHERE r.id = this_run;
+	ELSE
+		INSERT INTO ledger.recon_run (source, statement_date, account_code, currency, grace_days, started_at)
+			VALUES (src, d, acc.code, acc.currency, grace, started)
+			RETURNING id INTO this_run;
+	END IF;
+	SELECT pg_catalog.string_agg(pg_catalog.to_char(r.statement_date, 'YYYY-MM-DD'), ', ' ORDER BY r.statement_date) INTO later
+	  FROM ledger.recon_run r WHERE r.source = src AND r.statement_date > d;
+	IF later IS NOT NULL THEN
+		RAISE NOTICE 'source "%" was already reconciled for later dates', src
+			USING DETAIL = pg_catalog.format('Later runs: %s.  Their results were computed from the pending pool as it was before this run.', later),
+				HINT = 'Reconcile those dates again, in order, to bring them up to date.';
+	END IF;
+
+	-- internal items
+	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_int;
+	END IF;
+	-- key: the ref, or the group's value for a voucher of a group (not reversed);
+	-- the books are read by ledger._recon_items and ledger._recon_voucher,
+	-- which take no predicate locks: a SERIALIZABLE run never becomes a
+	-- read/write conflict of the posters (see bookread.c)
+	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
+	SELECT x.voucher_id, x.ref, x.book_date, x.amount, x.status, x.pooled, x.created_at,
+	       COALESCE(CASE WHEN x.status = 'success' THEN x.grp END, x.ref) AS key,
+	       x.grp IS NOT NULL AND x.status = 'success' AS grouped
+	  FROM (
+	SELECT i.voucher_id, i.ref, d AS book_date, i.amount,
+	       CASE WHEN i.reversed THEN 'reversed' ELSE 'success' END AS status,
+	       -- after the undo, an item of this date still in the pool was closed by a later run
+	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled,
+	       i.created_at, i.metadata ->> gkey AS grp
+	  FROM ledger._recon_items(acc.id, d) i
+	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = i.voucher_id)
+	UNION ALL
+	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
+	       CASE WHEN rv.reversed THEN 'reversed' ELSE 'success' END,
+	       true, rv.created_at, rv.metadata ->> gkey
+	  FROM ledger.recon_pending p
+	 CROSS JOIN LATERAL ledger._recon_voucher(p.voucher_id) rv
+	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id) x;
+	ANALYZE pg_temp._recon_int;
+
+	-- classification of every ref
+	IF pg_catalog.to_regclass('pg_temp._recon_cls') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_cls;
+	END IF;
+	-- (a group's members enter recon_diff as one item: their sum; lines are
+	-- compared net of their fee under net_of_fee)
+	CREATE TEMP TABLE _recon_cls ON COMMIT DROP AS
+	SELECT g.ref, (g.r).class, (g.r).internal_count, (g.r).external_count,
+	       (g.r).internal_amount, (g.r).external_amount, (g.r).difference,
+	       g.book_date, g.reversed, false AS grouped, NULL::text AS method, NULL::text AS partner,
+	       NULL::interval AS time_difference,
+	       CASE WHEN (g.r).class = 'missing_external' AND missing THEN 'pending'
+	            WHEN (g.r).class = 'missing_external' AND g.reversed THEN 'reversed'
+	            WHEN (g.r).class = 'missing_external' AND g.book_date + grace > d THEN 'pending'
+	            ELSE (g.r).class END AS outcome
+	  FROM (SELECT u.ref, ledger.recon_diff(u.side, u.amount, u.status, tol) AS r,
+	               min(u.book_date) AS book_date,
+	               bool_and(u.status = 'reversed') FILTER (WHERE u.side = 'internal') AS reversed
+	          FROM (SELECT 'internal' AS side, i.key AS ref, i.amount, i.status, i.book_date
+	                  FROM pg_temp._recon_int i WHERE NOT i.grouped
+	                UNION ALL
+	                SELECT 'internal', i.key, ledger.sum(i.amount), 'success', min(i.book_date)
+	                  FROM pg_temp._recon_int i WHERE i.grouped AND gkey IS NOT NULL GROUP BY i.key
+	                UNION ALL
+	                SELECT 'external', l.ref,
+	                       CASE WHEN net THEN l.amount OPERATOR(ledger.-) COALESCE(l.fee, ledger.zero(acc.currency))
+	                            ELSE l.amount END,
+	                       l.status, NULL::date
+	                  FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) u
+	         GROUP BY u.ref) g;
+	ANALYZE pg_temp._recon_cls;
+	IF gkey IS NOT NULL THEN
+		UPDATE pg_temp._recon_cls c SET grouped = true, internal_count = m.members
+		  FROM (SELECT i.key, count(*)::integer AS members FROM pg_temp._recon_int i WHERE i.grouped GROUP BY i.key) m
+		 WHERE c.ref = m.key;
+	END IF;
+
+	-- what key matching left unmatched on each side (a group as one item, at
+	-- its latest voucher's time; only a line of status success may pair) ...
+	IF pg_catalog.to_regclass('pg_temp._recon_li') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_li, pg_temp._recon_le, pg_temp._recon_pairs;
+	END IF;
+	CREATE TEMP TABLE _recon_li ON COMMIT DROP AS
+	SELECT (pg_catalog.row_number() OVER (ORDER BY c.ref))::integer AS idx, c.ref, c.internal_amount AS amount,
+	       max(i.created_at) AS at, pg_catalog.array_agg(i.voucher_id ORDER BY i.voucher_id) AS voucher_ids
+	  FROM pg_temp._recon_cls c JOIN pg_temp._recon_int i ON i.key = c.ref
+	 WHERE c.class = 'missing_external' AND c.outcome <> 'reversed'
+	 GROUP BY c.ref, c.internal_amount;
+	CREATE TEMP TABLE _recon_le ON COMMIT DROP AS
+	SELECT (pg_catalog.row_number() OVER (ORDER BY c.ref))::integer AS idx, c.ref, c.external_amount AS amount,
+	       l.occurred_at AS at, l.external_id, l.status
+	  FROM pg_temp._recon_cls c
+	  JOIN ledger.statement_line l ON l.ref = c.ref AND l.source = src AND l.statement_date = d
+	 WHERE c.class = 'missing_internal';
+	-- ... paired by amount and time under a match window, and the nearest
+	-- counterparts of what stays unmatched (ledger._recon_pair, sort and merge in C)
+	CREATE TEMP TABLE _recon_pairs ON COMMIT DROP AS
+	SELECT p.kind, p.idx, p.other, p.rank
+	  FROM ledger._recon_pair(
+			COALESCE((SELECT pg_catalog.array_agg(li.amount ORDER BY li.idx) FROM pg_temp._recon_li li), '{}'),
+			COALESCE((SELECT pg_catalog.array_agg(li.at ORDER BY li.idx) FROM pg_temp._recon_li li), '{}'),
+			COALESCE((SELECT pg_catalog.array_agg(le.amount ORDER BY le.idx) FROM pg_temp._recon_le le), '{}'),
+			COALESCE((SELECT pg_catalog.array_agg(CASE WHEN le.status = 'success' THEN le.at END ORDER BY le.idx)
+			            FROM pg_temp._recon_le le), '{}'),
+			tol, CASE WHEN NOT missing THEN win END, 3) p;
+	IF EXISTS (SELECT 1 FROM pg_temp._recon_pairs p WHERE p.kind = 'pair') THEN
+		UPDATE pg_temp._recon_cls c
+		   SET outcome = 'matched', method = 'window', partner = le.ref, external_count = 1, external_amount = le.amount,
+		       difference = li.amount OPERATOR(ledger.-) le.amount, time_difference = le.at - li.at
+		  FROM pg_temp._recon_pairs p
+		  JOIN pg_temp._recon_li li ON li.idx = p.idx
+		  JOIN pg_temp._recon_le le ON le.idx = p.other
+		 WHERE p.kind = 'pair' AND c.ref = li.ref;
+		UPDATE pg_temp._recon_cls c SET outcome = 'paired', partner = li.ref
+		  FROM pg_temp._recon_pairs p
+		  JOIN pg_temp._recon_li li ON li.idx = p.idx
+		  JOIN pg_temp._recon_le le ON le.idx = p.other
+		 WHERE p.kind = 'pair' AND c.ref = le.ref;
+	END IF;
+
+	-- the pool: earlier items are closed by this run unless still pending;
+	-- today's items still within the grace days join it
+	UPDATE ledger.recon_pending p SET closed_run = this_run, closed_class = c.outcome
+	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
+	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id
+	   AND i.pooled AND i.book_date < d AND p.voucher_id = i.voucher_id AND c.outcome <> 'pending';
+	INSERT INTO ledger.recon_pending (source, voucher_id, ref, book_date, account_id, amount, status, added_run)
+	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, this_run
+	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
+	 WHERE c.outcome = 'pending' AND NOT i.pooled;
+
+	-- the matches made by the rule rather than by an exact key (a few: a
+	-- table of their own, so that the plan is made for a few)
+	DELETE FROM ledger.recon_match m WHERE m.run_id = this_run;
+	IF rule.source IS NOT NULL THEN
+		IF pg_catalog.to_regclass('pg_temp._recon_m') IS NOT NULL THEN
+			DROP TABLE pg_temp._recon_m;
+		END IF;
+		CREATE TEMP TABLE _recon_m ON COMMIT DROP AS
+		SELECT c.ref, COALESCE(c.partner, c.ref) AS external_ref,
+		       CASE WHEN c.method = 'window' THEN 'window' WHEN c.grouped THEN 'group' ELSE 'tolerance' END AS method,
+		       c.internal_amount, c.external_amount, c.difference, c.internal_count, c.time_difference
+		  FROM pg_temp._recon_cls c
+		 WHERE c.outcome = 'matched'
+		   AND (c.method = 'window' OR c.grouped OR ledger.minor_units(c.difference) <> 0);
+		ANALYZE pg_temp._recon_m;
+		INSERT INTO ledger.recon_match (run_id, source, statement_date, method, ref, external_ref, internal_amount,
+				external_amount, difference, internal_count, internal_voucher_ids, external_ids, time_difference)
+		WITH ours AS (
+			SELECT i.key, pg_catalog.array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
+			  FROM pg_temp._recon_int i JOIN pg_temp._recon_m m ON m.ref = i.key
+			 GROUP BY i.key),
+		theirs AS (
+			SELECT l.ref, pg_catalog.array_agg(l.external_id ORDER BY l.external_id) AS ids
+			  FROM ledger.statement_line l JOIN pg_temp._recon_m m ON m.external_ref = l.ref
+			 WHERE l.source = src AND l.statement_date = d
+			 GROUP BY l.ref)
+		SELECT this_run, src, d, m.method, m.ref, m.external_ref, m.internal_amount, m.external_amount, m.difference,
+		       m.internal_count, ours.ids, theirs.ids, m.time_difference
+		  FROM pg_temp._recon_m m JOIN ours ON ours.key = m.ref JOIN theirs ON theirs.ref = m.external_ref;
+	END IF;
+
+	-- breaks: one row per (run, class, ref).  Open ones found again keep their
+	-- id and take the new figures, open ones no longer found go, resolved ones
+	-- stay resolved (obsolete when no longer found).
+	IF pg_catalog.to_regclass('pg_temp._recon_brk') IS NOT NULL THEN
+		DROP TABLE pg_temp._recon_brk;
+	END IF;
+	CREATE TEMP TABLE _recon_brk ON COMMIT DROP AS
+	WITH brk AS (
+		SELECT c.* FROM pg_temp._recon_cls c
+		 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate')),
+	ours AS (
+		SELECT i.key AS ref, min(i.status) AS status, array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
+		  FROM pg_temp._recon_int i JOIN brk ON brk.ref = i.key
+		 GROUP BY i.key),
+	theirs AS (
+		SELECT l.ref, min(l.status) AS status, array_agg(l.external_id ORDER BY l.external_id) AS ids,
+		       -- the lines of the key, as the candidates of a break found by key
+		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', l.ref, 'external_id', l.external_id,
+		               'amount', x.amount, 'time', l.occurred_at,
+		               'difference', brk.internal_amount OPERATOR(ledger.-) x.amount) ORDER BY l.external_id)
+		           FILTER (WHERE brk.internal_amount IS NOT NULL) AS candidates
+		  FROM ledger.statement_line l JOIN brk ON brk.ref = l.ref
+		  CROSS JOIN LATERAL (SELECT CASE WHEN net THEN l.amount OPERATOR(ledger.-) COALESCE(l.fee, ledger.zero(acc.currency))
+		                                  ELSE l.amount END AS amount) x
+		 WHERE l.source = src AND l.statement_date = d
+		 GROUP BY l.ref),
+	near AS (
+		-- the nearest unmatched counterparts of an unmatched item
+		SELECT li.ref, 'missing_external' AS class,
+		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', le.ref, 'external_id', le.external_id,
+		               'amount', le.amount, 'time', le.at,
+		               'difference', li.amount OPERATOR(ledger.-) le.amount) ORDER BY p.rank) AS candidates
+		  FROM pg_temp._recon_pairs p
+		  JOIN pg_temp._recon_li li ON li.idx = p.idx
+		  JOIN pg_temp._recon_le le ON le.idx = p.other
+		 WHERE p.kind = 'internal'
+		 GROUP BY li.ref
+		UNION ALL
+		SELECT le.ref, 'missing_internal',
+		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', li.ref, 'voucher_ids', li.voucher_ids,
+		               'amount', li.amount, 'time', li.at,
+		               'difference', li.amount OPERATOR(ledger.-) le.amount) ORDER BY p.rank)
+		  FROM pg_temp._recon_pairs p
+		  JOIN pg_temp._recon_le le ON le.idx = p.idx
+		  JOIN pg_temp._recon_li li ON li.idx = p.other
+		 WHERE p.kind = 'external'
+		 GROUP BY le.ref)
+	SELECT brk.class, brk.ref, brk.internal_amount, brk.external_amount, brk.difference,
+	       brk.internal_count, brk.external_count,
+	       ours.status AS internal_status, theirs.status AS external_status,
+	       brk.book_date, ours.ids AS internal_voucher_ids, theirs.ids AS external_ids,
+	       COALESCE(near.candidates, theirs.candidates, '[]') AS candidates
+	  FROM brk
+	  LEFT JOIN ours ON ours.ref = brk.ref
+	  LEFT JOIN theirs ON theirs.ref = brk.ref
+	  LEFT JOIN near ON near.ref = brk.ref AND near.class = brk.class;
+	ANALYZE pg_temp._recon_brk;
+
+	-- (NOT IN: one hashed pass, whatever the statistics of recon_break say)
+	DELETE FROM ledger.recon_break b
+	 WHERE b.run_id = this_run AND b.status = 'open'
+	   AND (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n);
+	UPDATE ledger.recon_break b
+	   SET internal_amount = n.internal_amount, external_amount = n.external_amount, difference = n.difference,
+	       internal_count = n.internal_count, external_count = n.external_count,
+	       internal_status = n.internal_status, external_status = n.external_status, book_date = n.book_date,
+	       internal_voucher_ids = n.internal_voucher_ids, external_ids = n.external_ids, candidates = n.candidates
+	  FROM pg_temp._recon_brk n
+	 WHERE b.run_id = this_run AND b.status = 'open' AND n.class = b.class AND n.ref = b.ref;
+	INSERT INTO ledger.recon_break (run_id, source, statement_date, class, ref, internal_amount, external_amount,
+			difference, internal_count, external_count, internal_status, external_status, book_date,
+			internal_voucher_ids, external_ids, candidates)
+	SELECT this_run, src, d, n.class, n.ref, n.internal_amount, n.external_amount, n.difference,
+	       n.internal_count, n.external_count, n.internal_status, n.external_status, n.book_date,
+	       n.internal_voucher_ids, n.external_ids, n.candidates
+	  FROM pg_temp._recon_brk n
+	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b
+	                    WHERE b.run_id = this_run AND b.class = n.class AND b.ref = n.ref)
+	 ORDER BY n.class, n.ref;
+	UPDATE ledger.recon_break b
+	   SET obsolete = (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n)
+	 WHERE b.run_id = this_run AND b.status = 'resolved';
+
+	-- the figures of the run
+	SELECT (SELECT count(*) FROM pg_temp._recon_int) AS internal_count,
+	       (SELECT ledger.sum(i.amount) FROM pg_temp._recon_int i) AS internal_amount,
+	       (SELECT count(*) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_count,
+	       (SELECT ledger.sum(l.amount) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_amount,
+	       count(*) FILTER (WHERE c.outcome = 'matched') AS matched_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'matched') AS matched_amount,
+	       count(*) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_count,
+	       ledger.sum(c.external_amount) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_amount,
+	       count(*) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_amount,
+	       count(*) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_count,
+	       ledger.sum(c.difference) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_amount,
+	       count(*) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_amount,
+	       count(*) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_count,
+	       ledger.sum(COALESCE(c.internal_amount, ledger.zero(acc.currency)) OPERATOR(ledger.-)
+	                  COALESCE(c.external_amount, ledger.zero(acc.currency))) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_amount,
+	       count(*) FILTER (WHERE c.outcome = 'pending') AS pending_count,
+	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'pending') AS pending_amount,
+	       count(*) FILTER (WHERE c.outcome = 'reversed') AS reversed_count
+	  INTO st
+	  FROM pg_temp._recon_cls c;
+
+	UPDATE ledger.recon_run r SET
+		internal_count = st.internal_count,
+		internal_amount = COALESCE(st.internal_amount, ledger.zero(acc.currency)),
+		external_count = st.external_count,
+		external_amount = COALESCE(st.external_amount, ledger.zero(acc.currency)),
+		matched_count = st.matched_count,
+		matched_amount = COALESCE(st.matched_amount, ledger.zero(acc.currency)),
+		missing_internal_count = st.missing_internal_count,
+		missing_internal_amount = COALESCE(st.missing_internal_amount, ledger.zero(acc.currency)),
+		missing_external_count = st.missing_external_count,
+		missing_external_amount = COALESCE(st.missing_external_amount, ledger.zero(acc.currency)),
+		amount_mismatch_count = st.amount_mismatch_count,
+		amount_mismatch_amount = COALESCE(st.amount_mismatch_amount, ledger.zero(acc.currency)),
+		status_mismatch_count = st.status_mismatch_count,
+		status_mismatch_amount = COALESCE(st.status_mismatch_amount, ledger.zero(acc.currency)),
+		duplicate_count = st.duplicate_count,
+		duplicate_amount = COALESCE(st.duplicate_amount, ledger.zero(acc.currency)),
+		pending_count = st.pending_count,
+		pending_amount = COALESCE(st.pending_amount, ledger.zero(acc.currency)),
+		reversed_count = st.reversed_count,
+		statement_missing = missing,
+		finished_at = pg_catalog.clock_timestamp()
+	 WHERE r.id = this_run;
+
+	RAISE NOTICE 'reconciled "%": % matched, % breaks, % pending', src, st.matched_count,
+		st.missing_internal_count + st.missing_external_count + st.amount_mismatch_count
+			+ st.status_mismatch_count + st.duplicate_count,
+		st.pending_count
+		USING DETAIL = pg_catalog.format('Statement date %s, account "%s", run %s.', pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code, this_run);
+END
+$procedure$;
+
+CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL::text, ref_field text DEFAULT 'out_trade_no'::text)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+	PERFORM ledger._statement_check_args(source, statement_date);
+	IF ref_field IS NULL THEN
+		PERFORM ledger._raise('22004', 'ref_field must not be null',
+			detail => pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD')));
+	END IF;
+	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
+		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
+			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
+	END IF;
+	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
 END
 $function$;
 
@@ -2554,503 +3288,6 @@ BEGIN
 	END LOOP;
 END
 $procedure$;
-
-CREATE OR REPLACE PROCEDURE ledger.reconcile(IN source text, IN statement_date date, IN account text)
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $procedure$
-#variable_conflict use_column
-DECLARE
-	src text := reconcile.source;
-	d date := reconcile.statement_date;
-	grace integer := ledger._recon_grace_days();
-	acc ledger.account;
-	this_run bigint;
-	bad record;
-	later text;
-	st record;
-	started timestamptz := pg_catalog.clock_timestamp();
-	rule ledger.recon_rule;
-	tol ledger.amount;
-	win interval;
-	gkey text;
-	net boolean := false;
-	missing boolean;
-BEGIN
-	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
-		PERFORM ledger._raise('22004', 'source, statement_date and account must not be null',
-			detail => pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
-					COALESCE('"' || src || '"', 'NULL'), COALESCE(pg_catalog.to_char(d, 'YYYY-MM-DD'), 'NULL'),
-					COALESCE('"' || reconcile.account || '"', 'NULL')));
-	END IF;
-	PERFORM ledger._check_book_date(d, 'statement_date');
-	SELECT * INTO acc FROM ledger.account a WHERE a.code = reconcile.account;
-	IF NOT FOUND THEN
-		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', reconcile.account),
-			detail => pg_catalog.format('Reconciliation of source "%s" for %s names clearing account "%s".',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), reconcile.account));
-	END IF;
-	IF acc.currency IS NULL OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = acc.code) THEN
-		PERFORM ledger._raise('22023', pg_catalog.format('account "%s" is a summary account', acc.code),
-			detail => 'Reconciliation reads the entries of one clearing account; a summary account has none.',
-			hint => 'Name the leaf account of the channel, e.g. 1122.01.');
-	END IF;
-	IF NOT acc.reconcilable THEN
-		RAISE EXCEPTION 'account "%" is not reconcilable', acc.code
-			USING ERRCODE = 'insufficient_privilege',
-				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names account "%s"; only clearing and settlement accounts that the accounts operator marked reconcilable may be reconciled, since a run shows their postings.',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code),
-				HINT = 'An accounts operator marks a clearing account with UPDATE ledger.account SET reconcilable = true.';
-	END IF;
-
-	-- one run per source at a time (loaders of the source wait too)
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
-
-	SELECT l.ref, l.external_id, l.amount, l.line_no INTO bad
-	  FROM ledger.statement_line l
-	 WHERE l.source = src AND l.statement_date = d AND ledger.currency(l.amount) <> acc.currency
-	 ORDER BY l.id LIMIT 1;
-	IF FOUND THEN
-		PERFORM ledger._raise('42804', pg_catalog.format('statement line in %s cannot be reconciled against account "%s" in %s', ledger.currency(bad.amount), acc.code, acc.currency),
-			detail => pg_catalog.format('Source "%s", statement date %s, ref "%s", external id "%s"%s: amount %s.',
-					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), bad.ref, bad.external_id,
-					CASE WHEN bad.line_no IS NOT NULL THEN pg_catalog.format(', line %s', bad.line_no) ELSE '' END, bad.amount));
-	END IF;
-
-	-- the rule of the source; without one, matching is by ref, exactly
-	SELECT * INTO rule FROM ledger.recon_rule r WHERE r.source = src;
-	IF FOUND THEN
-		tol := rule.tolerance;
-		win := rule.match_window;
-		gkey := rule.group_key;
-		net := rule.net_of_fee;
-		IF tol IS NOT NULL AND ledger.currency(tol) <> acc.currency THEN
-			RAISE EXCEPTION 'tolerance of source "%" is in %, account "%" in %', src, ledger.currency(tol), acc.code, acc.currency
-				USING ERRCODE = 'datatype_mismatch',
-					DETAIL = pg_catalog.format('ledger.recon_rule gives source "%s" the tolerance %s.', src, tol),
-					HINT = 'Give the tolerance in the currency of the clearing account.';
-		END IF;
-	END IF;
-
-	-- a statement that was never loaded is not a channel that lost everything
-	missing := NOT EXISTS (SELECT 1 FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d)
-	       AND NOT EXISTS (SELECT 1 FROM ledger.statement_import i WHERE i.source = src AND i.statement_date = d);
-	IF missing THEN
-		RAISE WARNING 'no statement of source "%" was loaded for %', src, pg_catalog.to_char(d, 'YYYY-MM-DD')
-			USING DETAIL = pg_catalog.format('Account "%s": every internal item stays in the pending pool; none becomes a missing_external break.', acc.code),
-				HINT = 'Load the statement (an empty one if the channel had no business that day), then reconcile the date again.';
-	END IF;
-
-	-- the run row; a re-run undoes the previous run of this date first
-	SELECT r.id INTO this_run FROM ledger.recon_run r WHERE r.source = src AND r.statement_date = d FOR UPDATE;
-	IF FOUND THEN
-		UPDATE ledger.recon_pending p SET closed_run = NULL, closed_class = NULL
-		 WHERE p.closed_run = this_run AND p.added_run <> this_run;
-		DELETE FROM ledger.recon_pending p
-		 WHERE p.added_run = this_run AND (p.closed_run IS NULL OR p.closed_run = this_run);
-		UPDATE ledger.recon_run r SET account_code = acc.code, currency = acc.currency, grace_days = grace,
-				runs = r.runs + 1, started_at = started, finished_at = NULL, run_by = session_user
-		 WHERE r.id = this_run;
-	ELSE
-		INSERT INTO ledger.recon_run (source, statement_date, account_code, currency, grace_days, started_at)
-			VALUES (src, d, acc.code, acc.currency, grace, started)
-			RETURNING id INTO this_run;
-	END IF;
-	SELECT pg_catalog.string_agg(pg_catalog.to_char(r.statement_date, 'YYYY-MM-DD'), ', ' ORDER BY r.statement_date) INTO later
-	  FROM ledger.recon_run r WHERE r.source = src AND r.statement_date > d;
-	IF later IS NOT NULL THEN
-		RAISE NOTICE 'source "%" was already reconciled for later dates', src
-			USING DETAIL = pg_catalog.format('Later runs: %s.  Their results were computed from the pending pool as it was before this run.', later),
-				HINT = 'Reconcile those dates again, in order, to bring them up to date.';
-	END IF;
-
-	-- internal items
-	IF pg_catalog.to_regclass('pg_temp._recon_int') IS NOT NULL THEN
-		DROP TABLE pg_temp._recon_int;
-	END IF;
-	-- key: the ref, or the group's value for a voucher of a group (not reversed);
-	-- the books are read by ledger._recon_items and ledger._recon_voucher,
-	-- which take no predicate locks: a SERIALIZABLE run never becomes a
-	-- read/write conflict of the posters (see bookread.c)
-	CREATE TEMP TABLE _recon_int ON COMMIT DROP AS
-	SELECT x.voucher_id, x.ref, x.book_date, x.amount, x.status, x.pooled, x.created_at,
-	       COALESCE(CASE WHEN x.status = 'success' THEN x.grp END, x.ref) AS key,
-	       x.grp IS NOT NULL AND x.status = 'success' AS grouped
-	  FROM (
-	SELECT i.voucher_id, i.ref, d AS book_date, i.amount,
-	       CASE WHEN i.reversed THEN 'reversed' ELSE 'success' END AS status,
-	       -- after the undo, an item of this date still in the pool was closed by a later run
-	       i.voucher_id IN (SELECT p.voucher_id FROM ledger.recon_pending p WHERE p.source = src) AS pooled,
-	       i.created_at, i.metadata ->> gkey AS grp
-	  FROM ledger._recon_items(acc.id, d) i
-	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b WHERE b.voucher_id = i.voucher_id)
-	UNION ALL
-	SELECT p.voucher_id, p.ref, p.book_date, p.amount,
-	       CASE WHEN rv.reversed THEN 'reversed' ELSE 'success' END,
-	       true, rv.created_at, rv.metadata ->> gkey
-	  FROM ledger.recon_pending p
-	 CROSS JOIN LATERAL ledger._recon_voucher(p.voucher_id) rv
-	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id) x;
-	ANALYZE pg_temp._recon_int;
-
-	-- classification of every ref
-	IF pg_catalog.to_regclass('pg_temp._recon_cls') IS NOT NULL THEN
-		DROP TABLE pg_temp._recon_cls;
-	END IF;
-	-- (a group's members enter recon_diff as one item: their sum; lines are
-	-- compared net of their fee under net_of_fee)
-	CREATE TEMP TABLE _recon_cls ON COMMIT DROP AS
-	SELECT g.ref, (g.r).class, (g.r).internal_count, (g.r).external_count,
-	       (g.r).internal_amount, (g.r).external_amount, (g.r).difference,
-	       g.book_date, g.reversed, false AS grouped, NULL::text AS method, NULL::text AS partner,
-	       NULL::interval AS time_difference,
-	       CASE WHEN (g.r).class = 'missing_external' AND missing THEN 'pending'
-	            WHEN (g.r).class = 'missing_external' AND g.reversed THEN 'reversed'
-	            WHEN (g.r).class = 'missing_external' AND g.book_date + grace > d THEN 'pending'
-	            ELSE (g.r).class END AS outcome
-	  FROM (SELECT u.ref, ledger.recon_diff(u.side, u.amount, u.status, tol) AS r,
-	               min(u.book_date) AS book_date,
-	               bool_and(u.status = 'reversed') FILTER (WHERE u.side = 'internal') AS reversed
-	          FROM (SELECT 'internal' AS side, i.key AS ref, i.amount, i.status, i.book_date
-	                  FROM pg_temp._recon_int i WHERE NOT i.grouped
-	                UNION ALL
-	                SELECT 'internal', i.key, ledger.sum(i.amount), 'success', min(i.book_date)
-	                  FROM pg_temp._recon_int i WHERE i.grouped AND gkey IS NOT NULL GROUP BY i.key
-	                UNION ALL
-	                SELECT 'external', l.ref,
-	                       CASE WHEN net THEN l.amount OPERATOR(ledger.-) COALESCE(l.fee, ledger.zero(acc.currency))
-	                            ELSE l.amount END,
-	                       l.status, NULL::date
-	                  FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) u
-	         GROUP BY u.ref) g;
-	ANALYZE pg_temp._recon_cls;
-	IF gkey IS NOT NULL THEN
-		UPDATE pg_temp._recon_cls c SET grouped = true, internal_count = m.members
-		  FROM (SELECT i.key, count(*)::integer AS members FROM pg_temp._recon_int i WHERE i.grouped GROUP BY i.key) m
-		 WHERE c.ref = m.key;
-	END IF;
-
-	-- what key matching left unmatched on each side (a group as one item, at
-	-- its latest voucher's time; only a line of status success may pair) ...
-	IF pg_catalog.to_regclass('pg_temp._recon_li') IS NOT NULL THEN
-		DROP TABLE pg_temp._recon_li, pg_temp._recon_le, pg_temp._recon_pairs;
-	END IF;
-	CREATE TEMP TABLE _recon_li ON COMMIT DROP AS
-	SELECT (pg_catalog.row_number() OVER (ORDER BY c.ref))::integer AS idx, c.ref, c.internal_amount AS amount,
-	       max(i.created_at) AS at, pg_catalog.array_agg(i.voucher_id ORDER BY i.voucher_id) AS voucher_ids
-	  FROM pg_temp._recon_cls c JOIN pg_temp._recon_int i ON i.key = c.ref
-	 WHERE c.class = 'missing_external' AND c.outcome <> 'reversed'
-	 GROUP BY c.ref, c.internal_amount;
-	CREATE TEMP TABLE _recon_le ON COMMIT DROP AS
-	SELECT (pg_catalog.row_number() OVER (ORDER BY c.ref))::integer AS idx, c.ref, c.external_amount AS amount,
-	       l.occurred_at AS at, l.external_id, l.status
-	  FROM pg_temp._recon_cls c
-	  JOIN ledger.statement_line l ON l.ref = c.ref AND l.source = src AND l.statement_date = d
-	 WHERE c.class = 'missing_internal';
-	-- ... paired by amount and time under a match window, and the nearest
-	-- counterparts of what stays unmatched (ledger._recon_pair, sort and merge in C)
-	CREATE TEMP TABLE _recon_pairs ON COMMIT DROP AS
-	SELECT p.kind, p.idx, p.other, p.rank
-	  FROM ledger._recon_pair(
-			COALESCE((SELECT pg_catalog.array_agg(li.amount ORDER BY li.idx) FROM pg_temp._recon_li li), '{}'),
-			COALESCE((SELECT pg_catalog.array_agg(li.at ORDER BY li.idx) FROM pg_temp._recon_li li), '{}'),
-			COALESCE((SELECT pg_catalog.array_agg(le.amount ORDER BY le.idx) FROM pg_temp._recon_le le), '{}'),
-			COALESCE((SELECT pg_catalog.array_agg(CASE WHEN le.status = 'success' THEN le.at END ORDER BY le.idx)
-			            FROM pg_temp._recon_le le), '{}'),
-			tol, CASE WHEN NOT missing THEN win END, 3) p;
-	IF EXISTS (SELECT 1 FROM pg_temp._recon_pairs p WHERE p.kind = 'pair') THEN
-		UPDATE pg_temp._recon_cls c
-		   SET outcome = 'matched', method = 'window', partner = le.ref, external_count = 1, external_amount = le.amount,
-		       difference = li.amount OPERATOR(ledger.-) le.amount, time_difference = le.at - li.at
-		  FROM pg_temp._recon_pairs p
-		  JOIN pg_temp._recon_li li ON li.idx = p.idx
-		  JOIN pg_temp._recon_le le ON le.idx = p.other
-		 WHERE p.kind = 'pair' AND c.ref = li.ref;
-		UPDATE pg_temp._recon_cls c SET outcome = 'paired', partner = li.ref
-		  FROM pg_temp._recon_pairs p
-		  JOIN pg_temp._recon_li li ON li.idx = p.idx
-		  JOIN pg_temp._recon_le le ON le.idx = p.other
-		 WHERE p.kind = 'pair' AND c.ref = le.ref;
-	END IF;
-
-	-- the pool: earlier items are closed by this run unless still pending;
-	-- today's items still within the grace days join it
-	UPDATE ledger.recon_pending p SET closed_run = this_run, closed_class = c.outcome
-	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
-	 WHERE p.source = src AND p.closed_run IS NULL AND p.book_date < d AND p.account_id = acc.id
-	   AND i.pooled AND i.book_date < d AND p.voucher_id = i.voucher_id AND c.outcome <> 'pending';
-	INSERT INTO ledger.recon_pending (source, voucher_id, ref, book_date, account_id, amount, status, added_run)
-	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, this_run
-	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
-	 WHERE c.outcome = 'pending' AND NOT i.pooled;
-
-	-- the matches made by the rule rather than by an exact key (a few: a
-	-- table of their own, so that the plan is made for a few)
-	DELETE FROM ledger.recon_match m WHERE m.run_id = this_run;
-	IF rule.source IS NOT NULL THEN
-		IF pg_catalog.to_regclass('pg_temp._recon_m') IS NOT NULL THEN
-			DROP TABLE pg_temp._recon_m;
-		END IF;
-		CREATE TEMP TABLE _recon_m ON COMMIT DROP AS
-		SELECT c.ref, COALESCE(c.partner, c.ref) AS external_ref,
-		       CASE WHEN c.method = 'window' THEN 'window' WHEN c.grouped THEN 'group' ELSE 'tolerance' END AS method,
-		       c.internal_amount, c.external_amount, c.difference, c.internal_count, c.time_difference
-		  FROM pg_temp._recon_cls c
-		 WHERE c.outcome = 'matched'
-		   AND (c.method = 'window' OR c.grouped OR ledger.minor_units(c.difference) <> 0);
-		ANALYZE pg_temp._recon_m;
-		INSERT INTO ledger.recon_match (run_id, source, statement_date, method, ref, external_ref, internal_amount,
-				external_amount, difference, internal_count, internal_voucher_ids, external_ids, time_difference)
-		WITH ours AS (
-			SELECT i.key, pg_catalog.array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
-			  FROM pg_temp._recon_int i JOIN pg_temp._recon_m m ON m.ref = i.key
-			 GROUP BY i.key),
-		theirs AS (
-			SELECT l.ref, pg_catalog.array_agg(l.external_id ORDER BY l.external_id) AS ids
-			  FROM ledger.statement_line l JOIN pg_temp._recon_m m ON m.external_ref = l.ref
-			 WHERE l.source = src AND l.statement_date = d
-			 GROUP BY l.ref)
-		SELECT this_run, src, d, m.method, m.ref, m.external_ref, m.internal_amount, m.external_amount, m.difference,
-		       m.internal_count, ours.ids, theirs.ids, m.time_difference
-		  FROM pg_temp._recon_m m JOIN ours ON ours.key = m.ref JOIN theirs ON theirs.ref = m.external_ref;
-	END IF;
-
-	-- breaks: one row per (run, class, ref).  Open ones found again keep their
-	-- id and take the new figures, open ones no longer found go, resolved ones
-	-- stay resolved (obsolete when no longer found).
-	IF pg_catalog.to_regclass('pg_temp._recon_brk') IS NOT NULL THEN
-		DROP TABLE pg_temp._recon_brk;
-	END IF;
-	CREATE TEMP TABLE _recon_brk ON COMMIT DROP AS
-	WITH brk AS (
-		SELECT c.* FROM pg_temp._recon_cls c
-		 WHERE c.outcome IN ('missing_internal', 'missing_external', 'amount_mismatch', 'status_mismatch', 'duplicate')),
-	ours AS (
-		SELECT i.key AS ref, min(i.status) AS status, array_agg(i.voucher_id ORDER BY i.voucher_id) AS ids
-		  FROM pg_temp._recon_int i JOIN brk ON brk.ref = i.key
-		 GROUP BY i.key),
-	theirs AS (
-		SELECT l.ref, min(l.status) AS status, array_agg(l.external_id ORDER BY l.external_id) AS ids,
-		       -- the lines of the key, as the candidates of a break found by key
-		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', l.ref, 'external_id', l.external_id,
-		               'amount', x.amount, 'time', l.occurred_at,
-		               'difference', brk.internal_amount OPERATOR(ledger.-) x.amount) ORDER BY l.external_id)
-		           FILTER (WHERE brk.internal_amount IS NOT NULL) AS candidates
-		  FROM ledger.statement_line l JOIN brk ON brk.ref = l.ref
-		  CROSS JOIN LATERAL (SELECT CASE WHEN net THEN l.amount OPERATOR(ledger.-) COALESCE(l.fee, ledger.zero(acc.currency))
-		                                  ELSE l.amount END AS amount) x
-		 WHERE l.source = src AND l.statement_date = d
-		 GROUP BY l.ref),
-	near AS (
-		-- the nearest unmatched counterparts of an unmatched item
-		SELECT li.ref, 'missing_external' AS class,
-		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', le.ref, 'external_id', le.external_id,
-		               'amount', le.amount, 'time', le.at,
-		               'difference', li.amount OPERATOR(ledger.-) le.amount) ORDER BY p.rank) AS candidates
-		  FROM pg_temp._recon_pairs p
-		  JOIN pg_temp._recon_li li ON li.idx = p.idx
-		  JOIN pg_temp._recon_le le ON le.idx = p.other
-		 WHERE p.kind = 'internal'
-		 GROUP BY li.ref
-		UNION ALL
-		SELECT le.ref, 'missing_internal',
-		       pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('ref', li.ref, 'voucher_ids', li.voucher_ids,
-		               'amount', li.amount, 'time', li.at,
-		               'difference', li.amount OPERATOR(ledger.-) le.amount) ORDER BY p.rank)
-		  FROM pg_temp._recon_pairs p
-		  JOIN pg_temp._recon_le le ON le.idx = p.idx
-		  JOIN pg_temp._recon_li li ON li.idx = p.other
-		 WHERE p.kind = 'external'
-		 GROUP BY le.ref)
-	SELECT brk.class, brk.ref, brk.internal_amount, brk.external_amount, brk.difference,
-	       brk.internal_count, brk.external_count,
-	       ours.status AS internal_status, theirs.status AS external_status,
-	       brk.book_date, ours.ids AS internal_voucher_ids, theirs.ids AS external_ids,
-	       COALESCE(near.candidates, theirs.candidates, '[]') AS candidates
-	  FROM brk
-	  LEFT JOIN ours ON ours.ref = brk.ref
-	  LEFT JOIN theirs ON theirs.ref = brk.ref
-	  LEFT JOIN near ON near.ref = brk.ref AND near.class = brk.class;
-	ANALYZE pg_temp._recon_brk;
-
-	-- (NOT IN: one hashed pass, whatever the statistics of recon_break say)
-	DELETE FROM ledger.recon_break b
-	 WHERE b.run_id = this_run AND b.status = 'open'
-	   AND (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n);
-	UPDATE ledger.recon_break b
-	   SET internal_amount = n.internal_amount, external_amount = n.external_amount, difference = n.difference,
-	       internal_count = n.internal_count, external_count = n.external_count,
-	       internal_status = n.internal_status, external_status = n.external_status, book_date = n.book_date,
-	       internal_voucher_ids = n.internal_voucher_ids, external_ids = n.external_ids, candidates = n.candidates
-	  FROM pg_temp._recon_brk n
-	 WHERE b.run_id = this_run AND b.status = 'open' AND n.class = b.class AND n.ref = b.ref;
-	INSERT INTO ledger.recon_break (run_id, source, statement_date, class, ref, internal_amount, external_amount,
-			difference, internal_count, external_count, internal_status, external_status, book_date,
-			internal_voucher_ids, external_ids, candidates)
-	SELECT this_run, src, d, n.class, n.ref, n.internal_amount, n.external_amount, n.difference,
-	       n.internal_count, n.external_count, n.internal_status, n.external_status, n.book_date,
-	       n.internal_voucher_ids, n.external_ids, n.candidates
-	  FROM pg_temp._recon_brk n
-	 WHERE NOT EXISTS (SELECT 1 FROM ledger.recon_break b
-	                    WHERE b.run_id = this_run AND b.class = n.class AND b.ref = n.ref)
-	 ORDER BY n.class, n.ref;
-	UPDATE ledger.recon_break b
-	   SET obsolete = (b.class, b.ref) NOT IN (SELECT n.class, n.ref FROM pg_temp._recon_brk n)
-	 WHERE b.run_id = this_run AND b.status = 'resolved';
-
-	-- the figures of the run
-	SELECT (SELECT count(*) FROM pg_temp._recon_int) AS internal_count,
-	       (SELECT ledger.sum(i.amount) FROM pg_temp._recon_int i) AS internal_amount,
-	       (SELECT count(*) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_count,
-	       (SELECT ledger.sum(l.amount) FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d) AS external_amount,
-	       count(*) FILTER (WHERE c.outcome = 'matched') AS matched_count,
-	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'matched') AS matched_amount,
-	       count(*) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_count,
-	       ledger.sum(c.external_amount) FILTER (WHERE c.outcome = 'missing_internal') AS missing_internal_amount,
-	       count(*) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_count,
-	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'missing_external') AS missing_external_amount,
-	       count(*) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_count,
-	       ledger.sum(c.difference) FILTER (WHERE c.outcome = 'amount_mismatch') AS amount_mismatch_amount,
-	       count(*) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_count,
-	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'status_mismatch') AS status_mismatch_amount,
-	       count(*) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_count,
-	       ledger.sum(COALESCE(c.internal_amount, ledger.zero(acc.currency)) OPERATOR(ledger.-)
-	                  COALESCE(c.external_amount, ledger.zero(acc.currency))) FILTER (WHERE c.outcome = 'duplicate') AS duplicate_amount,
-	       count(*) FILTER (WHERE c.outcome = 'pending') AS pending_count,
-	       ledger.sum(c.internal_amount) FILTER (WHERE c.outcome = 'pending') AS pending_amount,
-	       count(*) FILTER (WHERE c.outcome = 'reversed') AS reversed_count
-	  INTO st
-	  FROM pg_temp._recon_cls c;
-
-	UPDATE ledger.recon_run r SET
-		internal_count = st.internal_count,
-		internal_amount = COALESCE(st.internal_amount, ledger.zero(acc.currency)),
-		external_count = st.external_count,
-		external_amount = COALESCE(st.external_amount, ledger.zero(acc.currency)),
-		matched_count = st.matched_count,
-		matched_amount = COALESCE(st.matched_amount, ledger.zero(acc.currency)),
-		missing_internal_count = st.missing_internal_count,
-		missing_internal_amount = COALESCE(st.missing_internal_amount, ledger.zero(acc.currency)),
-		missing_external_count = st.missing_external_count,
-		missing_external_amount = COALESCE(st.missing_external_amount, ledger.zero(acc.currency)),
-		amount_mismatch_count = st.amount_mismatch_count,
-		amount_mismatch_amount = COALESCE(st.amount_mismatch_amount, ledger.zero(acc.currency)),
-		status_mismatch_count = st.status_mismatch_count,
-		status_mismatch_amount = COALESCE(st.status_mismatch_amount, ledger.zero(acc.currency)),
-		duplicate_count = st.duplicate_count,
-		duplicate_amount = COALESCE(st.duplicate_amount, ledger.zero(acc.currency)),
-		pending_count = st.pending_count,
-		pending_amount = COALESCE(st.pending_amount, ledger.zero(acc.currency)),
-		reversed_count = st.reversed_count,
-		statement_missing = missing,
-		finished_at = pg_catalog.clock_timestamp()
-	 WHERE r.id = this_run;
-
-	RAISE NOTICE 'reconciled "%": % matched, % breaks, % pending', src, st.matched_count,
-		st.missing_internal_count + st.missing_external_count + st.amount_mismatch_count
-			+ st.status_mismatch_count + st.duplicate_count,
-		st.pending_count
-		USING DETAIL = pg_catalog.format('Statement date %s, account "%s", run %s.', pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code, this_run);
-END
-$procedure$;
-
-CREATE OR REPLACE FUNCTION ledger._account_after()
- RETURNS trigger
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-DECLARE
-	sign integer := ledger._normal_sign(NEW.kind, NEW.metadata);
-	nslots integer;
-	bal bigint;
-BEGIN
-	IF TG_OP = 'INSERT' THEN
-		nslots := CASE WHEN NEW.hot THEN ledger._hot_slots() ELSE 1 END;
-		INSERT INTO ledger.account_balance (account_id, slot, blocked, floor_units, ceiling_units)
-			SELECT NEW.id, s, ledger._account_blocked(NEW),
-				CASE WHEN s = 0 THEN ledger.minor_units(NEW.floor) END,
-				CASE WHEN s = 0 THEN ledger.minor_units(NEW.ceiling) END
-			FROM generate_series(0, nslots - 1) s;
-	ELSE
-		IF NEW.hot AND NOT OLD.hot THEN
-			nslots := ledger._hot_slots();
-			-- each slot of a hot account holds at most its share of the range
-			-- of ledger.amount, so that their sum always fits (see posting.c)
-			SELECT sum(b.units) INTO bal FROM ledger.account_balance b WHERE b.account_id = NEW.id;
-			IF abs(COALESCE(bal, 0)::numeric) > 9223372036854775807 / nslots THEN
-				PERFORM ledger._raise('22003', pg_catalog.format('balance of account "%s" is too large for a hot account', NEW.code),
-					detail => format('Its balance is %s; spread over %s slots, a hot account holds at most %s either side of zero in each.',
-							ledger.amount_of_units(bal * sign, NEW.currency), nslots,
-							ledger.amount_of_units(9223372036854775807 / nslots, NEW.currency)));
-			END IF;
-			INSERT INTO ledger.account_balance (account_id, slot, blocked)
-				SELECT NEW.id, s, ledger._account_blocked(NEW) FROM generate_series(1, nslots - 1) s;
-		ELSIF OLD.hot AND NOT NEW.hot THEN
-			-- fold the slots into slot 0
-			WITH gone AS (
-				DELETE FROM ledger.account_balance WHERE account_id = NEW.id AND slot > 0
-					RETURNING units, held_debit, held_credit)
-			UPDATE ledger.account_balance
-				SET units = units + (SELECT COALESCE(sum(units), 0) FROM gone)::bigint,
-					held_debit = held_debit + (SELECT COALESCE(sum(held_debit), 0) FROM gone)::bigint,
-					held_credit = held_credit + (SELECT COALESCE(sum(held_credit), 0) FROM gone)::bigint
-				WHERE account_id = NEW.id AND slot = 0;
-		END IF;
-		UPDATE ledger.account_balance
-			SET blocked = ledger._account_blocked(NEW),
-				floor_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.floor) END,
-				ceiling_units = CASE WHEN slot = 0 THEN ledger.minor_units(NEW.ceiling) END
-			WHERE account_id = NEW.id;
-		IF NEW.status = 'closed' AND OLD.status <> 'closed' THEN
-			SELECT sum(units) INTO bal FROM ledger.account_balance WHERE account_id = NEW.id;
-			IF COALESCE(bal, 0) <> 0 THEN
-				PERFORM ledger._raise('55000', pg_catalog.format('cannot close account "%s"', NEW.code),
-					detail => format('Its balance is %s; only an account with a zero balance can be closed.',
-							ledger.amount_of_units(bal * sign, NEW.currency)),
-					hint => 'Move the balance to another account with a voucher first.');
-			END IF;
-			IF EXISTS (SELECT 1 FROM ledger.account_balance WHERE account_id = NEW.id
-			            GROUP BY account_id HAVING sum(held_debit) <> 0 OR sum(held_credit) <> 0) THEN
-				RAISE EXCEPTION 'cannot close account "%"', NEW.code
-					USING ERRCODE = 'object_not_in_prerequisite_state',
-						DETAIL = 'Pending holds reserve money on it; only an account without pending holds can be closed.',
-						HINT = 'Post or void its holds first (ledger.holds lists them).';
-			END IF;
-		END IF;
-		IF OLD.parent_code IS NOT NULL AND OLD.parent_code IS DISTINCT FROM NEW.parent_code THEN
-			UPDATE ledger.account_balance b SET blocked = ledger._account_blocked(p)
-				FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
-		END IF;
-	END IF;
-	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
-		UPDATE ledger.account_balance b SET blocked = 'a summary account'
-			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id;
-	END IF;
-
-	-- the tree: a new account sits under its parent's ancestors; a moved one
-	-- takes its sub-accounts along
-	IF TG_OP = 'INSERT' THEN
-		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
-		SELECT NEW.id, NEW.id, 0
-		UNION ALL
-		SELECT NEW.id, t.ancestor_id, t.depth + 1
-		  FROM ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
-		 WHERE p.code = NEW.parent_code;
-	ELSIF NEW.parent_code IS DISTINCT FROM OLD.parent_code THEN
-		DELETE FROM ledger.account_tree t
-		 WHERE t.account_id IN (SELECT s.account_id FROM ledger.account_tree s WHERE s.ancestor_id = NEW.id)
-		   AND t.ancestor_id IN (SELECT u.ancestor_id FROM ledger.account_tree u
-		                          WHERE u.account_id = NEW.id AND u.depth > 0);
-		INSERT INTO ledger.account_tree (account_id, ancestor_id, depth)
-		SELECT s.account_id, t.ancestor_id, s.depth + 1 + t.depth
-		  FROM ledger.account_tree s, ledger.account_tree t JOIN ledger.account p ON p.id = t.account_id
-		 WHERE s.ancestor_id = NEW.id AND p.code = NEW.parent_code;
-	END IF;
-	RETURN NULL;
-END
-$function$;
 
 CREATE OR REPLACE FUNCTION ledger._close_snapshot(d date)
  RETURNS bigint

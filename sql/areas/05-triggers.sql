@@ -200,11 +200,10 @@ BEGIN
 				hint => 'Open a new account and move the balance with a voucher.');
 		END IF;
 		IF posted AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
-			RAISE EXCEPTION 'cannot change the normal side of account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the normal side of account "%s"', OLD.code),
+				detail => format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
 						ledger.normal_side(OLD.kind, OLD.metadata)),
-					HINT = 'Open a new account and move the balance with a voucher.';
+				hint => 'Open a new account and move the balance with a voucher.');
 		END IF;
 		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),
@@ -376,10 +375,9 @@ BEGIN
 			END IF;
 			IF EXISTS (SELECT 1 FROM ledger.account_balance WHERE account_id = NEW.id
 			            GROUP BY account_id HAVING sum(held_debit) <> 0 OR sum(held_credit) <> 0) THEN
-				RAISE EXCEPTION 'cannot close account "%"', NEW.code
-					USING ERRCODE = 'object_not_in_prerequisite_state',
-						DETAIL = 'Pending holds reserve money on it; only an account without pending holds can be closed.',
-						HINT = 'Post or void its holds first (ledger.holds lists them).';
+				PERFORM ledger._raise('55000', pg_catalog.format('cannot close account "%s"', NEW.code),
+					detail => 'Pending holds reserve money on it; only an account without pending holds can be closed.',
+					hint => 'Post or void its holds first (ledger.holds lists them).');
 			END IF;
 		END IF;
 		IF OLD.parent_code IS NOT NULL AND OLD.parent_code IS DISTINCT FROM NEW.parent_code THEN
@@ -433,10 +431,9 @@ BEGIN
 				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
 		END IF;
 		IF EXISTS (SELECT 1 FROM ledger.hold_line l WHERE l.account_id = OLD.id) THEN
-			RAISE EXCEPTION 'cannot delete account "%"', OLD.code
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					DETAIL = 'Holds have been placed on it; accounts are never deleted once a hold names them.',
-					HINT = 'Close it instead: UPDATE ledger.account SET status = ''closed''.';
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot delete account "%s"', OLD.code),
+				detail => 'Holds have been placed on it; accounts are never deleted once a hold names them.',
+				hint => 'Close it instead: UPDATE ledger.account SET status = ''closed''.');
 		END IF;
 		RETURN OLD;
 	END IF;

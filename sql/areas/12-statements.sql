@@ -278,9 +278,7 @@ BEGIN
 	GET DIAGNOSTICS n = ROW_COUNT;
 	finfo := ledger._statement_parsed();
 	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
-		RAISE EXCEPTION 'the parser of the % file of source "%" reported % lines, % were written', fmt, src,
-			COALESCE(finfo->>'_lines', 'no'), n
-			USING ERRCODE = 'internal_error';
+		PERFORM ledger._raise('XX000', pg_catalog.format('the parser of the %s file of source "%s" reported %s lines, %s were written', fmt, src, COALESCE(finfo->>'_lines', 'no'), n));
 	END IF;
 	tot := (finfo->>'_total')::ledger.amount;
 	fees := (finfo->>'_fee')::ledger.amount;
@@ -439,9 +437,8 @@ DECLARE
 	replaced integer;
 BEGIN
 	IF src IS NULL OR src = '' THEN
-		RAISE EXCEPTION 'source must not be null or empty'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.';
+		PERFORM ledger._raise('22004', 'source must not be null or empty',
+			detail => 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.');
 	END IF;
 	IF pg_catalog.to_regclass('pg_temp._ledger_bank') IS NOT NULL THEN
 		DROP TABLE pg_temp._ledger_bank;
@@ -475,11 +472,10 @@ BEGIN
 	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
 	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
 	IF bad.n > 1 THEN
-		RAISE EXCEPTION 'malformed % at line %', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no
-			USING ERRCODE = 'bad_copy_file_format',
-				DETAIL = pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
+		PERFORM ledger._raise('22P04', pg_catalog.format('malformed %s at line %s', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no),
+			detail => pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
 					bad.line_no, bad.external_id, bad.first, src),
-				HINT = 'Nothing was loaded; fix or download the file again.';
+			hint => 'Nothing was loaded; fix or download the file again.');
 	END IF;
 	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
 		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));

@@ -102,11 +102,10 @@ BEGIN
 			hint => 'Name the leaf account of the channel, e.g. 1122.01.');
 	END IF;
 	IF NOT acc.reconcilable THEN
-		RAISE EXCEPTION 'account "%" is not reconcilable', acc.code
-			USING ERRCODE = 'insufficient_privilege',
-				DETAIL = pg_catalog.format('Reconciliation of source "%s" for %s names account "%s"; only clearing and settlement accounts that the accounts operator marked reconcilable may be reconciled, since a run shows their postings.',
+		PERFORM ledger._raise('42501', pg_catalog.format('account "%s" is not reconcilable', acc.code),
+			detail => pg_catalog.format('Reconciliation of source "%s" for %s names account "%s"; only clearing and settlement accounts that the accounts operator marked reconcilable may be reconciled, since a run shows their postings.',
 					src, pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code),
-				HINT = 'An accounts operator marks a clearing account with UPDATE ledger.account SET reconcilable = true.';
+			hint => 'An accounts operator marks a clearing account with UPDATE ledger.account SET reconcilable = true.');
 	END IF;
 
 	-- one run per source at a time (loaders of the source wait too)
@@ -131,10 +130,9 @@ BEGIN
 		gkey := rule.group_key;
 		net := rule.net_of_fee;
 		IF tol IS NOT NULL AND ledger.currency(tol) <> acc.currency THEN
-			RAISE EXCEPTION 'tolerance of source "%" is in %, account "%" in %', src, ledger.currency(tol), acc.code, acc.currency
-				USING ERRCODE = 'datatype_mismatch',
-					DETAIL = pg_catalog.format('ledger.recon_rule gives source "%s" the tolerance %s.', src, tol),
-					HINT = 'Give the tolerance in the currency of the clearing account.';
+			PERFORM ledger._raise('42804', pg_catalog.format('tolerance of source "%s" is in %s, account "%s" in %s', src, ledger.currency(tol), acc.code, acc.currency),
+				detail => pg_catalog.format('ledger.recon_rule gives source "%s" the tolerance %s.', src, tol),
+				hint => 'Give the tolerance in the currency of the clearing account.');
 		END IF;
 	END IF;
 

@@ -190,15 +190,13 @@ DECLARE
 	ncur bigint;
 BEGIN
 	IF available.code IS NULL THEN
-		RAISE EXCEPTION 'code must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.available() needs the code of an account.';
+		PERFORM ledger._raise('22004', 'code must not be null',
+			detail => 'ledger.available() needs the code of an account.');
 	END IF;
 	SELECT * INTO a FROM ledger.account WHERE account.code = available.code;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'account "%" does not exist', code
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code);
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', code),
+			detail => format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code));
 	END IF;
 	sign := ledger._normal_sign(a.kind, a.metadata);
 	SELECT sum(b.units),
@@ -213,10 +211,9 @@ BEGIN
 	  CROSS JOIN LATERAL ledger._expired_held(l.id) x
 	 WHERE c.ancestor_id = a.id AND l.currency IS NOT NULL;
 	IF ncur > 1 THEN
-		RAISE EXCEPTION 'account "%" holds more than one currency', code
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = format('Its leaf accounts hold %s currencies.', ncur),
-				HINT = 'Use ledger.balances for multi-currency summary accounts.';
+		PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds more than one currency', code),
+			detail => format('Its leaf accounts hold %s currencies.', ncur),
+			hint => 'Use ledger.balances for multi-currency summary accounts.');
 	END IF;
 	cur := COALESCE(cur, a.currency);
 	IF cur IS NULL THEN

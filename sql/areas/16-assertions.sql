@@ -48,30 +48,26 @@ BEGIN
 	PERFORM ledger.amount_of_units(0, NEW.currency);
 	IF NEW.tolerance IS NOT NULL THEN
 		IF ledger.currency(NEW.tolerance) <> NEW.currency THEN
-			RAISE EXCEPTION 'tolerance % is not in the assertion''s currency %', NEW.tolerance, NEW.currency
-				USING ERRCODE = 'datatype_mismatch',
-					DETAIL = format('Assertion "%s" compares balances in %s.', NEW.name, NEW.currency);
+			PERFORM ledger._raise('42804', pg_catalog.format('tolerance %s is not in the assertion''s currency %s', NEW.tolerance, NEW.currency),
+				detail => format('Assertion "%s" compares balances in %s.', NEW.name, NEW.currency));
 		END IF;
 		IF ledger.minor_units(NEW.tolerance) < 0 THEN
-			RAISE EXCEPTION 'tolerance must not be negative'
-				USING ERRCODE = 'invalid_parameter_value',
-					DETAIL = format('Assertion "%s" has tolerance %s.', NEW.name, NEW.tolerance);
+			PERFORM ledger._raise('22023', 'tolerance must not be negative',
+				detail => format('Assertion "%s" has tolerance %s.', NEW.name, NEW.tolerance));
 		END IF;
 	END IF;
 	FOREACH acode IN ARRAY NEW.lhs || NEW.rhs LOOP
 		SELECT a.code, a.currency, EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code) AS summary
 		  INTO acc FROM ledger.account a WHERE a.code = acode;
 		IF NOT FOUND THEN
-			RAISE EXCEPTION 'account "%" does not exist', acode
-				USING ERRCODE = 'foreign_key_violation',
-					DETAIL = format('Assertion "%s" names it on its %s side.', NEW.name,
-						CASE WHEN acode = ANY (NEW.lhs) THEN 'left' ELSE 'right' END);
+			PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', acode),
+				detail => format('Assertion "%s" names it on its %s side.', NEW.name,
+						CASE WHEN acode = ANY (NEW.lhs) THEN 'left' ELSE 'right' END));
 		END IF;
 		IF NOT acc.summary AND acc.currency IS DISTINCT FROM NEW.currency THEN
-			RAISE EXCEPTION 'account "%" holds %, not %', acode, COALESCE(acc.currency, 'no currency'), NEW.currency
-				USING ERRCODE = 'datatype_mismatch',
-					DETAIL = format('Assertion "%s" compares balances in %s; account "%s" would add nothing.',
-						NEW.name, NEW.currency, acode);
+			PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds %s, not %s', acode, COALESCE(acc.currency, 'no currency'), NEW.currency),
+				detail => format('Assertion "%s" compares balances in %s; account "%s" would add nothing.',
+						NEW.name, NEW.currency, acode));
 		END IF;
 	END LOOP;
 	RETURN NEW;
