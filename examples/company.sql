@@ -25,8 +25,8 @@ UPDATE ledger.account SET parent_code = '1002' WHERE code IN ('1002.01', '1002.0
 INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES
 	('1122.01',    'WeChat Pay receivable (微信支付)',           'asset',     'CNY', '1122'),
 	('1122.02',    'Alipay receivable (支付宝)',                 'asset',     'CNY', '1122');
--- the channel receivables are clearing accounts: reconciliation may read them
-UPDATE ledger.account SET reconcilable = true WHERE code IN ('1122.01', '1122.02');
+-- the channel receivables and the reserve-fund bank account are clearing accounts: reconciliation may read them
+UPDATE ledger.account SET reconcilable = true WHERE code IN ('1122.01', '1122.02', '1002.01');
 
 INSERT INTO ledger.account (code, name, kind, currency, parent_code, floor, ceiling) VALUES
 	('2241.10001', 'Wallet: Zhang San',                          'liability', 'CNY', '2241', '0 CNY', NULL),

@@ -22,6 +22,8 @@ INSERT INTO ledger.account (code, name, kind, currency) VALUES
 	('rr.none', 'Rules: missing statement', 'asset', 'CNY'),
 	('rr.day', 'Rules: window across days', 'asset', 'CNY'),
 	('rr.wallet', 'Rules: wallets', 'liability', 'CNY');
+-- the accounts operator marks the clearing accounts reconcilable
+UPDATE ledger.account SET reconcilable = true WHERE code LIKE 'rr.%' AND code <> 'rr.wallet';
 
 -- a voucher of `amount` on the clearing account; several in one statement share created_at
 CREATE FUNCTION pg_temp.pay(acc text, ref text, amount text, meta jsonb DEFAULT NULL) RETURNS bigint

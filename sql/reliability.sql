@@ -29,7 +29,7 @@ CREATE ROLE regress_rel_bob LOGIN;
 GRANT USAGE ON SCHEMA ledger TO regress_rel_alice, regress_rel_bob;
 GRANT EXECUTE ON FUNCTION
 	ledger.post(text, text[], ledger.amount[], text, text, jsonb),
-	ledger.reverse(bigint, text, text),
+	ledger.reverse(bigint, text, text, boolean),
 	ledger.balance(text),
 	ledger.balance(text, date)
 	TO regress_rel_alice, regress_rel_bob;
