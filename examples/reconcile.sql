@@ -69,19 +69,19 @@ SELECT account_code, balance FROM ledger.balances WHERE account_code IN ('1122.0
 -- metadata.  The bank debits the batch's total as one line, under the batch's
 -- id: a many-to-one match, which the rule of the source 'icbc' declares.
 SELECT ledger.post('PAYOUT-20261103-01', ARRAY['2241.20002', '1002.01'],
-	ARRAY['100.00 CNY', '-100.00 CNY']::ledger.amount[], 'Riverside Books payout', 'PO-20261103-0001',
+	ARRAY['20.00 CNY', '-20.00 CNY']::ledger.amount[], 'Riverside Books payout', 'PO-20261103-0001',
 	'{"payout_batch": "ICBC-B20261103-01"}') > 0 AS paid_out;
 SELECT ledger.post('PAYOUT-20261103-02', ARRAY['2241.20001', '1002.01'],
 	ARRAY['5.00 CNY', '-5.00 CNY']::ledger.amount[], 'Corner Coffee payout', 'PO-20261103-0002',
 	'{"payout_batch": "ICBC-B20261103-01"}') > 0 AS paid_out;
 SELECT ledger.post('PAYOUT-20261103-03', ARRAY['2241.20002', '1002.01'],
-	ARRAY['20.00 CNY', '-20.00 CNY']::ledger.amount[], 'Riverside Books payout', 'PO-20261103-0003',
+	ARRAY['5.00 CNY', '-5.00 CNY']::ledger.amount[], 'Riverside Books payout', 'PO-20261103-0003',
 	'{"payout_batch": "ICBC-B20261103-01"}') > 0 AS paid_out;
 INSERT INTO ledger.recon_rule (source, group_key, match_window) VALUES ('icbc', 'payout_batch', '2 hours');
 -- ICBC's statement of the reserve-fund account for the day: one debit for the batch
 SELECT source, statement_date, format, line_count, total_amount
   FROM ledger.load_statement_csv('icbc', '2026-11-03',
-	E'ref,external_id,amount,occurred_at\nICBC-B20261103-01,ICBC20261103000123,-125.00,2026-11-03 10:15:00+08\n');
+	E'ref,external_id,amount,occurred_at\nICBC-B20261103-01,ICBC20261103000123,-30.00,2026-11-03 10:15:00+08\n');
 CALL ledger.reconcile('icbc', '2026-11-03', '1002.01');
 \echo The batch against the bank line (N:1)
 SELECT method, ref AS batch, external_ref, internal_count AS payouts, internal_amount, external_amount, difference, external_ids

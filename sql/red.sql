@@ -41,6 +41,10 @@ SELECT (ledger.trial(amount)).* FROM ledger.entry;
 SELECT (ledger.trial(amount, red)).* FROM ledger.entry;
 SELECT (ledger.trial(x, r)).* FROM (VALUES ('-30.00 CNY'::ledger.amount, true)) v(x, r);
 SELECT (ledger.trial(x, r)).* FROM (VALUES ('30.00 CNY'::ledger.amount, true), ('30 CNY', NULL)) v(x, r);
+-- the account history (明细账) shows the red entries as the journal does: on
+-- their original side, as negative figures, the running balance as with any reversal
+SELECT voucher_id - :topup AS v, line_no, debit, credit, balance
+  FROM ledger.account_history('2241.01', '2026-11-02');
 -- the trial balance of the open day: period debits and credits do not both grow
 SELECT account_code, period_debit, period_credit, closing_debit, closing_credit
   FROM ledger.trial_balance('2026-11-02') ORDER BY account_code NULLS LAST;

@@ -150,7 +150,7 @@ ledger_account_history(PG_FUNCTION_ARGS)
 	running = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_freetuptable(SPI_tuptable);
 
-	plan = SPI_prepare("SELECT e.book_date, e.voucher_id, e.line_no, v.ref, v.summary, e.amount, v.created_at"
+	plan = SPI_prepare("SELECT e.book_date, e.voucher_id, e.line_no, v.ref, v.summary, e.amount, v.created_at, e.red"
 					   "  FROM ledger.entry e"
 					   "  JOIN ledger.voucher v ON v.id OPERATOR(pg_catalog.=) e.voucher_id"
 					   "                       AND v.book_date OPERATOR(pg_catalog.=) e.book_date"
@@ -180,6 +180,7 @@ ledger_account_history(PG_FUNCTION_ARGS)
 			LedgerAmount credit;
 			LedgerAmount balance;
 			int64		normal;
+			bool		red;
 
 			values[0] = SPI_getbinval(tup, desc, 1, &nulls[0]);
 			values[1] = SPI_getbinval(tup, desc, 2, &nulls[1]);
@@ -190,7 +191,15 @@ ledger_account_history(PG_FUNCTION_ARGS)
 			values[8] = SPI_getbinval(tup, desc, 7, &nulls[8]);
 			if (pg_add_s64_overflow(running, amt->units, &running))
 				amount_out_of_range_error();
-			if (amt->units > 0)
+			red = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull)) && !isnull;
+
+			/*
+			 * A debit (positive) on the debit side, a credit on the credit
+			 * side as a positive figure; a red-letter entry (红字) stands on
+			 * the side opposite to its sign, as a negative figure, as in the
+			 * journal.
+			 */
+			if ((amt->units > 0) != red)
 			{
 				values[5] = PointerGetDatum(amt);
 				nulls[6] = true;
