@@ -774,21 +774,15 @@ COMMENT ON COLUMN ledger.entry.red IS
 	'red-letter entry (红字): stands on the side opposite to its amount''s sign, as a negative figure; only in a voucher that reverses another';
 
 -- ledger.reverse gains red (default true).  The three-argument function is
--- replaced, not overloaded, so that no call becomes ambiguous; EXECUTE grants
--- on it go with it and are to be given again on the new signature.
+-- replaced, not overloaded, so that no call becomes ambiguous; the roles that
+-- could run it may run the new one (the grants are given again below).
 DO $$
-DECLARE
-	grantees text;
 BEGIN
-	SELECT string_agg(DISTINCT a.grantee::regrole::text, ', ') INTO grantees
-	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-	 WHERE p.oid = 'ledger.reverse(bigint, text, text)'::pg_catalog.regprocedure
-	   AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner;
-	IF grantees IS NOT NULL THEN
-		RAISE WARNING 'ledger.reverse(bigint, text, text) is replaced by ledger.reverse(bigint, text, text, boolean)'
-			USING DETAIL = format('Roles that could execute the old function: %s.', grantees),
-				HINT = format('GRANT EXECUTE ON FUNCTION ledger.reverse(bigint, text, text, boolean) TO %s;', grantees);
-	END IF;
+	PERFORM pg_catalog.set_config('ledger_update.reverse_grantees',
+		(SELECT pg_catalog.array_agg(DISTINCT pg_catalog.pg_get_userbyid(a.grantee))::pg_catalog.text
+		   FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+		  WHERE p.oid = 'ledger.reverse(bigint, text, text)'::pg_catalog.regprocedure
+		    AND a.grantee <> 0 AND a.grantee <> p.proowner), true);
 END
 $$;
 DROP FUNCTION ledger.reverse(bigint, text, text);
@@ -834,6 +828,16 @@ REVOKE EXECUTE ON FUNCTION
 	ledger.post(text, text[], text, text, text, jsonb),
 	ledger.reverse(bigint, text, text, boolean)
 	FROM PUBLIC;
+DO $$
+DECLARE
+	r text;
+BEGIN
+	FOREACH r IN ARRAY COALESCE(NULLIF(pg_catalog.current_setting('ledger_update.reverse_grantees', true), '')::text[], '{}') LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION ledger.reverse(bigint, text, text, boolean) TO %I', r);
+		RAISE NOTICE 'role "%" may run ledger.reverse(bigint, text, text, boolean), as it could the three-argument form', r;
+	END LOOP;
+END
+$$;
 
 -- the journal shows a red entry on its side as a negative figure
 CREATE OR REPLACE VIEW ledger.journal AS

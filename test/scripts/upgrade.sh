@@ -197,3 +197,21 @@ SQL
 		"$db: the held totals match the pending holds"
 	books_hold $db
 done
+
+# 1.0 -> 1.1 replaces ledger.reverse(bigint, text, text) by the four-argument
+# form: a role that could run the old one may run the new one after the update
+if [ -f "$TOP/sql/ledger--1.0.sql" ]; then
+	db=ledger_upgrade_grants
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null 2>&1 ||
+		fail "could not create database $db"
+	q $db -c "CREATE EXTENSION ledger VERSION '1.0'" >/dev/null || fail "CREATE EXTENSION ledger VERSION '1.0' failed"
+	q postgres -c "DROP ROLE IF EXISTS \"regress upgrade poster\"" -c "CREATE ROLE \"regress upgrade poster\"" >/dev/null
+	q $db -c "GRANT USAGE ON SCHEMA ledger TO \"regress upgrade poster\"" \
+		-c "GRANT EXECUTE ON FUNCTION ledger.reverse(bigint, text, text) TO \"regress upgrade poster\"" >/dev/null
+	q $db -c "ALTER EXTENSION ledger UPDATE TO '1.1'" >/dev/null 2>&1 || fail "$db: the update failed"
+	expect $db "SELECT has_function_privilege('regress upgrade poster', 'ledger.reverse(bigint, text, text, boolean)', 'EXECUTE')" t \
+		"$db: a role that could run reverse in 1.0 can run it in 1.1"
+	expect $db "SELECT has_function_privilege('public', 'ledger.reverse(bigint, text, text, boolean)', 'EXECUTE')" f \
+		"$db: PUBLIC still cannot"
+	psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)" -c "DROP ROLE \"regress upgrade poster\"" >/dev/null
+fi
