@@ -57,7 +57,7 @@ banner "The day's checks"
 run -c "SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-11-02')"
 run -c "SELECT * FROM ledger.verify_books('2026-11-02', '2026-11-02')"
 
-banner "Reconciliation (对账) of 2026-11-02 against the WeChat Pay and Alipay bills"
+banner "Reconciliation (对账): the WeChat Pay and Alipay bills of 2026-11-02, ICBC's camt.053 statement of 2026-11-03"
 run -v VERBOSITY=default -f reconcile.sql
 
 # more than one machine: two books on two nodes, routed by ledger_router

@@ -11,6 +11,8 @@
 -- next day's bill, so it lets such items become breaks at once, to show the
 -- missing_external class (短款 / 渠道漏单) today.
 SET ledger.recon_grace_days = 0;
+-- the team works in Beijing time
+SET TimeZone = 'Asia/Shanghai';
 
 -- the WeChat Pay trade bill (交易账单): backtick-prefixed CSV with summary rows
 SELECT ledger.stage_statement() \gset
@@ -37,7 +39,7 @@ CALL ledger.reconcile('alipay', '2026-11-02', '1122.02');
 SELECT source, statement_date, internal_count AS ours, external_count AS theirs,
        matched_count AS matched, missing_internal_count AS "长款", missing_external_count AS "短款",
        amount_mismatch_count AS "金额不符", status_mismatch_count AS "状态不符", duplicate_count AS "重复",
-       pending_count AS pending, open_breaks, oldest_open_days
+       pending_count AS pending, open_breaks
   FROM ledger.recon_report WHERE statement_date = '2026-11-02' ORDER BY source;
 
 \echo The open breaks (差错)
@@ -63,28 +65,48 @@ CALL ledger.reconcile('wechat', '2026-11-02', '1122.01');
 SELECT source, status, count(*) AS breaks FROM ledger.recon_break GROUP BY source, status ORDER BY source, status;
 SELECT account_code, balance FROM ledger.balances WHERE account_code IN ('1122.01', '2241.10001') ORDER BY account_code;
 
--- 资金对账: the reserve-fund bank account against the bank's statement.  On
--- the morning of 2026-11-03 operations pays out two merchants in one ICBC
--- batch (代付批次): one voucher per payout, each naming the batch in its
--- metadata.  The bank debits the batch's total as one line, under the batch's
--- id: a many-to-one match, which the rule of the source 'icbc' declares.
+-- 资金对账: the reserve-fund bank account against the bank's statement.  During
+-- 2026-11-03 ICBC executes Li Si's withdrawal that was waiting for the bank
+-- (hold 3 of holds.sql, transfer ICBC-TRF-5503), and operations pays out two
+-- merchants in one ICBC batch (代付批次): one voucher per payout, each naming
+-- the batch in its metadata.  The bank debits the batch's total as one entry,
+-- under the batch's id: a many-to-one match, which the rule of the source
+-- 'icbc' declares.
+SELECT ledger.post_hold((SELECT id FROM ledger.hold WHERE idempotency_key = 'WDR-HOLD-0005'),
+	'WDR-0005', NULL, 'Li Si withdrawal, confirmed by ICBC') AS li_si_withdrawal;
 SELECT ledger.post('PAYOUT-20261103-01', ARRAY['2241.20002', '1002.01'],
 	ARRAY['20.00 CNY', '-20.00 CNY']::ledger.amount[], 'Riverside Books payout', 'PO-20261103-0001',
-	'{"payout_batch": "ICBC-B20261103-01"}') > 0 AS paid_out;
-SELECT ledger.post('PAYOUT-20261103-02', ARRAY['2241.20001', '1002.01'],
+	'{"payout_batch": "ICBC-B20261103-01"}') AS payout_1,
+       ledger.post('PAYOUT-20261103-02', ARRAY['2241.20001', '1002.01'],
 	ARRAY['5.00 CNY', '-5.00 CNY']::ledger.amount[], 'Corner Coffee payout', 'PO-20261103-0002',
-	'{"payout_batch": "ICBC-B20261103-01"}') > 0 AS paid_out;
-SELECT ledger.post('PAYOUT-20261103-03', ARRAY['2241.20002', '1002.01'],
+	'{"payout_batch": "ICBC-B20261103-01"}') AS payout_2,
+       ledger.post('PAYOUT-20261103-03', ARRAY['2241.20002', '1002.01'],
 	ARRAY['5.00 CNY', '-5.00 CNY']::ledger.amount[], 'Riverside Books payout', 'PO-20261103-0003',
-	'{"payout_batch": "ICBC-B20261103-01"}') > 0 AS paid_out;
+	'{"payout_batch": "ICBC-B20261103-01"}') AS payout_3;
 INSERT INTO ledger.recon_rule (source, group_key, match_window) VALUES ('icbc', 'payout_batch', '2 hours');
--- ICBC's statement of the reserve-fund account for the day: one debit for the batch
-SELECT source, statement_date, format, line_count, total_amount
-  FROM ledger.load_statement_csv('icbc', '2026-11-03',
-	E'ref,external_id,amount,occurred_at\nICBC-B20261103-01,ICBC20261103000123,-30.00,2026-11-03 10:15:00+08\n');
+
+-- ICBC serves the day's statement of the reserve-fund account overnight as
+-- ISO 20022 camt.053 (statements/icbc_camt053_20261103.xml): the opening
+-- balance 1169.22 (ours at the close of 2026-11-02), Li Si's transfer under its
+-- end-to-end id, the batch as one entry under the batch's id, and the closing
+-- balance.  The loader checks opening + entries = closing.
+SELECT ledger.stage_statement() \gset
+\copy ledger_statement_stage (line) FROM 'statements/icbc_camt053_20261103.xml' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e')
+SELECT source, statement_date, format, file_header->>'account' AS account, file_totals->>'opening' AS opening,
+       line_count, total_amount, file_totals->>'closing' AS closing
+  FROM ledger.load_camt053('icbc');
+SELECT ref, external_id, amount, occurred_at FROM ledger.statement_line
+ WHERE source = 'icbc' AND statement_date = '2026-11-03' ORDER BY line_no;
+\echo 'Our side: the reserve-fund account''s entries of 2026-11-03 (明细账)'
+SELECT voucher_id, ref, summary, debit, credit, balance FROM ledger.account_history('1002.01', '2026-11-03');
+
+-- Li Si's transfer matches by its key; the three payouts match the batch's
+-- entry as a group
 CALL ledger.reconcile('icbc', '2026-11-03', '1002.01');
-\echo The batch against the bank line (N:1)
-SELECT method, ref AS batch, external_ref, internal_count AS payouts, internal_amount, external_amount, difference, external_ids
+\echo 'The batch against the bank''s entry (N:1)'
+SELECT method, ref AS batch, external_ref, internal_count AS payouts, internal_voucher_ids, internal_amount,
+       external_amount, difference, external_ids
   FROM ledger.recon_match WHERE source = 'icbc';
-SELECT source, statement_date, matched_count, open_breaks, statement_missing
+SELECT source, statement_date, internal_count AS ours, external_count AS theirs, matched_count AS matched,
+       open_breaks, statement_missing
   FROM ledger.recon_report WHERE source = 'icbc';
