@@ -68,11 +68,29 @@ run -c "CREATE EXTENSION ledger" -f company.sql >/dev/null
 block morning
 run -v VERBOSITY=default -v ON_ERROR_STOP=0 -f morning.sql >>"$cur" 2>&1 || true
 
+block holds
+run -v VERBOSITY=default -v ON_ERROR_STOP=0 -f holds.sql >>"$cur" 2>&1 || true
+
+block red
+stmt "SELECT voucher_id, idempotency_key, line_no, account_code, debit, credit
+  FROM ledger.journal WHERE idempotency_key IN ('PAY-0003', 'REFUND-0001') ORDER BY voucher_id, line_no;"
+
 block balances
 stmt "SELECT account_code, account_name, currency, balance FROM ledger.balances ORDER BY 1, 3;"
 
+block assertions
+stmt "INSERT INTO ledger.assertion (name, lhs, relation, rhs, currency) VALUES
+	('reserve_coverage', '{2241}', '<=', '{1002.01,1122}', 'CNY'),
+	('wechat_settled', '{1122.01}', '=', '{}', 'CNY');"
+stmt "SELECT * FROM ledger.check_assertions();"
+
 block close_day
 stmt "CALL ledger.close_day();"
+
+block close_day_again
+stmt "UPDATE ledger.assertion SET blocking = false WHERE name = 'wechat_settled';"
+stmt "CALL ledger.close_day('2026-11-02');"
+stmt "UPDATE ledger.assertion SET blocking = true WHERE name = 'wechat_settled';"
 stmt "SELECT book_date, status, encode(digest, 'hex') AS digest FROM ledger.book_day ORDER BY book_date;"
 
 block trial_balance
