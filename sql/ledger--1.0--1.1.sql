@@ -998,11 +998,12 @@ COMMENT ON COLUMN ledger.assertion.currency IS 'the currency whose balances are 
 COMMENT ON COLUMN ledger.assertion.tolerance IS 'how far the relation may be missed and still hold (NULL: exactly), in the assertion''s currency';
 COMMENT ON COLUMN ledger.assertion.blocking IS 'true: a failure keeps the day closing like any failed check; false: reported only';
 
-CREATE FUNCTION ledger._assertion_check() RETURNS trigger
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger._assertion_check()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 DECLARE
 	acode text;
 	acc record;
@@ -1010,35 +1011,31 @@ BEGIN
 	PERFORM ledger.amount_of_units(0, NEW.currency);
 	IF NEW.tolerance IS NOT NULL THEN
 		IF ledger.currency(NEW.tolerance) <> NEW.currency THEN
-			RAISE EXCEPTION 'tolerance % is not in the assertion''s currency %', NEW.tolerance, NEW.currency
-				USING ERRCODE = 'datatype_mismatch',
-					DETAIL = format('Assertion "%s" compares balances in %s.', NEW.name, NEW.currency);
+			PERFORM ledger._raise('42804', pg_catalog.format('tolerance %s is not in the assertion''s currency %s', NEW.tolerance, NEW.currency),
+				detail => format('Assertion "%s" compares balances in %s.', NEW.name, NEW.currency));
 		END IF;
 		IF ledger.minor_units(NEW.tolerance) < 0 THEN
-			RAISE EXCEPTION 'tolerance must not be negative'
-				USING ERRCODE = 'invalid_parameter_value',
-					DETAIL = format('Assertion "%s" has tolerance %s.', NEW.name, NEW.tolerance);
+			PERFORM ledger._raise('22023', 'tolerance must not be negative',
+				detail => format('Assertion "%s" has tolerance %s.', NEW.name, NEW.tolerance));
 		END IF;
 	END IF;
 	FOREACH acode IN ARRAY NEW.lhs || NEW.rhs LOOP
 		SELECT a.code, a.currency, EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code) AS summary
 		  INTO acc FROM ledger.account a WHERE a.code = acode;
 		IF NOT FOUND THEN
-			RAISE EXCEPTION 'account "%" does not exist', acode
-				USING ERRCODE = 'foreign_key_violation',
-					DETAIL = format('Assertion "%s" names it on its %s side.', NEW.name,
-						CASE WHEN acode = ANY (NEW.lhs) THEN 'left' ELSE 'right' END);
+			PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', acode),
+				detail => format('Assertion "%s" names it on its %s side.', NEW.name,
+						CASE WHEN acode = ANY (NEW.lhs) THEN 'left' ELSE 'right' END));
 		END IF;
 		IF NOT acc.summary AND acc.currency IS DISTINCT FROM NEW.currency THEN
-			RAISE EXCEPTION 'account "%" holds %, not %', acode, COALESCE(acc.currency, 'no currency'), NEW.currency
-				USING ERRCODE = 'datatype_mismatch',
-					DETAIL = format('Assertion "%s" compares balances in %s; account "%s" would add nothing.',
-						NEW.name, NEW.currency, acode);
+			PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds %s, not %s', acode, COALESCE(acc.currency, 'no currency'), NEW.currency),
+				detail => format('Assertion "%s" compares balances in %s; account "%s" would add nothing.',
+						NEW.name, NEW.currency, acode));
 		END IF;
 	END LOOP;
 	RETURN NEW;
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger._assertion_check() IS
 	'an assertion names existing accounts in its currency and a tolerance in that currency, not negative';
 CREATE TRIGGER assertion_check BEFORE INSERT OR UPDATE ON ledger.assertion
@@ -1351,13 +1348,14 @@ COMMENT ON FUNCTION ledger._expired_held(bigint) IS
  * debit-normal one), holds past their expiry left out.  A summary account
  * sums its leaves, on its own normal side.
  */
-CREATE FUNCTION ledger.available(code text) RETURNS ledger.amount
-	LANGUAGE plpgsql STABLE
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	SET plan_cache_mode = force_custom_plan
-	SET jit = off
-AS $$
+CREATE OR REPLACE FUNCTION ledger.available(code text)
+ RETURNS ledger.amount
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
+AS $function$
 DECLARE
 	a ledger.account;
 	sign integer;
@@ -1367,15 +1365,13 @@ DECLARE
 	ncur bigint;
 BEGIN
 	IF available.code IS NULL THEN
-		RAISE EXCEPTION 'code must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'ledger.available() needs the code of an account.';
+		PERFORM ledger._raise('22004', 'code must not be null',
+			detail => 'ledger.available() needs the code of an account.');
 	END IF;
 	SELECT * INTO a FROM ledger.account WHERE account.code = available.code;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'account "%" does not exist', code
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code);
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', code),
+			detail => format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code));
 	END IF;
 	sign := ledger._normal_sign(a.kind, a.metadata);
 	SELECT sum(b.units),
@@ -1390,10 +1386,9 @@ BEGIN
 	  CROSS JOIN LATERAL ledger._expired_held(l.id) x
 	 WHERE c.ancestor_id = a.id AND l.currency IS NOT NULL;
 	IF ncur > 1 THEN
-		RAISE EXCEPTION 'account "%" holds more than one currency', code
-			USING ERRCODE = 'datatype_mismatch',
-				DETAIL = format('Its leaf accounts hold %s currencies.', ncur),
-				HINT = 'Use ledger.balances for multi-currency summary accounts.';
+		PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds more than one currency', code),
+			detail => format('Its leaf accounts hold %s currencies.', ncur),
+			hint => 'Use ledger.balances for multi-currency summary accounts.');
 	END IF;
 	cur := COALESCE(cur, a.currency);
 	IF cur IS NULL THEN
@@ -1401,7 +1396,7 @@ BEGIN
 	END IF;
 	RETURN ledger.amount_of_units((COALESCE(units, 0) * sign - COALESCE(low, 0))::bigint, cur);
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger.available(text) IS
 	'available balance of an account: its normal-side balance less the money pending holds would take from it (holds past their expiry reserve nothing)';
 
@@ -1561,12 +1556,11 @@ COMMENT ON FUNCTION ledger._statement_text(text) IS
  * had.  Serialised with ledger.reconcile of the same source.  The parser
  * checks everything; a bad file raises before anything is written.
  */
-CREATE FUNCTION ledger._statement_load(source text, statement_date date, format text, bill text, gbk bytea,
-		ref_field text)
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger._statement_load(source text, statement_date date, format text, bill text, gbk bytea, ref_field text)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 #variable_conflict use_column
 DECLARE
 	src text := _statement_load.source;
@@ -1603,9 +1597,7 @@ BEGIN
 	GET DIAGNOSTICS n = ROW_COUNT;
 	finfo := ledger._statement_parsed();
 	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
-		RAISE EXCEPTION 'the parser of the % file of source "%" reported % lines, % were written', fmt, src,
-			COALESCE(finfo->>'_lines', 'no'), n
-			USING ERRCODE = 'internal_error';
+		PERFORM ledger._raise('XX000', pg_catalog.format('the parser of the %s file of source "%s" reported %s lines, %s were written', fmt, src, COALESCE(finfo->>'_lines', 'no'), n));
 	END IF;
 	tot := (finfo->>'_total')::ledger.amount;
 	fees := (finfo->>'_fee')::ledger.amount;
@@ -1626,7 +1618,7 @@ BEGIN
 	RETURNING * INTO imp;
 	RETURN imp;
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger._statement_load(text, date, text, text, bytea, text) IS
 	'loader helper: parses a channel bill and replaces the statement lines of its source and date with its lines, recording the import';
 
@@ -1641,29 +1633,26 @@ COMMENT ON FUNCTION ledger._statement_load(text, date, text, text, bytea, text) 
  * 微信退款单号), at its 退款成功时间 where the bill has that column, its status
  * the 退款状态; a revoked payment (REVOKED) has status reversed.
  */
-CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL,
-		ref_field text DEFAULT 'out_trade_no')
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL::text, ref_field text DEFAULT 'out_trade_no'::text)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
 	IF ref_field IS NULL THEN
-		RAISE EXCEPTION 'ref_field must not be null'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
-					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD'));
+		PERFORM ledger._raise('22004', 'ref_field must not be null',
+			detail => pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
+					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD')));
 	END IF;
 	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
-		RAISE EXCEPTION 'invalid ref_field "%"', ref_field
-			USING ERRCODE = 'invalid_parameter_value',
-				DETAIL = 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).';
+		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
+			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
 	END IF;
 	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger.load_wechat_bill(text, date, text, text) IS
 	'loads a WeChat Pay trade bill (交易账单, bill type ALL, SUCCESS or REFUND) as the statement of (source, statement_date), replacing that source and date; checks the summary rows; ref_field out_trade_no (商户订单号, default) or transaction_id (微信订单号)';
 
@@ -1748,11 +1737,11 @@ COMMENT ON FUNCTION ledger.load_alipay_account(text, date, bytea) IS
  * are loaded side by side, their serials prefixed with the statement's id;
  * the first load of a (source, date) in the call replaces what it had.
  */
-CREATE FUNCTION ledger._statement_load_bank(source text, format text, bill text)
-	RETURNS SETOF ledger.statement_import
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger._statement_load_bank(source text, format text, bill text)
+ RETURNS SETOF ledger.statement_import
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 #variable_conflict use_column
 DECLARE
 	src text := _statement_load_bank.source;
@@ -1766,9 +1755,8 @@ DECLARE
 	replaced integer;
 BEGIN
 	IF src IS NULL OR src = '' THEN
-		RAISE EXCEPTION 'source must not be null or empty'
-			USING ERRCODE = 'null_value_not_allowed',
-				DETAIL = 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.';
+		PERFORM ledger._raise('22004', 'source must not be null or empty',
+			detail => 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.');
 	END IF;
 	IF pg_catalog.to_regclass('pg_temp._ledger_bank') IS NOT NULL THEN
 		DROP TABLE pg_temp._ledger_bank;
@@ -1802,11 +1790,10 @@ BEGIN
 	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
 	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
 	IF bad.n > 1 THEN
-		RAISE EXCEPTION 'malformed % at line %', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no
-			USING ERRCODE = 'bad_copy_file_format',
-				DETAIL = pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
+		PERFORM ledger._raise('22P04', pg_catalog.format('malformed %s at line %s', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no),
+			detail => pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
 					bad.line_no, bad.external_id, bad.first, src),
-				HINT = 'Nothing was loaded; fix or download the file again.';
+			hint => 'Nothing was loaded; fix or download the file again.');
 	END IF;
 	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
 		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
@@ -1837,7 +1824,7 @@ BEGIN
 	END LOOP;
 	RETURN;
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger._statement_load_bank(text, text, text) IS
 	'loader helper: parses a bank statement file (mt940, camt053) and loads each of its statements as an import of its source and closing date';
 
@@ -1885,9 +1872,6 @@ REVOKE EXECUTE ON FUNCTION
 	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
 	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
 	FROM PUBLIC;
-
--- ---- final definitions of functions that more than one step of this update changed ----
--- (the fresh install's definitions, written by tools/upgrade_sync.py)
 
 CREATE OR REPLACE FUNCTION ledger._account_after()
  RETURNS trigger
@@ -2181,248 +2165,6 @@ BEGIN
 			FROM ledger.account p WHERE p.code = OLD.parent_code AND b.account_id = p.id;
 	END IF;
 	RETURN NULL;
-END
-$function$;
-
-CREATE OR REPLACE FUNCTION ledger._assertion_check()
- RETURNS trigger
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-DECLARE
-	acode text;
-	acc record;
-BEGIN
-	PERFORM ledger.amount_of_units(0, NEW.currency);
-	IF NEW.tolerance IS NOT NULL THEN
-		IF ledger.currency(NEW.tolerance) <> NEW.currency THEN
-			PERFORM ledger._raise('42804', pg_catalog.format('tolerance %s is not in the assertion''s currency %s', NEW.tolerance, NEW.currency),
-				detail => format('Assertion "%s" compares balances in %s.', NEW.name, NEW.currency));
-		END IF;
-		IF ledger.minor_units(NEW.tolerance) < 0 THEN
-			PERFORM ledger._raise('22023', 'tolerance must not be negative',
-				detail => format('Assertion "%s" has tolerance %s.', NEW.name, NEW.tolerance));
-		END IF;
-	END IF;
-	FOREACH acode IN ARRAY NEW.lhs || NEW.rhs LOOP
-		SELECT a.code, a.currency, EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code) AS summary
-		  INTO acc FROM ledger.account a WHERE a.code = acode;
-		IF NOT FOUND THEN
-			PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', acode),
-				detail => format('Assertion "%s" names it on its %s side.', NEW.name,
-						CASE WHEN acode = ANY (NEW.lhs) THEN 'left' ELSE 'right' END));
-		END IF;
-		IF NOT acc.summary AND acc.currency IS DISTINCT FROM NEW.currency THEN
-			PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds %s, not %s', acode, COALESCE(acc.currency, 'no currency'), NEW.currency),
-				detail => format('Assertion "%s" compares balances in %s; account "%s" would add nothing.',
-						NEW.name, NEW.currency, acode));
-		END IF;
-	END LOOP;
-	RETURN NEW;
-END
-$function$;
-
-CREATE OR REPLACE FUNCTION ledger._statement_load(source text, statement_date date, format text, bill text, gbk bytea, ref_field text)
- RETURNS ledger.statement_import
- LANGUAGE plpgsql
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-#variable_conflict use_column
-DECLARE
-	src text := _statement_load.source;
-	d date := _statement_load.statement_date;
-	fmt text := _statement_load.format;
-	imp ledger.statement_import;
-	replaced integer;
-	finfo jsonb;
-	n integer;
-	tot ledger.amount;
-	fees ledger.amount;
-	hdr_keys constant text[] := ARRAY['bill_type', 'currency', 'account', 'from', 'to', 'period_line'];
-BEGIN
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
-	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
-	GET DIAGNOSTICS replaced = ROW_COUNT;
-	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines)
-		VALUES (src, d, fmt, 0, replaced)
-		RETURNING * INTO imp;
-	-- the lines go straight from the parser into the table; what the parser
-	-- found about the file (its header, totals, the lines' count and sums)
-	-- is read after
-	IF gbk IS NOT NULL THEN
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-			  FROM ledger._parse_statement_gbk(fmt, gbk, src, d) p WHERE p.kind = 'line';
-	ELSE
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-			  FROM ledger._parse_statement(fmt, bill, src, d, ref_field) p WHERE p.kind = 'line';
-	END IF;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	finfo := ledger._statement_parsed();
-	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
-		PERFORM ledger._raise('XX000', pg_catalog.format('the parser of the %s file of source "%s" reported %s lines, %s were written', fmt, src, COALESCE(finfo->>'_lines', 'no'), n));
-	END IF;
-	tot := (finfo->>'_total')::ledger.amount;
-	fees := (finfo->>'_fee')::ledger.amount;
-	-- an Alipay file states the period it covers: it must be the statement date
-	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
-		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
-			src, d, (finfo->>'period_line')::integer,
-			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
-				pg_catalog.to_char(d, 'YYYY-MM-DD')));
-	END IF;
-	UPDATE ledger.statement_import i
-	   SET line_count = n, total_amount = tot, fee_amount = fees,
-	       file_header = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
-	                              WHERE e.key = ANY (hdr_keys) AND e.key <> 'period_line'), '{}'),
-	       file_totals = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
-	                              WHERE e.key <> ALL (hdr_keys) AND pg_catalog.left(e.key, 1) <> '_'), '{}')
-	 WHERE i.id = imp.id
-	RETURNING * INTO imp;
-	RETURN imp;
-END
-$function$;
-
-CREATE OR REPLACE FUNCTION ledger._statement_load_bank(source text, format text, bill text)
- RETURNS SETOF ledger.statement_import
- LANGUAGE plpgsql
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-#variable_conflict use_column
-DECLARE
-	src text := _statement_load_bank.source;
-	fmt text := _statement_load_bank.format;
-	finfo jsonb;
-	multi boolean;
-	s record;
-	g record;
-	bad record;
-	imp ledger.statement_import;
-	replaced integer;
-BEGIN
-	IF src IS NULL OR src = '' THEN
-		PERFORM ledger._raise('22004', 'source must not be null or empty',
-			detail => 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.');
-	END IF;
-	IF pg_catalog.to_regclass('pg_temp._ledger_bank') IS NOT NULL THEN
-		DROP TABLE pg_temp._ledger_bank;
-	END IF;
-	IF pg_catalog.to_regclass('pg_temp._ledger_bank_stmt') IS NOT NULL THEN
-		DROP TABLE pg_temp._ledger_bank_stmt;
-	END IF;
-	CREATE TEMP TABLE _ledger_bank ON COMMIT DROP AS
-		SELECT * FROM ledger._parse_statement(fmt, bill, src, NULL, NULL);
-	SELECT b.info - '_lines' - '_total' - '_fee' INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
-	SELECT count(DISTINCT b.info->>'account') > 1 INTO multi FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
-	CREATE TEMP TABLE _ledger_bank_stmt ON COMMIT DROP AS
-		SELECT b.stmt, b.line_no, b.info,
-		       CASE WHEN multi THEN src || '/' || (b.info->>'account') ELSE src END AS src,
-		       (b.info->>'closing_date')::date AS d,
-		       count(*) OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date) AS side_by_side,
-		       row_number() OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date
-		                          ORDER BY b.stmt) AS nth
-		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
-	-- intraday statements of one source and date: serials prefixed with the statement id
-	UPDATE pg_temp._ledger_bank b
-	   SET external_id = COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id,
-	       ref = CASE WHEN b.ref = b.external_id
-	                  THEN COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id
-	                  ELSE b.ref END
-	  FROM pg_temp._ledger_bank_stmt s
-	 WHERE b.kind = 'line' AND b.stmt = s.stmt AND s.side_by_side > 1;
-	SELECT b.line_no, b.external_id, min(b.line_no) OVER w AS first, count(*) OVER w AS n INTO bad
-	  FROM pg_temp._ledger_bank b JOIN pg_temp._ledger_bank_stmt s ON s.stmt = b.stmt
-	 WHERE b.kind = 'line'
-	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
-	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
-	IF bad.n > 1 THEN
-		PERFORM ledger._raise('22P04', pg_catalog.format('malformed %s at line %s', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no),
-			detail => pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
-					bad.line_no, bad.external_id, bad.first, src),
-			hint => 'Nothing was loaded; fix or download the file again.');
-	END IF;
-	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
-		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
-	END LOOP;
-	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
-		replaced := 0;
-		IF s.nth = 1 THEN
-			DELETE FROM ledger.statement_line l WHERE l.source = s.src AND l.statement_date = s.d;
-			GET DIAGNOSTICS replaced = ROW_COUNT;
-		END IF;
-		INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
-				file_header, file_totals, replaced_lines)
-			SELECT s.src, s.d, fmt, count(*)::integer, ledger.sum(b.amount), NULL,
-			       pg_catalog.jsonb_build_object('statement', s.stmt + 1, 'line', s.line_no, 'id', s.info->'id',
-			           'account', s.info->'account', 'number', s.info->'number', 'currency', s.info->'currency')
-			         || COALESCE(finfo, '{}'),
-			       pg_catalog.jsonb_build_object('opening', s.info->'opening', 'opening_date', s.info->'opening_date',
-			           'closing', s.info->'closing', 'closing_date', s.info->'closing_date', 'lines', s.info->'lines'),
-			       replaced
-			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
-			RETURNING * INTO imp;
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT s.src, s.d, b.ref, b.external_id, b.amount, b.status, b.fee, b.occurred_at, b.raw, imp.id, b.line_no
-			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
-			 ORDER BY b.line_no;
-		RETURN NEXT imp;
-	END LOOP;
-	RETURN;
-END
-$function$;
-
-CREATE OR REPLACE FUNCTION ledger.available(code text)
- RETURNS ledger.amount
- LANGUAGE plpgsql
- STABLE SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_custom_plan'
- SET jit TO 'off'
-AS $function$
-DECLARE
-	a ledger.account;
-	sign integer;
-	units numeric;
-	low numeric;
-	cur text;
-	ncur bigint;
-BEGIN
-	IF available.code IS NULL THEN
-		PERFORM ledger._raise('22004', 'code must not be null',
-			detail => 'ledger.available() needs the code of an account.');
-	END IF;
-	SELECT * INTO a FROM ledger.account WHERE account.code = available.code;
-	IF NOT FOUND THEN
-		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', code),
-			detail => format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code));
-	END IF;
-	sign := ledger._normal_sign(a.kind, a.metadata);
-	SELECT sum(b.units),
-	       sum(CASE WHEN sign > 0 THEN b.held_credit - x.credit ELSE b.held_debit - x.debit END),
-	       min(l.currency), count(DISTINCT l.currency)
-	  INTO units, low, cur, ncur
-	  FROM ledger._account_closure c
-	  JOIN ledger._leaf l ON l.id = c.account_id
-	  CROSS JOIN LATERAL (
-		SELECT sum(r.units) AS units, sum(r.held_debit) AS held_debit, sum(r.held_credit) AS held_credit
-		  FROM ledger.account_balance r WHERE r.account_id = l.id) b
-	  CROSS JOIN LATERAL ledger._expired_held(l.id) x
-	 WHERE c.ancestor_id = a.id AND l.currency IS NOT NULL;
-	IF ncur > 1 THEN
-		PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds more than one currency', code),
-			detail => format('Its leaf accounts hold %s currencies.', ncur),
-			hint => 'Use ledger.balances for multi-currency summary accounts.');
-	END IF;
-	cur := COALESCE(cur, a.currency);
-	IF cur IS NULL THEN
-		RETURN NULL;
-	END IF;
-	RETURN ledger.amount_of_units((COALESCE(units, 0) * sign - COALESCE(low, 0))::bigint, cur);
 END
 $function$;
 
@@ -2823,27 +2565,6 @@ BEGIN
 		USING DETAIL = pg_catalog.format('Statement date %s, account "%s", run %s.', pg_catalog.to_char(d, 'YYYY-MM-DD'), acc.code, this_run);
 END
 $procedure$;
-
-CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill text DEFAULT NULL::text, ref_field text DEFAULT 'out_trade_no'::text)
- RETURNS ledger.statement_import
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-BEGIN
-	PERFORM ledger._statement_check_args(source, statement_date);
-	IF ref_field IS NULL THEN
-		PERFORM ledger._raise('22004', 'ref_field must not be null',
-			detail => pg_catalog.format('The WeChat Pay bill of source "%s" for %s is keyed by out_trade_no (商户订单号 / 商户退款单号, the default) or transaction_id (微信订单号 / 微信退款单号).',
-					source, pg_catalog.to_char(statement_date, 'YYYY-MM-DD')));
-	END IF;
-	IF ref_field NOT IN ('out_trade_no', 'transaction_id') THEN
-		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
-			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
-	END IF;
-	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
-END
-$function$;
 
 CREATE OR REPLACE FUNCTION ledger._check_books(d date, at_close boolean)
  RETURNS TABLE(check_name text, currency text, ok boolean, detail text)
@@ -3511,4 +3232,3 @@ BEGIN
 END
 $function$;
 
--- ---- end of the final definitions ----

@@ -3,18 +3,22 @@
 with the fresh install.
 
 When two changes of one release both redefine a function, the update script
-holds both CREATE OR REPLACE statements and the later one wins, although the
-fresh install (assembled from sql/areas/) has the two changes merged.
-test/scripts/upgrade.sh reports such functions.  Given their definitions as
+holds both definitions and the later one wins, although the fresh install
+(assembled from sql/areas/) has the two changes merged.  test/scripts/upgrade.sh
+reports such functions; tools/upgrade_sync.sh passes their definitions, as
 pg_get_functiondef() prints them from a fresh install (one file, statements
-separated by a line '-- next'), this removes every earlier CREATE OR REPLACE of
-those functions from the update script (when the name has no overloads) and
-appends the fresh definitions in one block at the end.
+separated by a line '-- next'), to this script, which writes each one in place
+of the first statement of the update script that creates or replaces that
+function and removes the later ones.  A function the script does not define
+yet, or one whose name has overloads (LEDGER_OVERLOADED), is appended at the end.
 
   python3 tools/upgrade_sync.py sql/ledger--1.0--1.1.sql DEFS.sql
 """
+import os
 import re
 import sys
+
+CREATE = re.compile(r'CREATE (?:OR REPLACE )?(?:FUNCTION|PROCEDURE) (ledger\.\w+)\s*\(')
 
 
 def statements(text):
@@ -32,7 +36,7 @@ def statements(text):
         elif c == "'":
             i += 1
             while i < n:
-                if text[i] == "'" and text.startswith("''", i):
+                if text.startswith("''", i):
                     i += 2
                 elif text[i] == "'":
                     i += 1
@@ -56,53 +60,45 @@ def statements(text):
     return spans
 
 
-HEADER = '-- ---- final definitions of functions that more than one step of this update changed ----'
-FOOTER = '-- ---- end of the final definitions ----'
+def code_of(stmt):
+    """the statement without its leading comments and blank lines"""
+    return re.sub(r'^(\s*(--[^\n]*|/\*.*?\*/[ \t]*)?\n)*', '', stmt.lstrip('\n'), flags=re.S)
 
 
-def name_of(defn):
-    m = re.match(r'\s*CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (ledger\.\w+)\(', defn)
+def name_of(stmt):
+    m = CREATE.match(code_of(stmt).lstrip())
     return m.group(1) if m else None
 
 
 def main(script, defs_file):
     text = open(script).read()
-    defs = [d.strip() for d in open(defs_file).read().split('\n-- next\n') if d.strip()]
-    names = [name_of(d) for d in defs]
-    # an earlier run's block (between HEADER and FOOTER): its definitions not
-    # renewed now are kept; what later steps appended after it stays in place
-    if HEADER in text:
-        head, rest = text.split(HEADER, 1)
-        block, after = rest.split(FOOTER, 1) if FOOTER in rest else (rest, '')
-        for s, e in statements(block):
-            old = block[s:e].strip()
-            old = re.sub(r'^(\s*--[^\n]*\n)*', '', old).strip()
-            if old and name_of(old) and name_of(old) not in names:
-                defs.append(old)
-                names.append(name_of(old))
-        text = head.rstrip('\n') + '\n' + after
-    all_names = re.findall(r'CREATE (?:OR REPLACE )?(?:FUNCTION|PROCEDURE) (ledger\.\w+)\(', text)
-    out, last = [], 0
+    defs = {}
+    for d in open(defs_file).read().split('\n-- next\n'):
+        d = d.strip()
+        if d:
+            defs.setdefault(name_of(d), []).append(d.rstrip().rstrip(';') + ';')
+    single = {n: d[0] for n, d in defs.items() if n and len(d) == 1}
+    # names with more than one signature: their definitions are appended
+    # (the last statement wins), the others are left where they are
+    overloaded = set(os.environ.get('LEDGER_OVERLOADED', '').split())
+    out, last, placed = [], 0, set()
     for s, e in statements(text):
+        n = name_of(text[s:e])
+        if n not in single or n in overloaded:
+            continue
         stmt = text[s:e]
-        body = re.sub(r'^(\s*--[^\n]*\n)*', '', stmt.lstrip('\n'))
-        m = re.match(r'\s*CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (ledger\.\w+)\(', body)
-        if m and m.group(1) in names and defs_count(defs, m.group(1)) == 1:
-            # keep leading comments of the statement, drop the statement itself
-            lead = stmt[:len(stmt) - len(stmt.lstrip('\n'))] + stmt.lstrip('\n')[:len(stmt.lstrip('\n')) - len(body)]
-            out.append(text[last:s] + lead)
-            last = e
+        lead = stmt[:len(stmt) - len(code_of(stmt))]
+        out.append(text[last:s])
+        if n not in placed:
+            out.append(lead + single[n])
+            placed.add(n)
+        last = e
     out.append(text[last:])
-    text = ''.join(out).rstrip('\n') + '\n'
-    text += '\n' + HEADER + '\n-- (the fresh install\'s definitions, written by tools/upgrade_sync.py)\n\n'
-    for d in defs:
-        text += d.rstrip().rstrip(';') + ';\n\n'
-    text += FOOTER + '\n'
+    text = ''.join(out)
+    for n, d in single.items():
+        if n not in placed or n in overloaded:
+            text = text.rstrip('\n') + '\n\n' + d + '\n'
     open(script, 'w').write(re.sub(r'\n{3,}', '\n\n', text))
-
-
-def defs_count(defs, name):
-    return sum(1 for d in defs if name_of(d) == name)
 
 
 if __name__ == '__main__':
