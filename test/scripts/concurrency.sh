@@ -159,8 +159,8 @@ for level in $LEVELS; do
 	expect "$db" "SELECT status FROM ledger.book_day WHERE book_date = '2026-11-02'" closed "$db: the day closed under load"
 	clients_agree "$db" "$dir/clients.log" 0
 	expect "$db" "SELECT count(*) > 0 FROM public.client_log WHERE why = 'floor'" t "$db: floors refused vouchers"
-	books_hold "$db"
 	holds_agree "$db" "$dir/holds.log" 0
+	books_hold "$db"
 	expect "$db" "SELECT count(DISTINCT why) FROM public.hold_log WHERE why IN ('held', 'posted', 'partial', 'voided')
 	               OR (op = 'hold' AND why = 'floor')" 5 "$db: holds were created, refused by a floor, posted in full and in part, voided"
 	# the holds left pending expire; then none reserves anything past its expiry

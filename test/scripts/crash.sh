@@ -122,8 +122,8 @@ cutoff_waits_for() {
 
 after_restart() {	# the checks after every restart
 	clients_agree $DB "$LOG" $((CLIENTS * crashes))
-	books_hold $DB
 	holds_agree $DB "$HOLDLOG" $((CLIENTS * crashes))
+	books_hold $DB
 	expect $DB "SELECT ledger.post('probe-$crashes', ARRAY['bank', 'w1'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])
 	             > (SELECT max(id) FROM ledger.voucher WHERE idempotency_key <> 'probe-$crashes')" t \
 		"posting works again, with ids after every id before the crash"
