@@ -6,7 +6,8 @@
 -- hot reserve and fee accounts.  The functions below are what a payment
 -- application would call; each returns the idempotency key it used and the
 -- voucher id (NULL when a floor or ceiling refused the voucher, which is the
--- caller's business and not an error), for the client to log.
+-- caller's business and not an error), for the client to log.  The hold
+-- functions at the end hold, settle and expire holds on the same wallets.
 SELECT ledger.open_books('2026-11-02');
 INSERT INTO ledger.account (code, name, kind, currency, hot) VALUES
 	('bank', 'reserve funds', 'asset', 'CNY', true),
