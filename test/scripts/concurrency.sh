@@ -163,6 +163,8 @@ for level in $LEVELS; do
 	books_hold "$db"
 	expect "$db" "SELECT count(DISTINCT why) FROM public.hold_log WHERE why IN ('held', 'posted', 'partial', 'voided')
 	               OR (op = 'hold' AND why = 'floor')" 5 "$db: holds were created, refused by a floor, posted in full and in part, voided"
+	expect "$db" "SELECT count(*) > 0 FROM ledger.daily_balance WHERE book_date = '2026-11-02' AND NOT summary
+	               AND ledger.minor_units(held_debit) <> 0" t "$db: holds pending at the cutoff are in the day's daily balances"
 	# the holds left pending expire; then none reserves anything past its expiry
 	sleep "$(q "$db" -c "SELECT greatest(COALESCE(extract(epoch FROM max(expires_at) - clock_timestamp()), 0), 0) + 0.1
 	                     FROM ledger.hold WHERE status = 'pending'")"
