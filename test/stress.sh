@@ -2,8 +2,10 @@
 # test/stress.sh [--short | --full] — `make stress`: the long tests.
 #
 #   concurrency  test/scripts/concurrency.sh at every isolation level, longer
-#                and with more sessions than in `make test`
-#   crash        test/scripts/crash.sh, the whole sequence several times
+#                and with more sessions than in `make test` (postings and
+#                holds: test/stress/*.pgbench on the books of setup.sql)
+#   crash        test/scripts/crash.sh, the whole sequence several times,
+#                postings and holds in the load
 #   fuzz         test/fuzz/run.sh, every libFuzzer harness for a bounded time
 #   router       test/scripts/router.sh with more sessions, transfers and node kills
 #

@@ -8,6 +8,14 @@
 # other content: 23505), while CALL ledger.close_day() runs in the middle.
 # Every client logs the key and id of every voucher it was told of (one line
 # per call: client, key, id or "-" when refused, what happened).
+#
+# Holds race with those postings on the same wallets: sessions hold money of
+# a wallet (floors and ceilings refuse holds too), some with an expiry within
+# a second, and settle random pending holds: post them in full or in half
+# (sessions picking the same hold race with one key or with two), void them,
+# or run ledger.expire_holds().  They log every hold and settlement they
+# were told of (test/stress/hold.pgbench, settle.pgbench); afterwards the
+# holds must agree with the books (holds_agree in lib.bash).
 # Serialization failures and deadlocks are retried by pgbench (--max-tries);
 # any other error aborts the run.  Afterwards the books must hold (see
 # books_hold and clients_agree in lib.bash).
@@ -119,9 +127,13 @@ for level in $LEVELS; do
 	closer=$!
 	reconcile_during_load "$db" "$dir" &
 	reconciler=$!
-	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" --random-seed="$SEED" --max-tries=100 --failures-detailed -D logfile="$dir/clients.log" \
+	: >"$dir/holds.log"
+	[ "$(id -u)" -eq 0 ] && chmod 666 "$dir/holds.log"
+	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" --random-seed="$SEED" --max-tries=100 --failures-detailed \
+		-D logfile="$dir/clients.log" -D holdlog="$dir/holds.log" \
 		-f "$TOP/test/stress/transfer.pgbench@6" -f "$TOP/test/stress/topup.pgbench@3" \
 		-f "$TOP/test/stress/reverse.pgbench@1" -f "$TOP/test/stress/replay.pgbench@1" \
+		-f "$TOP/test/stress/hold.pgbench@3" -f "$TOP/test/stress/settle.pgbench@3" \
 		"$db" >"$dir/pgbench.out" 2>&1
 	rc=$?
 	wait $closer
@@ -137,7 +149,7 @@ for level in $LEVELS; do
 	note "close_day: $(tail -n 1 "$dir/close_day.out")"
 	# every kind of call ran
 	calls=
-	for s in transfer topup reverse replay; do
+	for s in transfer topup reverse replay hold settle; do
 		n=$(awk -v s="$s.pgbench" '$0 ~ "SQL script [0-9]+: .*" s { getline; getline; print $2 }' "$dir/pgbench.out")
 		[ "${n:-0}" -gt 0 ] || fail "$db: no $s transaction completed"
 		calls="$calls $s $n"
@@ -147,7 +159,22 @@ for level in $LEVELS; do
 	expect "$db" "SELECT status FROM ledger.book_day WHERE book_date = '2026-11-02'" closed "$db: the day closed under load"
 	clients_agree "$db" "$dir/clients.log" 0
 	expect "$db" "SELECT count(*) > 0 FROM public.client_log WHERE why = 'floor'" t "$db: floors refused vouchers"
+	holds_agree "$db" "$dir/holds.log" 0
 	books_hold "$db"
+	expect "$db" "SELECT count(DISTINCT why) FROM public.hold_log WHERE why IN ('held', 'posted', 'partial', 'voided')
+	               OR (op = 'hold' AND why = 'floor')" 5 "$db: holds were created, refused by a floor, posted in full and in part, voided"
+	expect "$db" "SELECT count(*) > 0 FROM ledger.daily_balance WHERE book_date = '2026-11-02' AND NOT summary
+	               AND ledger.minor_units(held_debit) <> 0" t "$db: holds pending at the cutoff are in the day's daily balances"
+	# the holds left pending expire; then none reserves anything past its expiry
+	sleep "$(q "$db" -c "SELECT greatest(COALESCE(extract(epoch FROM max(expires_at) - clock_timestamp()), 0), 0) + 0.1
+	                     FROM ledger.hold WHERE status = 'pending'")"
+	q "$db" -c "SELECT ledger.expire_holds()" >/dev/null || fail "$db: expire_holds failed"
+	expect "$db" "SELECT count(*) > 0 FROM ledger.hold WHERE status = 'expired'" t "$db: holds expired"
+	expect "$db" "SELECT count(*) FROM ledger.hold WHERE status = 'pending' AND expires_at <= clock_timestamp()" 0 \
+		"$db: expire_holds left no pending hold past its expiry"
+	holds_hold "$db"
+	expect "$db" "SELECT count(*) FROM ledger.check_books(ledger.current_book_date()) WHERE NOT ok" 0 \
+		"$db: check_books passes after the expiry (holds_match_lines among its checks)"
 
 	# reconciliation under load: it ran, blocked no poster, changed no row of
 	# the books; failures other than serialization failures are errors

@@ -12,6 +12,11 @@
 #   step 4 (checking the books)        LOCK ledger.book_check
 #   step 5 (sealing the day)           LOCK ledger.book_day IN SHARE MODE
 #
+# Holds are part of the load: sessions hold money of the wallets, settle
+# pending holds (post in full or in part, void) and run ledger.expire_holds();
+# after every restart every hold and settlement a client was told of stands,
+# and the held totals are the pending holds' lines (holds_agree in lib.bash).
+#
 # Then a reconciliation of the closed day is killed the same way while it
 # waits to write its breaks (LOCK ledger.recon_break): nothing of it may stay,
 # and another CALL reconciles the day.
@@ -28,6 +33,7 @@ ROUNDS=${CRASH_ROUNDS:-1}
 CLIENTS=${CRASH_CLIENTS:-4}
 DB=ledger_crash
 LOG=$WORK/clients.log
+HOLDLOG=$WORK/holds.log
 crashes=0
 
 LEDGER_PORT=${CRASH_PORT:-54339} ledger_cluster_start crash "fsync = off" "track_commit_timestamp = on" \
@@ -47,13 +53,15 @@ q $DB -c "INSERT INTO ledger.account (code, name, kind, currency) VALUES
             ('hold-a', 'held open', 'asset', 'CNY'), ('hold-b', 'held open', 'liability', 'CNY')" >/dev/null ||
 	fail "setup failed"
 : >"$LOG"
-[ "$(id -u)" -eq 0 ] && chmod 666 "$LOG"
+: >"$HOLDLOG"
+[ "$(id -u)" -eq 0 ] && chmod 666 "$LOG" "$HOLDLOG"
 
 # posting load in the background until the crash cuts it off
 start_load() {
-	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T 120 --random-seed="$((SEED + crashes))" -D logfile="$LOG" \
+	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T 120 --random-seed="$((SEED + crashes))" -D logfile="$LOG" -D holdlog="$HOLDLOG" \
 		-f "$TOP/test/stress/transfer.pgbench@6" -f "$TOP/test/stress/topup.pgbench@3" \
-		-f "$TOP/test/stress/reverse.pgbench@1" $DB >"$WORK/pgbench.$crashes.out" 2>&1 &
+		-f "$TOP/test/stress/reverse.pgbench@1" -f "$TOP/test/stress/hold.pgbench@3" \
+		-f "$TOP/test/stress/settle.pgbench@3" $DB >"$WORK/pgbench.$crashes.out" 2>&1 &
 	loader=$!
 }
 
@@ -114,6 +122,7 @@ cutoff_waits_for() {
 
 after_restart() {	# the checks after every restart
 	clients_agree $DB "$LOG" $((CLIENTS * crashes))
+	holds_agree $DB "$HOLDLOG" $((CLIENTS * crashes))
 	books_hold $DB
 	expect $DB "SELECT ledger.post('probe-$crashes', ARRAY['bank', 'w1'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])
 	             > (SELECT max(id) FROM ledger.voucher WHERE idempotency_key <> 'probe-$crashes')" t \
@@ -128,6 +137,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	# 1. in the middle of posting
 	start_load
 	wait_for "postings" "SELECT count(*) > 30 FROM ledger.voucher WHERE book_date = '$day'"
+	wait_for "holds settled" "SELECT count(*) > 3 FROM ledger.hold WHERE status IN ('posted', 'voided') AND settled_book_date = '$day'"
 	crash
 	after_restart
 
@@ -186,6 +196,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	expect $DB "SELECT count(*) FROM ledger.check_books('$day') WHERE NOT ok" 0 "the checks of $day pass"
 	expect $DB "SELECT ok FROM ledger.verify_books('$day', '$day')" t "the digest of $day verifies"
 	books_hold $DB
+	holds_hold $DB
 
 	# 6. while a reconciliation of the day, which has written its run, waits to write its breaks
 	q $DB -c "SELECT ledger.load_statement_csv('psp', '$day', E'ref,external_id,amount\\nX-$round,PSP-X,1.00\\n')" >/dev/null ||

@@ -131,3 +131,133 @@ clients_agree() {
 	expect "$db" "SELECT count(*) FROM (SELECT idempotency_key FROM ledger.voucher GROUP BY 1 HAVING count(*) > 1) x" 0 \
 		"$db: no voucher is duplicated"
 }
+
+# holds_agree DB LOG [UNACKNOWLEDGED] : what the hold clients logged (lines
+# "client op key hold voucher why", op hold / post / void / expire / none,
+# "-" for what a client was not given) is what the books hold.  Every hold a
+# client was told of exists with its id; every settlement a client was told
+# of stands (the hold posted by the voucher the client got, or voided); no
+# hold was settled twice; every posted hold has exactly one voucher naming
+# it and every voucher naming a hold posts it, within the held amounts; at
+# most UNACKNOWLEDGED (default 0) holds of the workload exist that no client
+# was told of.  Then holds_hold.
+holds_agree() {
+	local db=$1 log=$2 unacked=${3:-0} phantoms
+	q "$db" -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS public.hold_log" \
+		-c "CREATE TABLE public.hold_log (client int, op text, k text, hold text, voucher text, why text)" >/dev/null
+	q "$db" -c "COPY public.hold_log FROM STDIN (DELIMITER ' ')" <"$log" >/dev/null ||
+		fail "$db: could not load the hold log $log"
+	note "$(q "$db" -c "SELECT format('%s hold calls logged: %s held, %s refused by a floor, %s by a ceiling; %s posted in full, %s in part, %s voided, %s too late; %s expire_holds runs expired %s',
+	               count(*) FILTER (WHERE op <> 'none'), count(*) FILTER (WHERE why = 'held'), count(*) FILTER (WHERE op = 'hold' AND why = 'floor'),
+	               count(*) FILTER (WHERE op = 'hold' AND why = 'ceiling'), count(*) FILTER (WHERE why = 'posted'),
+	               count(*) FILTER (WHERE why = 'partial'), count(*) FILTER (WHERE why = 'voided'), count(*) FILTER (WHERE why = 'late'),
+	               count(*) FILTER (WHERE op = 'expire'), COALESCE(sum(why::int) FILTER (WHERE op = 'expire'), 0)) FROM public.hold_log")"
+	expect "$db" "SELECT count(*) FROM public.hold_log l LEFT JOIN ledger.hold h ON h.idempotency_key = l.k
+	               WHERE l.op = 'hold' AND l.hold <> '-' AND h.id IS DISTINCT FROM l.hold::bigint" 0 \
+		"$db: every hold a client was told of exists, with the id it was told"
+	expect "$db" "SELECT count(*) FROM public.hold_log l JOIN ledger.hold h ON h.idempotency_key = l.k
+	               WHERE l.op = 'hold' AND l.hold = '-'" 0 "$db: no hold a bound refused exists"
+	expect "$db" "SELECT count(*) FROM public.hold_log l
+	                LEFT JOIN ledger.voucher v ON v.id = l.voucher::bigint LEFT JOIN ledger.hold h ON h.id = l.hold::bigint
+	               WHERE l.op = 'post' AND l.voucher <> '-'
+	                 AND NOT COALESCE(v.idempotency_key = l.k AND v.hold_id = h.id AND h.status = 'posted' AND h.voucher_id = v.id, false)" 0 \
+		"$db: every posting of a hold a client was told of stands: the hold is posted by the voucher the client got"
+	expect "$db" "SELECT count(*) FROM public.hold_log l LEFT JOIN ledger.hold h ON h.id = l.hold::bigint
+	               WHERE l.op = 'void' AND l.why = 'voided' AND h.status IS DISTINCT FROM 'voided'" 0 \
+		"$db: every hold a client was told was voided is voided"
+	expect "$db" "SELECT count(*) FROM (SELECT hold FROM public.hold_log WHERE why IN ('posted', 'partial', 'voided') GROUP BY hold
+	               HAVING count(DISTINCT CASE WHEN why = 'voided' THEN 'void' ELSE voucher END) > 1) x" 0 \
+		"$db: no hold was settled twice (no two vouchers, no voucher and a void)"
+	expect "$db" "SELECT (SELECT count(*) FROM ledger.hold h
+	                       WHERE (h.status = 'posted') <> EXISTS (SELECT 1 FROM ledger.voucher v WHERE v.hold_id = h.id))
+	                   + (SELECT count(*) FROM (SELECT hold_id FROM ledger.voucher WHERE hold_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1) x)
+	                   + (SELECT count(*) FROM ledger.voucher v LEFT JOIN ledger.hold h ON h.id = v.hold_id
+	                       WHERE v.hold_id IS NOT NULL AND h.voucher_id IS DISTINCT FROM v.id)" 0 \
+		"$db: every posted hold has exactly one voucher naming it, and every voucher naming a hold is the one that posted it"
+	expect "$db" "SELECT count(*) FROM ledger.voucher v JOIN ledger.entry e ON e.voucher_id = v.id
+	                LEFT JOIN ledger.hold_line l ON l.hold_id = v.hold_id AND l.line_no = e.line_no
+	               WHERE v.hold_id IS NOT NULL
+	                 AND (l.hold_id IS NULL OR l.account_id <> e.account_id
+	                      OR sign(ledger.minor_units(e.amount)) <> sign(ledger.minor_units(l.amount))
+	                      OR abs(ledger.minor_units(e.amount)) > abs(ledger.minor_units(l.amount)))" 0 \
+		"$db: every voucher of a hold posts its lines, at most the amounts held, with their signs"
+	expect "$db" "SELECT count(*) FROM ledger.hold WHERE status = 'expired' AND NOT expires_at <= settled_at" 0 \
+		"$db: no hold was marked expired before its expiry"
+	phantoms=$(q "$db" -c "SELECT count(*) FROM ledger.hold h WHERE h.idempotency_key ~ '^h-' AND NOT EXISTS (
+	               SELECT 1 FROM public.hold_log l WHERE l.k = h.idempotency_key AND l.hold <> '-')")
+	[ "$phantoms" -le "$unacked" ] ||
+		fail "$db: $phantoms holds exist that no client was told of (at most $unacked allowed)"
+	note "ok: $db: $phantoms holds exist that no client was told of (at most $unacked allowed)"
+	holds_hold "$db"
+}
+
+# holds_hold DB : the held totals of the balance rows are the lines of the
+# pending holds; on every book day, no hold begun after its switch; every
+# bounded account's available balance is within its bounds now and (with
+# track_commit_timestamp) was after every commit: entries counted when their
+# voucher committed, a hold's lines held from its commit until the commit
+# that settled it or its expiry, whichever came first
+holds_hold() {
+	local db=$1
+	expect "$db" "WITH lines AS (
+	                 SELECT l.account_id,
+	                        sum(greatest(ledger.minor_units(l.amount), 0)) AS debit,
+	                        sum(greatest(-ledger.minor_units(l.amount), 0)) AS credit
+	                   FROM ledger.hold h JOIN ledger.hold_line l ON l.hold_id = h.id
+	                  WHERE h.status = 'pending' GROUP BY 1),
+	               rows AS (
+	                 SELECT account_id, sum(held_debit) AS debit, sum(held_credit) AS credit
+	                   FROM ledger.account_balance GROUP BY 1)
+	               SELECT count(*) FROM rows FULL JOIN lines USING (account_id)
+	                WHERE COALESCE(rows.debit, 0) <> COALESCE(lines.debit, 0) OR COALESCE(rows.credit, 0) <> COALESCE(lines.credit, 0)" 0 \
+		"$db: the held totals of the balance rows are the lines of the pending holds"
+	expect "$db" "SELECT count(*) FROM ledger.hold h JOIN ledger.day_close d ON d.book_date = h.book_date
+	               WHERE h.created_at > d.switched_at" 0 "$db: no hold begun after a cutoff's switch is on the day it closed"
+	expect "$db" "SELECT count(*) FROM ledger.account a
+	                CROSS JOIN LATERAL (SELECT sum(b.units) AS units, sum(b.held_debit) AS hd, sum(b.held_credit) AS hc
+	                                      FROM ledger.account_balance b WHERE b.account_id = a.id) b
+	                CROSS JOIN LATERAL ledger._expired_held(a.id) x
+	                CROSS JOIN LATERAL (SELECT ledger._normal_sign(a.kind, a.metadata) AS sign) s
+	               WHERE (a.floor IS NOT NULL AND COALESCE(b.units, 0) * s.sign
+	                        - CASE WHEN s.sign > 0 THEN COALESCE(b.hc, 0) - x.credit ELSE COALESCE(b.hd, 0) - x.debit END
+	                        < ledger.minor_units(a.floor))
+	                  OR (a.ceiling IS NOT NULL AND COALESCE(b.units, 0) * s.sign
+	                        + CASE WHEN s.sign > 0 THEN COALESCE(b.hd, 0) - x.debit ELSE COALESCE(b.hc, 0) - x.credit END
+	                        > ledger.minor_units(a.ceiling))" 0 \
+		"$db: no available balance is below its floor, no balance with what holds would add above its ceiling"
+	if [ "$(q "$db" -c "SHOW track_commit_timestamp")" = on ]; then
+		expect "$db" "WITH bounded AS (
+		                 SELECT a.id, ledger._normal_sign(a.kind, a.metadata) AS sign,
+		                        ledger.minor_units(a.floor) AS lo, ledger.minor_units(a.ceiling) AS hi
+		                   FROM ledger.account a WHERE a.floor IS NOT NULL OR a.ceiling IS NOT NULL),
+		               settled AS (
+		                 SELECT h.id, h.expires_at,
+		                        CASE WHEN h.status = 'posted' THEN pg_xact_commit_timestamp(v.xmin)
+		                             WHEN h.status <> 'pending' THEN pg_xact_commit_timestamp(h.xmin) END AS ts
+		                   FROM ledger.hold h LEFT JOIN ledger.voucher v ON v.id = h.voucher_id),
+		               moves AS (
+		                 SELECT e.account_id, pg_xact_commit_timestamp(v.xmin) AS ts,
+		                        sum(ledger.minor_units(e.amount)) AS units, 0 AS debit, 0 AS credit
+		                   FROM ledger.entry e JOIN ledger.voucher v ON v.id = e.voucher_id
+		                  WHERE e.account_id IN (SELECT id FROM bounded) GROUP BY 1, 2
+		                 UNION ALL
+		                 SELECT l.account_id, pg_xact_commit_timestamp(l.xmin), 0,
+		                        greatest(ledger.minor_units(l.amount), 0), greatest(-ledger.minor_units(l.amount), 0)
+		                   FROM ledger.hold_line l WHERE l.account_id IN (SELECT id FROM bounded)
+		                 UNION ALL
+		                 SELECT l.account_id, least(s.ts, s.expires_at), 0,
+		                        -greatest(ledger.minor_units(l.amount), 0), -greatest(-ledger.minor_units(l.amount), 0)
+		                   FROM settled s JOIN ledger.hold_line l ON l.hold_id = s.id
+		                  WHERE l.account_id IN (SELECT id FROM bounded) AND (s.ts IS NOT NULL OR s.expires_at IS NOT NULL)),
+		               running AS (
+		                 SELECT m.account_id, m.ts, sum(m.units) OVER w AS units, sum(m.debit) OVER w AS debit, sum(m.credit) OVER w AS credit
+		                   FROM moves m WINDOW w AS (PARTITION BY m.account_id ORDER BY m.ts))
+		               SELECT count(*) FROM running r JOIN bounded b ON b.id = r.account_id
+		                WHERE r.ts IS NULL
+		                   OR (b.lo IS NOT NULL AND r.units * b.sign - CASE WHEN b.sign > 0 THEN r.credit ELSE r.debit END < b.lo)
+		                   OR (b.hi IS NOT NULL AND r.units * b.sign + CASE WHEN b.sign > 0 THEN r.debit ELSE r.credit END > b.hi)" 0 \
+			"$db: no available balance was below its floor after any commit, nor a balance with what holds would add above its ceiling"
+	else
+		note "skipped: the available balance after every commit (track_commit_timestamp is off)"
+	fi
+}

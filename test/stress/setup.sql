@@ -6,7 +6,8 @@
 -- hot reserve and fee accounts.  The functions below are what a payment
 -- application would call; each returns the idempotency key it used and the
 -- voucher id (NULL when a floor or ceiling refused the voucher, which is the
--- caller's business and not an error), for the client to log.
+-- caller's business and not an error), for the client to log.  The hold
+-- functions at the end hold, settle and expire holds on the same wallets.
 SELECT ledger.open_books('2026-11-02');
 INSERT INTO ledger.account (code, name, kind, currency, hot) VALUES
 	('bank', 'reserve funds', 'asset', 'CNY', true),
@@ -154,4 +155,90 @@ BEGIN
 	k := v.idempotency_key;
 	id := v.id;
 	why := 'replayed';
+END $$;
+
+/*
+ * Holds on the same wallets, racing with the postings above.  A hold takes
+ * money from a wallet for the bank (a withdrawal waiting for the bank's
+ * answer) or for another wallet (a transfer held, counted against the
+ * receiver's ceiling); one in three expires within a second.  A floor or a
+ * ceiling may refuse it.  Keys are new for every call.
+ */
+CREATE FUNCTION stress.hold(a int, b int, cents bigint, ttl_ms int, OUT k text, OUT id bigint, OUT why text)
+	LANGUAGE plpgsql AS $$
+DECLARE
+	wa text := 'w' || a;
+	wb text := CASE WHEN b <= 0 OR b = a THEN 'bank' ELSE 'w' || b END;
+BEGIN
+	k := 'h-' || nextval('stress.key_seq');
+	BEGIN
+		id := ledger.hold(k, ARRAY[wa, wb],
+			ARRAY[ledger.amount_of_units(cents, 'CNY'), ledger.amount_of_units(-cents, 'CNY')],
+			'hold on ' || wa || ' for ' || wb, 'H' || k,
+			CASE WHEN ttl_ms > 0 THEN clock_timestamp() + ttl_ms * interval '1 millisecond' END,
+			jsonb_build_object('client', pg_backend_pid()));
+		why := 'held';
+	EXCEPTION WHEN check_violation THEN
+		id := NULL;
+		why := CASE WHEN SQLERRM LIKE '%ceiling%' THEN 'ceiling' ELSE 'floor' END;
+	END;
+END $$;
+
+/* A random pending hold of the workload, or NULL. */
+CREATE FUNCTION stress.some_hold() RETURNS bigint LANGUAGE sql AS $$
+	SELECT h.id FROM ledger.hold h
+	 WHERE h.status = 'pending' AND h.idempotency_key LIKE 'h-%'
+	   AND h.id >= (SELECT floor(random() * (max(x.id) + 1))::bigint FROM ledger.hold x)
+	 ORDER BY h.id LIMIT 1
+$$;
+
+/*
+ * Settles a random pending hold: how 0, 1 post it in full, 2, 3 post half
+ * of it, each with its own key ('hp-<hold>-<how>': sessions that pick the
+ * same hold race with the same key, which must answer both with one voucher,
+ * or with another, which must settle the hold once); 4 voids it; 5 runs
+ * ledger.expire_holds() instead.  Settling a hold that another session
+ * settled first or that is past its expiry is 55000: 'late'.  Any other
+ * error (a bound refusing the posting of money held, say) fails the run.
+ */
+CREATE FUNCTION stress.settle(how int, OUT op text, OUT k text, OUT hold_id bigint, OUT id bigint, OUT why text)
+	LANGUAGE plpgsql AS $$
+DECLARE
+	part ledger.amount[];
+BEGIN
+	IF how = 5 THEN
+		op := 'expire';
+		k := 'x';
+		why := ledger.expire_holds()::text;
+		RETURN;
+	END IF;
+	hold_id := stress.some_hold();
+	IF hold_id IS NULL THEN
+		op := 'none';
+		k := 'none';
+		why := 'none';
+		RETURN;
+	END IF;
+	BEGIN
+		IF how = 4 THEN
+			op := 'void';
+			k := 'v-' || hold_id;
+			PERFORM ledger.void_hold(hold_id, 'stress');
+			why := 'voided';
+		ELSE
+			op := 'post';
+			k := 'hp-' || hold_id || '-' || how;
+			IF how >= 2 THEN
+				SELECT array_agg(ledger.amount_of_units(
+				           CASE WHEN abs(ledger.minor_units(l.amount)) >= 2 THEN ledger.minor_units(l.amount) / 2
+				                ELSE ledger.minor_units(l.amount) END, ledger.currency(l.amount)) ORDER BY l.line_no)
+				  INTO part FROM ledger.hold_line l WHERE l.hold_id = settle.hold_id;
+			END IF;
+			id := ledger.post_hold(hold_id, k, part, 'settled by ' || pg_backend_pid());
+			why := CASE WHEN how >= 2 THEN 'partial' ELSE 'posted' END;
+		END IF;
+	EXCEPTION WHEN object_not_in_prerequisite_state THEN
+		id := NULL;
+		why := 'late';
+	END;
 END $$;
