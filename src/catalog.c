@@ -555,6 +555,12 @@ ledger_open_day(void)
 	return open_day;
 }
 
+/*
+ * A date as YYYY-MM-DD whatever DateStyle says (messages are read and
+ * grepped; the loaders compare it with what a file states), with " BC" for
+ * years before 1; -infinity and infinity as date_out writes them.  The one
+ * date formatter of the extension.
+ */
 char *
 date_to_cstring(DateADT d)
 {
@@ -562,9 +568,10 @@ date_to_cstring(DateADT d)
 				month,
 				day;
 
-	/* always ISO 8601, whatever DateStyle says: messages are read and grepped */
 	if (DATE_NOT_FINITE(d))
 		return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
 	j2date(d + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	if (year <= 0)
+		return psprintf("%04d-%02d-%02d BC", 1 - year, month, day);
 	return psprintf("%04d-%02d-%02d", year, month, day);
 }

@@ -265,6 +265,7 @@ replay(const PostRequest *req)
 	bool		differs_ref;
 	bool		differs_reversal;
 	bool		differs_lines = false;
+	bool		differs_red = false;
 
 	arg[0] = CStringGetTextDatum(req->key);
 	rc = SPI_execute_plan(find_voucher_plan, arg, NULL, false, 1);
@@ -328,6 +329,18 @@ replay(const PostRequest *req)
 									req->amounts[i]) != 0)
 				differs_lines = true;
 		}
+		/*
+		 * red-letter or opposite-side: one flag for the whole voucher, which
+		 * is a form of the reversal of one voucher (a call that reverses
+		 * another voucher, or none, differs in its reversal target already)
+		 */
+		for (i = 0; !differs_reversal && i < (int) SPI_processed; i++)
+			if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], desc, 4, &isnull)) != req->red)
+				differs_red = true;
+		if (difference == NULL && differs_red)
+			difference = req->red ?
+				pstrdup("it is an opposite-side reversal, this call's is a red-letter (红字) one") :
+				pstrdup("it is a red-letter (红字) reversal, this call's is an opposite-side one");
 		for (i = 0; difference == NULL && i < Max((int) SPI_processed, req->n); i++)
 		{
 			int64		acc;
@@ -350,11 +363,7 @@ replay(const PostRequest *req)
 			acc = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 			amt = DatumGetLedgerAmountP(SPI_getbinval(tup, desc, 2, &isnull));
 			code = SPI_getvalue(tup, desc, 3);
-			if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)) != req->red)
-				difference = psprintf("its line %d is %s, this call's is %s", i + 1,
-									  req->red ? "blue" : "red (红字)",
-									  req->red ? "red (红字)" : "blue");
-			else if (acc != req->account_ids[i] ||
+			if (acc != req->account_ids[i] ||
 				amount_cmp_internal(amt, req->amounts[i]) != 0)
 				difference = psprintf("its line %d posts %s to account \"%s\", this call's posts %s to account \"%s\"",
 									  i + 1,
@@ -366,7 +375,7 @@ replay(const PostRequest *req)
 	}
 	if (difference != NULL && !may_read)
 	{
-		const char *parts[4];
+		const char *parts[5];
 		int			nparts = 0;
 		StringInfoData list;
 
@@ -376,6 +385,8 @@ replay(const PostRequest *req)
 			parts[nparts++] = "ref";
 		if (differs_reversal)
 			parts[nparts++] = "reversal target";
+		if (differs_red)
+			parts[nparts++] = "red-letter / opposite-side form";
 		if (differs_lines)
 			parts[nparts++] = "lines";
 		initStringInfo(&list);
