@@ -10,6 +10,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "common/hashfn.h"
+#include "executor/spi.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -574,4 +575,20 @@ date_to_cstring(DateADT d)
 	if (year <= 0)
 		return psprintf("%04d-%02d-%02d BC", 1 - year, month, day);
 	return psprintf("%04d-%02d-%02d", year, month, day);
+}
+
+/*
+ * SPI_prepare + SPI_keepplan: a plan kept for the life of the backend (the
+ * callers keep it in a static and free it when the catalog changes).  The
+ * one shared version; hold.c and history.c still have copies of their own
+ * (static prepare_kept) to be replaced by this.
+ */
+SPIPlanPtr
+ledger_prepare_kept(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	return plan;
 }
