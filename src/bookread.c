@@ -29,6 +29,7 @@
 #include "executor/tuptable.h"
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -51,6 +52,7 @@ next_visible(IndexScanDesc scan, TupleTableSlot *slot, Snapshot snap)
 		BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
 		bool		visible;
 
+		CHECK_FOR_INTERRUPTS();
 		LockBuffer(bslot->buffer, BUFFER_LOCK_SHARE);
 		visible = HeapTupleSatisfiesVisibility(bslot->base.tuple, snap, bslot->buffer);
 		LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
@@ -171,6 +173,7 @@ ledger_recon_items(PG_FUNCTION_ARGS)
 		LedgerAmount *amt = DatumGetLedgerAmountP(slot_getattr(eslot, cat->e_amount, &isnull));
 		bool		found;
 
+		CHECK_FOR_INTERRUPTS();
 		item = hash_search(items, &vid, HASH_ENTER, &found);
 		if (!found)
 		{
@@ -212,6 +215,7 @@ ledger_recon_items(PG_FUNCTION_ARGS)
 		Datum		ref;
 		Datum		meta;
 
+		CHECK_FOR_INTERRUPTS();
 		item = sorted[i];
 		if (item->units == 0)
 			continue;

@@ -10,6 +10,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "common/hashfn.h"
+#include "executor/spi.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -555,6 +556,12 @@ ledger_open_day(void)
 	return open_day;
 }
 
+/*
+ * A date as YYYY-MM-DD whatever DateStyle says (messages are read and
+ * grepped; the loaders compare it with what a file states), with " BC" for
+ * years before 1; -infinity and infinity as date_out writes them.  The one
+ * date formatter of the extension.
+ */
 char *
 date_to_cstring(DateADT d)
 {
@@ -562,9 +569,26 @@ date_to_cstring(DateADT d)
 				month,
 				day;
 
-	/* always ISO 8601, whatever DateStyle says: messages are read and grepped */
 	if (DATE_NOT_FINITE(d))
 		return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
 	j2date(d + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	if (year <= 0)
+		return psprintf("%04d-%02d-%02d BC", 1 - year, month, day);
 	return psprintf("%04d-%02d-%02d", year, month, day);
+}
+
+/*
+ * SPI_prepare + SPI_keepplan: a plan kept for the life of the backend (the
+ * callers keep it in a static and free it when the catalog changes).  The
+ * one shared version; hold.c and history.c still have copies of their own
+ * (static prepare_kept) to be replaced by this.
+ */
+SPIPlanPtr
+ledger_prepare_kept(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	return plan;
 }

@@ -14,6 +14,7 @@
 
 #include "postgres.h"
 #include "access/attnum.h"
+#include "executor/spi.h"
 #include "utils/date.h"
 
 #include "amount.h"
@@ -136,6 +137,7 @@ extern const char *account_status_name(AccountStatus st);
 
 /* date as text, for messages */
 extern char *date_to_cstring(DateADT d);
+extern SPIPlanPtr ledger_prepare_kept(const char *sql, int nargs, Oid *types);
 
 /*
  * A hash table keyed by whole account codes: each entry starts with a

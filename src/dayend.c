@@ -20,8 +20,9 @@
  *
  * That is version 1 of the digest, which sealed the days closed by version
  * 1.0 of the extension.  Version 2 (every day sealed since 1.1) covers every
- * column that carries meaning: it starts with "ledger-day-v2" instead and
- * adds, after each entry's memo, the entry's book date (int32 days since
+ * column that carries meaning: it starts with "ledger-day-v2" instead,
+ * adds after each voucher's metadata the hold it posts (hold_id, int64, 0 if
+ * none), and after each entry's memo the entry's book date (int32 days since
  * 2000-01-01) and its red flag (one byte, 1 for a red-letter entry).  The
  * version a day was sealed with is ledger.book_day.digest_version.
  *
@@ -363,6 +364,10 @@ ledger_day_digest(PG_FUNCTION_ARGS)
 
 				feed_cstring(&dg, JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
 			}
+			if (version >= 2)
+				feed_int64(&dg, cat->v_hold_id == InvalidAttrNumber ||
+						   vslot->tts_isnull[cat->v_hold_id - 1] ? 0 :
+						   DatumGetInt64(vslot->tts_values[cat->v_hold_id - 1]));
 
 			memset(&vc, 0, sizeof(vc));
 			while (have_entry)

@@ -58,16 +58,6 @@ resolve_types(void)
 	amount_array_type = get_array_type(amount_type);
 }
 
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	return plan;
-}
-
 static void
 free_plan(SPIPlanPtr *plan)
 {
@@ -102,7 +92,7 @@ prepare_plans(void)
 	{
 		Oid			t[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
 
-		insert_voucher_plan = prepare_kept(
+		insert_voucher_plan = ledger_prepare_kept(
 			"INSERT INTO ledger.voucher (idempotency_key, ref, summary, metadata, reverses)"
 			" SELECT $1, $2, $3, $4, $5"
 			"  WHERE NOT EXISTS (SELECT FROM ledger.voucher v"
@@ -114,7 +104,7 @@ prepare_plans(void)
 		 * voucher (the unique index on reverses): it waits for it and, if
 		 * that one commits, inserts nothing instead of failing with 23505.
 		 */
-		insert_reversal_plan = prepare_kept(
+		insert_reversal_plan = ledger_prepare_kept(
 			"INSERT INTO ledger.voucher (idempotency_key, ref, summary, metadata, reverses)"
 			" SELECT $1, $2, $3, $4, $5"
 			"  WHERE NOT EXISTS (SELECT FROM ledger.voucher v"
@@ -126,12 +116,12 @@ prepare_plans(void)
 
 		/* $4: the entries are red-letter (红字) entries */
 		if (have_red)
-			insert_entries_plan = prepare_kept(
+			insert_entries_plan = ledger_prepare_kept(
 				"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount, red)"
 				" SELECT $1, u.n::pg_catalog.int4, u.a, u.m, $4"
 				"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS u(a, m, n)", 4, t);
 		else
-			insert_entries_plan = prepare_kept(
+			insert_entries_plan = ledger_prepare_kept(
 				"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
 				" SELECT $1, u.n::pg_catalog.int4, u.a, u.m"
 				"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS u(a, m, n)"
@@ -140,7 +130,7 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {TEXTOID};
 
-		find_voucher_plan = prepare_kept(
+		find_voucher_plan = ledger_prepare_kept(
 			"SELECT v.id, v.summary, v.ref, v.reverses, v.created_by,"
 			"       (SELECT o.created_by FROM ledger.voucher o WHERE o.id OPERATOR(pg_catalog.=) v.reverses)"
 			"  FROM ledger.voucher v"
@@ -150,12 +140,12 @@ prepare_plans(void)
 		Oid			t[1] = {INT8OID};
 
 		if (have_red)
-			voucher_entries_plan = prepare_kept(
+			voucher_entries_plan = ledger_prepare_kept(
 				"SELECT e.account_id, e.amount, a.code, e.red FROM ledger.entry e"
 				"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id"
 				" WHERE e.voucher_id OPERATOR(pg_catalog.=) $1 ORDER BY e.line_no", 1, t);
 		else
-			voucher_entries_plan = prepare_kept(
+			voucher_entries_plan = ledger_prepare_kept(
 				"SELECT e.account_id, e.amount, a.code, false FROM ledger.entry e"
 				"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) e.account_id"
 				" WHERE e.voucher_id OPERATOR(pg_catalog.=) $1 ORDER BY e.line_no", 1, t);
@@ -163,7 +153,7 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {INT8OID};
 
-		find_reversal_plan = prepare_kept(
+		find_reversal_plan = ledger_prepare_kept(
 			"SELECT id, idempotency_key FROM ledger.voucher"
 			" WHERE reverses OPERATOR(pg_catalog.=) $1", 1, t);
 	}
@@ -265,6 +255,7 @@ replay(const PostRequest *req)
 	bool		differs_ref;
 	bool		differs_reversal;
 	bool		differs_lines = false;
+	bool		differs_red = false;
 
 	arg[0] = CStringGetTextDatum(req->key);
 	rc = SPI_execute_plan(find_voucher_plan, arg, NULL, false, 1);
@@ -328,6 +319,18 @@ replay(const PostRequest *req)
 									req->amounts[i]) != 0)
 				differs_lines = true;
 		}
+		/*
+		 * red-letter or opposite-side: one flag for the whole voucher, which
+		 * is a form of the reversal of one voucher (a call that reverses
+		 * another voucher, or none, differs in its reversal target already)
+		 */
+		for (i = 0; !differs_reversal && i < (int) SPI_processed; i++)
+			if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], desc, 4, &isnull)) != req->red)
+				differs_red = true;
+		if (difference == NULL && differs_red)
+			difference = req->red ?
+				pstrdup("it is an opposite-side reversal, this call's is a red-letter (红字) one") :
+				pstrdup("it is a red-letter (红字) reversal, this call's is an opposite-side one");
 		for (i = 0; difference == NULL && i < Max((int) SPI_processed, req->n); i++)
 		{
 			int64		acc;
@@ -350,11 +353,7 @@ replay(const PostRequest *req)
 			acc = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 			amt = DatumGetLedgerAmountP(SPI_getbinval(tup, desc, 2, &isnull));
 			code = SPI_getvalue(tup, desc, 3);
-			if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)) != req->red)
-				difference = psprintf("its line %d is %s, this call's is %s", i + 1,
-									  req->red ? "blue" : "red (红字)",
-									  req->red ? "red (红字)" : "blue");
-			else if (acc != req->account_ids[i] ||
+			if (acc != req->account_ids[i] ||
 				amount_cmp_internal(amt, req->amounts[i]) != 0)
 				difference = psprintf("its line %d posts %s to account \"%s\", this call's posts %s to account \"%s\"",
 									  i + 1,
@@ -366,7 +365,7 @@ replay(const PostRequest *req)
 	}
 	if (difference != NULL && !may_read)
 	{
-		const char *parts[4];
+		const char *parts[5];
 		int			nparts = 0;
 		StringInfoData list;
 
@@ -376,6 +375,8 @@ replay(const PostRequest *req)
 			parts[nparts++] = "ref";
 		if (differs_reversal)
 			parts[nparts++] = "reversal target";
+		if (differs_red)
+			parts[nparts++] = "red-letter / opposite-side form";
 		if (differs_lines)
 			parts[nparts++] = "lines";
 		initStringInfo(&list);

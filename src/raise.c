@@ -19,22 +19,6 @@ date_of(int year, int month, int day)
 	return date2j(year, month, day) - POSTGRES_EPOCH_JDATE;
 }
 
-/* ISO 8601 whatever DateStyle says, with BC for years before 1 */
-static char *
-date_text(DateADT d)
-{
-	int			year,
-				month,
-				day;
-
-	if (DATE_NOT_FINITE(d))
-		return date_to_cstring(d);
-	j2date(d + POSTGRES_EPOCH_JDATE, &year, &month, &day);
-	if (year <= 0)
-		return psprintf("%04d-%02d-%02d BC", 1 - year, month, day);
-	return psprintf("%04d-%02d-%02d", year, month, day);
-}
-
 /*
  * ledger._check_book_date(d date, argument text, open_bounds boolean DEFAULT false)
  *
@@ -60,13 +44,13 @@ ledger_check_book_date(PG_FUNCTION_ARGS)
 		if (open_bounds)
 			PG_RETURN_VOID();
 		ereport_quietly(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
-						errmsg("%s must be a finite date, not %s", arg, date_text(d)),
+						errmsg("%s must be a finite date, not %s", arg, date_to_cstring(d)),
 						errdetail("Book dates are the days from %s to %s.",
 								  LEDGER_FIRST_BOOK_DATE, LEDGER_LAST_BOOK_DATE));
 	}
 	if (d < date_of(1900, 1, 1) || d > date_of(9999, 12, 31))
 		ereport_quietly(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
-						errmsg("%s %s is out of the range of book dates", arg, date_text(d)),
+						errmsg("%s %s is out of the range of book dates", arg, date_to_cstring(d)),
 						errdetail("Book dates are the days from %s to %s.",
 								  LEDGER_FIRST_BOOK_DATE, LEDGER_LAST_BOOK_DATE));
 	PG_RETURN_VOID();

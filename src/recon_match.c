@@ -7,8 +7,12 @@
  * form a bucket, sorted by time; the candidates of an item within one bucket
  * are found by binary search on time and a walk outwards, and the buckets
  * within the tolerance by binary search on the amount.  So pairing costs
- * O(n log n + n * buckets-within-tolerance * RECON_PAIR_PER_BUCKET), never
- * O(n^2).
+ * O(n log n + n * buckets-within-tolerance * RECON_PAIR_PER_BUCKET): with a
+ * narrow tolerance (a few distinct amounts within it) that is O(n log n),
+ * but a tolerance wide enough to span every distinct amount of the other
+ * side makes it O(n * distinct amounts), up to O(n^2) time and edges.  The
+ * rule's tolerance is what bounds it; the loops check for interrupts, so a
+ * run with a too-wide tolerance can be cancelled.
  */
 #include "postgres.h"
 
@@ -285,6 +289,7 @@ collect_edges(const MItem *from, int nfrom, bool from_internal, const MSide *to,
 					hi;
 		int			pos;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!q->has_at)
 			continue;
 		if (pg_sub_s64_overflow(q->units, tol, &lo))
@@ -296,6 +301,7 @@ collect_edges(const MItem *from, int nfrom, bool from_internal, const MSide *to,
 		{
 			PairArg		pa;
 
+			CHECK_FOR_INTERRUPTS();
 			pa.edges = edges;
 			pa.q = q;
 			pa.q_internal = from_internal;

@@ -1,8 +1,14 @@
 /*
- * statement.c — helpers of the statement loaders: CSV field splitting and
- * amount parsing that report a bad field as NULL instead of raising, so that
- * the loaders can check a whole file in one set-based pass and name the
- * first bad line themselves.
+ * statement.c — the C side of the statement loaders:
+ *
+ *   ledger._csv_fields(), ledger._try_amount()   CSV field splitting and
+ *       amount parsing that report a bad field as NULL instead of raising;
+ *       since 1.0, used by the generic CSV loader (load_statement_csv),
+ *       which checks a whole file in one set-based pass and names the
+ *       first bad line itself
+ *   ledger._parse_statement(), _parse_statement_gbk(), _statement_parsed()
+ *       (1.1)  the channels' and banks' own files, parsed in one pass by
+ *       stmt_parse.c; see the section below
  */
 #include "postgres.h"
 
@@ -191,6 +197,7 @@ ledger_try_amount(PG_FUNCTION_ARGS)
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "catalog.h"
 #include "stmt_parse.h"
 
 #define PARSE_NATTS 11
@@ -295,6 +302,12 @@ typedef struct raw_order
 	int			idx[SP_MAX_FIELDS];
 } raw_order;
 
+/*
+ * Per-backend cache: the key order computed for the last header seen, reused
+ * while the lines of one file come with the same key array; reset by each
+ * parse (ledger._parse_statement) before its first line, and never read
+ * across calls, so a stale entry can only cost one recomputation.
+ */
 static raw_order raw_cache;
 
 static int
@@ -592,20 +605,6 @@ parse_stmt(void *ctx, const sp_stmt *s)
 	MemoryContextSwitchTo(old);
 }
 
-/* YYYY-MM-DD whatever the DateStyle */
-static char *
-iso_date(DateADT d)
-{
-	int			y,
-				m,
-				dd;
-
-	if (DATE_NOT_FINITE(d))
-		return pstrdup(DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity");
-	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
-	return psprintf("%04d-%02d-%02d", y, m, dd);
-}
-
 static sp_format
 parse_format(const char *f)
 {
@@ -663,7 +662,7 @@ run_parser(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, boo
 	c.format = format;
 	c.kind = format_kind(format);
 	c.source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	c.date = PG_ARGISNULL(3) ? NULL : iso_date(PG_GETARG_DATEADT(3));
+	c.date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
 	c.bank = (format == SP_MT940 || format == SP_CAMT053);
 	c.serial_stmt = -1;
 	c.ts = rsinfo->setResult;
@@ -826,7 +825,7 @@ ledger_parse_statement_gbk(PG_FUNCTION_ARGS)
 		memset(&c, 0, sizeof(c));
 		c.kind = format_kind(format);
 		c.source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-		c.date = PG_ARGISNULL(3) ? NULL : iso_date(PG_GETARG_DATEADT(3));
+		c.date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
 		bad_line(&c, line, "is not valid GBK text");
 	}
 	run_parser(fcinfo, format, (char *) dst, strlen((char *) dst), false);

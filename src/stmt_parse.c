@@ -44,18 +44,40 @@ fail(sp_error *err, long line, const char *fmt,...)
 	return false;
 }
 
-/* at most max bytes of s, cut at a UTF-8 character boundary, for messages */
+/*
+ * The length of the longest prefix of p[0..n) that does not end inside a
+ * UTF-8 character: a sequence that the cut left incomplete is dropped.
+ */
+static size_t
+utf8_cut(const char *p, size_t n)
+{
+	size_t		j = n;
+	size_t		need;
+	unsigned char c;
+
+	/* back over at most three continuation bytes to the character's start */
+	while (j > 0 && n - j < 3 && (((unsigned char) p[j - 1]) & 0xC0) == 0x80)
+		j--;
+	if (j == 0)
+		return 0;
+	c = (unsigned char) p[j - 1];
+	if ((c & 0xC0) == 0x80)
+		return j - 1;			/* four continuation bytes: not UTF-8 */
+	need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+	return (j - 1) + need > n ? j - 1 : n;
+}
+
+/*
+ * At most max bytes of s, cut at a UTF-8 character boundary: for messages
+ * and for what goes into the file's jsonb header (half a character there
+ * would be stored, and a dump of it would not restore).
+ */
 static int
 clip(sp_str s, size_t max)
 {
-	size_t		n = s.n;
-
-	if (n <= max)
-		return (int) n;
-	n = max;
-	while (n > 0 && (((unsigned char) s.p[n]) & 0xC0) == 0x80)
-		n--;
-	return (int) n;
+	if (s.n <= max)
+		return (int) s.n;
+	return (int) utf8_cut(s.p, max);
 }
 
 #define SHOW(s)	clip((s), 80), (s).p
@@ -141,18 +163,7 @@ meta_add(sp_meta *m, const char *key, const char *fmt,...)
 	vsnprintf(m->vals[m->n], sizeof(m->vals[0]), fmt, ap);
 	va_end(ap);
 	/* never leave half a UTF-8 character at the end */
-	{
-		size_t		l = strlen(m->vals[m->n]);
-
-		if (l == sizeof(m->vals[0]) - 1)
-		{
-			while (l > 0 && (((unsigned char) m->vals[m->n][l]) & 0xC0) == 0x80)
-				l--;
-			if (l > 0 && (((unsigned char) m->vals[m->n][l - 1]) & 0xC0) == 0xC0)
-				l--;
-			m->vals[m->n][l] = '\0';
-		}
-	}
+	m->vals[m->n][utf8_cut(m->vals[m->n], strlen(m->vals[m->n]))] = '\0';
 	m->n++;
 }
 
@@ -825,7 +836,7 @@ wechat_bill(char *buf, size_t len, const sp_options *opt, const sp_sink *sink,
 		{
 			sp_str		v = trim(sv[i]);
 
-			meta_add(meta, "", "%.*s", (int) v.n, v.p);
+			meta_add(meta, "", "%.*s", clip(v, 90), v.p);
 			snprintf(meta->keys[meta->n - 1], sizeof(meta->keys[0]), "%.*s", clip(sh[i], 46), sh[i].p);
 			if (eq(sh[i], "总交易单数"))
 			{
@@ -1074,7 +1085,11 @@ alipay_head(sp_str line, long no, sp_meta *meta, sp_error *err)
 		a = find(line, "[");
 		b = find(line, "]");
 		if (a && b && b > a)
-			meta_add(meta, "account", "%.*s", (int) (b - a - 1 > 90 ? 90 : b - a - 1), a + 1);
+		{
+			sp_str		acc = {a + 1, (size_t) (b - a - 1)};
+
+			meta_add(meta, "account", "%.*s", clip(acc, 90), acc.p);
+		}
 	}
 	else if (starts(line, "#起始日期："))
 	{

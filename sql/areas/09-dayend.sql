@@ -760,7 +760,7 @@ AS $$
 	 ORDER BY c.check_name, c.currency NULLS FIRST
 $$;
 COMMENT ON FUNCTION ledger.check_books(date) IS
-	'the books'' checks for one day: vouchers_balanced, red_entries_reverse, entries_match_vouchers, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, holds_match_lines, snapshot_matches_entries, assertion:<name> for each balance assertion and, for a closed day, digest_matches';
+	'the books'' checks for one day: vouchers_balanced, red_entries_reverse, entries_match_vouchers, entries_match_accounts, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, holds_match_lines, snapshot_matches_entries, assertion:<name> for each balance assertion and, for a closed day, digest_matches';
 
 CREATE FUNCTION ledger._close_check(d date) RETURNS text[]
 	LANGUAGE plpgsql

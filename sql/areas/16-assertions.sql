@@ -46,6 +46,8 @@ DECLARE
 	acc record;
 BEGIN
 	PERFORM ledger.amount_of_units(0, NEW.currency);
+	-- as the accounts and balances write it: 'cny' would match nothing
+	NEW.currency := ledger._currency_code(NEW.currency);
 	IF NEW.tolerance IS NOT NULL THEN
 		IF ledger.currency(NEW.tolerance) <> NEW.currency THEN
 			PERFORM ledger._raise('42804', pg_catalog.format('tolerance %s is not in the assertion''s currency %s', NEW.tolerance, NEW.currency),

@@ -110,6 +110,28 @@ on_stmt(void *ctx, const sp_stmt *s)
 	z->rows = 0;
 }
 
+/* whether p[0..n) is well-formed UTF-8 (overlongs and surrogates not judged) */
+static bool
+utf8_ok(const char *p, size_t n)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = (unsigned char) p[i];
+		size_t		len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
+			(c & 0xF8) == 0xF0 ? 4 : 0;
+
+		if (len == 0 || i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++)
+			if ((((unsigned char) p[i + k]) & 0xC0) != 0x80)
+				return false;
+		i += len;
+	}
+	return true;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -152,6 +174,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(meta.n >= 0 && meta.n <= SP_MAX_META);
 		for (int i = 0; i < meta.n; i++)
 			CHECK(strlen(meta.keys[i]) < sizeof(meta.keys[0]) && strlen(meta.vals[i]) < sizeof(meta.vals[0]));
+		/* the header goes into jsonb: a UTF-8 file gives UTF-8 keys and values */
+		if (utf8_ok(buf, z.len))
+			for (int i = 0; i < meta.n; i++)
+				CHECK(utf8_ok(meta.keys[i], strlen(meta.keys[i])) &&
+					  utf8_ok(meta.vals[i], strlen(meta.vals[i])));
 	}
 	free(buf);
 	return 0;
