@@ -1009,6 +1009,8 @@ DECLARE
 	acc record;
 BEGIN
 	PERFORM ledger.amount_of_units(0, NEW.currency);
+	-- as the accounts and balances write it: 'cny' would match nothing
+	NEW.currency := ledger._currency_code(NEW.currency);
 	IF NEW.tolerance IS NOT NULL THEN
 		IF ledger.currency(NEW.tolerance) <> NEW.currency THEN
 			PERFORM ledger._raise('42804', pg_catalog.format('tolerance %s is not in the assertion''s currency %s', NEW.tolerance, NEW.currency),
@@ -1177,7 +1179,7 @@ COMMENT ON COLUMN ledger.daily_balance.held_debit IS 'debits of the holds pendin
 COMMENT ON COLUMN ledger.daily_balance.held_credit IS 'credits of the holds pending at the close (created by the day, settled after it); NULL for days closed before version 1.1';
 
 COMMENT ON FUNCTION ledger.check_books(date) IS
-	'the books'' checks for one day: vouchers_balanced, red_entries_reverse, entries_match_vouchers, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, holds_match_lines, snapshot_matches_entries, assertion:<name> for each balance assertion and, for a closed day, digest_matches';
+	'the books'' checks for one day: vouchers_balanced, red_entries_reverse, entries_match_vouchers, entries_match_accounts, period_debits_equal_credits, closing_balances_net_zero, opening_plus_movement_equals_closing, summary_equals_children, balances_match_entries, holds_match_lines, snapshot_matches_entries, assertion:<name> for each balance assertion and, for a closed day, digest_matches';
 
 -- the holds, their functions and views, the account history
 /*
