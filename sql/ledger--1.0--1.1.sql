@@ -1264,15 +1264,6 @@ CREATE TRIGGER hold_line_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.hold_
 CREATE TRIGGER hold_line_no_truncate BEFORE TRUNCATE ON ledger.hold_line
 	FOR EACH STATEMENT EXECUTE FUNCTION ledger._hold_guard();
 
-/*
- * ledger.hold takes its amounts as ledger.amount[] or as text[].  An untyped
- * array literal (node-postgres sends every array so) must pick one form: the
- * array of ledger.amount is made the preferred type of the array category,
- * so that it wins over text[] (and over any other array form of the same
- * argument).
- */
-UPDATE pg_catalog.pg_type SET typispreferred = true WHERE oid = 'ledger.amount[]'::pg_catalog.regtype;
-
 -- --- the functions -----------------------------------------------------------
 
 CREATE FUNCTION ledger.hold(idempotency_key text, accounts text[], amounts ledger.amount[],
@@ -1981,6 +1972,9 @@ DECLARE
 	parent ledger.account;
 	posted boolean := false;
 	bal bigint;
+	nsign integer;
+	held_low numeric;
+	held_high numeric;
 BEGIN
 	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
@@ -2120,19 +2114,45 @@ BEGIN
 		END IF;
 	END IF;
 
-	-- a new bound must hold for the balance the account already has
+	-- a new bound must hold for the available balance the account already
+	-- has: the balance less the held money that would lower it (against a
+	-- floor), plus the held money that would raise it (against a ceiling),
+	-- holds past their expiry left out, as the bound check of a posting
 	IF TG_OP = 'UPDATE' AND (NEW.floor::text IS DISTINCT FROM OLD.floor::text OR NEW.ceiling::text IS DISTINCT FROM OLD.ceiling::text) THEN
-		SELECT sum(b.units) * ledger._normal_sign(NEW.kind, NEW.metadata) INTO bal
-			FROM (SELECT units FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
-		IF NEW.floor IS NOT NULL AND COALESCE(bal, 0) < ledger.minor_units(NEW.floor) THEN
-			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is below the new floor', NEW.code),
-				detail => format('The balance is %s; the floor would be %s.',
-						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor));
+		nsign := ledger._normal_sign(NEW.kind, NEW.metadata);
+		SELECT sum(b.units) * nsign,
+		       sum(CASE WHEN nsign > 0 THEN b.held_credit ELSE b.held_debit END),
+		       sum(CASE WHEN nsign > 0 THEN b.held_debit ELSE b.held_credit END)
+			INTO bal, held_low, held_high
+			FROM (SELECT units, held_debit, held_credit FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
+		bal := COALESCE(bal, 0);
+		held_low := COALESCE(held_low, 0);
+		held_high := COALESCE(held_high, 0);
+		IF held_low <> 0 OR held_high <> 0 THEN
+			SELECT held_low - CASE WHEN nsign > 0 THEN x.credit ELSE x.debit END,
+			       held_high - CASE WHEN nsign > 0 THEN x.debit ELSE x.credit END
+				INTO held_low, held_high
+				FROM ledger._expired_held(OLD.id) x;
 		END IF;
-		IF NEW.ceiling IS NOT NULL AND COALESCE(bal, 0) > ledger.minor_units(NEW.ceiling) THEN
+		IF NEW.floor IS NOT NULL AND bal - held_low < ledger.minor_units(NEW.floor) THEN
+			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is below the new floor', NEW.code),
+				detail => CASE WHEN held_low = 0
+					THEN format('The balance is %s; the floor would be %s.',
+						ledger.amount_of_units(bal, NEW.currency), NEW.floor)
+					ELSE format('The available balance is %s (balance %s, held by pending holds %s); the floor would be %s.',
+						ledger.amount_of_units((bal - held_low)::bigint, NEW.currency), ledger.amount_of_units(bal, NEW.currency),
+						ledger.amount_of_units(held_low::bigint, NEW.currency), NEW.floor) END,
+				hint => CASE WHEN held_low <> 0 THEN 'Held money counts against the bounds until its hold is posted, voided or expires.' END);
+		END IF;
+		IF NEW.ceiling IS NOT NULL AND bal + held_high > ledger.minor_units(NEW.ceiling) THEN
 			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is above the new ceiling', NEW.code),
-				detail => format('The balance is %s; the ceiling would be %s.',
-						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling));
+				detail => CASE WHEN held_high = 0
+					THEN format('The balance is %s; the ceiling would be %s.',
+						ledger.amount_of_units(bal, NEW.currency), NEW.ceiling)
+					ELSE format('The balance with the held money is %s (balance %s, held by pending holds %s); the ceiling would be %s.',
+						ledger.amount_of_units((bal + held_high)::bigint, NEW.currency), ledger.amount_of_units(bal, NEW.currency),
+						ledger.amount_of_units(held_high::bigint, NEW.currency), NEW.ceiling) END,
+				hint => CASE WHEN held_high <> 0 THEN 'Held money counts against the bounds until its hold is posted, voided or expires.' END);
 		END IF;
 	END IF;
 	RETURN NEW;
@@ -3234,3 +3254,47 @@ BEGIN
 END
 $function$;
 
+-- ---- end of the final definitions ----
+
+-- ---- holds review: ledger.hold's one-literal form instead of a preferred array type; expired holds at now() ----
+/*
+ * As for ledger.post: the form taking one text is the one an untyped array
+ * literal '{...}' resolves to (PostgreSQL finds the amount[] and text[] forms
+ * equally good for it, and picks the string-typed form before either).
+ */
+CREATE FUNCTION ledger.hold(idempotency_key text, accounts text[], amounts text,
+		summary text DEFAULT NULL, ref text DEFAULT NULL, expires_at timestamptz DEFAULT NULL,
+		metadata jsonb DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_hold'
+	LANGUAGE C VOLATILE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ledger.hold(text, text[], text, text, text, timestamptz, jsonb) IS
+	'ledger.hold with the amounts as one array literal (''{12.34 CNY,-12.34 CNY}''), the form an untyped literal resolves to; same behaviour';
+
+REVOKE EXECUTE ON FUNCTION ledger.hold(text, text[], text, text, text, timestamptz, jsonb) FROM PUBLIC;
+
+/*
+ * Money held on an account by pending holds past their expiry: counted in
+ * the balance rows until ledger.expire_holds() marks them, but reserving
+ * nothing.  The bound check reads it only when a bound looks broken.
+ * "Past" is at the transaction's start (now()), so that the function is
+ * stable, as ledger.available() is: a hold that expires during a
+ * transaction still reserves its money in it.
+ */
+CREATE OR REPLACE FUNCTION ledger._expired_held(account_id bigint, OUT debit bigint, OUT credit bigint)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	BEGIN ATOMIC
+	SELECT COALESCE(sum(ledger.minor_units(l.amount)) FILTER (WHERE ledger.minor_units(l.amount) > 0), 0)::bigint,
+	       COALESCE(-sum(ledger.minor_units(l.amount)) FILTER (WHERE ledger.minor_units(l.amount) < 0), 0)::bigint
+	  FROM ledger.hold h
+	  JOIN ledger.hold_line l ON l.hold_id = h.id
+	 WHERE h.status = 'pending' AND h.expires_at <= pg_catalog.now()
+	   AND l.account_id = _expired_held.account_id;
+	END;
+COMMENT ON FUNCTION ledger._expired_held(bigint) IS
+	'held debits and credits of an account''s pending holds past their expiry (they reserve nothing)';
+
+COMMENT ON COLUMN ledger.balances.available IS 'balance less the held amounts that would lower it, a hold past its expiry counted until ledger.expire_holds() marks it (ledger.available() and the bound checks leave it out at once)';

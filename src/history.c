@@ -25,6 +25,7 @@
 
 #include "amount.h"
 #include "catalog.h"
+#include "raise.h"
 #include "wide.h"
 
 #define HISTORY_BATCH 4096
@@ -112,11 +113,12 @@ ledger_account_history(PG_FUNCTION_ARGS)
 				 errdetail("The history of account \"%s\" starts at the opening of from_date.", code)));
 	from_date = PG_GETARG_DATEADT(1);
 	to_date = PG_ARGISNULL(2) ? DATEVAL_NOEND : PG_GETARG_DATEADT(2);
-	if (DATE_NOT_FINITE(from_date))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("from_date must be a finite date"),
-				 errdetail("The history of account \"%s\" starts at the opening of a book date.", code)));
+	/* 22008 for a date that is no book date, as for every book-date argument */
+	DirectFunctionCall3(ledger_check_book_date, DateADTGetDatum(from_date),
+						CStringGetTextDatum("from_date"), BoolGetDatum(false));
+	if (!PG_ARGISNULL(2))
+		DirectFunctionCall3(ledger_check_book_date, DateADTGetDatum(to_date),
+							CStringGetTextDatum("to_date"), BoolGetDatum(true));
 	found = account_by_code(code);
 	if (found == NULL)
 		ereport(ERROR,

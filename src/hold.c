@@ -31,6 +31,7 @@
 
 #include "catalog.h"
 #include "hold.h"
+#include "post.h"
 #include "posting.h"
 #include "wide.h"
 
@@ -61,6 +62,8 @@ static uint64 plans_generation = 0;
 static Oid	voucher_seq = InvalidOid;
 static Oid	amount_type = InvalidOid;
 static Oid	amount_array_type = InvalidOid;
+static Oid	hold_rel = InvalidOid;
+static Oid	hold_line_rel = InvalidOid;
 
 static SPIPlanPtr
 prepare_kept(const char *sql, int nargs, Oid *types)
@@ -93,12 +96,8 @@ resolve_types(void)
 }
 
 static void
-prepare_plans(void)
+free_plans(void)
 {
-	uint64		generation = ledger_catalog_generation();
-
-	if (insert_hold_plan != NULL && plans_generation == generation)
-		return;
 	free_plan(&insert_hold_plan);
 	free_plan(&insert_lines_plan);
 	free_plan(&find_hold_plan);
@@ -112,8 +111,20 @@ prepare_plans(void)
 	free_plan(&expire_plan);
 	free_plan(&expired_lines_plan);
 	free_plan(&expired_held_plan);
+}
+
+static void
+prepare_plans(void)
+{
+	uint64		generation = ledger_catalog_generation();
+
+	if (insert_hold_plan != NULL && plans_generation == generation)
+		return;
+	free_plans();
 	plans_generation = generation;
 	resolve_types();
+	hold_rel = get_relname_relid("hold", ledger_catalog()->nsp);
+	hold_line_rel = get_relname_relid("hold_line", ledger_catalog()->nsp);
 	{
 		Oid			t[6] = {TEXTOID, DATEOID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID};
 
@@ -136,7 +147,7 @@ prepare_plans(void)
 		Oid			t[1] = {TEXTOID};
 
 		find_hold_plan = prepare_kept(
-			"SELECT id, summary, ref, expires_at FROM ledger.hold"
+			"SELECT id, summary, ref, expires_at, created_by FROM ledger.hold"
 			" WHERE idempotency_key OPERATOR(pg_catalog.=) $1", 1, t);
 		voucher_by_key_plan = prepare_kept(
 			"SELECT id, hold_id FROM ledger.voucher"
@@ -151,7 +162,7 @@ prepare_plans(void)
 			" WHERE l.hold_id OPERATOR(pg_catalog.=) $1 ORDER BY l.line_no", 1, t);
 		lock_hold_plan = prepare_kept(
 			"SELECT status, expires_at, expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp(),"
-			"       summary, ref, metadata, voucher_id, settled_at, idempotency_key"
+			"       summary, ref, metadata, voucher_id, settled_at, idempotency_key, created_by"
 			"  FROM ledger.hold WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE", 1, t);
 		voucher_key_plan = prepare_kept(
 			"SELECT idempotency_key FROM ledger.voucher WHERE id OPERATOR(pg_catalog.=) $1", 1, t);
@@ -241,6 +252,20 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long tcou
 }
 
 /* ---------- messages ---------- */
+
+/* An insert a rule rewrote (see post.h): prepare the plans afresh next time. */
+static void
+rewritten_error(const char *table, int rc, const char *what, const char *key, int n, const char *rows)
+pg_attribute_noreturn();
+
+static void
+rewritten_error(const char *table, int rc, const char *what, const char *key, int n, const char *rows)
+{
+	uint64		processed = SPI_processed;
+
+	free_plans();
+	post_rewritten_error(table, rc, processed, what, key, n, rows);
+}
 
 static void
 null_argument_error(const char *name, const char *detail)
@@ -417,7 +442,12 @@ move_held(HeldMove *moves, int n, int64 hold_id, bool creating)
 		Datum		values[2];
 
 		if (found == NULL)
-			elog(ERROR, "account %lld vanished", (long long) moves[i].account_id);
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("account %lld changed while hold %lld was being written",
+							(long long) moves[i].account_id, (long long) hold_id),
+					 errdetail("A concurrent transaction deleted it."),
+					 errhint("Retry the transaction.")));
 		acc = *found;
 		acc.code = pstrdup(found->code);	/* outlives later cache look-ups */
 
@@ -552,7 +582,22 @@ typedef struct HoldRequest
 	Datum		metadata;		/* jsonb, or 0 */
 } HoldRequest;
 
-/* The key is taken: the existing hold's id if it is the same hold, 23505 otherwise. */
+/*
+ * Whether the caller may read an existing hold in an error message: it can
+ * SELECT ledger.hold and ledger.hold_line, or its login created the hold
+ * (as ledger.post does for vouchers).
+ */
+static bool
+caller_may_read_hold(const char *created_by)
+{
+	return post_caller_may_read(hold_rel, hold_line_rel, created_by, false, NULL);
+}
+
+/*
+ * The key is taken: the existing hold's id if it is the same hold, 23505
+ * otherwise.  The DETAIL quotes the existing hold only to a caller that may
+ * read it; others learn which parts differ, not what they hold.
+ */
 static int64
 hold_replay(const HoldRequest *req)
 {
@@ -568,6 +613,11 @@ hold_replay(const HoldRequest *req)
 	TimestampTz expires_at = 0;
 	char	   *difference = NULL;
 	int			i;
+	bool		may_read;
+	bool		differs_summary;
+	bool		differs_ref;
+	bool		differs_expiry;
+	bool		differs_lines = false;
 
 	arg[0] = CStringGetTextDatum(req->key);
 	run(find_hold_plan, arg, NULL, false, 1);
@@ -586,25 +636,31 @@ hold_replay(const HoldRequest *req)
 	has_expiry = !isnull;
 	if (has_expiry)
 		expires_at = DatumGetTimestampTz(d);
+	may_read = caller_may_read_hold(SPI_getvalue(tup, desc, 5));
+	differs_summary = !text_equal(summary, req->summary);
+	differs_ref = !text_equal(ref, req->ref);
+	differs_expiry = has_expiry != req->has_expiry || (has_expiry && expires_at != req->expires_at);
 
-	if (!text_equal(summary, req->summary))
+	if (differs_summary)
 		difference = psprintf("its summary is %s, this call's is %s",
 							  quoted_or_null(summary), quoted_or_null(req->summary));
-	else if (!text_equal(ref, req->ref))
+	else if (differs_ref)
 		difference = psprintf("its ref is %s, this call's is %s",
 							  quoted_or_null(ref), quoted_or_null(req->ref));
-	else if (has_expiry != req->has_expiry || (has_expiry && expires_at != req->expires_at))
+	else if (differs_expiry)
 		difference = psprintf("it expires %s, this call's %s",
 							  has_expiry ? psprintf("at %s", timestamptz_to_str(expires_at)) : "never",
 							  req->has_expiry ? psprintf("at %s", timestamptz_to_str(req->expires_at)) : "never");
-	if (difference == NULL)
+	if (difference == NULL || !may_read)
 	{
+		char	   *line_difference = NULL;
+
 		arg[0] = Int64GetDatum(id);
 		run(hold_lines_plan, arg, NULL, false, 0);
 		desc = SPI_tuptable->tupdesc;
 		if ((int) SPI_processed != req->n)
-			difference = psprintf("it has %d lines, this call has %d", (int) SPI_processed, req->n);
-		for (i = 0; difference == NULL && i < req->n; i++)
+			line_difference = psprintf("it has %d lines, this call has %d", (int) SPI_processed, req->n);
+		for (i = 0; line_difference == NULL && i < req->n; i++)
 		{
 			int64		acc;
 			LedgerAmount *amt;
@@ -613,13 +669,40 @@ hold_replay(const HoldRequest *req)
 			acc = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 			amt = DatumGetLedgerAmountP(SPI_getbinval(tup, desc, 3, &isnull));
 			if (acc != req->account_ids[i] || amount_cmp_internal(amt, req->amounts[i]) != 0)
-				difference = psprintf("its line %d holds %s on account \"%s\", this call's holds %s on account \"%s\"",
-									  i + 1, amount_to_cstring(amt->units, amount_currency(amt)),
-									  SPI_getvalue(tup, desc, 4),
-									  amount_to_cstring(req->amounts[i]->units,
-														amount_currency(req->amounts[i])),
-									  req->account_codes[i]);
+				line_difference = psprintf("its line %d holds %s on account \"%s\", this call's holds %s on account \"%s\"",
+										   i + 1, amount_to_cstring(amt->units, amount_currency(amt)),
+										   SPI_getvalue(tup, desc, 4),
+										   amount_to_cstring(req->amounts[i]->units,
+															 amount_currency(req->amounts[i])),
+										   req->account_codes[i]);
 		}
+		differs_lines = line_difference != NULL;
+		if (difference == NULL)
+			difference = line_difference;
+	}
+	if (difference != NULL && !may_read)
+	{
+		const char *parts[4];
+		int			nparts = 0;
+		StringInfoData list;
+
+		if (differs_summary)
+			parts[nparts++] = "summary";
+		if (differs_ref)
+			parts[nparts++] = "ref";
+		if (differs_expiry)
+			parts[nparts++] = "expiry";
+		if (differs_lines)
+			parts[nparts++] = "lines";
+		initStringInfo(&list);
+		for (i = 0; i < nparts; i++)
+			appendStringInfo(&list, "%s%s", i == 0 ? "" : i == nparts - 1 ? " and " : ", ", parts[i]);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("idempotency key \"%s\" was already used for a different hold", req->key),
+				 errdetail("Hold %lld was created with this key; its %s differ%s from this call's.",
+						   (long long) id, list.data, nparts == 1 && !differs_lines ? "s" : ""),
+				 errhint("Use a new key for a new hold; repeat a call only with exactly the same content.")));
 	}
 	if (difference != NULL)
 		ereport(ERROR,
@@ -666,8 +749,8 @@ hold_line_check(const HoldRequest *req, int i, const AccountInfo *acc)
 }
 
 /*
- * ledger.hold(idempotency_key, accounts text[], amounts ledger.amount[] or
- *             text[], summary, ref, expires_at, metadata) → bigint
+ * ledger.hold(idempotency_key, accounts text[], amounts ledger.amount[],
+ *             text[] or text, summary, ref, expires_at, metadata) → bigint
  */
 PG_FUNCTION_INFO_V1(ledger_hold);
 Datum
@@ -686,13 +769,13 @@ ledger_hold(PG_FUNCTION_ARGS)
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
-	bool		as_text;
 	Datum		hargs[6];
 	char		hnulls[6];
 	Datum		largs[3];
 	Datum	   *ids;
 	int64		id;
 	bool		isnull;
+	int			rc;
 	MemoryContext outer = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0))
@@ -705,7 +788,7 @@ ledger_hold(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(2))
 		null_argument_error("amounts", psprintf("ledger.hold() was called for the hold with key \"%s\" without its amounts.", req.key));
 	acc_arr = PG_GETARG_ARRAYTYPE_P(1);
-	amt_arr = PG_GETARG_ARRAYTYPE_P(2);
+	amt_arr = post_amounts_argument(fcinfo, 2, "hold", req.key);
 	if (ARR_NDIM(acc_arr) > 1 || ARR_NDIM(amt_arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -713,7 +796,6 @@ ledger_hold(PG_FUNCTION_ARGS)
 				 errdetail("The hold with key \"%s\" has accounts of %d dimensions and amounts of %d.",
 						   req.key, ARR_NDIM(acc_arr), ARR_NDIM(amt_arr))));
 	deconstruct_array(acc_arr, TEXTOID, -1, false, TYPALIGN_INT, &acc_vals, &acc_nulls, &nacc);
-	as_text = ARR_ELEMTYPE(amt_arr) == TEXTOID;
 	get_typlenbyvalalign(ARR_ELEMTYPE(amt_arr), &typlen, &typbyval, &typalign);
 	deconstruct_array(amt_arr, ARR_ELEMTYPE(amt_arr), typlen, typbyval, typalign,
 					  &amt_vals, &amt_nulls, &namt);
@@ -744,15 +826,6 @@ ledger_hold(PG_FUNCTION_ARGS)
 					 errdetail("Line %d of the hold with key \"%s\" has no %s.",
 							   i + 1, req.key, acc_nulls[i] ? "account" : "amount")));
 		req.account_codes[i] = TextDatumGetCString(acc_vals[i]);
-		if (as_text)
-		{
-			Oid			typinput,
-						typioparam;
-
-			getTypeInputInfo(amount_type, &typinput, &typioparam);
-			amt_vals[i] = OidInputFunctionCall(typinput, TextDatumGetCString(amt_vals[i]),
-											   typioparam, -1);
-		}
 		req.amounts[i] = DatumGetLedgerAmountP(amt_vals[i]);
 		acc = account_by_code(req.account_codes[i]);
 		if (acc == NULL)
@@ -764,10 +837,7 @@ ledger_hold(PG_FUNCTION_ARGS)
 		req.account_ids[i] = acc->id;
 		hold_line_check(&req, i, acc);
 	}
-	req.amounts_array = as_text ?
-		PointerGetDatum(construct_array(amt_vals, nacc, amount_type, sizeof(LedgerAmount),
-										false, TYPALIGN_DOUBLE)) :
-		PointerGetDatum(amt_arr);
+	req.amounts_array = PointerGetDatum(amt_arr);
 	req.summary = opt_text(fcinfo, 3);
 	req.ref = opt_text(fcinfo, 4);
 	req.has_expiry = PG_NARGS() > 5 && !PG_ARGISNULL(5);
@@ -788,8 +858,9 @@ ledger_hold(PG_FUNCTION_ARGS)
 	hnulls[4] = req.metadata ? ' ' : 'n';
 	hargs[5] = TimestampTzGetDatum(req.expires_at);
 	hnulls[5] = req.has_expiry ? ' ' : 'n';
-	if (run(insert_hold_plan, hargs, hnulls, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "hold insert failed");
+	rc = run(insert_hold_plan, hargs, hnulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		rewritten_error("ledger.hold", rc, "hold", req.key, 1, "rows");
 	if (SPI_processed == 0)
 	{
 		id = hold_replay(&req);
@@ -810,8 +881,9 @@ ledger_hold(PG_FUNCTION_ARGS)
 	largs[0] = Int64GetDatum(id);
 	largs[1] = PointerGetDatum(construct_array(ids, req.n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	largs[2] = req.amounts_array;
-	if (run(insert_lines_plan, largs, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "hold line insert failed");
+	rc = run(insert_lines_plan, largs, NULL, false, 0);
+	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) req.n)
+		rewritten_error("ledger.hold_line", rc, "hold", req.key, req.n, "lines");
 
 	move_held(moves_of(req.n, req.account_ids, req.amounts, 1), req.n, id, true);
 	SPI_finish();
@@ -833,6 +905,7 @@ typedef struct LockedHold
 	Datum		metadata;		/* or 0 */
 	int64		voucher_id;		/* 0 if none */
 	char	   *settled_at;
+	char	   *created_by;
 	/* lines */
 	int			n;
 	int32	   *line_nos;
@@ -881,6 +954,7 @@ lock_hold(int64 hold_id, const char *caller, LockedHold *h, MemoryContext outer)
 	h->voucher_id = isnull ? 0 : DatumGetInt64(d);
 	h->settled_at = SPI_getvalue(tup, desc, 8);
 	h->key = SPI_getvalue(tup, desc, 9);
+	h->created_by = SPI_getvalue(tup, desc, 10);
 	MemoryContextSwitchTo(old);
 }
 
@@ -916,7 +990,11 @@ read_lines(LockedHold *h, MemoryContext outer)
 	MemoryContextSwitchTo(old);
 }
 
-/* 55000 for a hold that is not pending, or past its expiry. */
+/*
+ * 55000 for a hold that is not pending, or past its expiry.  Its key, expiry
+ * and settlement are told only to a caller that may read it
+ * (caller_may_read_hold); others learn its state.
+ */
 static void
 not_pending_error(const LockedHold *h, const char *doing)
 pg_attribute_noreturn();
@@ -924,6 +1002,16 @@ pg_attribute_noreturn();
 static void
 not_pending_error(const LockedHold *h, const char *doing)
 {
+	if (!caller_may_read_hold(h->created_by))
+	{
+		const char *state = strcmp(h->status, "pending") == 0 ? "expired" : h->status;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot %s hold %lld: it %s %s", doing, (long long) h->id,
+						strcmp(h->status, "pending") == 0 ? "has" : "is", state),
+				 errdetail("Only a pending hold can be settled, and a hold is settled once.")));
+	}
 	if (strcmp(h->status, "pending") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1020,6 +1108,7 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	Datum	   *lines;
 	Datum	   *accs;
 	Datum	   *amts;
+	int			rc;
 	MemoryContext outer = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0))
@@ -1125,8 +1214,9 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	vnulls[3] = (summary || h.summary) ? ' ' : 'n';
 	vnulls[4] = h.metadata ? ' ' : 'n';
 	vnulls[5] = ' ';
-	if (run(insert_voucher_plan, vargs, vnulls, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "voucher insert failed");
+	rc = run(insert_voucher_plan, vargs, vnulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		rewritten_error("ledger.voucher", rc, "voucher", key, 1, "rows");
 	if (SPI_processed == 0)
 		(void) voucher_key_taken(key, hold_id);		/* raises: the hold was pending */
 
@@ -1146,8 +1236,9 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	eargs[1] = PointerGetDatum(construct_array(lines, n, INT4OID, 4, true, TYPALIGN_INT));
 	eargs[2] = PointerGetDatum(construct_array(accs, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	eargs[3] = PointerGetDatum(construct_array(amts, n, amount_type, sizeof(LedgerAmount), false, TYPALIGN_DOUBLE));
-	if (run(insert_entries_plan, eargs, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "entry insert failed");
+	rc = run(insert_entries_plan, eargs, NULL, false, 0);
+	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) n)
+		rewritten_error("ledger.entry", rc, "voucher", key, n, "entries");
 	SPI_finish();
 	PG_RETURN_INT64(voucher_id);
 }

@@ -30,6 +30,7 @@
 #include "utils/syscache.h"
 
 #include "catalog.h"
+#include "post.h"
 #include "posting.h"
 #include "wide.h"
 
@@ -205,28 +206,37 @@ quoted_or_null(const char *s)
 }
 
 /*
- * Whether the caller may read the content of an existing voucher in an
- * error message: it reads the books (SELECT on ledger.voucher and
- * ledger.entry, checked for the role outside this SECURITY DEFINER
- * function), or its session user wrote the voucher and, for a reversal, the
- * voucher it reverses too (a reversal repeats that one's lines).
+ * Whether the caller may read the content of an existing row in an error
+ * message: it reads the relations (SELECT on both, checked for the role
+ * outside the SECURITY DEFINER function), or its session user wrote the row
+ * (and, when also_by, the other row too: a reversal repeats the lines of the
+ * voucher it reverses).
  */
-static bool
-caller_may_read(const char *created_by, const char *reversed_created_by, bool is_reversal)
+bool
+post_caller_may_read(Oid rel1, Oid rel2, const char *created_by,
+					 bool also_by, const char *also_created_by)
 {
-	const LedgerCatalog *cat = ledger_catalog();
 	Oid			caller = GetOuterUserId();
 	const char *me;
 
-	if (pg_class_aclcheck(cat->voucher, caller, ACL_SELECT) == ACLCHECK_OK &&
-		pg_class_aclcheck(cat->entry, caller, ACL_SELECT) == ACLCHECK_OK)
+	if (pg_class_aclcheck(rel1, caller, ACL_SELECT) == ACLCHECK_OK &&
+		pg_class_aclcheck(rel2, caller, ACL_SELECT) == ACLCHECK_OK)
 		return true;
 	me = GetUserNameFromId(GetSessionUserId(), true);
 	if (me == NULL || created_by == NULL || strcmp(me, created_by) != 0)
 		return false;
-	if (is_reversal && (reversed_created_by == NULL || strcmp(me, reversed_created_by) != 0))
+	if (also_by && (also_created_by == NULL || strcmp(me, also_created_by) != 0))
 		return false;
 	return true;
+}
+
+/* post_caller_may_read for an existing voucher */
+static bool
+caller_may_read(const char *created_by, const char *reversed_created_by, bool is_reversal)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+
+	return post_caller_may_read(cat->voucher, cat->entry, created_by, is_reversal, reversed_created_by);
 }
 
 /*
@@ -431,6 +441,21 @@ execute_quietly(SPIPlanPtr plan, Datum *values, const char *nulls, long tcount)
  * event trigger ledger_no_rules refuses new ones, but rules made while it was
  * disabled, or before it existed, remain).
  */
+void
+post_rewritten_error(const char *table, int rc, uint64 processed,
+					 const char *what, const char *key, int n, const char *rows)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the insert into %s was rewritten by a rule", table),
+			 rc == SPI_OK_INSERT ?
+			 errdetail("The %s with key \"%s\" has %d %s; a rule on %s let %llu of them be inserted.",
+					   what, key, n, rows, table, (unsigned long long) processed) :
+			 errdetail("The %s with key \"%s\" is written with a plain INSERT into %s; a rule on the table turned it into %s.",
+					   what, key, table, SPI_result_code_string(rc)),
+			 errhint("The ledger's tables take no rules: drop the rules on %s (see pg_rules).", table)));
+}
+
 static void
 rewritten_error(const char *table, int rc, const PostRequest *req)
 pg_attribute_noreturn();
@@ -438,20 +463,14 @@ pg_attribute_noreturn();
 static void
 rewritten_error(const char *table, int rc, const PostRequest *req)
 {
+	uint64		processed = SPI_processed;
+
 	/*
 	 * A statement rewritten to nothing depends on no relation, so the plan
 	 * cache would never notice the rule going away: prepare afresh next time.
 	 */
 	free_plans();
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("the insert into %s was rewritten by a rule", table),
-			 rc == SPI_OK_INSERT ?
-			 errdetail("The voucher with key \"%s\" has %d entries; a rule on %s let %llu of them be inserted.",
-					   req->key, req->n, table, (unsigned long long) SPI_processed) :
-			 errdetail("The voucher with key \"%s\" is written with a plain INSERT into %s; a rule on the table turned it into %s.",
-					   req->key, table, SPI_result_code_string(rc)),
-			 errhint("The ledger's tables take no rules: drop the rules on %s (see pg_rules).", table)));
+	post_rewritten_error(table, rc, processed, "voucher", req->key, req->n, "entries");
 }
 
 static int64
@@ -630,7 +649,7 @@ declared_argtype(FunctionCallInfo fcinfo, int argno)
 
 /* One amount of a text[] argument; a malformed one names its line. */
 static Datum
-amount_of_text(Datum elem, int line, const char *key)
+amount_of_text(Datum elem, int line, const char *what, const char *key)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	volatile Datum result = (Datum) 0;
@@ -646,7 +665,7 @@ amount_of_text(Datum elem, int line, const char *key)
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		edata->detail = psprintf("Line %d of the voucher with key \"%s\"%s%s", line, key,
+		edata->detail = psprintf("Line %d of the %s with key \"%s\"%s%s", line, what, key,
 								 edata->detail ? ": " : ".", edata->detail ? edata->detail : "");
 		ReThrowError(edata);
 	}
@@ -654,8 +673,8 @@ amount_of_text(Datum elem, int line, const char *key)
 	return result;
 }
 
-static ArrayType *
-amounts_argument(FunctionCallInfo fcinfo, int argno, const char *key)
+ArrayType *
+post_amounts_argument(FunctionCallInfo fcinfo, int argno, const char *what, const char *key)
 {
 	Oid			argtype = declared_argtype(fcinfo, argno);
 	ArrayType  *in;
@@ -684,8 +703,8 @@ amounts_argument(FunctionCallInfo fcinfo, int argno, const char *key)
 			MemoryContextSwitchTo(oldcxt);
 			edata = CopyErrorData();
 			FlushErrorState();
-			edata->detail = psprintf("The amounts of the voucher with key \"%s\" are written as one array literal%s%s",
-									 key, edata->detail ? ": " : ".", edata->detail ? edata->detail : "");
+			edata->detail = psprintf("The amounts of the %s with key \"%s\" are written as one array literal%s%s",
+									 what, key, edata->detail ? ": " : ".", edata->detail ? edata->detail : "");
 			ReThrowError(edata);
 		}
 		PG_END_TRY();
@@ -701,7 +720,7 @@ amounts_argument(FunctionCallInfo fcinfo, int argno, const char *key)
 	deconstruct_array(in, TEXTOID, -1, false, TYPALIGN_INT, &vals, &nulls, &n);
 	for (i = 0; i < n; i++)
 		if (!nulls[i])
-			vals[i] = amount_of_text(vals[i], i + 1, key);
+			vals[i] = amount_of_text(vals[i], i + 1, what, key);
 	dims[0] = n;
 	if (n == 0)
 		return construct_empty_array(amount_type);
@@ -746,7 +765,7 @@ ledger_post(PG_FUNCTION_ARGS)
 	memset(&req, 0, sizeof(req));
 	req.key = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	acc_arr = PG_GETARG_ARRAYTYPE_P(1);
-	amt_arr = amounts_argument(fcinfo, 2, req.key);
+	amt_arr = post_amounts_argument(fcinfo, 2, "voucher", req.key);
 	if (ARR_NDIM(acc_arr) > 1 || ARR_NDIM(amt_arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),

@@ -1091,7 +1091,12 @@ apply_deltas(HTAB *deltas, uint64 generation)
 			continue;
 		found = account_by_id(d->account_id);
 		if (found == NULL)
-			elog(ERROR, "account %lld vanished", (long long) d->account_id);
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("account %lld changed while voucher %lld was being posted",
+							(long long) d->account_id, (long long) d->voucher_id),
+					 errdetail("A concurrent transaction deleted it."),
+					 errhint("Retry the transaction: it checks the voucher against the account as it is now.")));
 		acc = *found;
 		acc.code = pstrdup(found->code);	/* outlives later cache look-ups */
 		used[i] = acc;

@@ -12,6 +12,10 @@
 #define LEDGER_RAISE_H
 
 #include "postgres.h"
+#include "fmgr.h"
+
+/* ledger._check_book_date(d date, argument text, open_bounds boolean): 22008 unless a book date */
+extern Datum ledger_check_book_date(PG_FUNCTION_ARGS);
 
 /*
  * ereport(ERROR, ...) with no error context callbacks: the error carries no

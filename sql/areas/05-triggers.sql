@@ -153,6 +153,9 @@ DECLARE
 	parent ledger.account;
 	posted boolean := false;
 	bal bigint;
+	nsign integer;
+	held_low numeric;
+	held_high numeric;
 BEGIN
 	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
@@ -292,19 +295,45 @@ BEGIN
 		END IF;
 	END IF;
 
-	-- a new bound must hold for the balance the account already has
+	-- a new bound must hold for the available balance the account already
+	-- has: the balance less the held money that would lower it (against a
+	-- floor), plus the held money that would raise it (against a ceiling),
+	-- holds past their expiry left out, as the bound check of a posting
 	IF TG_OP = 'UPDATE' AND (NEW.floor::text IS DISTINCT FROM OLD.floor::text OR NEW.ceiling::text IS DISTINCT FROM OLD.ceiling::text) THEN
-		SELECT sum(b.units) * ledger._normal_sign(NEW.kind, NEW.metadata) INTO bal
-			FROM (SELECT units FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
-		IF NEW.floor IS NOT NULL AND COALESCE(bal, 0) < ledger.minor_units(NEW.floor) THEN
-			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is below the new floor', NEW.code),
-				detail => format('The balance is %s; the floor would be %s.',
-						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.floor));
+		nsign := ledger._normal_sign(NEW.kind, NEW.metadata);
+		SELECT sum(b.units) * nsign,
+		       sum(CASE WHEN nsign > 0 THEN b.held_credit ELSE b.held_debit END),
+		       sum(CASE WHEN nsign > 0 THEN b.held_debit ELSE b.held_credit END)
+			INTO bal, held_low, held_high
+			FROM (SELECT units, held_debit, held_credit FROM ledger.account_balance WHERE account_id = OLD.id FOR UPDATE) b;
+		bal := COALESCE(bal, 0);
+		held_low := COALESCE(held_low, 0);
+		held_high := COALESCE(held_high, 0);
+		IF held_low <> 0 OR held_high <> 0 THEN
+			SELECT held_low - CASE WHEN nsign > 0 THEN x.credit ELSE x.debit END,
+			       held_high - CASE WHEN nsign > 0 THEN x.debit ELSE x.credit END
+				INTO held_low, held_high
+				FROM ledger._expired_held(OLD.id) x;
 		END IF;
-		IF NEW.ceiling IS NOT NULL AND COALESCE(bal, 0) > ledger.minor_units(NEW.ceiling) THEN
+		IF NEW.floor IS NOT NULL AND bal - held_low < ledger.minor_units(NEW.floor) THEN
+			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is below the new floor', NEW.code),
+				detail => CASE WHEN held_low = 0
+					THEN format('The balance is %s; the floor would be %s.',
+						ledger.amount_of_units(bal, NEW.currency), NEW.floor)
+					ELSE format('The available balance is %s (balance %s, held by pending holds %s); the floor would be %s.',
+						ledger.amount_of_units((bal - held_low)::bigint, NEW.currency), ledger.amount_of_units(bal, NEW.currency),
+						ledger.amount_of_units(held_low::bigint, NEW.currency), NEW.floor) END,
+				hint => CASE WHEN held_low <> 0 THEN 'Held money counts against the bounds until its hold is posted, voided or expires.' END);
+		END IF;
+		IF NEW.ceiling IS NOT NULL AND bal + held_high > ledger.minor_units(NEW.ceiling) THEN
 			PERFORM ledger._raise('23514', pg_catalog.format('balance of account "%s" is above the new ceiling', NEW.code),
-				detail => format('The balance is %s; the ceiling would be %s.',
-						ledger.amount_of_units(COALESCE(bal, 0), NEW.currency), NEW.ceiling));
+				detail => CASE WHEN held_high = 0
+					THEN format('The balance is %s; the ceiling would be %s.',
+						ledger.amount_of_units(bal, NEW.currency), NEW.ceiling)
+					ELSE format('The balance with the held money is %s (balance %s, held by pending holds %s); the ceiling would be %s.',
+						ledger.amount_of_units((bal + held_high)::bigint, NEW.currency), ledger.amount_of_units(bal, NEW.currency),
+						ledger.amount_of_units(held_high::bigint, NEW.currency), NEW.ceiling) END,
+				hint => CASE WHEN held_high <> 0 THEN 'Held money counts against the bounds until its hold is posted, voided or expires.' END);
 		END IF;
 	END IF;
 	RETURN NEW;

@@ -19,9 +19,10 @@ COMMENT ON FUNCTION ledger.post(text, text[], ledger.amount[], text, text, jsonb
 /*
  * The amounts as text: a driver's list of strings arrives as text[] (psycopg,
  * JDBC, pgx, node-postgres), and needs no cast.  The form taking one text
- * keeps an untyped array literal '{...}' resolving as it did: PostgreSQL
- * finds the amount[] and text[] forms equally good for it, and picks the
- * string-typed form before either.
+ * keeps an untyped array literal '{...}' resolving as it did in 1.0 (read as
+ * ledger.amount[]): PostgreSQL finds the amount[] and text[] forms equally
+ * good for it, and picks the string-typed form before either.  ledger.hold
+ * has the same three forms.
  */
 CREATE FUNCTION ledger.post(idempotency_key text, accounts text[], amounts text[],
 		summary text DEFAULT NULL, ref text DEFAULT NULL, metadata jsonb DEFAULT NULL)

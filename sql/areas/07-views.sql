@@ -60,5 +60,5 @@ COMMENT ON COLUMN ledger.balances.currency IS 'currency of the row (a multi-curr
 COMMENT ON COLUMN ledger.balances.balance IS 'current balance on the account''s normal side, summary accounts rolled up from their leaves';
 COMMENT ON COLUMN ledger.balances.held_debit IS 'debits of pending holds (until ledger.expire_holds() marks a hold past its expiry, it is counted here)';
 COMMENT ON COLUMN ledger.balances.held_credit IS 'credits of pending holds (until ledger.expire_holds() marks a hold past its expiry, it is counted here)';
-COMMENT ON COLUMN ledger.balances.available IS 'balance less the held amounts that would lower it (ledger.available() also leaves out holds past their expiry)';
+COMMENT ON COLUMN ledger.balances.available IS 'balance less the held amounts that would lower it, a hold past its expiry counted until ledger.expire_holds() marks it (ledger.available() and the bound checks leave it out at once)';
 

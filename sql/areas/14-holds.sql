@@ -88,15 +88,6 @@ CREATE TRIGGER hold_line_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger.hold_
 CREATE TRIGGER hold_line_no_truncate BEFORE TRUNCATE ON ledger.hold_line
 	FOR EACH STATEMENT EXECUTE FUNCTION ledger._hold_guard();
 
-/*
- * ledger.hold takes its amounts as ledger.amount[] or as text[].  An untyped
- * array literal (node-postgres sends every array so) must pick one form: the
- * array of ledger.amount is made the preferred type of the array category,
- * so that it wins over text[] (and over any other array form of the same
- * argument).
- */
-UPDATE pg_catalog.pg_type SET typispreferred = true WHERE oid = 'ledger.amount[]'::pg_catalog.regtype;
-
 -- --- the functions -----------------------------------------------------------
 
 CREATE FUNCTION ledger.hold(idempotency_key text, accounts text[], amounts ledger.amount[],
@@ -120,6 +111,22 @@ CREATE FUNCTION ledger.hold(idempotency_key text, accounts text[], amounts text[
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ledger.hold(text, text[], text[], text, text, timestamptz, jsonb) IS
 	'ledger.hold with the amounts as text (''12.34 CNY''), for drivers that send a list of strings';
+
+/*
+ * As for ledger.post: the form taking one text is the one an untyped array
+ * literal '{...}' resolves to (PostgreSQL finds the amount[] and text[] forms
+ * equally good for it, and picks the string-typed form before either).
+ */
+CREATE FUNCTION ledger.hold(idempotency_key text, accounts text[], amounts text,
+		summary text DEFAULT NULL, ref text DEFAULT NULL, expires_at timestamptz DEFAULT NULL,
+		metadata jsonb DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_hold'
+	LANGUAGE C VOLATILE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ledger.hold(text, text[], text, text, text, timestamptz, jsonb) IS
+	'ledger.hold with the amounts as one array literal (''{12.34 CNY,-12.34 CNY}''), the form an untyped literal resolves to; same behaviour';
 
 CREATE FUNCTION ledger.post_hold(hold_id bigint, idempotency_key text, amounts ledger.amount[] DEFAULT NULL,
 		summary text DEFAULT NULL)
@@ -153,6 +160,9 @@ COMMENT ON FUNCTION ledger.expire_holds() IS
  * Money held on an account by pending holds past their expiry: counted in
  * the balance rows until ledger.expire_holds() marks them, but reserving
  * nothing.  The bound check reads it only when a bound looks broken.
+ * "Past" is at the transaction's start (now()), so that the function is
+ * stable, as ledger.available() is: a hold that expires during a
+ * transaction still reserves its money in it.
  */
 CREATE FUNCTION ledger._expired_held(account_id bigint, OUT debit bigint, OUT credit bigint)
 	LANGUAGE sql STABLE
@@ -162,7 +172,7 @@ CREATE FUNCTION ledger._expired_held(account_id bigint, OUT debit bigint, OUT cr
 	       COALESCE(-sum(ledger.minor_units(l.amount)) FILTER (WHERE ledger.minor_units(l.amount) < 0), 0)::bigint
 	  FROM ledger.hold h
 	  JOIN ledger.hold_line l ON l.hold_id = h.id
-	 WHERE h.status = 'pending' AND h.expires_at <= pg_catalog.clock_timestamp()
+	 WHERE h.status = 'pending' AND h.expires_at <= pg_catalog.now()
 	   AND l.account_id = _expired_held.account_id;
 	END;
 COMMENT ON FUNCTION ledger._expired_held(bigint) IS
@@ -275,6 +285,7 @@ REVOKE EXECUTE ON FUNCTION
 	ledger._hold_guard(),
 	ledger.hold(text, text[], ledger.amount[], text, text, timestamptz, jsonb),
 	ledger.hold(text, text[], text[], text, text, timestamptz, jsonb),
+	ledger.hold(text, text[], text, text, text, timestamptz, jsonb),
 	ledger.post_hold(bigint, text, ledger.amount[], text),
 	ledger.void_hold(bigint, text),
 	ledger.expire_holds(),

@@ -1,0 +1,162 @@
+--
+-- holds_review: what a reviewer found in the holds and the account history.
+-- A caller that cannot read the books learns from ledger.hold, post_hold and
+-- void_hold only which parts differ / the state, not another's hold; an
+-- untyped array literal resolves to ledger.hold's one-text form (no global
+-- preferred type); a new floor or ceiling is checked against the available
+-- balance; rules give 55000; account_history's book dates give 22008; text
+-- amounts name their line.
+--
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+\set regress_db :DBNAME
+DROP DATABASE IF EXISTS ledger_regress_holds_review;
+CREATE DATABASE ledger_regress_holds_review;
+\c ledger_regress_holds_review
+SET datestyle = 'ISO, YMD';
+SET client_min_messages = warning;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-11-02');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'reserve funds', 'asset', 'CNY'),
+	('transit', 'in transit', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency, floor) VALUES
+	('w1', 'wallet 1', 'liability', 'CNY', '0 CNY');
+INSERT INTO ledger.account (code, name, kind, currency, ceiling) VALUES
+	('w3', 'class II wallet', 'liability', 'CNY', '500 CNY');
+SELECT ledger.post('fund-1', ARRAY['bank', 'w1'], ARRAY['120 CNY', '-120 CNY']::ledger.amount[], 'top-up');
+SELECT ledger.post('fund-3', ARRAY['bank', 'w3'], ARRAY['400 CNY', '-400 CNY']::ledger.amount[], 'top-up');
+
+-- errors whose DETAIL carries a time: the SQLSTATE and the DETAIL up to the time
+CREATE FUNCTION pg_temp.detail(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+	RETURN SQLSTATE || ': ' || regexp_replace(d, ' at \d{4}-.*$', ' at <time>');
+END
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.detail(text) TO PUBLIC;
+
+-- ---- 1. the replay of a hold key quotes the hold only to a reader or its writer ----
+DROP ROLE IF EXISTS regress_hr_alice;
+DROP ROLE IF EXISTS regress_hr_bob;
+CREATE ROLE regress_hr_alice LOGIN;
+CREATE ROLE regress_hr_bob LOGIN;
+GRANT USAGE ON SCHEMA ledger TO regress_hr_alice, regress_hr_bob;
+GRANT EXECUTE ON FUNCTION
+	ledger.hold(text, text[], ledger.amount[], text, text, timestamptz, jsonb),
+	ledger.hold(text, text[], text[], text, text, timestamptz, jsonb),
+	ledger.hold(text, text[], text, text, text, timestamptz, jsonb),
+	ledger.post_hold(bigint, text, ledger.amount[], text),
+	ledger.void_hold(bigint, text)
+	TO regress_hr_alice, regress_hr_bob;
+SET SESSION AUTHORIZATION regress_hr_alice;
+SELECT ledger.hold('h1', ARRAY['w1', 'transit'], ARRAY['50 CNY', '-50 CNY'], 'salary advance for Zhang San') AS h1 \gset
+SELECT ledger.hold('h2', ARRAY['w1', 'transit'], ARRAY['1 CNY', '-1 CNY'], 'card check') AS h2 \gset
+SELECT ledger.void_hold(:h2, 'checked');
+-- the writer reads its own hold
+SELECT ledger.hold('h1', ARRAY['w1', 'transit'], ARRAY['50 CNY', '-50 CNY'], 'other');
+SELECT pg_temp.detail($$SELECT ledger.void_hold($$ || :h2 || $$)$$);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_hr_bob;
+-- another login without SELECT on the hold tables: which parts differ, not what they hold
+SELECT ledger.hold('h1', ARRAY['w1', 'transit'], ARRAY['50 CNY', '-50 CNY'], 'other');
+SELECT ledger.hold('h1', ARRAY['w1', 'transit'], ARRAY['49 CNY', '-49 CNY'], 'other', 'R-1');
+SELECT ledger.hold('h1', ARRAY['w1', 'transit'], ARRAY['49 CNY', '-49 CNY'], 'salary advance for Zhang San');
+-- the same content replays, for anyone with the key
+SELECT ledger.hold('h1', ARRAY['w1', 'transit'], ARRAY['50 CNY', '-50 CNY'], 'salary advance for Zhang San') = :h1 AS replayed;
+-- a settled hold: its state, not its key or when it was settled
+SELECT ledger.void_hold(:h2);
+SELECT ledger.post_hold(:h2, 'p-h2');
+RESET SESSION AUTHORIZATION;
+-- the owner reads the books: the full story
+SELECT pg_temp.detail($$SELECT ledger.void_hold($$ || :h2 || $$)$$);
+
+-- ---- 2. no global preferred type: an untyped literal resolves to the one-text form ----
+SELECT typispreferred FROM pg_catalog.pg_type WHERE oid = 'ledger.amount[]'::regtype;
+SELECT p.oid::regprocedure AS form FROM pg_catalog.pg_proc p
+ WHERE p.proname = 'hold' AND p.pronamespace = 'ledger'::regnamespace ORDER BY 1::text;
+SELECT ledger.hold('lit-1', ARRAY['w1', 'transit'], '{5 CNY,-5 CNY}', 'untyped') AS lit1 \gset
+SELECT ledger.hold('lit-1', '{w1,transit}', '{5 CNY,-5 CNY}', 'untyped') = :lit1 AS untyped_replay;
+SELECT ledger.hold('lit-1', ARRAY['w1', 'transit'], ARRAY['5 CNY', '-5 CNY'], 'untyped') = :lit1 AS text_array_replay;
+SELECT ledger.void_hold(:lit1);
+SELECT ledger.post('lit-p', ARRAY['bank', 'w1'], '{1 CNY,-1 CNY}', 'untyped') IS NOT NULL AS post_untyped;
+-- a malformed literal
+SELECT ledger.hold('lit-2', ARRAY['w1', 'transit'], '{5 CNY');
+
+-- ---- 8. a malformed text amount names its line, as in ledger.post ----
+SELECT ledger.hold('txt-1', ARRAY['w1', 'transit'], ARRAY['5 CNY', 'five']);
+SELECT ledger.post('txt-p', ARRAY['w1', 'transit'], ARRAY['5 CNY', 'five']);
+
+-- ---- 3. a new floor or ceiling is checked against the available balance ----
+-- w1: balance 121, held 50 (h1) would lower it: available 71
+SELECT ledger.balance('w1'), ledger.available('w1');
+UPDATE ledger.account SET floor = '100 CNY' WHERE code = 'w1';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE ledger.account SET floor = '71 CNY' WHERE code = 'w1';
+-- a top-up still goes through
+SELECT ledger.post('top-w1', ARRAY['bank', 'w1'], ARRAY['10 CNY', '-10 CNY']::ledger.amount[]) IS NOT NULL AS topped_up;
+UPDATE ledger.account SET floor = '0 CNY' WHERE code = 'w1';
+-- w3: balance 400, 50 on its way in: 450 with the held money
+SELECT ledger.hold('in-3', ARRAY['transit', 'w3'], ARRAY['50 CNY', '-50 CNY']) AS in3 \gset
+UPDATE ledger.account SET ceiling = '420 CNY' WHERE code = 'w3';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE ledger.account SET ceiling = '450 CNY' WHERE code = 'w3';
+-- without held money the message is as before
+UPDATE ledger.account SET ceiling = '300 CNY' WHERE code = 'bank';
+SELECT ledger.void_hold(:in3);
+
+-- ---- 4. a rule on the books: 55000 naming the table, as ledger.post gives ----
+SELECT ledger.hold('r-1', ARRAY['w1', 'transit'], ARRAY['2 CNY', '-2 CNY']) AS r1 \gset
+ALTER EVENT TRIGGER ledger_no_rules DISABLE;
+CREATE RULE skip_entries AS ON INSERT TO ledger.entry DO INSTEAD NOTHING;
+SELECT ledger.post_hold(:r1, 'r-1-post');
+DROP RULE skip_entries ON ledger.entry;
+CREATE RULE skip_second AS ON INSERT TO ledger.entry WHERE NEW.line_no = 2 DO INSTEAD NOTHING;
+SELECT ledger.post_hold(:r1, 'r-1-post');
+DROP RULE skip_second ON ledger.entry;
+CREATE RULE skip_vouchers AS ON INSERT TO ledger.voucher DO INSTEAD NOTHING;
+SELECT ledger.post_hold(:r1, 'r-1-post');
+DROP RULE skip_vouchers ON ledger.voucher;
+CREATE RULE skip_holds AS ON INSERT TO ledger.hold DO INSTEAD NOTHING;
+SELECT ledger.hold('r-2', ARRAY['w1', 'transit'], ARRAY['2 CNY', '-2 CNY']);
+DROP RULE skip_holds ON ledger.hold;
+CREATE RULE skip_lines AS ON INSERT TO ledger.hold_line DO INSTEAD NOTHING;
+SELECT ledger.hold('r-2', ARRAY['w1', 'transit'], ARRAY['2 CNY', '-2 CNY']);
+DROP RULE skip_lines ON ledger.hold_line;
+ALTER EVENT TRIGGER ledger_no_rules ENABLE ALWAYS;
+-- without the rules the same session goes on
+SELECT ledger.post_hold(:r1, 'r-1-post') IS NOT NULL AS posted;
+SELECT ledger.hold('r-2', ARRAY['w1', 'transit'], ARRAY['2 CNY', '-2 CNY']) IS NOT NULL AS held;
+
+-- ---- 6. account_history's dates are book dates: 22008 as everywhere ----
+SELECT * FROM ledger.account_history('w1', '-infinity');
+SELECT * FROM ledger.account_history('w1', 'infinity');
+SELECT * FROM ledger.account_history('w1', '1899-12-31');
+SELECT * FROM ledger.account_history('w1', '2026-11-02', '10000-01-01');
+SELECT count(*) AS entries FROM ledger.account_history('w1', '2026-11-02', 'infinity');
+
+-- ---- 7. _expired_held is stable: past its expiry at the transaction's start ----
+SELECT provolatile FROM pg_catalog.pg_proc WHERE oid = 'ledger._expired_held(bigint)'::regprocedure;
+BEGIN;
+SELECT ledger.hold('soon', ARRAY['w1', 'transit'], ARRAY['3 CNY', '-3 CNY'], NULL, NULL,
+	clock_timestamp() + interval '1 second') AS soon \gset
+SELECT pg_sleep(1.2);
+-- in this transaction the hold still reserves its money, in both views of it
+SELECT debit, credit FROM ledger._expired_held((SELECT id FROM ledger.account WHERE code = 'w1'));
+SELECT ledger.available('w1')::text = (SELECT available::text FROM ledger.balances WHERE account_code = 'w1') AS agree;
+COMMIT;
+-- in a later one it reserves nothing; the view counts it until expire_holds()
+SELECT debit, credit FROM ledger._expired_held((SELECT id FROM ledger.account WHERE code = 'w1'));
+SELECT ledger.available('w1') AS available, (SELECT available FROM ledger.balances WHERE account_code = 'w1') AS view_available;
+SELECT ledger.expire_holds();
+SELECT ledger.available('w1') AS available, (SELECT available FROM ledger.balances WHERE account_code = 'w1') AS view_available;
+
+\c :regress_db
+DROP DATABASE ledger_regress_holds_review;
+DROP ROLE regress_hr_alice, regress_hr_bob;
