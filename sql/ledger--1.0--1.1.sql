@@ -1321,17 +1321,18 @@ COMMENT ON FUNCTION ledger.expire_holds() IS
  * the balance rows until ledger.expire_holds() marks them, but reserving
  * nothing.  The bound check reads it only when a bound looks broken.
  */
-CREATE FUNCTION ledger._expired_held(account_id bigint, OUT debit bigint, OUT credit bigint)
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, pg_temp
-	BEGIN ATOMIC
-	SELECT COALESCE(sum(ledger.minor_units(l.amount)) FILTER (WHERE ledger.minor_units(l.amount) > 0), 0)::bigint,
-	       COALESCE(-sum(ledger.minor_units(l.amount)) FILTER (WHERE ledger.minor_units(l.amount) < 0), 0)::bigint
-	  FROM ledger.hold h
-	  JOIN ledger.hold_line l ON l.hold_id = h.id
-	 WHERE h.status = 'pending' AND h.expires_at <= pg_catalog.clock_timestamp()
-	   AND l.account_id = _expired_held.account_id;
-	END;
+CREATE OR REPLACE FUNCTION ledger._expired_held(account_id bigint, OUT debit bigint, OUT credit bigint)
+ RETURNS record
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+BEGIN ATOMIC
+ SELECT (COALESCE(sum(ledger.minor_units(l.amount)) FILTER (WHERE (ledger.minor_units(l.amount) > 0)), (0)::numeric))::bigint AS "coalesce",
+     (COALESCE((- sum(ledger.minor_units(l.amount)) FILTER (WHERE (ledger.minor_units(l.amount) < 0))), (0)::numeric))::bigint AS "coalesce"
+    FROM (ledger.hold h
+      JOIN ledger.hold_line l ON ((l.hold_id = h.id)))
+   WHERE ((h.status = 'pending'::text) AND (h.expires_at <= now()) AND (l.account_id = _expired_held.account_id));
+END;
 COMMENT ON FUNCTION ledger._expired_held(bigint) IS
 	'held debits and credits of an account''s pending holds past their expiry (they reserve nothing)';
 
@@ -3274,26 +3275,6 @@ COMMENT ON FUNCTION ledger.hold(text, text[], text, text, text, timestamptz, jso
 	'ledger.hold with the amounts as one array literal (''{12.34 CNY,-12.34 CNY}''), the form an untyped literal resolves to; same behaviour';
 
 REVOKE EXECUTE ON FUNCTION ledger.hold(text, text[], text, text, text, timestamptz, jsonb) FROM PUBLIC;
-
-/*
- * Money held on an account by pending holds past their expiry: counted in
- * the balance rows until ledger.expire_holds() marks them, but reserving
- * nothing.  The bound check reads it only when a bound looks broken.
- * "Past" is at the transaction's start (now()), so that the function is
- * stable, as ledger.available() is: a hold that expires during a
- * transaction still reserves its money in it.
- */
-CREATE OR REPLACE FUNCTION ledger._expired_held(account_id bigint, OUT debit bigint, OUT credit bigint)
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, pg_temp
-	BEGIN ATOMIC
-	SELECT COALESCE(sum(ledger.minor_units(l.amount)) FILTER (WHERE ledger.minor_units(l.amount) > 0), 0)::bigint,
-	       COALESCE(-sum(ledger.minor_units(l.amount)) FILTER (WHERE ledger.minor_units(l.amount) < 0), 0)::bigint
-	  FROM ledger.hold h
-	  JOIN ledger.hold_line l ON l.hold_id = h.id
-	 WHERE h.status = 'pending' AND h.expires_at <= pg_catalog.now()
-	   AND l.account_id = _expired_held.account_id;
-	END;
 COMMENT ON FUNCTION ledger._expired_held(bigint) IS
 	'held debits and credits of an account''s pending holds past their expiry (they reserve nothing)';
 

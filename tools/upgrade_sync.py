@@ -25,6 +25,7 @@ def statements(text):
     """Split SQL into (start, end) spans of statements, respecting quotes,
     dollar quotes and comments."""
     spans, i, start, n = [], 0, 0, len(text)
+    atomic = None
     while i < n:
         c = text[i]
         if text.startswith('--', i):
@@ -51,7 +52,20 @@ def statements(text):
                 i = n if j < 0 else j + len(tag)
             else:
                 i += 1
-        elif c == ';':
+        elif atomic is None and re.match(r'BEGIN\s+ATOMIC\b', text[i:i + 40], re.I) and \
+                (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == '_')):
+            atomic = 0          # a SQL-standard body: its ';' end no statement
+            i += 5
+        elif atomic is not None and re.match(r'(CASE|END)\b', text[i:i + 4], re.I) and \
+                not (text[i - 1].isalnum() or text[i - 1] == '_'):
+            if text[i:i + 4].upper() == 'CASE':
+                atomic += 1
+            elif atomic == 0:
+                atomic = None   # the END of BEGIN ATOMIC
+            else:
+                atomic -= 1
+            i += 3
+        elif c == ';' and atomic is None:
             spans.append((start, i + 1))
             i += 1
             start = i
