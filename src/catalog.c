@@ -579,9 +579,7 @@ date_to_cstring(DateADT d)
 
 /*
  * SPI_prepare + SPI_keepplan: a plan kept for the life of the backend (the
- * callers keep it in a static and free it when the catalog changes).  The
- * one shared version; hold.c and history.c still have copies of their own
- * (static prepare_kept) to be replaced by this.
+ * callers keep it in a static and free it when the catalog changes).
  */
 SPIPlanPtr
 ledger_prepare_kept(const char *sql, int nargs, Oid *types)

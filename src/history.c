@@ -43,16 +43,6 @@ static SPIPlanPtr opening_plan = NULL;
 /* (prepared at each call of ledger_account_history) */
 static uint64 plans_generation = 0;
 
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	return plan;
-}
-
 static void
 prepare_plans(void)
 {
@@ -65,7 +55,7 @@ prepare_plans(void)
 		SPI_freeplan(opening_plan);
 	opening_plan = NULL;
 	plans_generation = generation;
-	opening_plan = prepare_kept(
+	opening_plan = ledger_prepare_kept(
 		"SELECT (COALESCE((SELECT pg_catalog.sum(ledger.minor_units(r.closing)) FROM ledger.daily_balance r"
 		"                   WHERE r.account_id OPERATOR(pg_catalog.=) $1 AND r.book_date OPERATOR(pg_catalog.=) s.d"
 		"                     AND NOT r.summary), 0)"

@@ -65,16 +65,6 @@ static Oid	amount_array_type = InvalidOid;
 static Oid	hold_rel = InvalidOid;
 static Oid	hold_line_rel = InvalidOid;
 
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	return plan;
-}
-
 static void
 free_plan(SPIPlanPtr *plan)
 {
@@ -128,7 +118,7 @@ prepare_plans(void)
 	{
 		Oid			t[6] = {TEXTOID, DATEOID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID};
 
-		insert_hold_plan = prepare_kept(
+		insert_hold_plan = ledger_prepare_kept(
 			"INSERT INTO ledger.hold (idempotency_key, book_date, summary, ref, metadata, expires_at)"
 			" SELECT $1, $2, $3, $4, $5, $6"
 			"  WHERE NOT EXISTS (SELECT FROM ledger.hold h"
@@ -138,7 +128,7 @@ prepare_plans(void)
 	{
 		Oid			t[3] = {INT8OID, INT8ARRAYOID, amount_array_type};
 
-		insert_lines_plan = prepare_kept(
+		insert_lines_plan = ledger_prepare_kept(
 			"INSERT INTO ledger.hold_line (hold_id, line_no, account_id, amount)"
 			" SELECT $1, u.n::pg_catalog.int4, u.a, u.m"
 			"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS u(a, m, n)", 3, t);
@@ -146,27 +136,27 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {TEXTOID};
 
-		find_hold_plan = prepare_kept(
+		find_hold_plan = ledger_prepare_kept(
 			"SELECT id, summary, ref, expires_at, created_by FROM ledger.hold"
 			" WHERE idempotency_key OPERATOR(pg_catalog.=) $1", 1, t);
-		voucher_by_key_plan = prepare_kept(
+		voucher_by_key_plan = ledger_prepare_kept(
 			"SELECT id, hold_id FROM ledger.voucher"
 			" WHERE idempotency_key OPERATOR(pg_catalog.=) $1", 1, t);
 	}
 	{
 		Oid			t[1] = {INT8OID};
 
-		hold_lines_plan = prepare_kept(
+		hold_lines_plan = ledger_prepare_kept(
 			"SELECT l.line_no, l.account_id, l.amount, a.code FROM ledger.hold_line l"
 			"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) l.account_id"
 			" WHERE l.hold_id OPERATOR(pg_catalog.=) $1 ORDER BY l.line_no", 1, t);
-		lock_hold_plan = prepare_kept(
+		lock_hold_plan = ledger_prepare_kept(
 			"SELECT status, expires_at, expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp(),"
 			"       summary, ref, metadata, voucher_id, settled_at, idempotency_key, created_by"
 			"  FROM ledger.hold WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE", 1, t);
-		voucher_key_plan = prepare_kept(
+		voucher_key_plan = ledger_prepare_kept(
 			"SELECT idempotency_key FROM ledger.voucher WHERE id OPERATOR(pg_catalog.=) $1", 1, t);
-		expired_held_plan = prepare_kept(
+		expired_held_plan = ledger_prepare_kept(
 			"SELECT debit, credit FROM ledger._expired_held($1)", 1, t);
 	}
 	voucher_seq = get_relname_relid("voucher_id_seq", ledger_catalog()->nsp);
@@ -175,7 +165,7 @@ prepare_plans(void)
 	{
 		Oid			t[5] = {INT8OID, TEXTOID, DATEOID, INT8OID, TEXTOID};
 
-		settle_plan = prepare_kept(
+		settle_plan = ledger_prepare_kept(
 			"UPDATE ledger.hold SET status = $2, settled_at = pg_catalog.clock_timestamp(),"
 			"       settled_book_date = $3, voucher_id = $4, reason = $5"
 			" WHERE id OPERATOR(pg_catalog.=) $1", 5, t);
@@ -183,7 +173,7 @@ prepare_plans(void)
 	{
 		Oid			t[6] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
 
-		insert_voucher_plan = prepare_kept(
+		insert_voucher_plan = ledger_prepare_kept(
 			"INSERT INTO ledger.voucher (id, idempotency_key, ref, summary, metadata, hold_id)"
 			" VALUES ($1, $2, $3, $4, $5, $6)"
 			" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 6, t);
@@ -191,7 +181,7 @@ prepare_plans(void)
 	{
 		Oid			t[4] = {INT8OID, INT4ARRAYOID, INT8ARRAYOID, amount_array_type};
 
-		insert_entries_plan = prepare_kept(
+		insert_entries_plan = ledger_prepare_kept(
 			"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
 			" SELECT $1, u.n, u.a, u.m"
 			"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(n, a, m)",
@@ -200,7 +190,7 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {DATEOID};
 
-		expire_plan = prepare_kept(
+		expire_plan = ledger_prepare_kept(
 			"WITH due AS ("
 			"   SELECT h.id FROM ledger.hold h"
 			"    WHERE h.status OPERATOR(pg_catalog.=) 'pending'"
@@ -214,7 +204,7 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {INT8ARRAYOID};
 
-		expired_lines_plan = prepare_kept(
+		expired_lines_plan = ledger_prepare_kept(
 			"SELECT l.line_no, l.account_id, l.amount, ''::pg_catalog.text FROM ledger.hold_line l"
 			" WHERE l.hold_id OPERATOR(pg_catalog.=) ANY ($1)", 1, t);
 	}

@@ -34,11 +34,11 @@ bad=$(perl -0777 -ne '
 	while (/\b(SPI_(?:execute|execute_with_args|prepare|prepare_params|prepare_cursor|cursor_open_with_args|exec))\s*\(\s*([^,]*)/g) {
 		my ($fn, $arg) = ($1, $2);
 		next if $arg =~ /^"/;
-		next if $fn eq "SPI_prepare" && $arg eq "sql";	# prepare_kept(const char *sql, ...) in post.c
+		next if $fn eq "SPI_prepare" && $arg eq "sql";	# ledger_prepare_kept(const char *sql, ...) in catalog.c
 		print "$ARGV: $fn($arg ...)\n";
 	}' "$top"/src/*.c)
 # prepare_kept() itself must only ever be called with literals
-bad=$bad$(perl -0777 -ne 'while (/\bprepare_kept\s*\(\s*([^,]*)/g) { my $a = $1; next if $a =~ /^"/ || $a =~ /^const char/; print "$ARGV: prepare_kept($a ...)\n"; }' "$top"/src/*.c)
+bad=$bad$(perl -0777 -ne 'while (/\b(?:ledger_)?prepare_kept\s*\(\s*([^,]*)/g) { my $a = $1; next if $a =~ /^"/ || $a =~ /^const char/; print "$ARGV: prepare_kept($a ...)\n"; }' "$top"/src/*.c)
 [ -z "$bad" ] && note "ok: the C code hands SPI string literals only" ||
 	fail "SPI query that is not a string literal: $bad"
 
