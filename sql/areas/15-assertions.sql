@@ -1,9 +1,9 @@
--- sql/areas/16-assertions.sql: one area of the install script; the Makefile assembles sql/areas/*.sql, in
+-- sql/areas/15-assertions.sql: one area of the install script; the Makefile assembles sql/areas/*.sql, in
 -- name order, into the current version's ledger--X.Y.sql.  Changes here need a matching
 -- step in the upgrade script from the previous version.
 
 -- ===========================================================================
--- Balance assertions (勾稽关系)
+-- 15. Balance assertions (勾稽关系)
 -- ===========================================================================
 
 /*
