@@ -1189,6 +1189,19 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	/* release everything held, then post: the bound check sees the posting alone */
 	move_held(moves_of(h.n, h.account_ids, h.amounts, -1), h.n, hold_id, false);
 
+	/*
+	 * Whether the hold has expired is decided again now that its balance rows
+	 * are locked: a poster that took them first may have found the hold
+	 * expired (it reserves nothing then) and spent the money; every such
+	 * poster decided at a time before this one, so this session finds the
+	 * hold expired too, instead of posting money that is no longer there.
+	 */
+	if (h.has_expiry && h.expires_at <= GetCurrentTimestamp())
+	{
+		h.expired = true;
+		not_pending_error(&h, "post");
+	}
+
 	voucher_id = nextval_internal(voucher_seq, false);
 	settle(&h, "posted", day, voucher_id, NULL);
 
