@@ -291,6 +291,11 @@ rexpect $R "SELECT count(*) FROM ledger_router.check_books('$day') WHERE NOT ok"
 for b in a b c; do ( router_node_env "$(node_of $b)"; invariants "book_$b" ) || fail "the books of $b do not hold"; done
 
 # the next day: a few transfers, then a global digest chained to the first
+# (the load may have emptied any wallet: the two this part draws on are topped up first)
+nq a -c "SELECT ledger.post('d2-fund', ARRAY['1002.02', '2241.USD1'], ARRAY['10 USD', '-10 USD']::ledger.amount[])" >/dev/null ||
+	fail "could not top up wallet 2241.USD1 of book a"
+nq c -c "SELECT ledger.post('d2-fund', ARRAY['1002.01', '2241.CNY4'], ARRAY['10 CNY', '-10 CNY']::ledger.amount[])" >/dev/null ||
+	fail "could not top up wallet 2241.CNY4 of book c"
 for i in 1 2 3; do rq -c "SELECT * FROM ledger_router.transfer('d2-$i', 'a', '2241.USD1', 'c', '2241.USD2', '1.25 USD')" >/dev/null || fail "transfer d2-$i failed"; done
 # a transfer half done over the cutoff: its second half's node is down, the day-end finds it in flight
 router_node_kill 2
