@@ -674,7 +674,6 @@ hold_replay(const HoldRequest *req)
 	{
 		const char *parts[4];
 		int			nparts = 0;
-		StringInfoData list;
 
 		if (differs_summary)
 			parts[nparts++] = "summary";
@@ -684,14 +683,11 @@ hold_replay(const HoldRequest *req)
 			parts[nparts++] = "expiry";
 		if (differs_lines)
 			parts[nparts++] = "lines";
-		initStringInfo(&list);
-		for (i = 0; i < nparts; i++)
-			appendStringInfo(&list, "%s%s", i == 0 ? "" : i == nparts - 1 ? " and " : ", ", parts[i]);
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("idempotency key \"%s\" was already used for a different hold", req->key),
 				 errdetail("Hold %lld was created with this key; its %s differ%s from this call's.",
-						   (long long) id, list.data, nparts == 1 && !differs_lines ? "s" : ""),
+						   (long long) id, post_list_parts(parts, nparts), nparts == 1 && !differs_lines ? "s" : ""),
 				 errhint("Use a new key for a new hold; repeat a call only with exactly the same content.")));
 	}
 	if (difference != NULL)

@@ -377,7 +377,6 @@ replay(const PostRequest *req)
 	{
 		const char *parts[5];
 		int			nparts = 0;
-		StringInfoData list;
 
 		if (differs_summary)
 			parts[nparts++] = "summary";
@@ -389,14 +388,11 @@ replay(const PostRequest *req)
 			parts[nparts++] = "red-letter / opposite-side form";
 		if (differs_lines)
 			parts[nparts++] = "lines";
-		initStringInfo(&list);
-		for (i = 0; i < nparts; i++)
-			appendStringInfo(&list, "%s%s", i == 0 ? "" : i == nparts - 1 ? " and " : ", ", parts[i]);
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("idempotency key \"%s\" was already used for a different voucher", req->key),
 				 errdetail("Voucher %lld was posted with this key; its %s differ%s from this call's.",
-						   (long long) id, list.data, nparts == 1 && !differs_lines ? "s" : ""),
+						   (long long) id, post_list_parts(parts, nparts), nparts == 1 && !differs_lines ? "s" : ""),
 				 errhint("Use a new key for a new voucher; repeat a call only with exactly the same content.")));
 	}
 	if (difference != NULL)
@@ -406,6 +402,18 @@ replay(const PostRequest *req)
 				 errdetail("Voucher %lld was posted with this key; %s.", (long long) id, difference),
 				 errhint("Use a new key for a new voucher; repeat a call only with exactly the same content.")));
 	return id;
+}
+
+char *
+post_list_parts(const char *const *parts, int nparts)
+{
+	StringInfoData list;
+	int			i;
+
+	initStringInfo(&list);
+	for (i = 0; i < nparts; i++)
+		appendStringInfo(&list, "%s%s", i == 0 ? "" : i == nparts - 1 ? " and " : ", ", parts[i]);
+	return list.data;
 }
 
 /*

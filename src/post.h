@@ -37,4 +37,10 @@ extern void post_rewritten_error(const char *table, int rc, uint64 processed,
 								 const char *what, const char *key, int n,
 								 const char *rows) pg_attribute_noreturn();
 
+/*
+ * The parts of a row that differ from a call's, for a reader who may not see
+ * their content: "summary", "summary and lines", "summary, ref and lines".
+ */
+extern char *post_list_parts(const char *const *parts, int nparts);
+
 #endif							/* LEDGER_POST_H */
