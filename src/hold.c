@@ -26,6 +26,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -527,13 +528,27 @@ hold_expired_held(int64 account_id, int64 *debit, int64 *credit)
 {
 	Datum		arg[1];
 	bool		isnull;
+	Snapshot	snap;
+	int			rc;
 
 	*debit = *credit = 0;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans();
 	arg[0] = Int64GetDatum(account_id);
-	if (SPI_execute_plan(expired_held_plan, arg, NULL, false, 1) != SPI_OK_SELECT)
+
+	/*
+	 * The held totals were read from the balance row as its latest version,
+	 * locked; so must the holds be.  Every session that settles a hold on
+	 * the account updates that row, so it has committed by now, and a
+	 * snapshot taken now sees its hold settled.  The transaction's snapshot
+	 * (REPEATABLE READ, SERIALIZABLE) could still show it pending and, past
+	 * its expiry, leave out money the row no longer holds a second time.
+	 */
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	rc = SPI_execute_snapshot(expired_held_plan, arg, NULL, snap, InvalidSnapshot, true, false, 1);
+	UnregisterSnapshot(snap);
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "expired hold lookup failed");
 	if (SPI_processed == 1)
 	{
