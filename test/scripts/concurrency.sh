@@ -143,7 +143,7 @@ for level in $LEVELS; do
 	unset PGOPTIONS
 
 	[ $rc -eq 0 ] && ! grep -q "aborted" "$dir/pgbench.out" ||
-		{ tail -n 30 "$dir/pgbench.out"; fail "$db: pgbench failed (a client met an error other than 40001/40P01)"; }
+		{ grep -m 10 -E "aborted|ERROR|FATAL" "$dir/pgbench.out"; tail -n 30 "$dir/pgbench.out"; fail "$db: pgbench failed (a client met an error other than 40001/40P01)"; }
 	[ $closed -eq 0 ] || { cat "$dir/close_day.out"; fail "$db: close_day failed"; }
 	note "$(grep -E "^number of (transactions actually processed|failed transactions|transactions retried|serialization failures|deadlock failures)" "$dir/pgbench.out" | tr '\n' ';')"
 	note "close_day: $(tail -n 1 "$dir/close_day.out")"
