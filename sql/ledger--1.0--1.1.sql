@@ -1504,6 +1504,55 @@ COMMENT ON TABLE ledger.statement_import IS
 	'one row per statement file loaded by a loader (load_wechat_bill, load_wechat_fundflow, load_alipay_bill, load_alipay_account, load_statement_csv), one per bank statement (load_mt940, load_camt053)';
 COMMENT ON COLUMN ledger.statement_import.format IS 'wechat (微信支付交易账单), wechat_fundflow (微信支付资金账单), alipay (支付宝业务明细), alipay_account (支付宝账务明细), mt940 (SWIFT MT940), camt053 (ISO 20022 camt.053) or csv (generic)';
 
+-- the statement files as the loaders received them, kept once per file: the
+-- evidence of what the channel or bank served, and where each line's raw
+-- fields come from (ledger.statement_raw)
+CREATE SEQUENCE ledger.statement_file_id_seq;
+COMMENT ON SEQUENCE ledger.statement_file_id_seq IS 'ids of ledger.statement_file';
+
+CREATE TABLE ledger.statement_file (
+	id         bigint NOT NULL DEFAULT nextval('ledger.statement_file_id_seq'),
+	source     text NOT NULL,
+	format     text NOT NULL,
+	ref_field  text NULL,
+	encoding   text NOT NULL,
+	content    bytea NOT NULL,
+	loaded_at  timestamptz NOT NULL DEFAULT now(),
+	loaded_by  text NOT NULL DEFAULT session_user,
+	CONSTRAINT statement_file_pkey PRIMARY KEY (id),
+	CONSTRAINT statement_file_format_check CHECK (format IN ('wechat', 'wechat_fundflow', 'alipay', 'alipay_account', 'mt940', 'camt053')),
+	CONSTRAINT statement_file_encoding_check CHECK (encoding IN ('UTF8', 'GBK'))
+);
+ALTER SEQUENCE ledger.statement_file_id_seq OWNED BY ledger.statement_file.id;
+-- lz4 where the server has it: a bill compresses about tenfold, fast
+DO $$
+BEGIN
+	IF 'lz4' = ANY ((SELECT s.enumvals FROM pg_catalog.pg_settings s WHERE s.name = 'default_toast_compression')::text[]) THEN
+		ALTER TABLE ledger.statement_file ALTER COLUMN content SET COMPRESSION lz4;
+	END IF;
+END
+$$;
+COMMENT ON TABLE ledger.statement_file IS
+	'the statement files the loaders read (one row per call of load_wechat_bill, load_wechat_fundflow, load_alipay_bill, load_alipay_account, load_mt940, load_camt053), kept as received; ledger.statement_raw() reads each line back from here';
+COMMENT ON COLUMN ledger.statement_file.id IS 'file id, repeated on the imports (statement_import.file_id) made from it';
+COMMENT ON COLUMN ledger.statement_file.source IS 'the source argument of the load';
+COMMENT ON COLUMN ledger.statement_file.format IS 'the loader''s format: wechat, wechat_fundflow, alipay, alipay_account, mt940 or camt053';
+COMMENT ON COLUMN ledger.statement_file.ref_field IS 'the ref_field argument of load_wechat_bill; NULL for the other loaders';
+COMMENT ON COLUMN ledger.statement_file.encoding IS 'GBK for an Alipay file passed as downloaded (bytea), else UTF8 (text, or staged with \copy)';
+COMMENT ON COLUMN ledger.statement_file.content IS 'the file''s bytes as the loader read them (compressed in storage)';
+COMMENT ON COLUMN ledger.statement_file.loaded_at IS 'when the file was loaded';
+COMMENT ON COLUMN ledger.statement_file.loaded_by IS 'session user that loaded it';
+
+ALTER TABLE ledger.statement_import ADD COLUMN file_id bigint NULL;
+ALTER TABLE ledger.statement_import ADD CONSTRAINT statement_import_file_id_fkey
+	FOREIGN KEY (file_id) REFERENCES ledger.statement_file (id) ON DELETE SET NULL;
+COMMENT ON COLUMN ledger.statement_import.file_id IS 'the ledger.statement_file it was read from; NULL for the generic CSV loader, for loads before version 1.1, or once the file was deleted';
+COMMENT ON COLUMN ledger.statement_line.raw IS 'the line as the channel wrote it (column name → value), as given to COPY or by load_statement_csv; the other loaders keep the file instead (ledger.statement_raw gives each line), unless ledger.statement_raw_lines is on';
+SELECT pg_catalog.pg_extension_config_dump('ledger.statement_file', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.statement_file_id_seq', '');
+REVOKE ALL ON ledger.statement_file FROM PUBLIC;
+REVOKE ALL ON SEQUENCE ledger.statement_file_id_seq FROM PUBLIC;
+
 -- --- the loaders of the channels' and banks' own files (parsing in C) ---------
 
 CREATE FUNCTION ledger._parse_statement(format text, bill text, source text, statement_date date,
@@ -1525,11 +1574,31 @@ CREATE FUNCTION ledger._statement_parsed() RETURNS jsonb
 COMMENT ON FUNCTION ledger._statement_parsed() IS
 	'loader helper: what the last ledger._parse_statement() of the session found about its file (header, totals, and _lines, _total, _fee of its lines)';
 
+CREATE FUNCTION ledger._statement_heads(format text, bill text, source text)
+	RETURNS TABLE (kind text, stmt integer, line_no integer, ref text, external_id text, amount ledger.amount,
+		status text, fee ledger.amount, occurred_at timestamptz, raw jsonb, info jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_statement_heads' LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._statement_heads(text, text, text) IS
+	'loader helper: the statement and file rows of ledger._parse_statement() without the lines (a bank file''s imports are made from them before its lines are written); the whole file is checked';
+
+CREATE FUNCTION ledger._statement_keep(source text, format text, ref_field text, bill text, gbk bytea) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_statement_keep' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._statement_keep(text, text, text, text, bytea) IS
+	'loader helper: keeps the file a loader was given (gbk as downloaded, else bill) in ledger.statement_file, compressed before the row is formed; returns its id';
+
+CREATE FUNCTION ledger._statement_write(format text, bill text, gbk bytea, source text, ref_field text,
+		sources text[], dates date[], import_ids bigint[], prefixes text[], groups integer[]) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'ledger_statement_write' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._statement_write(text, text, bytea, text, text, text[], date[], bigint[], text[], integer[]) IS
+	'loader helper: parses a statement file and writes its lines into ledger.statement_line as it goes (batched, as COPY does), the n-th statement''s with sources[n], dates[n], import_ids[n], serials prefixed with prefixes[n], unique within groups[n]; returns what the file states (as _statement_parsed)';
+
 -- the file from the argument, or the staged lines joined again
-CREATE FUNCTION ledger._statement_text(bill text) RETURNS text
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger._statement_text(bill text)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
 DECLARE
 	txt text;
 BEGIN
@@ -1540,7 +1609,7 @@ BEGIN
 	SELECT pg_catalog.string_agg(l.line, E'\n' ORDER BY l.line_no) INTO txt FROM pg_temp._ledger_lines l;
 	RETURN txt;
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger._statement_text(text) IS
 	'loader helper: the file given as the argument, or the lines staged in ledger_statement_stage joined again (the stage is consumed)';
 
@@ -1554,6 +1623,7 @@ CREATE OR REPLACE FUNCTION ledger._statement_load(source text, statement_date da
  RETURNS ledger.statement_import
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 #variable_conflict use_column
 DECLARE
@@ -1566,33 +1636,22 @@ DECLARE
 	n integer;
 	tot ledger.amount;
 	fees ledger.amount;
+	fid bigint;
 	hdr_keys constant text[] := ARRAY['bill_type', 'currency', 'account', 'from', 'to', 'period_line'];
 BEGIN
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
 	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
 	GET DIAGNOSTICS replaced = ROW_COUNT;
-	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines)
-		VALUES (src, d, fmt, 0, replaced)
+	fid := ledger._statement_keep(src, fmt, ref_field, bill, gbk);
+	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines, file_id)
+		VALUES (src, d, fmt, 0, replaced, fid)
 		RETURNING * INTO imp;
 	-- the lines go straight from the parser into the table; what the parser
 	-- found about the file (its header, totals, the lines' count and sums)
-	-- is read after
-	IF gbk IS NOT NULL THEN
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-			  FROM ledger._parse_statement_gbk(fmt, gbk, src, d) p WHERE p.kind = 'line';
-	ELSE
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-			  FROM ledger._parse_statement(fmt, bill, src, d, ref_field) p WHERE p.kind = 'line';
-	END IF;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	finfo := ledger._statement_parsed();
-	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
-		PERFORM ledger._raise('XX000', pg_catalog.format('the parser of the %s file of source "%s" reported %s lines, %s were written', fmt, src, COALESCE(finfo->>'_lines', 'no'), n));
-	END IF;
+	-- comes back when it is done
+	finfo := ledger._statement_write(fmt, bill, gbk, src, ref_field, ARRAY[src], ARRAY[d], ARRAY[imp.id],
+		ARRAY[NULL::text], ARRAY[1]);
+	n := (finfo->>'_lines')::integer;
 	tot := (finfo->>'_total')::ledger.amount;
 	fees := (finfo->>'_fee')::ledger.amount;
 	-- an Alipay file states the period it covers: it must be the statement date
@@ -1632,6 +1691,7 @@ CREATE OR REPLACE FUNCTION ledger.load_wechat_bill(source text, statement_date d
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
@@ -1644,7 +1704,7 @@ BEGIN
 		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
 			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
 	END IF;
-	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
+	RETURN ledger._statement_load(source, statement_date, 'wechat', COALESCE(bill, ledger._statement_text(NULL)), NULL, ref_field);
 END
 $function$;
 COMMENT ON FUNCTION ledger.load_wechat_bill(text, date, text, text) IS
@@ -1657,17 +1717,18 @@ COMMENT ON FUNCTION ledger.load_wechat_bill(text, date, text, text) IS
  * Income is positive, expense negative; ref the 业务凭证号 (the
  * 微信支付业务单号 when empty); external_id the 资金流水单号.
  */
-CREATE FUNCTION ledger.load_wechat_fundflow(source text, statement_date date, bill text DEFAULT NULL)
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.load_wechat_fundflow(source text, statement_date date, bill text DEFAULT NULL::text)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
-	RETURN ledger._statement_load(source, statement_date, 'wechat_fundflow', ledger._statement_text(bill), NULL, NULL);
+	RETURN ledger._statement_load(source, statement_date, 'wechat_fundflow', COALESCE(bill, ledger._statement_text(NULL)), NULL, NULL);
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger.load_wechat_fundflow(text, date, text) IS
 	'loads a WeChat Pay fund-flow bill (资金账单) as the statement of (source, statement_date), replacing that source and date: income positive, expense negative, ref 业务凭证号 (else 微信支付业务单号), external_id 资金流水单号; checks the summary counts and sums';
 
@@ -1682,12 +1743,13 @@ COMMENT ON FUNCTION ledger.load_wechat_fundflow(text, date, text) IS
  * 退款批次号/请求号.  As an argument the file is bytea (the bytes as
  * downloaded); staged with \copy, give ENCODING 'GBK'.
  */
-CREATE OR REPLACE FUNCTION ledger.load_alipay_bill(source text, statement_date date, bill bytea DEFAULT NULL)
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.load_alipay_bill(source text, statement_date date, bill bytea DEFAULT NULL::bytea)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
 	IF bill IS NOT NULL THEN
@@ -1695,7 +1757,7 @@ BEGIN
 	END IF;
 	RETURN ledger._statement_load(source, statement_date, 'alipay', ledger._statement_text(NULL), NULL, NULL);
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger.load_alipay_bill(text, date, bytea) IS
 	'loads an Alipay trade bill (业务明细, GBK CSV with # header and footer lines) as the statement of (source, statement_date), replacing that source and date; checks the period and the footer''s counts and amounts';
 
@@ -1706,12 +1768,13 @@ COMMENT ON FUNCTION ledger.load_alipay_bill(text, date, bytea) IS
  * amount = 收入金额 − 支出金额; ref the 商户订单号 (the 业务流水号 when empty);
  * external_id the 账务流水号.
  */
-CREATE FUNCTION ledger.load_alipay_account(source text, statement_date date, bill bytea DEFAULT NULL)
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.load_alipay_account(source text, statement_date date, bill bytea DEFAULT NULL::bytea)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
 	IF bill IS NOT NULL THEN
@@ -1719,7 +1782,7 @@ BEGIN
 	END IF;
 	RETURN ledger._statement_load(source, statement_date, 'alipay_account', ledger._statement_text(NULL), NULL, NULL);
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger.load_alipay_account(text, date, bytea) IS
 	'loads an Alipay account statement (账务明细, GBK) as the statement of (source, statement_date), replacing that source and date: amount = 收入金额 − 支出金额, ref 商户订单号 (else 业务流水号), external_id 账务流水号; checks the period and the footer totals';
 
@@ -1735,6 +1798,7 @@ CREATE OR REPLACE FUNCTION ledger._statement_load_bank(source text, format text,
  RETURNS SETOF ledger.statement_import
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 #variable_conflict use_column
 DECLARE
@@ -1744,8 +1808,8 @@ DECLARE
 	multi boolean;
 	s record;
 	g record;
-	bad record;
-	imp ledger.statement_import;
+	imp_id bigint;
+	fid bigint;
 	replaced integer;
 BEGIN
 	IF src IS NULL OR src = '' THEN
@@ -1758,8 +1822,10 @@ BEGIN
 	IF pg_catalog.to_regclass('pg_temp._ledger_bank_stmt') IS NOT NULL THEN
 		DROP TABLE pg_temp._ledger_bank_stmt;
 	END IF;
+	-- first pass: the statements (the whole file is checked); their lines
+	-- are written by the second
 	CREATE TEMP TABLE _ledger_bank ON COMMIT DROP AS
-		SELECT * FROM ledger._parse_statement(fmt, bill, src, NULL, NULL);
+		SELECT * FROM ledger._statement_heads(fmt, bill, src);
 	SELECT b.info - '_lines' - '_total' - '_fee' INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
 	SELECT count(DISTINCT b.info->>'account') > 1 INTO multi FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
 	CREATE TEMP TABLE _ledger_bank_stmt ON COMMIT DROP AS
@@ -1768,30 +1834,14 @@ BEGIN
 		       (b.info->>'closing_date')::date AS d,
 		       count(*) OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date) AS side_by_side,
 		       row_number() OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date
-		                          ORDER BY b.stmt) AS nth
+		                          ORDER BY b.stmt) AS nth,
+		       dense_rank() OVER (ORDER BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date)::integer AS grp,
+		       NULL::bigint AS import_id
 		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
-	-- intraday statements of one source and date: serials prefixed with the statement id
-	UPDATE pg_temp._ledger_bank b
-	   SET external_id = COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id,
-	       ref = CASE WHEN b.ref = b.external_id
-	                  THEN COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id
-	                  ELSE b.ref END
-	  FROM pg_temp._ledger_bank_stmt s
-	 WHERE b.kind = 'line' AND b.stmt = s.stmt AND s.side_by_side > 1;
-	SELECT b.line_no, b.external_id, min(b.line_no) OVER w AS first, count(*) OVER w AS n INTO bad
-	  FROM pg_temp._ledger_bank b JOIN pg_temp._ledger_bank_stmt s ON s.stmt = b.stmt
-	 WHERE b.kind = 'line'
-	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
-	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
-	IF bad.n > 1 THEN
-		PERFORM ledger._raise('22P04', pg_catalog.format('malformed %s at line %s', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no),
-			detail => pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
-					bad.line_no, bad.external_id, bad.first, src),
-			hint => 'Nothing was loaded; fix or download the file again.');
-	END IF;
 	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
 		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
 	END LOOP;
+	fid := ledger._statement_keep(src, fmt, NULL, bill, NULL);
 	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
 		replaced := 0;
 		IF s.nth = 1 THEN
@@ -1799,24 +1849,38 @@ BEGIN
 			GET DIAGNOSTICS replaced = ROW_COUNT;
 		END IF;
 		INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
-				file_header, file_totals, replaced_lines)
-			SELECT s.src, s.d, fmt, count(*)::integer, ledger.sum(b.amount), NULL,
+				file_header, file_totals, replaced_lines, file_id)
+			VALUES (s.src, s.d, fmt, 0, NULL, NULL,
 			       pg_catalog.jsonb_build_object('statement', s.stmt + 1, 'line', s.line_no, 'id', s.info->'id',
 			           'account', s.info->'account', 'number', s.info->'number', 'currency', s.info->'currency')
 			         || COALESCE(finfo, '{}'),
 			       pg_catalog.jsonb_build_object('opening', s.info->'opening', 'opening_date', s.info->'opening_date',
 			           'closing', s.info->'closing', 'closing_date', s.info->'closing_date', 'lines', s.info->'lines'),
-			       replaced
-			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
-			RETURNING * INTO imp;
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT s.src, s.d, b.ref, b.external_id, b.amount, b.status, b.fee, b.occurred_at, b.raw, imp.id, b.line_no
-			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
-			 ORDER BY b.line_no;
-		RETURN NEXT imp;
+			       replaced, fid)
+			RETURNING id INTO imp_id;
+		UPDATE pg_temp._ledger_bank_stmt x SET import_id = imp_id WHERE x.stmt = s.stmt;
 	END LOOP;
-	RETURN;
+	-- second pass: the lines, each statement's to its import; intraday
+	-- statements of one source and date get their serials prefixed with the
+	-- statement id, and serials must be unique in each source and date
+	PERFORM ledger._statement_write(fmt, bill, NULL, src, NULL,
+		ARRAY(SELECT x.src FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt),
+		ARRAY(SELECT x.d FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt),
+		ARRAY(SELECT x.import_id FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt),
+		ARRAY(SELECT CASE WHEN x.side_by_side > 1
+		                  THEN COALESCE(NULLIF(x.info->>'id', ''), 'statement ' || (x.stmt + 1)::text) || '/' END
+		        FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt),
+		ARRAY(SELECT x.grp FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt));
+	UPDATE ledger.statement_import i
+	   SET line_count = t.n, total_amount = t.total
+	  FROM (SELECT l.import_id, count(*)::integer AS n, ledger.sum(l.amount) AS total
+	          FROM ledger.statement_line l
+	         WHERE l.import_id IN (SELECT x.import_id FROM pg_temp._ledger_bank_stmt x)
+	         GROUP BY l.import_id) t
+	 WHERE i.id = t.import_id;
+	RETURN QUERY
+		SELECT i.* FROM ledger.statement_import i JOIN pg_temp._ledger_bank_stmt x ON x.import_id = i.id
+		 ORDER BY x.stmt;
 END
 $function$;
 COMMENT ON FUNCTION ledger._statement_load_bank(text, text, text) IS
@@ -1828,16 +1892,17 @@ COMMENT ON FUNCTION ledger._statement_load_bank(text, text, text) IS
  * accounts, currencies) per file, with or without the {1:}{2:}{4: ... -}
  * envelope.  Each statement must satisfy opening + lines = closing.
  */
-CREATE FUNCTION ledger.load_mt940(source text, statement text DEFAULT NULL)
-	RETURNS SETOF ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.load_mt940(source text, statement text DEFAULT NULL::text)
+ RETURNS SETOF ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
 BEGIN
-	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'mt940', ledger._statement_text(statement));
+	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'mt940', COALESCE(statement, ledger._statement_text(NULL)));
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger.load_mt940(text, text) IS
 	'loads a SWIFT MT940 file: one import per statement, dated by its closing balance (:62F:/:62M:), source || ''/'' || :25: when the file holds several accounts; credit +, debit −; ref the customer reference (else the bank reference), external_id the bank reference; opening + lines = closing checked';
 
@@ -1846,23 +1911,72 @@ COMMENT ON FUNCTION ledger.load_mt940(text, text) IS
  * every <Stmt> is one import; booked entries (<Sts> BOOK) are its lines;
  * opening (OPBD) + entries = closing (CLBD) is checked.
  */
-CREATE FUNCTION ledger.load_camt053(source text, statement text DEFAULT NULL)
-	RETURNS SETOF ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.load_camt053(source text, statement text DEFAULT NULL::text)
+ RETURNS SETOF ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
 BEGIN
-	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'camt053', ledger._statement_text(statement));
+	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'camt053', COALESCE(statement, ledger._statement_text(NULL)));
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger.load_camt053(text, text) IS
 	'loads an ISO 20022 camt.053 file: one import per <Stmt>, dated by its CLBD balance, source || ''/'' || <Acct><Id> when the file holds several accounts; CRDT +, DBIT −; ref the EndToEndId (else AcctSvcrRef), external_id the AcctSvcrRef; OPBD + booked entries = CLBD checked';
 
+/*
+ * Each line of an import as the channel or bank wrote it (column name →
+ * value), read back from the file its loader kept in ledger.statement_file
+ * (one parse of the file per call); for an import without a file (the
+ * generic CSV loader, loads before version 1.1, a file deleted since) the
+ * lines' own raw column.  Runs with the caller's rights: reading a file
+ * needs SELECT on ledger.statement_import and ledger.statement_file.
+ */
+CREATE FUNCTION ledger.statement_raw(import_id bigint)
+	RETURNS TABLE (line_no integer, raw jsonb)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	imp ledger.statement_import;
+	f ledger.statement_file;
+BEGIN
+	SELECT * INTO imp FROM ledger.statement_import i WHERE i.id = statement_raw.import_id;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('42704', pg_catalog.format('statement import %s does not exist', statement_raw.import_id),
+			detail => 'ledger.statement_import has no row with that id.');
+	END IF;
+	SELECT * INTO f FROM ledger.statement_file x WHERE x.id = imp.file_id;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT l.line_no, l.raw FROM ledger.statement_line l WHERE l.import_id = imp.id ORDER BY l.line_no;
+	ELSIF f.encoding = 'GBK' THEN
+		RETURN QUERY SELECT p.line_no, p.raw
+		  FROM ledger._parse_statement_gbk(f.format, f.content, f.source, imp.statement_date) p
+		 WHERE p.kind = 'line' ORDER BY p.line_no;
+	ELSIF f.format IN ('mt940', 'camt053') THEN
+		RETURN QUERY SELECT p.line_no, p.raw
+		  FROM ledger._parse_statement(f.format, pg_catalog.convert_from(f.content, 'UTF8'), f.source, NULL) p
+		 WHERE p.kind = 'line' AND p.stmt = (imp.file_header->>'statement')::integer - 1 ORDER BY p.line_no;
+	ELSE
+		RETURN QUERY SELECT p.line_no, p.raw
+		  FROM ledger._parse_statement(f.format, pg_catalog.convert_from(f.content, 'UTF8'), f.source,
+		                               imp.statement_date, f.ref_field) p
+		 WHERE p.kind = 'line' ORDER BY p.line_no;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ledger.statement_raw(bigint) IS
+	'each line of a statement import as the channel or bank wrote it (column name → value), read back from the file kept in ledger.statement_file; the lines'' own raw for imports without one';
+
+-- ledger._parse_statement() and _parse_statement_gbk() only parse the text
+-- they are given (ledger.statement_raw runs them with the caller's rights)
 REVOKE EXECUTE ON FUNCTION
-	ledger._parse_statement(text, text, text, date, text), ledger._parse_statement_gbk(text, bytea, text, date),
 	ledger._statement_parsed(), ledger._statement_text(text), ledger._statement_load(text, date, text, text, bytea, text),
-	ledger._statement_load_bank(text, text, text),
+	ledger._statement_load_bank(text, text, text), ledger._statement_heads(text, text, text),
+	ledger._statement_write(text, text, bytea, text, text, text[], date[], bigint[], text[], integer[]),
+	ledger._statement_keep(text, text, text, text, bytea),
 	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
 	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
 	FROM PUBLIC;

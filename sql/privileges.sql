@@ -265,7 +265,7 @@ GRANT EXECUTE ON FUNCTION
 	ledger.resolve_break(bigint, text, bigint)
 	TO regress_ledger_recon_operator;
 GRANT EXECUTE ON PROCEDURE ledger.reconcile(text, date, text) TO regress_ledger_recon_operator;
-GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.recon_run,
+GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.statement_file, ledger.recon_run,
 	ledger.recon_pending, ledger.recon_break, ledger.recon_report TO regress_ledger_recon_operator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ledger.recon_rule TO regress_ledger_recon_operator;
 GRANT SELECT ON ledger.recon_match TO regress_ledger_recon_operator;
@@ -350,7 +350,7 @@ RESET ROLE;
 -- results and runs the aggregates over them; not the books, writes nothing
 -- ---------------------------------------------------------------------------
 GRANT USAGE ON SCHEMA ledger TO regress_ledger_recon_analyst;
-GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.recon_run,
+GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.statement_file, ledger.recon_run,
 	ledger.recon_pending, ledger.recon_break, ledger.recon_report TO regress_ledger_recon_analyst;
 GRANT SELECT ON ledger.recon_rule, ledger.recon_match TO regress_ledger_recon_analyst;
 

@@ -57,8 +57,9 @@ COPY ledger_statement_stage (line) FROM :'wx_ok' WITH (FORMAT csv, DELIMITER E'\
 SELECT format, source, statement_date, line_count, total_amount, fee_amount, replaced_lines, file_totals
   FROM ledger.load_wechat_bill('load-wechat', '2026-11-02');
 SELECT * FROM lines WHERE source = 'load-wechat' ORDER BY line_no;
-SELECT raw->>'微信订单号' AS transaction_id, raw->>'交易状态' AS state, raw->>'退款金额' AS refund
-  FROM ledger.statement_line WHERE source = 'load-wechat' ORDER BY line_no;
+SELECT r.raw->>'微信订单号' AS transaction_id, r.raw->>'交易状态' AS state, r.raw->>'退款金额' AS refund
+  FROM ledger.statement_raw((SELECT max(import_id) FROM ledger.statement_line WHERE source = 'load-wechat')) r
+ ORDER BY r.line_no;
 -- the stage was consumed
 SELECT ledger.load_wechat_bill('load-wechat', '2026-11-02');
 -- the same file again (as an argument this time) replaces the lines: no duplicates
@@ -114,6 +115,11 @@ SELECT ref, external_id, amount FROM lines WHERE source = 'load-alipay-demo' ORD
 SELECT format, line_count, total_amount, fee_amount FROM ledger.load_statement_csv('load-bank', '2026-11-02', pg_read_file(:'csv_ok'));
 SELECT * FROM lines WHERE source = 'load-bank' ORDER BY line_no;
 SELECT raw->>'channel_memo' AS memo FROM ledger.statement_line WHERE source = 'load-bank' ORDER BY line_no;
+-- the generic CSV loader keeps each line's raw with the line: statement_raw reads it there
+SELECT count(*) FILTER (WHERE l.raw = r.raw) AS same, count(*) AS lines
+  FROM ledger.statement_line l
+  JOIN ledger.statement_raw((SELECT max(import_id) FROM ledger.statement_line WHERE source = 'load-bank')) r
+    ON r.line_no = l.line_no AND l.source = 'load-bank';
 SELECT ledger.stage_statement();
 COPY ledger_statement_stage (line) FROM :'csv_ok' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e');
 SELECT line_count, replaced_lines FROM ledger.load_statement_csv('load-bank', '2026-11-02');

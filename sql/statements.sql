@@ -33,16 +33,35 @@ CREATE VIEW st AS
 SELECT source, statement_date, line_no, ref, external_id, amount, status, fee,
        occurred_at AT TIME ZONE 'Asia/Shanghai' AS beijing_time
   FROM ledger.statement_line;
+-- each line as the file wrote it, read back from the kept file (one parse per import)
+CREATE VIEW raws AS
+SELECT l.source, l.line_no, r.raw
+  FROM (SELECT DISTINCT import_id FROM ledger.statement_line) i
+ CROSS JOIN LATERAL ledger.statement_raw(i.import_id) r
+  JOIN ledger.statement_line l ON l.import_id = i.import_id AND l.line_no = r.line_no;
 
 -- ---- WeChat Pay trade bill, type ALL: BOM, CRLF, a JSON 商户数据包 holding
 -- a '"' and a comma, a payment refunded twice in part
 SELECT format, line_count, total_amount, fee_amount, file_header, file_totals
   FROM ledger.load_wechat_bill('wx', '2021-01-28', pg_read_file(:'wx_all'));
 SELECT line_no, ref, external_id, amount, status, fee, beijing_time FROM st WHERE source = 'wx' ORDER BY line_no;
-SELECT raw->>'商户数据包' AS attach, raw->>'交易状态' AS state FROM ledger.statement_line WHERE source = 'wx' AND line_no = 5;
+SELECT raw->>'商户数据包' AS attach, raw->>'交易状态' AS state FROM raws WHERE source = 'wx' AND line_no = 5;
 -- the partial refunds of one payment: two lines, each with its own serial
-SELECT raw->>'微信订单号' AS payment, count(*), ledger.sum(amount)
-  FROM ledger.statement_line WHERE source = 'wx' AND status = 'success' GROUP BY 1 ORDER BY 1;
+SELECT r.raw->>'微信订单号' AS payment, count(*), ledger.sum(l.amount)
+  FROM ledger.statement_line l JOIN raws r USING (source, line_no)
+ WHERE l.source = 'wx' AND l.status = 'success' GROUP BY 1 ORDER BY 1;
+-- the file is kept as it was read, once; the lines carry no raw of their own
+SELECT f.source, f.format, f.ref_field, f.encoding, f.content = convert_to(pg_read_file(:'wx_all'), 'UTF8') AS as_read,
+       (SELECT count(*) FROM ledger.statement_line l WHERE l.import_id = i.id AND l.raw IS NOT NULL) AS lines_with_raw
+  FROM ledger.statement_import i JOIN ledger.statement_file f ON f.id = i.file_id WHERE i.source = 'wx';
+-- with ledger.statement_raw_lines on, each line's raw is stored too, the same
+SET ledger.statement_raw_lines = on;
+SELECT line_count FROM ledger.load_wechat_bill('wx', '2021-01-28', pg_read_file(:'wx_all'));
+RESET ledger.statement_raw_lines;
+SELECT count(*) AS lines, count(*) FILTER (WHERE l.raw IS DISTINCT FROM r.raw) AS differing
+  FROM ledger.statement_line l JOIN raws r USING (source, line_no) WHERE l.source = 'wx';
+-- an import that does not exist: 42704
+SELECT ledger.statement_raw(-1);
 -- the same bill staged with \copy, keyed by 微信订单号 / 微信退款单号
 SELECT ledger.stage_statement();
 COPY ledger_statement_stage (line) FROM :'wx_all' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e');
@@ -61,7 +80,7 @@ SELECT ledger.load_wechat_bill('wx-success', '2019-11-04', pg_read_file(:'wx_suc
 SELECT line_count, total_amount, file_header->>'bill_type' AS bill_type, file_totals
   FROM ledger.load_wechat_bill('wx-refund', '2018-08-21', pg_read_file(:'wx_refund'));
 SELECT s.line_no, s.ref, s.amount, s.status, s.beijing_time, l.raw->>'交易时间' AS paid_at, l.raw->>'退款成功时间' AS refunded_at
-  FROM st s JOIN ledger.statement_line l USING (source, line_no) WHERE s.source = 'wx-refund' ORDER BY s.line_no;
+  FROM st s JOIN raws l USING (source, line_no) WHERE s.source = 'wx-refund' ORDER BY s.line_no;
 SELECT ledger.load_wechat_bill('wx-refund', '2018-08-21', pg_read_file(:'wx_refund_bad'));
 -- a payment row in a SUCCESS bill cannot be a refund
 SELECT ledger.load_wechat_bill('wx-success', '2019-11-04',
@@ -103,7 +122,7 @@ SELECT source, statement_date, format, line_count, total_amount, replaced_lines,
   FROM ledger.load_mt940('bank', pg_read_file(:'mt'));
 SELECT source, statement_date, line_no, ref, external_id, amount FROM st WHERE source LIKE 'bank/%' ORDER BY source, line_no;
 SELECT raw->>'tag61' AS tag61, raw->>'supplementary' AS supplementary, raw->>'info' AS info
-  FROM ledger.statement_line WHERE source = 'bank/123456789' AND line_no = 21;
+  FROM raws WHERE source = 'bank/123456789' AND line_no = 21;
 -- loaded again: each (account, date) replaced, never duplicated
 SELECT source, statement_date, replaced_lines FROM ledger.load_mt940('bank', pg_read_file(:'mt'));
 SELECT count(*) FROM ledger.statement_line WHERE source LIKE 'bank/%';
@@ -139,4 +158,19 @@ SELECT ledger.load_camt053('camt', E'\n \n');
 SELECT ledger.load_wechat_fundflow('wx-flow', NULL, pg_read_file(:'wx_flow'));
 
 SELECT format, count(*) FROM ledger.statement_import WHERE source ~ '^(wx|ap|bank|camt)' GROUP BY format ORDER BY format;
-DROP VIEW st;
+-- a trigger a DBA put on the lines fires for every line the loaders write
+CREATE TABLE line_audit (id bigint, source text);
+CREATE FUNCTION audit_line() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO public.line_audit VALUES (NEW.id, NEW.source);
+	RETURN NEW;
+END $$;
+CREATE TRIGGER audit_line AFTER INSERT ON ledger.statement_line FOR EACH ROW EXECUTE FUNCTION audit_line();
+SELECT line_count FROM ledger.load_wechat_bill('wx-audited', '2021-01-28', pg_read_file(:'wx_all'));
+SELECT (SELECT count(*) FROM line_audit WHERE source = 'wx-audited') AS audited,
+       (SELECT count(*) FROM ledger.statement_line WHERE source = 'wx-audited') AS lines,
+       (SELECT count(*) FROM raws WHERE source = 'wx-audited' AND raw ? '商户订单号') AS raws;
+DROP TRIGGER audit_line ON ledger.statement_line;
+DROP FUNCTION audit_line();
+DROP TABLE line_audit;
+DROP VIEW st, raws;

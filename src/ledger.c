@@ -16,6 +16,7 @@ PG_MODULE_MAGIC;
 int			ledger_hot_slots = 16;
 int			ledger_recon_grace_days = 1;
 char	   *ledger_book_timezone = NULL;
+bool		ledger_statement_raw_lines = false;
 
 void		_PG_init(void);
 
@@ -60,6 +61,14 @@ _PG_init(void)
 							   "",
 							   PGC_SUSET, 0,
 							   ledger_book_timezone_check, NULL, NULL);
+
+	DefineCustomBoolVariable("ledger.statement_raw_lines",
+							 "Whether the statement loaders also write each line's raw jsonb into ledger.statement_line.",
+							 "Off: a loaded file is kept once, in ledger.statement_file, and ledger.statement_raw() gives each line as the channel wrote it; on: each line's raw is stored as well, which costs about three times the writing.",
+							 &ledger_statement_raw_lines,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ledger");
 

@@ -181,30 +181,52 @@ ledger_try_amount(PG_FUNCTION_ARGS)
  * bill are refused, within a bank statement made unique ("REF/2").
  * ------------------------------------------------------------------------ */
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
-#include "common/int.h"
-#include "utils/datum.h"
+#include "access/tableam.h"
+#include "access/toast_compression.h"
+#include "access/toast_internals.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_conversion.h"
+#include "commands/sequence.h"
+#include "common/hashfn.h"
+#include "common/int.h"
 #include "datatype/timestamp.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgtime.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "ledger.h"
 #include "stmt_parse.h"
 
 #define PARSE_NATTS 11
 
+/* serials are at most this long (bytes) */
+#define SERIAL_MAX 127
+
+/* a serial seen in the file: its bytes (kept by the parse), their hash */
 typedef struct serial_key
 {
-	char		id[128];
+	const char *p;
+	uint32		n;
+	uint32		h;
 } serial_key;
 
 typedef struct serial_ent
@@ -213,6 +235,76 @@ typedef struct serial_ent
 	long		line;
 	int			count;
 } serial_ent;
+
+static uint32
+serial_hash(const void *key, Size keysize pg_attribute_unused())
+{
+	return ((const serial_key *) key)->h;
+}
+
+static int
+serial_match(const void *a, const void *b, Size keysize pg_attribute_unused())
+{
+	const serial_key *x = (const serial_key *) a;
+	const serial_key *y = (const serial_key *) b;
+
+	return !(x->h == y->h && x->n == y->n && memcmp(x->p, y->p, x->n) == 0);
+}
+
+#define WRITE_BATCH 1000
+
+enum
+{
+	W_ID, W_SOURCE, W_DATE, W_REF, W_EXT, W_AMOUNT, W_STATUS, W_FEE, W_AT, W_RAW, W_IMPORT,
+	W_LINE, W_LOADED, W_NCOLS
+};
+
+static const char *const w_names[W_NCOLS] = {
+	"id", "source", "statement_date", "ref", "external_id", "amount", "status", "fee",
+	"occurred_at", "raw", "import_id", "line_no", "loaded_at"
+};
+
+/* where the lines of one statement of the file go */
+typedef struct stmt_target
+{
+	Datum		source;			/* text */
+	DateADT		date;
+	int64		import_id;
+	text	   *prefix;			/* "ID/" before each serial, for statements side by side */
+	int			group;			/* statements of one source and date share a group */
+} stmt_target;
+
+typedef struct group_key
+{
+	int			group;
+	char		id[252];
+} group_key;
+
+typedef struct group_ent
+{
+	group_key	key;
+	long		line;
+} group_ent;
+
+typedef struct line_writer
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	BulkInsertState bistate;
+	CommandId	cid;
+	SPIPlanPtr	plan;			/* the table has triggers: one INSERT per line */
+	AttrNumber	att[W_NCOLS];
+	Oid			seq;
+	Datum		loaded_at;
+	TupleTableSlot *slots[WRITE_BATCH];
+	int			nbuf;
+	int			ntargets;
+	stmt_target *targets;
+	bool		grouped;		/* some source and date has several statements */
+	HTAB	   *group_serials;
+	bool		keep_raw;
+} line_writer;
 
 typedef struct parse_ctx
 {
@@ -224,9 +316,13 @@ typedef struct parse_ctx
 	Tuplestorestate *ts;
 	TupleDesc	desc;
 	HTAB	   *serials;
+	char	   *arena;			/* the serials' bytes, kept for the whole parse */
+	size_t		arena_left;
 	int			serial_stmt;	/* statement the serial table belongs to */
 	long		stmt_lines;
 	MemoryContext rowcxt;
+	line_writer *w;				/* _statement_write(): lines go to the table */
+	bool		heads_only;		/* _parse_statement_heads(): no line rows */
 	char		stmt_id[128];
 	/* the lines' count and sums (bills: one currency) */
 	int64		nlines;
@@ -243,6 +339,8 @@ typedef struct parse_ctx
  * bill loaders insert the lines straight from the parser and read this after.
  */
 static Jsonb *last_file_info = NULL;
+
+static void writer_line(parse_ctx *c, int stmt, long line_no, Datum *values, bool *nulls);
 
 static const char *
 format_kind(sp_format f)
@@ -448,6 +546,8 @@ parse_row(void *ctx, const sp_row *r)
 	bool		found;
 
 	CHECK_FOR_INTERRUPTS();
+	if (c->heads_only)
+		return;					/* a bank file's first pass: its statements only */
 	old = MemoryContextSwitchTo(c->rowcxt);
 	MemoryContextReset(c->rowcxt);
 
@@ -471,32 +571,46 @@ parse_row(void *ctx, const sp_row *r)
 		if (ref.n == 0)
 			ref = ext;
 	}
-	if (ext.n >= sizeof(key.id))
-		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %zu are kept", ext.n, sizeof(key.id) - 1));
+	if (ext.n > SERIAL_MAX)
+		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %d are kept", ext.n, SERIAL_MAX));
 	if (c->serials == NULL)
 	{
 		HASHCTL		ctl;
 
 		ctl.keysize = sizeof(serial_key);
 		ctl.entrysize = sizeof(serial_ent);
+		ctl.hash = serial_hash;
+		ctl.match = serial_match;
 		ctl.hcxt = CurrentMemoryContext->parent;	/* the function's context */
-		c->serials = hash_create("ledger statement serials", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		c->serials = hash_create("ledger statement serials", 1024, &ctl,
+								 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 	}
-	memset(&key, 0, sizeof(key));
-	memcpy(key.id, ext.p, ext.n);
+	key.p = ext.p;
+	key.n = (uint32) ext.n;
+	key.h = hash_bytes((const unsigned char *) ext.p, (int) ext.n);
 	ent = hash_search(c->serials, &key, HASH_ENTER, &found);
 	if (!found)
 	{
+		/* the entry points at the line's bytes: keep a copy of them */
+		if (c->arena_left < ext.n)
+		{
+			c->arena_left = Max(ext.n, 65536);
+			c->arena = MemoryContextAlloc(CurrentMemoryContext->parent, c->arena_left);
+		}
+		memcpy(c->arena, ext.p, ext.n);
+		ent->key.p = c->arena;
+		c->arena += ext.n;
+		c->arena_left -= ext.n;
 		ent->line = r->line_no;
 		ent->count = 1;
 	}
 	else if (!c->bank)
-		bad_line(c, r->line_no, psprintf("repeats the serial \"%s\" of line %ld", key.id, ent->line));
+		bad_line(c, r->line_no, psprintf("repeats the serial \"%s\" of line %ld", pnstrdup(ext.p, ext.n), ent->line));
 	else
 	{
 		/* a bank may repeat its reference within a statement: number them */
 		ent->count++;
-		snprintf(extbuf, sizeof(extbuf), "%s/%d", key.id, ent->count);
+		snprintf(extbuf, sizeof(extbuf), "%.*s/%d", (int) ext.n, ext.p, ent->count);
 		ext.p = pstrdup(extbuf);
 		ext.n = strlen(extbuf);
 		if (r->ref.n == 0 || (ref.p == r->external_id.p && ref.n == r->external_id.n))
@@ -526,7 +640,10 @@ parse_row(void *ctx, const sp_row *r)
 		values[8] = sp_timestamptz(&r->at, !c->bank);
 	else
 		nulls[8] = true;
-	values[9] = make_raw(r->nraw, r->raw_keys, r->raw_vals);
+	if (c->w == NULL || c->w->keep_raw)
+		values[9] = make_raw(r->nraw, r->raw_keys, r->raw_vals);
+	else
+		nulls[9] = true;
 	c->nlines++;
 	if (c->nlines == 1)
 		c->cur = r->cur;
@@ -540,7 +657,10 @@ parse_row(void *ctx, const sp_row *r)
 		c->has_fee |= r->has_fee;
 	}
 	nulls[10] = true;
-	tuplestore_putvalues(c->ts, c->desc, values, nulls);
+	if (c->w)
+		writer_line(c, r->stmt, r->line_no, values, nulls);
+	else
+		tuplestore_putvalues(c->ts, c->desc, values, nulls);
 	MemoryContextSwitchTo(old);
 }
 
@@ -564,8 +684,11 @@ parse_stmt(void *ctx, const sp_stmt *s)
 				od[16],
 				cd[16],
 				n[24];
-	MemoryContext old = MemoryContextSwitchTo(c->rowcxt);
+	MemoryContext old;
 
+	if (c->w)
+		return;					/* the caller made the imports from the first pass */
+	old = MemoryContextSwitchTo(c->rowcxt);
 	MemoryContextReset(c->rowcxt);
 	la_format_currency(s->cur, ccy);
 	ccy[la_format_currency(s->cur, ccy)] = '\0';
@@ -627,10 +750,15 @@ parse_format(const char *f)
 	pg_unreachable();
 }
 
+/*
+ * Parses the whole file: its lines go to the tuplestore (ts, desc) or to the
+ * writer (w); with heads_only, only the statement and file rows are made.
+ * Sets last_file_info.
+ */
 static void
-run_parser(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, bool ref_txid)
+run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *source,
+		   const char *date, Tuplestorestate *ts, TupleDesc desc, line_writer *w, bool heads_only)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	parse_ctx	c;
 	sp_sink		sink;
 	sp_meta		meta;
@@ -661,12 +789,14 @@ run_parser(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, boo
 	}
 	c.format = format;
 	c.kind = format_kind(format);
-	c.source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	c.date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
+	c.source = source;
+	c.date = date;
 	c.bank = (format == SP_MT940 || format == SP_CAMT053);
 	c.serial_stmt = -1;
-	c.ts = rsinfo->setResult;
-	c.desc = rsinfo->setDesc;
+	c.ts = ts;
+	c.desc = desc;
+	c.w = w;
+	c.heads_only = heads_only;
 	c.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger statement row", ALLOCSET_DEFAULT_SIZES);
 	sink.ctx = &c;
 	sink.row = parse_row;
@@ -715,21 +845,23 @@ run_parser(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, boo
 		nulls[0] = false;
 		values[10] = make_jsonb(n, keys, vals);
 		nulls[10] = false;
-		tuplestore_putvalues(c.ts, c.desc, values, nulls);
+		if (c.ts)
+			tuplestore_putvalues(c.ts, c.desc, values, nulls);
 		old = MemoryContextSwitchTo(TopMemoryContext);
 		last_file_info = DatumGetJsonbP(datumCopy(values[10], false, -1));
 		MemoryContextSwitchTo(old);
 	}
 }
 
+/* whether ref_field asks for the channel's serials (transaction_id) */
 static bool
-parse_ref_field(FunctionCallInfo fcinfo, int arg)
+ref_field_txid(text *t)
 {
 	char	   *rf;
 
-	if (PG_NARGS() <= arg || PG_ARGISNULL(arg))
+	if (t == NULL)
 		return false;
-	rf = text_to_cstring(PG_GETARG_TEXT_PP(arg));
+	rf = text_to_cstring(t);
 	if (strcmp(rf, "transaction_id") == 0)
 		return true;
 	if (strcmp(rf, "out_trade_no") == 0)
@@ -742,66 +874,43 @@ parse_ref_field(FunctionCallInfo fcinfo, int arg)
 }
 
 /*
- * ledger._parse_statement(format text, bill text, source text,
- *                         statement_date date, ref_field text)
+ * The text of a file argument.  The parsers read no further than len; only
+ * those of the Alipay files write into the buffer (they unescape quoted
+ * fields in place), so only they get a copy: a bill of a million lines is
+ * not copied for nothing.
  */
-PG_FUNCTION_INFO_V1(ledger_parse_statement);
-Datum
-ledger_parse_statement(PG_FUNCTION_ARGS)
+static char *
+file_text(sp_format format, text *bill, size_t *len)
 {
-	sp_format	format;
-	text	   *bill;
 	char	   *buf;
-	size_t		len;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("format and file must not be null")));
-	format = parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	InitMaterializedSRF(fcinfo, 0);
-	bill = PG_GETARG_TEXT_PP(1);
-	len = VARSIZE_ANY_EXHDR(bill);
-	buf = palloc(len + 1);
-	memcpy(buf, VARDATA_ANY(bill), len);
-	buf[len] = '\0';
-	run_parser(fcinfo, format, buf, len, parse_ref_field(fcinfo, 4));
-	return (Datum) 0;
+	*len = VARSIZE_ANY_EXHDR(bill);
+	if (format != SP_ALIPAY_BILL && format != SP_ALIPAY_ACCOUNT)
+		return VARDATA_ANY(bill);
+	buf = palloc(*len + 1);
+	memcpy(buf, VARDATA_ANY(bill), *len);
+	buf[*len] = '\0';
+	return buf;
 }
 
 /*
- * ledger._parse_statement_gbk(format text, bill bytea, source text,
- *                             statement_date date)
- *
  * The Alipay files as downloaded: GBK bytes, converted to the database
  * encoding in one pass; a byte sequence that is not GBK is a bad line.
  */
-PG_FUNCTION_INFO_V1(ledger_parse_statement_gbk);
-Datum
-ledger_parse_statement_gbk(PG_FUNCTION_ARGS)
+static char *
+file_gbk(sp_format format, bytea *bill, const char *source, const char *date, size_t *len)
 {
-	sp_format	format;
-	bytea	   *bill;
-	unsigned char *src;
-	int			srclen;
+	unsigned char *src = (unsigned char *) VARDATA_ANY(bill);
+	int			srclen = (int) VARSIZE_ANY_EXHDR(bill);
 	unsigned char *dst;
 	int			done;
 	Oid			proc;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("format and file must not be null")));
-	format = parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	if (GetDatabaseEncoding() != PG_UTF8)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the Alipay loaders need a UTF8 database"),
 				 errdetail("The database encoding is %s.", GetDatabaseEncodingName())));
-	InitMaterializedSRF(fcinfo, 0);
-	bill = PG_GETARG_BYTEA_PP(1);
-	src = (unsigned char *) VARDATA_ANY(bill);
-	srclen = (int) VARSIZE_ANY_EXHDR(bill);
 	if ((Size) srclen >= (MaxAllocSize - 1) / MAX_CONVERSION_GROWTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -824,12 +933,511 @@ ledger_parse_statement_gbk(PG_FUNCTION_ARGS)
 				line++;
 		memset(&c, 0, sizeof(c));
 		c.kind = format_kind(format);
-		c.source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-		c.date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
+		c.source = source;
+		c.date = date;
 		bad_line(&c, line, "is not valid GBK text");
 	}
-	run_parser(fcinfo, format, (char *) dst, strlen((char *) dst), false);
+	*len = strlen((char *) dst);
+	return (char *) dst;
+}
+
+static sp_format
+format_arg(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("format and file must not be null")));
+	return parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+}
+
+#define OPT_TEXT_ARG(n) (PG_NARGS() > (n) && !PG_ARGISNULL(n) ? PG_GETARG_TEXT_PP(n) : NULL)
+
+/*
+ * ledger._parse_statement(format text, bill text, source text,
+ *                         statement_date date, ref_field text)
+ */
+PG_FUNCTION_INFO_V1(ledger_parse_statement);
+Datum
+ledger_parse_statement(PG_FUNCTION_ARGS)
+{
+	sp_format	format = format_arg(fcinfo);
+	ReturnSetInfo *rsinfo;
+	const char *source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	const char *date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
+	bool		txid = ref_field_txid(OPT_TEXT_ARG(4));
+	char	   *buf;
+	size_t		len;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
+	run_parser(format, buf, len, txid, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, false);
 	return (Datum) 0;
+}
+
+/*
+ * ledger._parse_statement_gbk(format text, bill bytea, source text,
+ *                             statement_date date)
+ */
+PG_FUNCTION_INFO_V1(ledger_parse_statement_gbk);
+Datum
+ledger_parse_statement_gbk(PG_FUNCTION_ARGS)
+{
+	sp_format	format = format_arg(fcinfo);
+	ReturnSetInfo *rsinfo;
+	const char *source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	const char *date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
+	char	   *buf;
+	size_t		len;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	buf = file_gbk(format, PG_GETARG_BYTEA_PP(1), source, date, &len);
+	run_parser(format, buf, len, false, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, false);
+	return (Datum) 0;
+}
+
+/*
+ * ledger._statement_heads(format text, bill text, source text)
+ *
+ * The statement rows and the file row of ledger._parse_statement(), without
+ * the lines: what a bank file's loader needs to make its imports before the
+ * lines are written (the whole file is still checked).
+ */
+PG_FUNCTION_INFO_V1(ledger_statement_heads);
+Datum
+ledger_statement_heads(PG_FUNCTION_ARGS)
+{
+	sp_format	format = format_arg(fcinfo);
+	ReturnSetInfo *rsinfo;
+	const char *source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *buf;
+	size_t		len;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
+	run_parser(format, buf, len, false, source, NULL, rsinfo->setResult, rsinfo->setDesc, NULL, true);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Writing the lines: ledger._statement_write()
+ *
+ * The loaders parse the file and write its lines into ledger.statement_line
+ * in the same pass, the way COPY writes: rows formed directly, checked
+ * against the table's constraints, inserted a thousand at a time
+ * (table_multi_insert, one WAL record per page) and then indexed.  Nothing
+ * is staged in between, so a file costs about what its lines cost to
+ * store; a bad line anywhere raises and the transaction takes back what
+ * was written before it.  If statement_line has triggers (a DBA's audit
+ * trigger, say), the lines go through one INSERT each instead, which fires
+ * them.
+ * ------------------------------------------------------------------------ */
+
+static void
+writer_begin(line_writer *w)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+	Oid			relid = get_relname_relid("statement_line", cat->nsp);
+	AclResult	aclresult;
+	TupleDesc	desc;
+	int			known = 0;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table ledger.statement_line is missing");
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, "statement_line");
+	LockRelationOid(relid, RowExclusiveLock);
+	w->seq = get_relname_relid("statement_line_id_seq", cat->nsp);
+	if (!OidIsValid(w->seq))
+		elog(ERROR, "sequence ledger.statement_line_id_seq is missing");
+	w->loaded_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	w->cid = GetCurrentCommandId(true);
+
+	{
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+		rte->rtekind = RTE_RELATION;
+		rte->relid = relid;
+		rte->relkind = RELKIND_RELATION;
+		rte->rellockmode = RowExclusiveLock;
+		rte->requiredPerms = ACL_INSERT;
+		w->estate = CreateExecutorState();
+		ExecInitRangeTable(w->estate, list_make1(rte));
+		w->rri = makeNode(ResultRelInfo);
+		ExecInitResultRelation(w->estate, w->rri, 1);
+		w->rel = w->rri->ri_RelationDesc;
+	}
+	desc = RelationGetDescr(w->rel);
+	for (int i = 0; i < W_NCOLS; i++)
+	{
+		w->att[i] = get_attnum(relid, w_names[i]);
+		if (w->att[i] == InvalidAttrNumber)
+			elog(ERROR, "column %s of ledger.statement_line is missing", w_names[i]);
+	}
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			known++;
+	if (known != W_NCOLS)
+		elog(ERROR, "ledger.statement_line has %d columns, the loaders write %d", known, W_NCOLS);
+
+	if (w->rel->trigdesc != NULL)
+	{
+		StringInfoData sql;
+		Oid			types[W_NCOLS];
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "INSERT INTO ledger.statement_line (");
+		for (int i = 0; i < W_NCOLS; i++)
+		{
+			appendStringInfo(&sql, "%s%s", i ? ", " : "", w_names[i]);
+			types[i] = TupleDescAttr(desc, w->att[i] - 1)->atttypid;
+		}
+		appendStringInfoString(&sql, ") VALUES (");
+		for (int i = 0; i < W_NCOLS; i++)
+			appendStringInfo(&sql, "%s$%d", i ? ", " : "", i + 1);
+		appendStringInfoChar(&sql, ')');
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		w->plan = SPI_prepare(sql.data, W_NCOLS, types);
+		if (w->plan == NULL)
+			elog(ERROR, "could not prepare the insert of statement lines: %s", SPI_result_code_string(SPI_result));
+		return;
+	}
+	ExecOpenIndices(w->rri, false);
+	w->bistate = GetBulkInsertState();
+}
+
+static void
+writer_flush(line_writer *w)
+{
+	if (w->nbuf == 0)
+		return;
+	table_multi_insert(w->rel, w->slots, w->nbuf, w->cid, 0, w->bistate);
+	for (int i = 0; i < w->nbuf; i++)
+	{
+		if (w->rri->ri_NumIndices > 0)
+			list_free(ExecInsertIndexTuples(w->rri, w->slots[i], w->estate, false, false, NULL, NIL));
+		ResetPerTupleExprContext(w->estate);
+		ExecClearTuple(w->slots[i]);
+	}
+	w->nbuf = 0;
+}
+
+static void
+writer_end(line_writer *w)
+{
+	if (w->plan)
+	{
+		SPI_finish();
+	}
+	else
+	{
+		writer_flush(w);
+		FreeBulkInsertState(w->bistate);
+		table_finish_bulk_insert(w->rel, 0);
+		for (int i = 0; i < WRITE_BATCH && w->slots[i]; i++)
+			ExecDropSingleTupleTableSlot(w->slots[i]);
+	}
+	ExecCloseResultRelations(w->estate);
+	ExecCloseRangeTableRelations(w->estate);
+	FreeExecutorState(w->estate);
+}
+
+static text *
+concat_text(text *a, Datum b)
+{
+	text	   *bt = DatumGetTextPP(b);
+	int			la = VARSIZE_ANY_EXHDR(a),
+				lb = VARSIZE_ANY_EXHDR(bt);
+	text	   *r = (text *) palloc(VARHDRSZ + la + lb);
+
+	SET_VARSIZE(r, VARHDRSZ + la + lb);
+	memcpy(VARDATA(r), VARDATA_ANY(a), la);
+	memcpy(VARDATA(r) + la, VARDATA_ANY(bt), lb);
+	return r;
+}
+
+/* one line, as parse_row made it (values[2..9]), to its statement's target */
+static void
+writer_line(parse_ctx *c, int stmt, long line_no, Datum *values, bool *nulls)
+{
+	line_writer *w = c->w;
+	stmt_target *t;
+	Datum		ref = values[3],
+				ext = values[4];
+	Datum		row[W_NCOLS];
+	bool		isnull[W_NCOLS];
+
+	if (stmt < 0 || stmt >= w->ntargets)
+		elog(ERROR, "line %ld belongs to statement %d, of which nothing was said", line_no, stmt + 1);
+	t = &w->targets[stmt];
+	if (t->prefix)
+	{
+		bool		same = datumIsEqual(ref, ext, false, -1);
+
+		ext = PointerGetDatum(concat_text(t->prefix, ext));
+		if (same)
+			ref = ext;
+	}
+	if (w->grouped)
+	{
+		group_key	key;
+		group_ent  *ent;
+		bool		found;
+		text	   *e = DatumGetTextPP(ext);
+		int			n = VARSIZE_ANY_EXHDR(e);
+
+		if (n >= (int) sizeof(key.id))
+			bad_line(c, line_no, psprintf("has a bank reference of %d bytes; at most %zu are kept", n, sizeof(key.id) - 1));
+		memset(&key, 0, sizeof(key));
+		key.group = t->group;
+		memcpy(key.id, VARDATA_ANY(e), n);
+		ent = hash_search(w->group_serials, &key, HASH_ENTER, &found);
+		if (found)
+			bad_line(c, line_no, psprintf("repeats the bank reference \"%s\" of line %ld in statements of the same account and date",
+										  key.id, ent->line));
+		ent->line = line_no;
+	}
+
+	row[W_ID] = Int64GetDatum(nextval_internal(w->seq, false));
+	row[W_SOURCE] = t->source;
+	row[W_DATE] = DateADTGetDatum(t->date);
+	row[W_REF] = ref;
+	row[W_EXT] = ext;
+	row[W_AMOUNT] = values[5];
+	row[W_STATUS] = values[6];
+	row[W_FEE] = values[7];
+	row[W_AT] = values[8];
+	row[W_RAW] = values[9];
+	row[W_IMPORT] = Int64GetDatum(t->import_id);
+	row[W_LINE] = values[2];
+	row[W_LOADED] = w->loaded_at;
+	memset(isnull, 0, sizeof(isnull));
+	isnull[W_FEE] = nulls[7];
+	isnull[W_AT] = nulls[8];
+	isnull[W_RAW] = nulls[9];
+
+	if (w->plan)
+	{
+		char		n[W_NCOLS];
+
+		for (int i = 0; i < W_NCOLS; i++)
+			n[i] = isnull[i] ? 'n' : ' ';
+		if (SPI_execute_plan(w->plan, row, n, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "insert of statement line %ld failed", line_no);
+		return;
+	}
+	{
+		TupleTableSlot *slot = w->slots[w->nbuf];
+		TupleDesc	desc = RelationGetDescr(w->rel);
+
+		if (slot == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
+
+			slot = w->slots[w->nbuf] = table_slot_create(w->rel, NULL);
+			MemoryContextSwitchTo(old);
+		}
+		ExecClearTuple(slot);
+		for (int i = 0; i < desc->natts; i++)
+			slot->tts_isnull[i] = true;
+		for (int i = 0; i < W_NCOLS; i++)
+		{
+			slot->tts_values[w->att[i] - 1] = row[i];
+			slot->tts_isnull[w->att[i] - 1] = isnull[i];
+		}
+		ExecStoreVirtualTuple(slot);
+		ExecMaterializeSlot(slot);	/* the slot keeps its own copy */
+		if (desc->constr)
+			ExecConstraints(w->rri, slot, w->estate);
+		ResetPerTupleExprContext(w->estate);
+		if (++w->nbuf == WRITE_BATCH)
+			writer_flush(w);
+	}
+}
+
+/*
+ * ledger._statement_write(format text, bill text, gbk bytea, source text,
+ *     ref_field text, sources text[], dates date[], import_ids bigint[],
+ *     prefixes text[], groups integer[]) → jsonb
+ *
+ * Parses the file (bill, or gbk for the Alipay files as downloaded; source
+ * is the loader's, for messages) and
+ * writes its lines, those of its n-th statement (bills: the one) with
+ * sources[n], dates[n], import_ids[n]; where prefixes[n] is not null the
+ * statement lies side by side with others of its source and date, and its
+ * serials (and refs that are the serial) are prefixed with it; groups[n]
+ * numbers the (source, date) of the statement, in which serials must be
+ * unique.  Returns what the parser found about the file, as
+ * ledger._statement_parsed() does.  For the loaders only (they run as the
+ * extension's owner): nobody else is granted it.
+ */
+PG_FUNCTION_INFO_V1(ledger_statement_write);
+Datum
+ledger_statement_write(PG_FUNCTION_ARGS)
+{
+	sp_format	format;
+	line_writer w;
+	Datum	   *srcs,
+			   *dates,
+			   *imps,
+			   *prefs,
+			   *grps;
+	bool	   *srcn,
+			   *daten,
+			   *impn,
+			   *prefn,
+			   *grpn;
+	int			n,
+				n2;
+	char	   *buf;
+	size_t		len;
+	const char *source;
+	const char *date = NULL;
+
+	if (PG_ARGISNULL(0) || (PG_ARGISNULL(1) && PG_ARGISNULL(2)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("format and file must not be null")));
+	for (int i = 5; i <= 9; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the statements' sources, dates, imports, prefixes and groups must not be null")));
+	format = parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(5), TEXTOID, -1, false, TYPALIGN_INT, &srcs, &srcn, &n);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(6), DATEOID, 4, true, TYPALIGN_INT, &dates, &daten, &n2);
+	if (n2 != n)
+		elog(ERROR, "statement arrays of different lengths");
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(7), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &imps, &impn, &n2);
+	if (n2 != n)
+		elog(ERROR, "statement arrays of different lengths");
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(8), TEXTOID, -1, false, TYPALIGN_INT, &prefs, &prefn, &n2);
+	if (n2 != n)
+		elog(ERROR, "statement arrays of different lengths");
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(9), INT4OID, 4, true, TYPALIGN_INT, &grps, &grpn, &n2);
+	if (n2 != n || n == 0)
+		elog(ERROR, "statement arrays of different lengths");
+
+	memset(&w, 0, sizeof(w));
+	w.ntargets = n;
+	w.targets = palloc0(sizeof(stmt_target) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (srcn[i] || daten[i] || impn[i] || grpn[i])
+			elog(ERROR, "statement %d has no source, date, import or group", i + 1);
+		w.targets[i].source = srcs[i];
+		w.targets[i].date = DatumGetDateADT(dates[i]);
+		w.targets[i].import_id = DatumGetInt64(imps[i]);
+		w.targets[i].prefix = prefn[i] ? NULL : DatumGetTextPP(prefs[i]);
+		w.targets[i].group = DatumGetInt32(grps[i]);
+		for (int j = 0; j < i; j++)
+			if (w.targets[j].group == w.targets[i].group)
+				w.grouped = true;
+	}
+	if (w.grouped)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(group_key);
+		ctl.entrysize = sizeof(group_ent);
+		ctl.hcxt = CurrentMemoryContext;
+		w.group_serials = hash_create("ledger statement serials of a date", 1024, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	w.keep_raw = ledger_statement_raw_lines;
+	source = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	if (format != SP_MT940 && format != SP_CAMT053)
+		date = date_to_cstring(w.targets[0].date);
+
+	if (!PG_ARGISNULL(2))
+		buf = file_gbk(format, PG_GETARG_BYTEA_PP(2), source, date, &len);
+	else
+		buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
+	writer_begin(&w);
+	run_parser(format, buf, len, ref_field_txid(PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4)),
+			   source, date, NULL, NULL, &w, false);
+	writer_end(&w);
+	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(PointerGetDatum(last_file_info)));
+}
+
+/*
+ * ledger._statement_keep(source text, format text, ref_field text, bill text,
+ *                        gbk bytea) → bigint
+ *
+ * Keeps the file a loader was given (gbk, the bytes of an Alipay file as
+ * downloaded, or bill) in ledger.statement_file and returns its id.  The
+ * file is compressed here, before the row is formed (with the column's
+ * method, lz4 where the server has it), so that a bill of a million lines is
+ * never copied whole into a heap tuple on its way to TOAST.
+ */
+PG_FUNCTION_INFO_V1(ledger_statement_keep);
+Datum
+ledger_statement_keep(PG_FUNCTION_ARGS)
+{
+	const LedgerCatalog *cat = ledger_catalog();
+	Oid			relid = get_relname_relid("statement_file", cat->nsp);
+	Datum		content;
+	Datum		compressed;
+	char		cmethod = InvalidCompressionMethod;
+	AttrNumber	att;
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID};
+	bool		isnull;
+	int64		id;
+	SPIPlanPtr	plan;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || (PG_ARGISNULL(3) && PG_ARGISNULL(4)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source, format and file must not be null")));
+	if (!OidIsValid(relid))
+		elog(ERROR, "table ledger.statement_file is missing");
+	/* text and bytea share their layout: the UTF-8 bytes are the file */
+	content = PG_ARGISNULL(4) ? PointerGetDatum(PG_DETOAST_DATUM(PG_GETARG_DATUM(3)))
+		: PointerGetDatum(PG_DETOAST_DATUM(PG_GETARG_DATUM(4)));
+	att = get_attnum(relid, "content");
+	if (att != InvalidAttrNumber)
+	{
+		Relation	rel = table_open(relid, AccessShareLock);
+
+		cmethod = TupleDescAttr(RelationGetDescr(rel), att - 1)->attcompression;
+		table_close(rel, AccessShareLock);
+	}
+	if (!CompressionMethodIsValid(cmethod))
+		cmethod = default_toast_compression;
+	compressed = toast_compress_datum(content, cmethod);
+	if (DatumGetPointer(compressed) != NULL)
+		content = compressed;
+
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = PG_GETARG_DATUM(1);
+	args[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
+	args[3] = CStringGetTextDatum(PG_ARGISNULL(4) ? "UTF8" : "GBK");
+	args[4] = content;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * A generic plan: a custom one would make the file a constant, which
+	 * makeConst() decompresses again.
+	 */
+	plan = SPI_prepare_cursor("INSERT INTO ledger.statement_file (source, format, ref_field, encoding, content)"
+							  " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+							  5, types, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the insert of the statement file: %s", SPI_result_code_string(SPI_result));
+	if (SPI_execute_plan(plan, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "could not keep the statement file");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PG_RETURN_INT64(id);
 }
 
 /*

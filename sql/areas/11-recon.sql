@@ -117,6 +117,45 @@ COMMENT ON FUNCTION ledger._recon_grace_days() IS 'value of ledger.recon_grace_d
 
 -- --- statement lines -------------------------------------------------------
 
+-- the statement files as the loaders received them, kept once per file: the
+-- evidence of what the channel or bank served, and where each line's raw
+-- fields come from (ledger.statement_raw)
+CREATE SEQUENCE ledger.statement_file_id_seq;
+COMMENT ON SEQUENCE ledger.statement_file_id_seq IS 'ids of ledger.statement_file';
+
+CREATE TABLE ledger.statement_file (
+	id         bigint NOT NULL DEFAULT nextval('ledger.statement_file_id_seq'),
+	source     text NOT NULL,
+	format     text NOT NULL,
+	ref_field  text NULL,
+	encoding   text NOT NULL,
+	content    bytea NOT NULL,
+	loaded_at  timestamptz NOT NULL DEFAULT now(),
+	loaded_by  text NOT NULL DEFAULT session_user,
+	CONSTRAINT statement_file_pkey PRIMARY KEY (id),
+	CONSTRAINT statement_file_format_check CHECK (format IN ('wechat', 'wechat_fundflow', 'alipay', 'alipay_account', 'mt940', 'camt053')),
+	CONSTRAINT statement_file_encoding_check CHECK (encoding IN ('UTF8', 'GBK'))
+);
+ALTER SEQUENCE ledger.statement_file_id_seq OWNED BY ledger.statement_file.id;
+-- lz4 where the server has it: a bill compresses about tenfold, fast
+DO $$
+BEGIN
+	IF 'lz4' = ANY ((SELECT s.enumvals FROM pg_catalog.pg_settings s WHERE s.name = 'default_toast_compression')::text[]) THEN
+		ALTER TABLE ledger.statement_file ALTER COLUMN content SET COMPRESSION lz4;
+	END IF;
+END
+$$;
+COMMENT ON TABLE ledger.statement_file IS
+	'the statement files the loaders read (one row per call of load_wechat_bill, load_wechat_fundflow, load_alipay_bill, load_alipay_account, load_mt940, load_camt053), kept as received; ledger.statement_raw() reads each line back from here';
+COMMENT ON COLUMN ledger.statement_file.id IS 'file id, repeated on the imports (statement_import.file_id) made from it';
+COMMENT ON COLUMN ledger.statement_file.source IS 'the source argument of the load';
+COMMENT ON COLUMN ledger.statement_file.format IS 'the loader''s format: wechat, wechat_fundflow, alipay, alipay_account, mt940 or camt053';
+COMMENT ON COLUMN ledger.statement_file.ref_field IS 'the ref_field argument of load_wechat_bill; NULL for the other loaders';
+COMMENT ON COLUMN ledger.statement_file.encoding IS 'GBK for an Alipay file passed as downloaded (bytea), else UTF8 (text, or staged with \copy)';
+COMMENT ON COLUMN ledger.statement_file.content IS 'the file''s bytes as the loader read them (compressed in storage)';
+COMMENT ON COLUMN ledger.statement_file.loaded_at IS 'when the file was loaded';
+COMMENT ON COLUMN ledger.statement_file.loaded_by IS 'session user that loaded it';
+
 CREATE SEQUENCE ledger.statement_import_id_seq;
 COMMENT ON SEQUENCE ledger.statement_import_id_seq IS 'ids of ledger.statement_import';
 
@@ -133,7 +172,9 @@ CREATE TABLE ledger.statement_import (
 	replaced_lines integer NOT NULL DEFAULT 0,
 	loaded_at      timestamptz NOT NULL DEFAULT now(),
 	loaded_by      text NOT NULL DEFAULT session_user,
+	file_id        bigint NULL,
 	CONSTRAINT statement_import_pkey PRIMARY KEY (id),
+	CONSTRAINT statement_import_file_id_fkey FOREIGN KEY (file_id) REFERENCES ledger.statement_file (id) ON DELETE SET NULL,
 	CONSTRAINT statement_import_format_check CHECK (format IN ('wechat', 'alipay', 'csv', 'wechat_fundflow', 'alipay_account', 'mt940', 'camt053'))
 );
 ALTER SEQUENCE ledger.statement_import_id_seq OWNED BY ledger.statement_import.id;
@@ -152,6 +193,7 @@ COMMENT ON COLUMN ledger.statement_import.file_totals IS 'the totals the file st
 COMMENT ON COLUMN ledger.statement_import.replaced_lines IS 'lines of the same source and date that this load replaced';
 COMMENT ON COLUMN ledger.statement_import.loaded_at IS 'when the file was loaded';
 COMMENT ON COLUMN ledger.statement_import.loaded_by IS 'session user that loaded it';
+COMMENT ON COLUMN ledger.statement_import.file_id IS 'the ledger.statement_file it was read from; NULL for the generic CSV loader, for loads before version 1.1, or once the file was deleted';
 
 CREATE SEQUENCE ledger.statement_line_id_seq;
 COMMENT ON SEQUENCE ledger.statement_line_id_seq IS 'ids of ledger.statement_line';
@@ -191,7 +233,7 @@ COMMENT ON COLUMN ledger.statement_line.amount IS 'signed amount as it moves our
 COMMENT ON COLUMN ledger.statement_line.status IS 'the channel''s status, lower case: success, processing, reversed, ...; our vouchers are success (reversed once reversed)';
 COMMENT ON COLUMN ledger.statement_line.fee IS 'the channel''s fee on the line (手续费), in the line''s currency';
 COMMENT ON COLUMN ledger.statement_line.occurred_at IS 'when the channel completed the payment or refund';
-COMMENT ON COLUMN ledger.statement_line.raw IS 'the line as the channel wrote it (column name → value)';
+COMMENT ON COLUMN ledger.statement_line.raw IS 'the line as the channel wrote it (column name → value), as given to COPY or by load_statement_csv; the other loaders keep the file instead (ledger.statement_raw gives each line), unless ledger.statement_raw_lines is on';
 COMMENT ON COLUMN ledger.statement_line.import_id IS 'the ledger.statement_import that loaded the line; NULL for a plain COPY';
 COMMENT ON COLUMN ledger.statement_line.line_no IS 'line number in the loaded file';
 COMMENT ON COLUMN ledger.statement_line.loaded_at IS 'when the line was loaded';

@@ -211,10 +211,29 @@ CREATE FUNCTION ledger._statement_parsed() RETURNS jsonb
 COMMENT ON FUNCTION ledger._statement_parsed() IS
 	'loader helper: what the last ledger._parse_statement() of the session found about its file (header, totals, and _lines, _total, _fee of its lines)';
 
+CREATE FUNCTION ledger._statement_heads(format text, bill text, source text)
+	RETURNS TABLE (kind text, stmt integer, line_no integer, ref text, external_id text, amount ledger.amount,
+		status text, fee ledger.amount, occurred_at timestamptz, raw jsonb, info jsonb)
+	AS 'MODULE_PATHNAME', 'ledger_statement_heads' LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._statement_heads(text, text, text) IS
+	'loader helper: the statement and file rows of ledger._parse_statement() without the lines (a bank file''s imports are made from them before its lines are written); the whole file is checked';
+
+CREATE FUNCTION ledger._statement_keep(source text, format text, ref_field text, bill text, gbk bytea) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_statement_keep' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._statement_keep(text, text, text, text, bytea) IS
+	'loader helper: keeps the file a loader was given (gbk as downloaded, else bill) in ledger.statement_file, compressed before the row is formed; returns its id';
+
+CREATE FUNCTION ledger._statement_write(format text, bill text, gbk bytea, source text, ref_field text,
+		sources text[], dates date[], import_ids bigint[], prefixes text[], groups integer[]) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'ledger_statement_write' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._statement_write(text, text, bytea, text, text, text[], date[], bigint[], text[], integer[]) IS
+	'loader helper: parses a statement file and writes its lines into ledger.statement_line as it goes (batched, as COPY does), the n-th statement''s with sources[n], dates[n], import_ids[n], serials prefixed with prefixes[n], unique within groups[n]; returns what the file states (as _statement_parsed)';
+
 -- the file from the argument, or the staged lines joined again
 CREATE FUNCTION ledger._statement_text(bill text) RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	txt text;
@@ -241,6 +260,7 @@ CREATE FUNCTION ledger._statement_load(source text, statement_date date, format 
 	RETURNS ledger.statement_import
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -253,33 +273,22 @@ DECLARE
 	n integer;
 	tot ledger.amount;
 	fees ledger.amount;
+	fid bigint;
 	hdr_keys constant text[] := ARRAY['bill_type', 'currency', 'account', 'from', 'to', 'period_line'];
 BEGIN
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
 	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
 	GET DIAGNOSTICS replaced = ROW_COUNT;
-	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines)
-		VALUES (src, d, fmt, 0, replaced)
+	fid := ledger._statement_keep(src, fmt, ref_field, bill, gbk);
+	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, replaced_lines, file_id)
+		VALUES (src, d, fmt, 0, replaced, fid)
 		RETURNING * INTO imp;
 	-- the lines go straight from the parser into the table; what the parser
 	-- found about the file (its header, totals, the lines' count and sums)
-	-- is read after
-	IF gbk IS NOT NULL THEN
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-			  FROM ledger._parse_statement_gbk(fmt, gbk, src, d) p WHERE p.kind = 'line';
-	ELSE
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT src, d, p.ref, p.external_id, p.amount, p.status, p.fee, p.occurred_at, p.raw, imp.id, p.line_no
-			  FROM ledger._parse_statement(fmt, bill, src, d, ref_field) p WHERE p.kind = 'line';
-	END IF;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	finfo := ledger._statement_parsed();
-	IF finfo IS NULL OR (finfo->>'_lines')::integer IS DISTINCT FROM n THEN
-		PERFORM ledger._raise('XX000', pg_catalog.format('the parser of the %s file of source "%s" reported %s lines, %s were written', fmt, src, COALESCE(finfo->>'_lines', 'no'), n));
-	END IF;
+	-- comes back when it is done
+	finfo := ledger._statement_write(fmt, bill, gbk, src, ref_field, ARRAY[src], ARRAY[d], ARRAY[imp.id],
+		ARRAY[NULL::text], ARRAY[1]);
+	n := (finfo->>'_lines')::integer;
 	tot := (finfo->>'_total')::ledger.amount;
 	fees := (finfo->>'_fee')::ledger.amount;
 	-- an Alipay file states the period it covers: it must be the statement date
@@ -320,6 +329,7 @@ CREATE FUNCTION ledger.load_wechat_bill(source text, statement_date date, bill t
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
@@ -332,7 +342,7 @@ BEGIN
 		PERFORM ledger._raise('22023', pg_catalog.format('invalid ref_field "%s"', ref_field),
 			detail => 'ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).');
 	END IF;
-	RETURN ledger._statement_load(source, statement_date, 'wechat', ledger._statement_text(bill), NULL, ref_field);
+	RETURN ledger._statement_load(source, statement_date, 'wechat', COALESCE(bill, ledger._statement_text(NULL)), NULL, ref_field);
 END
 $$;
 COMMENT ON FUNCTION ledger.load_wechat_bill(text, date, text, text) IS
@@ -350,10 +360,11 @@ CREATE FUNCTION ledger.load_wechat_fundflow(source text, statement_date date, bi
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
-	RETURN ledger._statement_load(source, statement_date, 'wechat_fundflow', ledger._statement_text(bill), NULL, NULL);
+	RETURN ledger._statement_load(source, statement_date, 'wechat_fundflow', COALESCE(bill, ledger._statement_text(NULL)), NULL, NULL);
 END
 $$;
 COMMENT ON FUNCTION ledger.load_wechat_fundflow(text, date, text) IS
@@ -375,6 +386,7 @@ CREATE FUNCTION ledger.load_alipay_bill(source text, statement_date date, bill b
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
@@ -399,6 +411,7 @@ CREATE FUNCTION ledger.load_alipay_account(source text, statement_date date, bil
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
 	PERFORM ledger._statement_check_args(source, statement_date);
@@ -423,6 +436,7 @@ CREATE FUNCTION ledger._statement_load_bank(source text, format text, bill text)
 	RETURNS SETOF ledger.statement_import
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -432,8 +446,8 @@ DECLARE
 	multi boolean;
 	s record;
 	g record;
-	bad record;
-	imp ledger.statement_import;
+	imp_id bigint;
+	fid bigint;
 	replaced integer;
 BEGIN
 	IF src IS NULL OR src = '' THEN
@@ -446,8 +460,10 @@ BEGIN
 	IF pg_catalog.to_regclass('pg_temp._ledger_bank_stmt') IS NOT NULL THEN
 		DROP TABLE pg_temp._ledger_bank_stmt;
 	END IF;
+	-- first pass: the statements (the whole file is checked); their lines
+	-- are written by the second
 	CREATE TEMP TABLE _ledger_bank ON COMMIT DROP AS
-		SELECT * FROM ledger._parse_statement(fmt, bill, src, NULL, NULL);
+		SELECT * FROM ledger._statement_heads(fmt, bill, src);
 	SELECT b.info - '_lines' - '_total' - '_fee' INTO finfo FROM pg_temp._ledger_bank b WHERE b.kind = 'file';
 	SELECT count(DISTINCT b.info->>'account') > 1 INTO multi FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
 	CREATE TEMP TABLE _ledger_bank_stmt ON COMMIT DROP AS
@@ -456,30 +472,14 @@ BEGIN
 		       (b.info->>'closing_date')::date AS d,
 		       count(*) OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date) AS side_by_side,
 		       row_number() OVER (PARTITION BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date
-		                          ORDER BY b.stmt) AS nth
+		                          ORDER BY b.stmt) AS nth,
+		       dense_rank() OVER (ORDER BY CASE WHEN multi THEN b.info->>'account' END, (b.info->>'closing_date')::date)::integer AS grp,
+		       NULL::bigint AS import_id
 		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
-	-- intraday statements of one source and date: serials prefixed with the statement id
-	UPDATE pg_temp._ledger_bank b
-	   SET external_id = COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id,
-	       ref = CASE WHEN b.ref = b.external_id
-	                  THEN COALESCE(NULLIF(s.info->>'id', ''), 'statement ' || (s.stmt + 1)::text) || '/' || b.external_id
-	                  ELSE b.ref END
-	  FROM pg_temp._ledger_bank_stmt s
-	 WHERE b.kind = 'line' AND b.stmt = s.stmt AND s.side_by_side > 1;
-	SELECT b.line_no, b.external_id, min(b.line_no) OVER w AS first, count(*) OVER w AS n INTO bad
-	  FROM pg_temp._ledger_bank b JOIN pg_temp._ledger_bank_stmt s ON s.stmt = b.stmt
-	 WHERE b.kind = 'line'
-	WINDOW w AS (PARTITION BY s.src, s.d, b.external_id)
-	 ORDER BY n DESC, b.line_no DESC LIMIT 1;
-	IF bad.n > 1 THEN
-		PERFORM ledger._raise('22P04', pg_catalog.format('malformed %s at line %s', CASE fmt WHEN 'mt940' THEN 'MT940 statement' ELSE 'camt.053 statement' END, bad.line_no),
-			detail => pg_catalog.format('Line %s repeats the bank reference "%s" of line %s in statements of the same account and date (source "%s").',
-					bad.line_no, bad.external_id, bad.first, src),
-			hint => 'Nothing was loaded; fix or download the file again.');
-	END IF;
 	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
 		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
 	END LOOP;
+	fid := ledger._statement_keep(src, fmt, NULL, bill, NULL);
 	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
 		replaced := 0;
 		IF s.nth = 1 THEN
@@ -487,24 +487,38 @@ BEGIN
 			GET DIAGNOSTICS replaced = ROW_COUNT;
 		END IF;
 		INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
-				file_header, file_totals, replaced_lines)
-			SELECT s.src, s.d, fmt, count(*)::integer, ledger.sum(b.amount), NULL,
+				file_header, file_totals, replaced_lines, file_id)
+			VALUES (s.src, s.d, fmt, 0, NULL, NULL,
 			       pg_catalog.jsonb_build_object('statement', s.stmt + 1, 'line', s.line_no, 'id', s.info->'id',
 			           'account', s.info->'account', 'number', s.info->'number', 'currency', s.info->'currency')
 			         || COALESCE(finfo, '{}'),
 			       pg_catalog.jsonb_build_object('opening', s.info->'opening', 'opening_date', s.info->'opening_date',
 			           'closing', s.info->'closing', 'closing_date', s.info->'closing_date', 'lines', s.info->'lines'),
-			       replaced
-			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
-			RETURNING * INTO imp;
-		INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
-				occurred_at, raw, import_id, line_no)
-			SELECT s.src, s.d, b.ref, b.external_id, b.amount, b.status, b.fee, b.occurred_at, b.raw, imp.id, b.line_no
-			  FROM pg_temp._ledger_bank b WHERE b.kind = 'line' AND b.stmt = s.stmt
-			 ORDER BY b.line_no;
-		RETURN NEXT imp;
+			       replaced, fid)
+			RETURNING id INTO imp_id;
+		UPDATE pg_temp._ledger_bank_stmt x SET import_id = imp_id WHERE x.stmt = s.stmt;
 	END LOOP;
-	RETURN;
+	-- second pass: the lines, each statement's to its import; intraday
+	-- statements of one source and date get their serials prefixed with the
+	-- statement id, and serials must be unique in each source and date
+	PERFORM ledger._statement_write(fmt, bill, NULL, src, NULL,
+		ARRAY(SELECT x.src FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt),
+		ARRAY(SELECT x.d FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt),
+		ARRAY(SELECT x.import_id FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt),
+		ARRAY(SELECT CASE WHEN x.side_by_side > 1
+		                  THEN COALESCE(NULLIF(x.info->>'id', ''), 'statement ' || (x.stmt + 1)::text) || '/' END
+		        FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt),
+		ARRAY(SELECT x.grp FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt));
+	UPDATE ledger.statement_import i
+	   SET line_count = t.n, total_amount = t.total
+	  FROM (SELECT l.import_id, count(*)::integer AS n, ledger.sum(l.amount) AS total
+	          FROM ledger.statement_line l
+	         WHERE l.import_id IN (SELECT x.import_id FROM pg_temp._ledger_bank_stmt x)
+	         GROUP BY l.import_id) t
+	 WHERE i.id = t.import_id;
+	RETURN QUERY
+		SELECT i.* FROM ledger.statement_import i JOIN pg_temp._ledger_bank_stmt x ON x.import_id = i.id
+		 ORDER BY x.stmt;
 END
 $$;
 COMMENT ON FUNCTION ledger._statement_load_bank(text, text, text) IS
@@ -521,9 +535,10 @@ CREATE FUNCTION ledger.load_mt940(source text, statement text DEFAULT NULL)
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
-	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'mt940', ledger._statement_text(statement));
+	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'mt940', COALESCE(statement, ledger._statement_text(NULL)));
 END
 $$;
 COMMENT ON FUNCTION ledger.load_mt940(text, text) IS
@@ -539,13 +554,59 @@ CREATE FUNCTION ledger.load_camt053(source text, statement text DEFAULT NULL)
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
-	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'camt053', ledger._statement_text(statement));
+	RETURN QUERY SELECT * FROM ledger._statement_load_bank(source, 'camt053', COALESCE(statement, ledger._statement_text(NULL)));
 END
 $$;
 COMMENT ON FUNCTION ledger.load_camt053(text, text) IS
 	'loads an ISO 20022 camt.053 file: one import per <Stmt>, dated by its CLBD balance, source || ''/'' || <Acct><Id> when the file holds several accounts; CRDT +, DBIT −; ref the EndToEndId (else AcctSvcrRef), external_id the AcctSvcrRef; OPBD + booked entries = CLBD checked';
+
+/*
+ * Each line of an import as the channel or bank wrote it (column name →
+ * value), read back from the file its loader kept in ledger.statement_file
+ * (one parse of the file per call); for an import without a file (the
+ * generic CSV loader, loads before version 1.1, a file deleted since) the
+ * lines' own raw column.  Runs with the caller's rights: reading a file
+ * needs SELECT on ledger.statement_import and ledger.statement_file.
+ */
+CREATE FUNCTION ledger.statement_raw(import_id bigint)
+	RETURNS TABLE (line_no integer, raw jsonb)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	imp ledger.statement_import;
+	f ledger.statement_file;
+BEGIN
+	SELECT * INTO imp FROM ledger.statement_import i WHERE i.id = statement_raw.import_id;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('42704', pg_catalog.format('statement import %s does not exist', statement_raw.import_id),
+			detail => 'ledger.statement_import has no row with that id.');
+	END IF;
+	SELECT * INTO f FROM ledger.statement_file x WHERE x.id = imp.file_id;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT l.line_no, l.raw FROM ledger.statement_line l WHERE l.import_id = imp.id ORDER BY l.line_no;
+	ELSIF f.encoding = 'GBK' THEN
+		RETURN QUERY SELECT p.line_no, p.raw
+		  FROM ledger._parse_statement_gbk(f.format, f.content, f.source, imp.statement_date) p
+		 WHERE p.kind = 'line' ORDER BY p.line_no;
+	ELSIF f.format IN ('mt940', 'camt053') THEN
+		RETURN QUERY SELECT p.line_no, p.raw
+		  FROM ledger._parse_statement(f.format, pg_catalog.convert_from(f.content, 'UTF8'), f.source, NULL) p
+		 WHERE p.kind = 'line' AND p.stmt = (imp.file_header->>'statement')::integer - 1 ORDER BY p.line_no;
+	ELSE
+		RETURN QUERY SELECT p.line_no, p.raw
+		  FROM ledger._parse_statement(f.format, pg_catalog.convert_from(f.content, 'UTF8'), f.source,
+		                               imp.statement_date, f.ref_field) p
+		 WHERE p.kind = 'line' ORDER BY p.line_no;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ledger.statement_raw(bigint) IS
+	'each line of a statement import as the channel or bank wrote it (column name → value), read back from the file kept in ledger.statement_file; the lines'' own raw for imports without one';
 
 /*
  * A generic CSV statement: a header row naming the columns, in any order:
@@ -647,10 +708,13 @@ COMMENT ON FUNCTION ledger.load_statement_csv(text, date, text, text) IS
 	'loads a generic CSV statement (header: ref, external_id, amount [, status, fee, occurred_at, currency, ...]) as the statement of (source, statement_date), replacing that source and date';
 
 
+-- ledger._parse_statement() and _parse_statement_gbk() only parse the text
+-- they are given (ledger.statement_raw runs them with the caller's rights)
 REVOKE EXECUTE ON FUNCTION
-	ledger._parse_statement(text, text, text, date, text), ledger._parse_statement_gbk(text, bytea, text, date),
 	ledger._statement_parsed(), ledger._statement_text(text), ledger._statement_load(text, date, text, text, bytea, text),
-	ledger._statement_load_bank(text, text, text),
+	ledger._statement_load_bank(text, text, text), ledger._statement_heads(text, text, text),
+	ledger._statement_write(text, text, bytea, text, text, text[], date[], bigint[], text[], integer[]),
+	ledger._statement_keep(text, text, text, text, bytea),
 	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
 	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
 	FROM PUBLIC;

@@ -567,6 +567,8 @@ COMMENT ON COLUMN ledger.recon_report.statement_missing IS 'true when no stateme
 
 -- --- dump registration and privileges --------------------------------------
 
+SELECT pg_catalog.pg_extension_config_dump('ledger.statement_file', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger.statement_file_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.statement_import', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.statement_import_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.statement_line', '');
@@ -579,9 +581,9 @@ SELECT pg_catalog.pg_extension_config_dump('ledger.recon_break_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.recon_rule', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger.recon_match', '');
 
-REVOKE ALL ON ledger.statement_import, ledger.statement_line, ledger.recon_run, ledger.recon_pending,
+REVOKE ALL ON ledger.statement_file, ledger.statement_import, ledger.statement_line, ledger.recon_run, ledger.recon_pending,
 	ledger.recon_break, ledger.recon_report, ledger.recon_rule, ledger.recon_match FROM PUBLIC;
-REVOKE ALL ON SEQUENCE ledger.statement_import_id_seq, ledger.statement_line_id_seq, ledger.recon_run_id_seq,
+REVOKE ALL ON SEQUENCE ledger.statement_file_id_seq, ledger.statement_import_id_seq, ledger.statement_line_id_seq, ledger.recon_run_id_seq,
 	ledger.recon_break_id_seq FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION
 	ledger._csv_fields(text, text), ledger._try_amount(text, text), ledger._recon_grace_days(),

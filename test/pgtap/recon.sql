@@ -108,7 +108,7 @@ SELECT is(
 	   FROM pg_extension e, unnest(e.extconfig) AS cfg(oid) JOIN pg_class c ON c.oid = cfg.oid
 	  WHERE e.extname = 'ledger' AND (c.relname LIKE 'recon%' OR c.relname LIKE 'statement%')),
 	ARRAY['recon_break', 'recon_break_id_seq', 'recon_match', 'recon_pending', 'recon_rule', 'recon_run', 'recon_run_id_seq',
-	      'statement_import', 'statement_import_id_seq', 'statement_line', 'statement_line_id_seq'],
+	      'statement_file', 'statement_file_id_seq', 'statement_import', 'statement_import_id_seq', 'statement_line', 'statement_line_id_seq'],
 	'every reconciliation table and sequence is registered with pg_extension_config_dump');
 
 -- comments on everything of the section

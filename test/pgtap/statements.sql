@@ -20,9 +20,10 @@ SELECT is(
 	(SELECT count(*)::int FROM pg_proc p
 	  WHERE p.pronamespace = 'ledger'::regnamespace
 	    AND p.proname IN ('load_wechat_bill', 'load_wechat_fundflow', 'load_alipay_bill', 'load_alipay_account', 'load_mt940', 'load_camt053',
-	                      '_parse_statement', '_parse_statement_gbk', '_statement_text', '_statement_load', '_statement_load_bank')
+	                      '_statement_text', '_statement_load', '_statement_load_bank', '_statement_heads', '_statement_write',
+	                      '_statement_keep')
 	    AND has_function_privilege('public', p.oid, 'EXECUTE')),
-	0, 'no loader nor helper is executable by PUBLIC');
+	0, 'no loader nor helper that writes is executable by PUBLIC');
 SELECT is(
 	(SELECT count(*)::int FROM pg_proc p
 	  WHERE p.pronamespace = 'ledger'::regnamespace AND p.prosecdef
