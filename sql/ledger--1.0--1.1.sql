@@ -1543,6 +1543,9 @@ COMMENT ON COLUMN ledger.statement_file.content IS 'the file''s bytes as the loa
 COMMENT ON COLUMN ledger.statement_file.loaded_at IS 'when the file was loaded';
 COMMENT ON COLUMN ledger.statement_file.loaded_by IS 'session user that loaded it';
 
+-- the lines of an import are found through (source, statement_date); an
+-- index on import_id only slowed every load
+DROP INDEX ledger.statement_line_import_idx;
 ALTER TABLE ledger.statement_import ADD COLUMN file_id bigint NULL;
 ALTER TABLE ledger.statement_import ADD CONSTRAINT statement_import_file_id_fkey
 	FOREIGN KEY (file_id) REFERENCES ledger.statement_file (id) ON DELETE SET NULL;
@@ -1874,7 +1877,8 @@ BEGIN
 	UPDATE ledger.statement_import i
 	   SET line_count = t.n, total_amount = t.total
 	  FROM (SELECT l.import_id, count(*)::integer AS n, ledger.sum(l.amount) AS total
-	          FROM ledger.statement_line l
+	          FROM (SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x) g
+	          JOIN ledger.statement_line l ON l.source = g.src AND l.statement_date = g.d
 	         WHERE l.import_id IN (SELECT x.import_id FROM pg_temp._ledger_bank_stmt x)
 	         GROUP BY l.import_id) t
 	 WHERE i.id = t.import_id;
@@ -1933,11 +1937,12 @@ COMMENT ON FUNCTION ledger.load_camt053(text, text) IS
  * lines' own raw column.  Runs with the caller's rights: reading a file
  * needs SELECT on ledger.statement_import and ledger.statement_file.
  */
-CREATE FUNCTION ledger.statement_raw(import_id bigint)
-	RETURNS TABLE (line_no integer, raw jsonb)
-	LANGUAGE plpgsql STABLE
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.statement_raw(import_id bigint)
+ RETURNS TABLE(line_no integer, raw jsonb)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 #variable_conflict use_column
 DECLARE
 	imp ledger.statement_import;
@@ -1950,7 +1955,9 @@ BEGIN
 	END IF;
 	SELECT * INTO f FROM ledger.statement_file x WHERE x.id = imp.file_id;
 	IF NOT FOUND THEN
-		RETURN QUERY SELECT l.line_no, l.raw FROM ledger.statement_line l WHERE l.import_id = imp.id ORDER BY l.line_no;
+		RETURN QUERY SELECT l.line_no, l.raw FROM ledger.statement_line l
+		 WHERE l.source = imp.source AND l.statement_date = imp.statement_date AND l.import_id = imp.id
+		 ORDER BY l.line_no;
 	ELSIF f.encoding = 'GBK' THEN
 		RETURN QUERY SELECT p.line_no, p.raw
 		  FROM ledger._parse_statement_gbk(f.format, f.content, f.source, imp.statement_date) p
@@ -1966,7 +1973,7 @@ BEGIN
 		 WHERE p.kind = 'line' ORDER BY p.line_no;
 	END IF;
 END
-$$;
+$function$;
 COMMENT ON FUNCTION ledger.statement_raw(bigint) IS
 	'each line of a statement import as the channel or bank wrote it (column name → value), read back from the file kept in ledger.statement_file; the lines'' own raw for imports without one';
 

@@ -221,7 +221,6 @@ CREATE TABLE ledger.statement_line (
 );
 ALTER SEQUENCE ledger.statement_line_id_seq OWNED BY ledger.statement_line.id;
 CREATE INDEX statement_line_ref_idx ON ledger.statement_line (ref);
-CREATE INDEX statement_line_import_idx ON ledger.statement_line (import_id);
 COMMENT ON TABLE ledger.statement_line IS
 	'lines of the channels'' statements (对账单), one per payment or refund; COPY ... CSV HEADER of (source, statement_date, ref, external_id, amount, status, fee, occurred_at, raw) or a loader';
 COMMENT ON COLUMN ledger.statement_line.id IS 'line id';

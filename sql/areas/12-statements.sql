@@ -512,7 +512,8 @@ BEGIN
 	UPDATE ledger.statement_import i
 	   SET line_count = t.n, total_amount = t.total
 	  FROM (SELECT l.import_id, count(*)::integer AS n, ledger.sum(l.amount) AS total
-	          FROM ledger.statement_line l
+	          FROM (SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x) g
+	          JOIN ledger.statement_line l ON l.source = g.src AND l.statement_date = g.d
 	         WHERE l.import_id IN (SELECT x.import_id FROM pg_temp._ledger_bank_stmt x)
 	         GROUP BY l.import_id) t
 	 WHERE i.id = t.import_id;
@@ -588,7 +589,9 @@ BEGIN
 	END IF;
 	SELECT * INTO f FROM ledger.statement_file x WHERE x.id = imp.file_id;
 	IF NOT FOUND THEN
-		RETURN QUERY SELECT l.line_no, l.raw FROM ledger.statement_line l WHERE l.import_id = imp.id ORDER BY l.line_no;
+		RETURN QUERY SELECT l.line_no, l.raw FROM ledger.statement_line l
+		 WHERE l.source = imp.source AND l.statement_date = imp.statement_date AND l.import_id = imp.id
+		 ORDER BY l.line_no;
 	ELSIF f.encoding = 'GBK' THEN
 		RETURN QUERY SELECT p.line_no, p.raw
 		  FROM ledger._parse_statement_gbk(f.format, f.content, f.source, imp.statement_date) p
