@@ -1086,23 +1086,17 @@ writer_begin(line_writer *w)
 
 	if (w->rel->trigdesc != NULL)
 	{
-		StringInfoData sql;
 		Oid			types[W_NCOLS];
 
-		initStringInfo(&sql);
-		appendStringInfoString(&sql, "INSERT INTO ledger.statement_line (");
+		/* the columns in the order of w_names */
 		for (int i = 0; i < W_NCOLS; i++)
-		{
-			appendStringInfo(&sql, "%s%s", i ? ", " : "", w_names[i]);
 			types[i] = TupleDescAttr(desc, w->att[i] - 1)->atttypid;
-		}
-		appendStringInfoString(&sql, ") VALUES (");
-		for (int i = 0; i < W_NCOLS; i++)
-			appendStringInfo(&sql, "%s$%d", i ? ", " : "", i + 1);
-		appendStringInfoChar(&sql, ')');
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		w->plan = SPI_prepare(sql.data, W_NCOLS, types);
+		w->plan = SPI_prepare("INSERT INTO ledger.statement_line (id, source, statement_date, ref, external_id,"
+							  " amount, status, fee, occurred_at, raw, import_id, line_no, loaded_at)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+							  W_NCOLS, types);
 		if (w->plan == NULL)
 			elog(ERROR, "could not prepare the insert of statement lines: %s", SPI_result_code_string(SPI_result));
 		return;
