@@ -173,4 +173,11 @@ SELECT (SELECT count(*) FROM line_audit WHERE source = 'wx-audited') AS audited,
 DROP TRIGGER audit_line ON ledger.statement_line;
 DROP FUNCTION audit_line();
 DROP TABLE line_audit;
+-- so is a constraint a DBA added (here: no line of status success)
+ALTER TABLE ledger.statement_line ADD CONSTRAINT dba_no_success CHECK (status <> 'success') NOT VALID;
+\set VERBOSITY terse
+SELECT line_count FROM ledger.load_wechat_bill('wx-checked', '2021-01-28', pg_read_file(:'wx_all'));
+\set VERBOSITY default
+ALTER TABLE ledger.statement_line DROP CONSTRAINT dba_no_success;
+SELECT count(*) FROM ledger.statement_line WHERE source = 'wx-checked';
 DROP VIEW st, raws;
