@@ -1546,6 +1546,12 @@ COMMENT ON COLUMN ledger.statement_file.loaded_by IS 'session user that loaded i
 -- the lines of an import are found through (source, statement_date); an
 -- index on import_id only slowed every load
 DROP INDEX ledger.statement_line_import_idx;
+-- codes compared byte by byte; ids cached per session (see 11-recon.sql)
+ALTER TABLE ledger.statement_line
+	ALTER COLUMN source TYPE text COLLATE "C",
+	ALTER COLUMN ref TYPE text COLLATE "C",
+	ALTER COLUMN external_id TYPE text COLLATE "C";
+ALTER SEQUENCE ledger.statement_line_id_seq CACHE 100;
 ALTER TABLE ledger.statement_import ADD COLUMN file_id bigint NULL;
 ALTER TABLE ledger.statement_import ADD CONSTRAINT statement_import_file_id_fkey
 	FOREIGN KEY (file_id) REFERENCES ledger.statement_file (id) ON DELETE SET NULL;

@@ -195,15 +195,21 @@ COMMENT ON COLUMN ledger.statement_import.loaded_at IS 'when the file was loaded
 COMMENT ON COLUMN ledger.statement_import.loaded_by IS 'session user that loaded it';
 COMMENT ON COLUMN ledger.statement_import.file_id IS 'the ledger.statement_file it was read from; NULL for the generic CSV loader, for loads before version 1.1, or once the file was deleted';
 
-CREATE SEQUENCE ledger.statement_line_id_seq;
+-- a loader takes a million ids in one call: each session keeps a hundred at
+-- hand (ids are unique, not gapless)
+CREATE SEQUENCE ledger.statement_line_id_seq CACHE 100;
 COMMENT ON SEQUENCE ledger.statement_line_id_seq IS 'ids of ledger.statement_line';
 
+-- source, ref and external_id are codes: compared and indexed byte by byte
+-- (COLLATE "C"), which equality does in every collation anyway, and which
+-- makes the indexes of a million-line load several times cheaper to build
+-- than under a linguistic collation
 CREATE TABLE ledger.statement_line (
 	id             bigint NOT NULL DEFAULT nextval('ledger.statement_line_id_seq'),
-	source         text NOT NULL,
+	source         text COLLATE "C" NOT NULL,
 	statement_date date NOT NULL,
-	ref            text NOT NULL,
-	external_id    text NOT NULL,
+	ref            text COLLATE "C" NOT NULL,
+	external_id    text COLLATE "C" NOT NULL,
 	amount         ledger.amount NOT NULL,
 	status         text NOT NULL DEFAULT 'success',
 	fee            ledger.amount NULL,
