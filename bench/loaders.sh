@@ -147,7 +147,7 @@ for spec in \
 		q -c "TRUNCATE copy_target" -c "CHECKPOINT"
 		copies+=("$(ms "COPY copy_target (line) FROM '$path' WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e'$enc_opt)")")
 		# the loader writes into empty tables, as COPY does
-		q -c "TRUNCATE ledger.statement_line, ledger.statement_import" -c "CHECKPOINT"
+		q -c "TRUNCATE ledger.statement_line, ledger.statement_import, ledger.statement_file" -c "CHECKPOINT"
 		loads+=("$(ms "SELECT count(*) FROM $good_call")")
 		t=$(ms "SELECT count(*) FROM $bad_call")
 		bads+=("$t")
