@@ -57,6 +57,7 @@ static SPIPlanPtr voucher_key_plan = NULL;
 static SPIPlanPtr settle_plan = NULL;
 static SPIPlanPtr insert_voucher_plan = NULL;
 static SPIPlanPtr insert_entries_plan = NULL;
+static SPIPlanPtr insert_posted_plan = NULL;
 static SPIPlanPtr expire_plan = NULL;
 static SPIPlanPtr expired_lines_plan = NULL;
 static SPIPlanPtr expired_held_plan = NULL;
@@ -101,6 +102,7 @@ free_plans(void)
 	free_plan(&settle_plan);
 	free_plan(&insert_voucher_plan);
 	free_plan(&insert_entries_plan);
+	free_plan(&insert_posted_plan);
 	free_plan(&expire_plan);
 	free_plan(&expired_lines_plan);
 	free_plan(&expired_held_plan);
@@ -190,6 +192,11 @@ prepare_plans(void)
 	{
 		Oid			t[4] = {INT8OID, INT4ARRAYOID, INT8ARRAYOID, amount_array_type};
 
+		insert_posted_plan = ledger_prepare_kept(
+			"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
+			" SELECT $1, l.line_no, l.account_id, l.amount FROM ledger.hold_line l"
+			"  WHERE l.hold_id OPERATOR(pg_catalog.=) $2 ORDER BY l.line_no", 2,
+			(Oid[]) {INT8OID, INT8OID});
 		insert_entries_plan = ledger_prepare_kept(
 			"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
 			" SELECT $1, u.n, u.a, u.m"
@@ -1193,6 +1200,7 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	Datum	   *accs;
 	Datum	   *amts;
 	int			rc;
+	bool		fast;
 	MemoryContext outer = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0))
@@ -1235,7 +1243,9 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	}
 	if (strcmp(h.status, "pending") != 0 || h.expired)
 		not_pending_error(&h, "post");
-	read_lines(&h, outer);
+	fast = voucher_id != 0;
+	if (!fast)
+		read_lines(&h, outer);
 
 	/* what to post: the held amounts, or at most them with their signs */
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
@@ -1289,7 +1299,8 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	}
 	else
 		post = h.amounts;
-	check_balanced(h.n, post, psprintf("voucher posting hold %lld", (long long) hold_id));
+	if (!fast)
+		check_balanced(h.n, post, psprintf("voucher posting hold %lld", (long long) hold_id));
 
 	if (voucher_id == 0)
 	{
@@ -1315,38 +1326,57 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		(void) voucher_key_taken(key, hold_id);		/* raises: the hold was pending */
 
-	lines = palloc(sizeof(Datum) * Max(h.n, 1));
-	accs = palloc(sizeof(Datum) * Max(h.n, 1));
-	amts = palloc(sizeof(Datum) * Max(h.n, 1));
-	for (i = 0, n = 0; i < h.n; i++)
-	{
-		if (post[i]->units == 0)
-			continue;
-		lines[n] = Int32GetDatum(h.line_nos[i]);
-		accs[n] = Int64GetDatum(h.account_ids[i]);
-		amts[n] = PointerGetDatum(post[i]);
-		n++;
-	}
-	eargs[0] = Int64GetDatum(voucher_id);
-	eargs[1] = PointerGetDatum(construct_array(lines, n, INT4OID, 4, true, TYPALIGN_INT));
-	eargs[2] = PointerGetDatum(construct_array(accs, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	eargs[3] = PointerGetDatum(construct_array(amts, n, amount_type, sizeof(LedgerAmount), false, TYPALIGN_DOUBLE));
-
 	/*
 	 * Release everything held and post: the entries' trigger takes the held
 	 * amounts off each balance row in the update that books the movement
 	 * (posting_expect_release), so the bound check sees the posting alone.
 	 */
-	posting_expect_release(voucher_id, h.n, releases_of(&h));
-	rc = run(insert_entries_plan, eargs, NULL, false, 0);
-	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) n)
+	if (fast)
 	{
-		(void) posting_forget_release();
-		rewritten_error("ledger.entry", rc, "voucher", key, n, "entries");
+		/* in full: the hold's lines are the entries, and each releases what it posts */
+		eargs[0] = Int64GetDatum(voucher_id);
+		eargs[1] = Int64GetDatum(hold_id);
+		posting_expect_release_posted(voucher_id);
+		rc = run(insert_posted_plan, eargs, NULL, false, 0);
+		if (rc != SPI_OK_INSERT || SPI_processed < 2)
+		{
+			(void) posting_forget_release();
+			rewritten_error("ledger.entry", rc, "voucher", key, 2, "entries");
+		}
+	}
+	else
+	{
+		lines = palloc(sizeof(Datum) * Max(h.n, 1));
+		accs = palloc(sizeof(Datum) * Max(h.n, 1));
+		amts = palloc(sizeof(Datum) * Max(h.n, 1));
+		for (i = 0, n = 0; i < h.n; i++)
+		{
+			if (post[i]->units == 0)
+				continue;
+			lines[n] = Int32GetDatum(h.line_nos[i]);
+			accs[n] = Int64GetDatum(h.account_ids[i]);
+			amts[n] = PointerGetDatum(post[i]);
+			n++;
+		}
+		eargs[0] = Int64GetDatum(voucher_id);
+		eargs[1] = PointerGetDatum(construct_array(lines, n, INT4OID, 4, true, TYPALIGN_INT));
+		eargs[2] = PointerGetDatum(construct_array(accs, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		eargs[3] = PointerGetDatum(construct_array(amts, n, amount_type, sizeof(LedgerAmount), false, TYPALIGN_DOUBLE));
+		posting_expect_release(voucher_id, h.n, releases_of(&h));
+		rc = run(insert_entries_plan, eargs, NULL, false, 0);
+		if (rc != SPI_OK_INSERT || SPI_processed != (uint64) n)
+		{
+			(void) posting_forget_release();
+			rewritten_error("ledger.entry", rc, "voucher", key, n, "entries");
+		}
 	}
 	/* with the ledger's triggers off (session_replication_role), release here */
 	if (posting_forget_release())
+	{
+		if (fast)
+			read_lines(&h, outer);
 		move_held(moves_of(h.n, h.account_ids, h.amounts, -1), h.n, hold_id, false);
+	}
 
 	/*
 	 * Whether the hold has expired is decided again now that its balance rows

@@ -716,6 +716,18 @@ posting_expect_release(int64 voucher_id, int n, const PostingRelease *moves)
 	release_voucher = voucher_id;
 }
 
+/*
+ * The same when the voucher posts a hold in full: each entry releases what it
+ * posts (a debit the held debit, a credit the held credit).
+ */
+void
+posting_expect_release_posted(int64 voucher_id)
+{
+	release_moves = NULL;
+	release_n = -1;
+	release_voucher = voucher_id;
+}
+
 /* true if the announced release is still to be applied (and forgets it) */
 bool
 posting_forget_release(void)
@@ -1328,7 +1340,19 @@ ledger_entry_inserted(PG_FUNCTION_ARGS)
 			}
 		}
 		if (release_voucher != 0 && voucher_id == release_voucher)
+		{
 			releasing = true;
+			if (release_n < 0)
+			{
+				/* the entry releases what it posts */
+				int64		u = amt->units;
+
+				if (u == PG_INT64_MIN ||
+					pg_add_s64_overflow(d->release_debit, u > 0 ? u : 0, &d->release_debit) ||
+					pg_add_s64_overflow(d->release_credit, u < 0 ? -u : 0, &d->release_credit))
+					amount_out_of_range_error();
+			}
+		}
 		wide_add(&d->delta, amt->units);
 		if (d->voucher_id != voucher_id)
 		{

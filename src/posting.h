@@ -39,8 +39,10 @@ extern DateADT posting_book_day(void);
 /*
  * Held amounts to release from an account's balance row (ledger.post_hold):
  * announced just before the voucher's entries are inserted, applied by their
- * trigger in the same update of each balance row as the movement.
- * posting_forget_release() returns true if the release was not applied.
+ * trigger in the same update of each balance row as the movement;
+ * posting_expect_release_posted(): each entry of the voucher releases what
+ * it posts (a hold posted in full).  posting_forget_release() returns true if
+ * the release was not applied.
  */
 typedef struct PostingRelease
 {
@@ -50,6 +52,7 @@ typedef struct PostingRelease
 } PostingRelease;
 
 extern void posting_expect_release(int64 voucher_id, int n, const PostingRelease *moves);
+extern void posting_expect_release_posted(int64 voucher_id);
 extern bool posting_forget_release(void);
 
 /* true if the voucher was written by this transaction and not rolled back */
