@@ -569,9 +569,9 @@ ledger_account_history(PG_FUNCTION_ARGS)
 	/*
 	 * A long history goes to a temporary file once its rows take
 	 * HISTORY_MEMORY_KB: written and read back once, in order, that costs
-	 * less than fresh memory for all of them (measured on 100,000 rows: a
-	 * third less backend time with 1MB than with the default 4MB of
-	 * work_mem, and less again than with 64MB).
+	 * less than fresh memory for all of them (measured on 100,000 rows: about
+	 * a third less backend time with 1MB than with the default 4MB of
+	 * work_mem; 64MB was slower still).
 	 */
 	if (work_mem > HISTORY_MEMORY_KB)
 	{
