@@ -51,11 +51,13 @@ static SPIPlanPtr insert_lines_plan = NULL;
 static SPIPlanPtr find_hold_plan = NULL;
 static SPIPlanPtr hold_lines_plan = NULL;
 static SPIPlanPtr lock_hold_plan = NULL;
+static SPIPlanPtr post_pending_plan = NULL;
 static SPIPlanPtr voucher_by_key_plan = NULL;
 static SPIPlanPtr voucher_key_plan = NULL;
 static SPIPlanPtr settle_plan = NULL;
 static SPIPlanPtr insert_voucher_plan = NULL;
 static SPIPlanPtr insert_entries_plan = NULL;
+static SPIPlanPtr insert_posted_plan = NULL;
 static SPIPlanPtr expire_plan = NULL;
 static SPIPlanPtr expired_lines_plan = NULL;
 static SPIPlanPtr expired_held_plan = NULL;
@@ -94,11 +96,13 @@ free_plans(void)
 	free_plan(&find_hold_plan);
 	free_plan(&hold_lines_plan);
 	free_plan(&lock_hold_plan);
+	free_plan(&post_pending_plan);
 	free_plan(&voucher_by_key_plan);
 	free_plan(&voucher_key_plan);
 	free_plan(&settle_plan);
 	free_plan(&insert_voucher_plan);
 	free_plan(&insert_entries_plan);
+	free_plan(&insert_posted_plan);
 	free_plan(&expire_plan);
 	free_plan(&expired_lines_plan);
 	free_plan(&expired_held_plan);
@@ -148,13 +152,19 @@ prepare_plans(void)
 		Oid			t[1] = {INT8OID};
 
 		hold_lines_plan = ledger_prepare_kept(
-			"SELECT l.line_no, l.account_id, l.amount, a.code FROM ledger.hold_line l"
-			"   JOIN ledger.account a ON a.id OPERATOR(pg_catalog.=) l.account_id"
+			"SELECT l.line_no, l.account_id, l.amount FROM ledger.hold_line l"
 			" WHERE l.hold_id OPERATOR(pg_catalog.=) $1 ORDER BY l.line_no", 1, t);
 		lock_hold_plan = ledger_prepare_kept(
 			"SELECT status, expires_at, expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp(),"
 			"       summary, ref, metadata, voucher_id, settled_at, idempotency_key, created_by"
 			"  FROM ledger.hold WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE", 1, t);
+		post_pending_plan = ledger_prepare_kept(
+			"UPDATE ledger.hold SET status = 'posted', settled_at = pg_catalog.clock_timestamp(),"
+			"       settled_book_date = $2, voucher_id = pg_catalog.nextval('ledger.voucher_id_seq'::pg_catalog.regclass)"
+			" WHERE id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'pending'"
+			"   AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())"
+			" RETURNING voucher_id, expires_at, summary, ref, metadata, idempotency_key, created_by", 2,
+			(Oid[]) {INT8OID, DATEOID});
 		voucher_key_plan = ledger_prepare_kept(
 			"SELECT idempotency_key FROM ledger.voucher WHERE id OPERATOR(pg_catalog.=) $1", 1, t);
 		expired_held_plan = ledger_prepare_kept(
@@ -182,6 +192,11 @@ prepare_plans(void)
 	{
 		Oid			t[4] = {INT8OID, INT4ARRAYOID, INT8ARRAYOID, amount_array_type};
 
+		insert_posted_plan = ledger_prepare_kept(
+			"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
+			" SELECT $1, l.line_no, l.account_id, l.amount FROM ledger.hold_line l"
+			"  WHERE l.hold_id OPERATOR(pg_catalog.=) $2 ORDER BY l.line_no", 2,
+			(Oid[]) {INT8OID, INT8OID});
 		insert_entries_plan = ledger_prepare_kept(
 			"INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)"
 			" SELECT $1, u.n, u.a, u.m"
@@ -243,6 +258,15 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long tcou
 }
 
 /* ---------- messages ---------- */
+
+/* An account's code for a message (its id if it is gone). */
+static char *
+account_code_of(int64 account_id)
+{
+	const AccountInfo *acc = account_by_id(account_id);
+
+	return acc ? pstrdup(acc->code) : psprintf("%lld", (long long) account_id);
+}
 
 /* An insert a rule rewrote (see post.h): prepare the plans afresh next time. */
 static void
@@ -676,7 +700,7 @@ hold_replay(const HoldRequest *req)
 			if (acc != req->account_ids[i] || amount_cmp_internal(amt, req->amounts[i]) != 0)
 				line_difference = psprintf("its line %d holds %s on account \"%s\", this call's holds %s on account \"%s\"",
 										   i + 1, amount_to_cstring(amt->units, amount_currency(amt)),
-										   SPI_getvalue(tup, desc, 4),
+										   account_code_of(acc),
 										   amount_to_cstring(req->amounts[i]->units,
 															 amount_currency(req->amounts[i])),
 										   req->account_codes[i]);
@@ -959,6 +983,48 @@ lock_hold(int64 hold_id, const char *caller, LockedHold *h, MemoryContext outer)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * Marks the hold posted with a new voucher id if it is pending and not past
+ * its expiry, locking it as lock_hold() does, and reads it; returns the
+ * voucher id, or 0 (nothing changed) for lock_hold() to tell what it is.
+ */
+static int64
+settle_pending_posted(int64 hold_id, DateADT day, LockedHold *h, MemoryContext outer)
+{
+	Datum		args[2];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		d;
+	int64		voucher_id;
+	MemoryContext old;
+
+	args[0] = Int64GetDatum(hold_id);
+	args[1] = DateADTGetDatum(day);
+	if (run(post_pending_plan, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not settle hold %lld", (long long) hold_id);
+	if (SPI_processed == 0)
+		return 0;
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	old = MemoryContextSwitchTo(outer);
+	memset(h, 0, sizeof(*h));
+	h->id = hold_id;
+	h->status = pstrdup("pending");	/* as it was read */
+	voucher_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	d = SPI_getbinval(tup, desc, 2, &isnull);
+	h->has_expiry = !isnull;
+	h->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+	h->summary = SPI_getvalue(tup, desc, 3);
+	h->ref = SPI_getvalue(tup, desc, 4);
+	d = SPI_getbinval(tup, desc, 5, &isnull);
+	h->metadata = isnull ? (Datum) 0 : datumCopy(d, false, -1);
+	h->key = SPI_getvalue(tup, desc, 6);
+	h->created_by = SPI_getvalue(tup, desc, 7);
+	MemoryContextSwitchTo(old);
+	return voucher_id;
+}
+
 static void
 read_lines(LockedHold *h, MemoryContext outer)
 {
@@ -986,9 +1052,33 @@ read_lines(LockedHold *h, MemoryContext outer)
 		h->account_ids[i] = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 		a = DatumGetLedgerAmountP(SPI_getbinval(tup, desc, 3, &isnull));
 		h->amounts[i] = amount_make(a->units, amount_currency(a));
-		h->account_codes[i] = SPI_getvalue(tup, desc, 4);
+		h->account_codes[i] = account_code_of(h->account_ids[i]);
 	}
 	MemoryContextSwitchTo(old);
+}
+
+/* What releasing the hold takes off its accounts' held totals. */
+static PostingRelease *
+releases_of(const LockedHold *h)
+{
+	PostingRelease *r = palloc0(sizeof(PostingRelease) * Max(h->n, 1));
+	int			i;
+
+	for (i = 0; i < h->n; i++)
+	{
+		int64		u = h->amounts[i]->units;
+
+		r[i].account_id = h->account_ids[i];
+		if (u > 0)
+			r[i].debit = u;
+		else
+		{
+			if (u == PG_INT64_MIN)
+				amount_out_of_range_error();
+			r[i].credit = -u;
+		}
+	}
+	return r;
 }
 
 /*
@@ -1110,6 +1200,7 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	Datum	   *accs;
 	Datum	   *amts;
 	int			rc;
+	bool		fast;
 	MemoryContext outer = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0))
@@ -1127,8 +1218,19 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans();
 
-	lock_hold(hold_id, "ledger.post_hold()", &h, outer);
-	if (strcmp(h.status, "posted") == 0)
+	/*
+	 * The usual case, a pending hold posted in full: lock it and mark it
+	 * posted in one statement (its full amounts balance, as it did when it
+	 * was made, so nothing can refuse them before the entries do).  Partial
+	 * amounts are checked first, so that a refused call uses up no voucher
+	 * number.
+	 */
+	voucher_id = 0;
+	if (PG_NARGS() <= 2 || PG_ARGISNULL(2))
+		voucher_id = settle_pending_posted(hold_id, day, &h, outer);
+	if (voucher_id == 0)
+		lock_hold(hold_id, "ledger.post_hold()", &h, outer);
+	if (voucher_id == 0 && strcmp(h.status, "posted") == 0)
 	{
 		/* a session with the same key posted it while this one waited */
 		arg[0] = Int64GetDatum(h.voucher_id);
@@ -1141,7 +1243,9 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	}
 	if (strcmp(h.status, "pending") != 0 || h.expired)
 		not_pending_error(&h, "post");
-	read_lines(&h, outer);
+	fast = voucher_id != 0;
+	if (!fast)
+		read_lines(&h, outer);
 
 	/* what to post: the held amounts, or at most them with their signs */
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
@@ -1195,26 +1299,14 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	}
 	else
 		post = h.amounts;
-	check_balanced(h.n, post, psprintf("voucher posting hold %lld", (long long) hold_id));
+	if (!fast)
+		check_balanced(h.n, post, psprintf("voucher posting hold %lld", (long long) hold_id));
 
-	/* release everything held, then post: the bound check sees the posting alone */
-	move_held(moves_of(h.n, h.account_ids, h.amounts, -1), h.n, hold_id, false);
-
-	/*
-	 * Whether the hold has expired is decided again now that its balance rows
-	 * are locked: a poster that took them first may have found the hold
-	 * expired (it reserves nothing then) and spent the money; every such
-	 * poster decided at a time before this one, so this session finds the
-	 * hold expired too, instead of posting money that is no longer there.
-	 */
-	if (h.has_expiry && h.expires_at <= GetCurrentTimestamp())
+	if (voucher_id == 0)
 	{
-		h.expired = true;
-		not_pending_error(&h, "post");
+		voucher_id = nextval_internal(voucher_seq, false);
+		settle(&h, "posted", day, voucher_id, NULL);
 	}
-
-	voucher_id = nextval_internal(voucher_seq, false);
-	settle(&h, "posted", day, voucher_id, NULL);
 
 	vargs[0] = Int64GetDatum(voucher_id);
 	vargs[1] = CStringGetTextDatum(key);
@@ -1234,25 +1326,70 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		(void) voucher_key_taken(key, hold_id);		/* raises: the hold was pending */
 
-	lines = palloc(sizeof(Datum) * Max(h.n, 1));
-	accs = palloc(sizeof(Datum) * Max(h.n, 1));
-	amts = palloc(sizeof(Datum) * Max(h.n, 1));
-	for (i = 0, n = 0; i < h.n; i++)
+	/*
+	 * Release everything held and post: the entries' trigger takes the held
+	 * amounts off each balance row in the update that books the movement
+	 * (posting_expect_release), so the bound check sees the posting alone.
+	 */
+	if (fast)
 	{
-		if (post[i]->units == 0)
-			continue;
-		lines[n] = Int32GetDatum(h.line_nos[i]);
-		accs[n] = Int64GetDatum(h.account_ids[i]);
-		amts[n] = PointerGetDatum(post[i]);
-		n++;
+		/* in full: the hold's lines are the entries, and each releases what it posts */
+		eargs[0] = Int64GetDatum(voucher_id);
+		eargs[1] = Int64GetDatum(hold_id);
+		posting_expect_release_posted(voucher_id);
+		rc = run(insert_posted_plan, eargs, NULL, false, 0);
+		if (rc != SPI_OK_INSERT || SPI_processed < 2)
+		{
+			(void) posting_forget_release();
+			rewritten_error("ledger.entry", rc, "voucher", key, 2, "entries");
+		}
 	}
-	eargs[0] = Int64GetDatum(voucher_id);
-	eargs[1] = PointerGetDatum(construct_array(lines, n, INT4OID, 4, true, TYPALIGN_INT));
-	eargs[2] = PointerGetDatum(construct_array(accs, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	eargs[3] = PointerGetDatum(construct_array(amts, n, amount_type, sizeof(LedgerAmount), false, TYPALIGN_DOUBLE));
-	rc = run(insert_entries_plan, eargs, NULL, false, 0);
-	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) n)
-		rewritten_error("ledger.entry", rc, "voucher", key, n, "entries");
+	else
+	{
+		lines = palloc(sizeof(Datum) * Max(h.n, 1));
+		accs = palloc(sizeof(Datum) * Max(h.n, 1));
+		amts = palloc(sizeof(Datum) * Max(h.n, 1));
+		for (i = 0, n = 0; i < h.n; i++)
+		{
+			if (post[i]->units == 0)
+				continue;
+			lines[n] = Int32GetDatum(h.line_nos[i]);
+			accs[n] = Int64GetDatum(h.account_ids[i]);
+			amts[n] = PointerGetDatum(post[i]);
+			n++;
+		}
+		eargs[0] = Int64GetDatum(voucher_id);
+		eargs[1] = PointerGetDatum(construct_array(lines, n, INT4OID, 4, true, TYPALIGN_INT));
+		eargs[2] = PointerGetDatum(construct_array(accs, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		eargs[3] = PointerGetDatum(construct_array(amts, n, amount_type, sizeof(LedgerAmount), false, TYPALIGN_DOUBLE));
+		posting_expect_release(voucher_id, h.n, releases_of(&h));
+		rc = run(insert_entries_plan, eargs, NULL, false, 0);
+		if (rc != SPI_OK_INSERT || SPI_processed != (uint64) n)
+		{
+			(void) posting_forget_release();
+			rewritten_error("ledger.entry", rc, "voucher", key, n, "entries");
+		}
+	}
+	/* with the ledger's triggers off (session_replication_role), release here */
+	if (posting_forget_release())
+	{
+		if (fast)
+			read_lines(&h, outer);
+		move_held(moves_of(h.n, h.account_ids, h.amounts, -1), h.n, hold_id, false);
+	}
+
+	/*
+	 * Whether the hold has expired is decided again now that its balance rows
+	 * are locked: a poster that took them first may have found the hold
+	 * expired (it reserves nothing then) and spent the money; every such
+	 * poster decided at a time before this one, so this session finds the
+	 * hold expired too, instead of posting money that is no longer there.
+	 */
+	if (h.has_expiry && h.expires_at <= GetCurrentTimestamp())
+	{
+		h.expired = true;
+		not_pending_error(&h, "post");
+	}
 	SPI_finish();
 	PG_RETURN_INT64(voucher_id);
 }

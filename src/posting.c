@@ -76,6 +76,11 @@ static bool txn_day_fixed = false;
 static DateADT txn_day;
 static SubTransactionId txn_day_subid = InvalidSubTransactionId;
 
+/* the held amounts the entries of one voucher release (posting_expect_release) */
+static int64 release_voucher = 0;
+static int	release_n = 0;
+static PostingRelease *release_moves = NULL;
+
 
 static void
 txn_state_reset(void)
@@ -86,6 +91,7 @@ txn_state_reset(void)
 	nundo = maxundo = 0;
 	txn_day_fixed = false;
 	txn_day_subid = InvalidSubTransactionId;
+	posting_forget_release();
 }
 
 static void
@@ -476,6 +482,7 @@ posting_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
+	posting_forget_release();
 	if (pending != NULL)
 		undo_to(mySubid);
 	if (txn_day_fixed && txn_day_subid >= mySubid)
@@ -686,7 +693,52 @@ typedef struct AccountDelta
 	INT128		delta;
 	int64		voucher_id;		/* a voucher that moved it, for messages */
 	int32		nvouchers;
+	int64		release_debit;	/* held amounts released with the movement */
+	int64		release_credit;
 } AccountDelta;
+
+/*
+ * ledger.post_hold() releases a hold's held amounts and posts its voucher:
+ * it announces the release here just before it inserts the voucher's
+ * entries, and the entry trigger applies it in the same update of each
+ * balance row as the movement (one locked update per account instead of
+ * two).  The bound check then sees the posting alone, as if the hold had
+ * been released first.
+ */
+void
+posting_expect_release(int64 voucher_id, int n, const PostingRelease *moves)
+{
+	if (release_moves != NULL)
+		pfree(release_moves);
+	release_moves = MemoryContextAlloc(TopTransactionContext, sizeof(PostingRelease) * Max(n, 1));
+	memcpy(release_moves, moves, sizeof(PostingRelease) * n);
+	release_n = n;
+	release_voucher = voucher_id;
+}
+
+/*
+ * The same when the voucher posts a hold in full: each entry releases what it
+ * posts (a debit the held debit, a credit the held credit).
+ */
+void
+posting_expect_release_posted(int64 voucher_id)
+{
+	release_moves = NULL;
+	release_n = -1;
+	release_voucher = voucher_id;
+}
+
+/* true if the announced release is still to be applied (and forgets it) */
+bool
+posting_forget_release(void)
+{
+	bool		was = release_voucher != 0;
+
+	release_voucher = 0;
+	release_n = 0;
+	release_moves = NULL;		/* freed with TopTransactionContext */
+	return was;
+}
 
 static int
 cmp_delta(const void *a, const void *b)
@@ -1085,9 +1137,11 @@ apply_deltas(HTAB *deltas, uint64 generation)
 		bool		isnull;
 		Datum		datum;
 		INT128		normal;
+		bool		moving;
 
 		d = &all[i];
-		if (wide_sign(d->delta) == 0)
+		moving = wide_sign(d->delta) != 0;
+		if (!moving && d->release_debit == 0 && d->release_credit == 0)
 			continue;
 		found = account_by_id(d->account_id);
 		if (found == NULL)
@@ -1126,13 +1180,16 @@ apply_deltas(HTAB *deltas, uint64 generation)
 		/* a hot account's slots each hold a share of the range: their sum fits */
 		slot_bound = PG_INT64_MAX / Max(acc.nslots, 1);
 
-		datum = slot_getattr(slot, cat->bal_blocked, &isnull);
-		if (!isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("account \"%s\" is %s", acc.code, TextDatumGetCString(datum)),
-					 errdetail("Voucher %lld posts to it; the account changed while the voucher was being posted.",
-							   (long long) d->voucher_id)));
+		if (moving)
+		{
+			datum = slot_getattr(slot, cat->bal_blocked, &isnull);
+			if (!isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("account \"%s\" is %s", acc.code, TextDatumGetCString(datum)),
+						 errdetail("Voucher %lld posts to it; the account changed while the voucher was being posted.",
+								   (long long) d->voucher_id)));
+		}
 
 		units = DatumGetInt64(slot_getattr(slot, cat->bal_units, &isnull));
 		if (pg_add_s64_overflow(units, delta, &units) || units > slot_bound || units < -slot_bound)
@@ -1148,17 +1205,30 @@ apply_deltas(HTAB *deltas, uint64 generation)
 						bound,
 						held;
 			bool		is_floor;
+			int			cols[3];
+			Datum		values[3];
+			int			ncols = 1;
 
 			posting_row_held(slot, &hd, &hc);
-			if (!posting_bounds_hold(&acc, slot, normal, hd, hc, &bound, &held, &is_floor))
+			cols[0] = cat->bal_units;
+			values[0] = Int64GetDatum(units);
+			if (d->release_debit != 0 || d->release_credit != 0)
+			{
+				/* a hold being posted: its held amounts go as its voucher comes */
+				if (cat->bal_held_debit == InvalidAttrNumber ||
+					pg_sub_s64_overflow(hd, d->release_debit, &hd) ||
+					pg_sub_s64_overflow(hc, d->release_credit, &hc))
+					amount_out_of_range_error();
+				cols[ncols] = cat->bal_held_debit;
+				values[ncols++] = Int64GetDatum(hd);
+				cols[ncols] = cat->bal_held_credit;
+				values[ncols++] = Int64GetDatum(hc);
+			}
+			/* a release alone always goes through, as ledger.void_hold() does */
+			if (moving &&
+				!posting_bounds_hold(&acc, slot, normal, hd, hc, &bound, &held, &is_floor))
 				posting_bound_error(&acc, delta_who(d), normal, held, bound, is_floor);
-		}
-
-		{
-			int			col = cat->bal_units;
-			Datum		value = Int64GetDatum(units);
-
-			posting_update_balance_row(rel, idx, &ii, slot, 1, &col, &value);
+			posting_update_balance_row(rel, idx, &ii, slot, ncols, cols, values);
 		}
 	}
 
@@ -1210,6 +1280,7 @@ ledger_entry_inserted(PG_FUNCTION_ARGS)
 	AccountDelta *d = NULL;
 	bool		subxact = in_subtransaction();
 	uint64		generation = ledger_accounts_generation();
+	bool		releasing = false;
 
 	txn_state_ensure();
 	memset(&ctl, 0, sizeof(ctl));
@@ -1265,6 +1336,21 @@ ledger_entry_inserted(PG_FUNCTION_ARGS)
 				d->delta = wide_zero();
 				d->voucher_id = voucher_id;
 				d->nvouchers = 1;
+				d->release_debit = d->release_credit = 0;
+			}
+		}
+		if (release_voucher != 0 && voucher_id == release_voucher)
+		{
+			releasing = true;
+			if (release_n < 0)
+			{
+				/* the entry releases what it posts */
+				int64		u = amt->units;
+
+				if (u == PG_INT64_MIN ||
+					pg_add_s64_overflow(d->release_debit, u > 0 ? u : 0, &d->release_debit) ||
+					pg_add_s64_overflow(d->release_credit, u < 0 ? -u : 0, &d->release_credit))
+					amount_out_of_range_error();
 			}
 		}
 		wide_add(&d->delta, amt->units);
@@ -1275,6 +1361,28 @@ ledger_entry_inserted(PG_FUNCTION_ARGS)
 		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
+	if (releasing)
+	{
+		int			i;
+
+		for (i = 0; i < release_n; i++)
+		{
+			bool		found;
+
+			d = hash_search(deltas, &release_moves[i].account_id, HASH_ENTER, &found);
+			if (!found)
+			{
+				d->delta = wide_zero();
+				d->voucher_id = release_voucher;
+				d->nvouchers = 1;
+				d->release_debit = d->release_credit = 0;
+			}
+			if (pg_add_s64_overflow(d->release_debit, release_moves[i].debit, &d->release_debit) ||
+				pg_add_s64_overflow(d->release_credit, release_moves[i].credit, &d->release_credit))
+				amount_out_of_range_error();
+		}
+		(void) posting_forget_release();
+	}
 	apply_deltas(deltas, generation);
 	hash_destroy(deltas);
 	return PointerGetDatum(NULL);

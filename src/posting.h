@@ -36,6 +36,25 @@ extern void ledger_posting_init(void);
  */
 extern DateADT posting_book_day(void);
 
+/*
+ * Held amounts to release from an account's balance row (ledger.post_hold):
+ * announced just before the voucher's entries are inserted, applied by their
+ * trigger in the same update of each balance row as the movement;
+ * posting_expect_release_posted(): each entry of the voucher releases what
+ * it posts (a hold posted in full).  posting_forget_release() returns true if
+ * the release was not applied.
+ */
+typedef struct PostingRelease
+{
+	int64		account_id;
+	int64		debit;			/* taken off held_debit */
+	int64		credit;			/* taken off held_credit */
+} PostingRelease;
+
+extern void posting_expect_release(int64 voucher_id, int n, const PostingRelease *moves);
+extern void posting_expect_release_posted(int64 voucher_id);
+extern bool posting_forget_release(void);
+
 /* true if the voucher was written by this transaction and not rolled back */
 extern bool posting_voucher_pending(int64 voucher_id);
 

@@ -1,0 +1,111 @@
+--
+-- history_order: ledger.account_history reads the period's entries through
+-- the index on (account_id, book_date) and returns them in posting order
+-- (book date, voucher, line) whatever order the table stores them in; it
+-- finds each voucher near the last one read or, stored elsewhere, through the
+-- primary key.  Row for row it is what plain SQL over the entries and their
+-- vouchers gives, with the running balance from the opening of from_date,
+-- red-letter entries on the side opposite to their sign, and a hot account.
+--
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+\set regress_db :DBNAME
+DROP DATABASE IF EXISTS ledger_regress_history;
+CREATE DATABASE ledger_regress_history;
+\c ledger_regress_history
+SET datestyle = 'ISO, YMD';
+SET client_min_messages = warning;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-11-02');
+INSERT INTO ledger.account (id, code, name, kind, currency) VALUES
+	(1, '1002', 'bank', 'asset', 'CNY'),
+	(2, '2202', 'a merchant', 'liability', 'CNY'),
+	(3, '6021', 'fee income', 'revenue', 'CNY'),
+	(4, '2241', 'a wallet', 'liability', 'CNY');
+SELECT setval('ledger.account_id_seq', 10);
+
+-- what the history must show: plain SQL over the entries and their vouchers
+CREATE TEMP VIEW expected AS
+SELECT a.code, e.book_date, e.voucher_id, e.line_no, v.ref, v.summary,
+       CASE WHEN (ledger.minor_units(e.amount) > 0) <> e.red THEN ledger.minor_units(e.amount) END AS debit,
+       CASE WHEN (ledger.minor_units(e.amount) > 0) <> e.red THEN NULL ELSE -ledger.minor_units(e.amount) END AS credit,
+       -sum(ledger.minor_units(e.amount)) OVER (PARTITION BY a.code ORDER BY e.book_date, e.voucher_id, e.line_no)
+           * CASE WHEN a.kind IN ('asset', 'expense') THEN -1 ELSE 1 END AS balance,
+       v.created_at
+  FROM ledger.entry e JOIN ledger.voucher v ON v.id = e.voucher_id JOIN ledger.account a ON a.id = e.account_id;
+
+-- day 1: vouchers 1000, then 999, then 1001 (the table holds 999 after 1000)
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref, summary) VALUES (1000, 'k1000', 'ORD-1000', 'second');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(1000, 1, 1, '20.00 CNY'), (1000, 2, 2, '-19.80 CNY'), (1000, 3, 3, '-0.20 CNY');
+COMMIT;
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref, summary) VALUES (999, 'k999', 'ORD-999', 'first');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(999, 2, 2, '-9.90 CNY'), (999, 1, 1, '10.00 CNY'), (999, 3, 3, '-0.10 CNY');
+COMMIT;
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (1001, 'k1001', 'ORD-1001');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(1001, 1, 1, '5.00 CNY'), (1001, 2, 2, '-5.00 CNY');
+COMMIT;
+SELECT setval('ledger.voucher_id_seq', 2000);
+-- 300 vouchers of other accounts: the merchant's next voucher is stored far from its last one
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, summary) SELECT 2000 + g, 'w' || g, 'wallet top-up' FROM generate_series(1, 300) g;
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)
+	SELECT 2000 + g, l, CASE l WHEN 1 THEN 1 ELSE 4 END,
+	       ledger.amount_of_units(CASE l WHEN 1 THEN 100 ELSE -100 END, 'CNY')
+	  FROM generate_series(1, 300) g, generate_series(1, 2) l;
+COMMIT;
+SELECT setval('ledger.voucher_id_seq', 3000);
+SELECT ledger.post('pay-1', ARRAY['1002', '2202'], ARRAY['7.00 CNY', '-7.00 CNY']::ledger.amount[],
+	summary => 'far away') AS pay1 \gset
+-- a red-letter reversal: on the side opposite to its sign, as a negative figure
+SELECT ledger.reverse(:pay1, 'pay-1-red') AS pay1_red \gset
+SELECT ledger.post('refund-1', ARRAY['2202', '1002'], ARRAY['3.00 CNY', '-3.00 CNY']::ledger.amount[]) IS NOT NULL AS refunded;
+CALL ledger.close_day();
+
+-- day 2: the merchant turns hot; again a voucher stored before a lower one
+UPDATE ledger.account SET hot = true WHERE code = '2202';
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (5001, 'k5001', 'ORD-5001');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(5001, 1, 1, '1.00 CNY'), (5001, 2, 2, '-1.00 CNY');
+COMMIT;
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (5000, 'k5000', 'ORD-5000');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(5000, 1, 1, '2.00 CNY'), (5000, 2, 2, '-2.00 CNY');
+COMMIT;
+SELECT setval('ledger.voucher_id_seq', 6000);
+SELECT ledger.post('pay-2', ARRAY['1002', '2202'], ARRAY['4.00 CNY', '-4.00 CNY']::ledger.amount[]) IS NOT NULL AS posted;
+
+-- the merchant's history, in posting order
+SELECT book_date, voucher_id, line_no, ref, summary, debit, credit, balance
+  FROM ledger.account_history('2202', '2026-11-02');
+-- every account, every period: the same rows, in the same order, as plain SQL
+WITH f(d) AS (VALUES ('2026-11-02'::date), ('2026-11-03')),
+h AS (
+	SELECT a.code, f.d, h.*
+	  FROM ledger.account a CROSS JOIN f
+	 CROSS JOIN LATERAL ledger.account_history(a.code, f.d) WITH ORDINALITY
+	       h(book_date, voucher_id, line_no, ref, summary, debit, credit, balance, created_at, n)),
+x AS (
+	SELECT x.*, f.d, row_number() OVER (PARTITION BY x.code, f.d ORDER BY x.book_date, x.voucher_id, x.line_no) AS n
+	  FROM expected x JOIN f ON x.book_date >= f.d)
+SELECT coalesce(h.code, x.code) AS code, coalesce(h.d, x.d) AS from_date, count(*) AS rows,
+       count(*) FILTER (WHERE h.voucher_id IS DISTINCT FROM x.voucher_id OR h.line_no IS DISTINCT FROM x.line_no
+                           OR h.book_date IS DISTINCT FROM x.book_date OR h.ref IS DISTINCT FROM x.ref
+                           OR h.summary IS DISTINCT FROM x.summary OR h.created_at IS DISTINCT FROM x.created_at
+                           OR ledger.minor_units(h.debit) IS DISTINCT FROM x.debit
+                           OR ledger.minor_units(h.credit) IS DISTINCT FROM x.credit
+                           OR ledger.minor_units(h.balance) IS DISTINCT FROM x.balance) AS differing
+  FROM h FULL JOIN x ON x.code = h.code AND x.d = h.d AND x.n = h.n
+ GROUP BY 1, 2
+ ORDER BY 1, 2;
+
+\c :regress_db
+DROP DATABASE ledger_regress_history;
