@@ -358,7 +358,7 @@ AS $$
 DECLARE
 	acc text;
 BEGIN
-	PERFORM ledger_router._partition(i_book);
+	PERFORM FROM ledger_router._partition(i_book);   -- 23503 for a book not registered
 	SELECT c.account INTO acc FROM ledger_router.clearing c
 	 WHERE c.book = i_book AND c.counterparty_book = i_counterparty AND (c.currency = i_currency OR c.currency IS NULL)
 	 ORDER BY c.currency NULLS LAST LIMIT 1;
