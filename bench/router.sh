@@ -10,6 +10,17 @@
 # fsync and synchronous_commit on) and stops them at the end.  The workloads
 # alternate over several rounds; medians are compared.  Prints a table.
 #
+# Each workload runs in two placements (on a machine with 2 cores or more):
+#   shared  the router, the nodes and pgbench float over all cores: the router's
+#           work takes CPU from the node it calls
+#   apart   the nodes' processes on the last core, the router's and pgbench's on
+#           the others (taskset), for the direct posts as for the routed ones: the
+#           router is on its own machine, as it is deployed, and the node's CPU
+#           is the node's alone
+# and the CPU time each cluster spent per transaction (all its processes, from
+# /proc) is reported: the router's own overhead, and what a routed call costs
+# the node beyond a direct one.
+#
 # Usage: bench/router.sh [--secs S] [--rounds N] [--clients "1 4"]
 #   BENCH_ROUTER_PORT  the router's port, the nodes the next two (default 54370)
 set -uo pipefail
@@ -52,7 +63,9 @@ CREATE EXTENSION ledger;
 INSERT INTO ledger.account (code, name, kind, currency, hot) VALUES
 	('bank', 'bank', 'asset', 'CNY', true), ('clearing', 'inter-book clearing', 'common', 'CNY', true);
 INSERT INTO ledger.account (code, name, kind, currency) SELECT 'w' || i, 'wallet ' || i, 'liability', 'CNY' FROM generate_series(1, 10000) i;
-CREATE SEQUENCE public.key_seq;
+-- the idempotency keys of the benchmark: unlogged, so that the key (which a
+-- client brings in real life) never costs a WAL flush of its own
+CREATE UNLOGGED SEQUENCE public.key_seq;
 SQL
 done
 router_env
@@ -63,7 +76,7 @@ CREATE EXTENSION ledger_router CASCADE;
 SELECT ledger_router.add_book('a', '$(router_connstr 1 book1)');
 SELECT ledger_router.add_book('b', '$(router_connstr 2 book2)');
 INSERT INTO ledger_router.clearing (book, counterparty_book, account) VALUES ('a', 'b', 'clearing'), ('b', 'a', 'clearing');
-CREATE SEQUENCE public.key_seq;
+CREATE UNLOGGED SEQUENCE public.key_seq;
 SQL
 
 cat >"$out/direct.sql" <<'EOF2'
@@ -91,27 +104,71 @@ SELECT * FROM ledger_router.transfer('t' || nextval('public.key_seq'), 'a', 'w' 
 	ledger.amount_of_units(:x, 'CNY'));
 EOF2
 
-# run WORKLOAD CLIENTS: pgbench on the node (direct) or the router; prints tps
-run() {
-	local w=$1 c=$2 log="$out/$1.$2.log" rc
-	if [ "$w" = direct ]; then router_node_env 1; db=book1; else router_env; db=router; fi
-	pgbench -n -M prepared -c "$c" -j "$c" -T "$secs" -f "$out/$w.sql" "$db" >"$log" 2>&1
-	rc=$?
-	local tps; tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log")
-	local failed; failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")
-	if [ $rc -ne 0 ] || [ -z "$tps" ] || [ "${failed:-0}" -ne 0 ]; then cat "$log" >&2; ledger_die "pgbench $w with $c clients failed"; fi
-	echo "$tps"
+# CPU time (clock ticks) a cluster has spent: its postmaster, the children it
+# has reaped, and the children alive
+cluster_ticks() {
+	local pm s c t
+	pm=$(head -n 1 "$LEDGER_TMP/bench-router-$1/data/postmaster.pid")
+	s=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+	for c in $(pgrep -P "$pm"); do
+		t=$(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null) && s=$((s + t))
+	done
+	echo "$s"
+}
+hz=$(getconf CLK_TCK)
+ncpu=$(nproc)
+placements=shared
+[ "$ncpu" -ge 2 ] && placements="shared apart"
+# place PLACEMENT: move every process of the clusters (and so the backends they
+# will start) to its cores; pgbench_cpus is where pgbench runs
+place() {
+	local c p pm rc_cpus node_cpus
+	if [ "$1" = apart ]; then rc_cpus="0-$((ncpu - 2))" node_cpus=$((ncpu - 1))
+	else rc_cpus="0-$((ncpu - 1))" node_cpus=$rc_cpus; fi
+	pgbench_cpus=$rc_cpus
+	for c in router node1 node2; do
+		pm=$(head -n 1 "$LEDGER_TMP/bench-router-$c/data/postmaster.pid")
+		for p in $pm $(pgrep -P "$pm"); do
+			if [ $c = router ]; then taskset -a -p -c "$rc_cpus" "$p"; else taskset -a -p -c "$node_cpus" "$p"; fi >/dev/null 2>&1
+		done
+	done
 }
 
+# run WORKLOAD CLIENTS: pgbench on the node (direct) or the router; prints
+# tps and the CPU milliseconds per transaction of the router and of the nodes
+run() {
+	local w=$1 c=$2 log="$out/$1.$2.log" rc r0 n0 r1 n1
+	if [ "$w" = direct ]; then router_node_env 1; db=book1; else router_env; db=router; fi
+	r0=$(cluster_ticks router) n0=$(( $(cluster_ticks node1) + $(cluster_ticks node2) ))
+	taskset -c "$pgbench_cpus" pgbench -n -M prepared -c "$c" -j "$c" -T "$secs" -f "$out/$w.sql" "$db" >"$log" 2>&1
+	rc=$?
+	sleep 0.2   # the backends exit and are reaped
+	r1=$(cluster_ticks router) n1=$(( $(cluster_ticks node1) + $(cluster_ticks node2) ))
+	local tps; tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log")
+	local failed; failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")
+	local done_; done_=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$log")
+	if [ $rc -ne 0 ] || [ -z "$tps" ] || [ "${failed:-0}" -ne 0 ] || [ "${done_:-0}" -eq 0 ]; then cat "$log" >&2; ledger_die "pgbench $w with $c clients failed"; fi
+	echo "$tps $(calc "($r1 - $r0) * 1000 / $hz / $done_" 3) $(calc "($n1 - $n0) * 1000 / $hz / $done_" 3)"
+}
+
+place shared
 for w in direct routed transfer; do secs=2 run $w 2 >/dev/null; done
-declare -A all
+declare -A tps rcpu ncpu_
 for r in $(seq 1 "$rounds"); do
-	for c in $clients; do
-		for w in direct routed transfer; do
-			all[$w.$c]="${all[$w.$c]:-} $(run $w "$c")"
+	for p in $placements; do
+		place "$p"
+		for c in $clients; do
+			for w in direct routed transfer; do
+				read -r t rc_ nc_ < <(run $w "$c")
+				[ -n "$t" ] || exit 1
+				tps[$p.$w.$c]="${tps[$p.$w.$c]:-} $t"
+				rcpu[$p.$w.$c]="${rcpu[$p.$w.$c]:-} $rc_"
+				ncpu_[$p.$w.$c]="${ncpu_[$p.$w.$c]:-} $nc_"
+			done
 		done
 	done
 done
+place shared
 
 # the books hold, every transfer is one pair
 router_env
@@ -121,14 +178,30 @@ n1=$(router_node_env 1; q book1 -c "SELECT count(*) FROM ledger.voucher WHERE id
 n2=$(router_node_env 2; q book2 -c "SELECT count(*) FROM ledger.voucher WHERE idempotency_key LIKE 't%:to'")
 [ "$n1" = "$n2" ] || ledger_die "transfers: $n1 first halves but $n2 second halves"
 
-echo "ledger_router, $rounds rounds of ${secs}s, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); fsync and synchronous_commit on"
+echo "ledger_router, $rounds rounds of ${secs}s, $ncpu cores, load $(cut -d' ' -f1-3 /proc/loadavg); fsync and synchronous_commit on"
 echo
-echo "| workload | clients | tps (median) | baseline | baseline tps | ratio | target |"
-echo "|---|---:|---:|---|---:|---:|---|"
-for c in $clients; do
-	d=$(median ${all[direct.$c]}); r=$(median ${all[routed.$c]}); t=$(median ${all[transfer.$c]})
-	echo "| routed post (2 entries) | $c | $(calc "$r" 0) | direct post on the node | $(calc "$d" 0) | $(calc "$r / $d") | ≥ 0.80 |"
-	echo "| transfer (2 vouchers on 2 nodes) | $c | $(calc "$t" 0) | two direct posts | $(calc "$d / 2" 0) | $(calc "$t * 2 / $d") | — |"
+echo "| workload | placement | clients | tps (median) | baseline | baseline tps | ratio | target |"
+echo "|---|---|---:|---:|---|---:|---:|---|"
+for p in $placements; do
+	for c in $clients; do
+		d=$(median ${tps[$p.direct.$c]}); r=$(median ${tps[$p.routed.$c]}); t=$(median ${tps[$p.transfer.$c]})
+		echo "| routed post (2 entries) | $p | $c | $(calc "$r" 0) | direct post on the node | $(calc "$d" 0) | $(calc "$r / $d") | ≥ 0.80 |"
+		echo "| transfer (2 vouchers on 2 nodes) | $p | $c | $(calc "$t" 0) | two direct posts | $(calc "$d / 2" 0) | $(calc "$t * 2 / $d") | — |"
+	done
+done
+echo
+echo "CPU milliseconds per transaction (medians; all processes of each cluster, from /proc):"
+echo
+echo "| workload | placement | clients | router | nodes | nodes, beyond the direct post(s) | router + nodes, against the direct post(s) |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+for p in $placements; do
+	for c in $clients; do
+		nd=$(median ${ncpu_[$p.direct.$c]}) nr=$(median ${ncpu_[$p.routed.$c]}) nt=$(median ${ncpu_[$p.transfer.$c]})
+		rr=$(median ${rcpu[$p.routed.$c]}) rt=$(median ${rcpu[$p.transfer.$c]})
+		echo "| direct post on the node | $p | $c | — | $(calc "$nd" 3) | — | — |"
+		echo "| routed post | $p | $c | $(calc "$rr" 3) | $(calc "$nr" 3) | $(calc "$nr - $nd" 3) | $(calc "($rr + $nr) / $nd")× |"
+		echo "| transfer | $p | $c | $(calc "$rt" 3) | $(calc "$nt" 3) | $(calc "$nt - 2 * $nd" 3) | $(calc "($rt + $nt) / (2 * $nd)")× |"
+	done
 done
 echo
 echo "($n1 transfers checked: one voucher on each node for every key; check_books passes on both books and for the clearing accounts)"

@@ -23,42 +23,14 @@ COMMENT ON COLUMN ledger_router.book.connstr IS 'libpq connection string of the 
 COMMENT ON COLUMN ledger_router.book.partition IS 'the book''s partition number in PL/Proxy cluster ledger_router (0, 1, ... in the order added)';
 COMMENT ON COLUMN ledger_router.book.added_at IS 'when the book was registered';
 
-CREATE TABLE ledger_router.registry (
-	singleton boolean NOT NULL DEFAULT true,
-	version   integer NOT NULL,
-	CONSTRAINT registry_pkey PRIMARY KEY (singleton),
-	CONSTRAINT registry_singleton_check CHECK (singleton)
-);
-COMMENT ON TABLE ledger_router.registry IS 'version of the book registry, which PL/Proxy compares with the configuration it cached';
-COMMENT ON COLUMN ledger_router.registry.singleton IS 'always true: the table has one row';
-COMMENT ON COLUMN ledger_router.registry.version IS 'changes with every change of ledger_router.book or ledger_router.cluster_option';
-CREATE SEQUENCE ledger_router.registry_version_seq;
-COMMENT ON SEQUENCE ledger_router.registry_version_seq IS 'versions of the book registry (never reused, even after a rollback)';
-INSERT INTO ledger_router.registry (version) VALUES (nextval('ledger_router.registry_version_seq')::integer);
-
 CREATE TABLE ledger_router.cluster_option (
 	key text NOT NULL,
 	val text NOT NULL,
 	CONSTRAINT cluster_option_pkey PRIMARY KEY (key)
 );
 COMMENT ON TABLE ledger_router.cluster_option IS 'PL/Proxy cluster options of cluster ledger_router (connection_lifetime, 1800 s unless set here, query_timeout, ...); modular_mapping is always 1';
-COMMENT ON COLUMN ledger_router.cluster_option.key IS 'option name, as PL/Proxy''s get_cluster_config documents it';
-COMMENT ON COLUMN ledger_router.cluster_option.val IS 'option value';
-
-CREATE FUNCTION ledger_router._registry_changed() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	UPDATE ledger_router.registry SET version = nextval('ledger_router.registry_version_seq')::integer;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION ledger_router._registry_changed() IS 'gives the registry a new version, so that PL/Proxy reloads the cluster configuration';
-CREATE TRIGGER book_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ledger_router.book
-	FOR EACH STATEMENT EXECUTE FUNCTION ledger_router._registry_changed();
-CREATE TRIGGER cluster_option_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ledger_router.cluster_option
-	FOR EACH STATEMENT EXECUTE FUNCTION ledger_router._registry_changed();
+COMMENT ON COLUMN ledger_router.cluster_option.key IS 'option name, as PL/Proxy documents the options of a cluster';
+COMMENT ON COLUMN ledger_router.cluster_option.val IS 'option value (an integer)';
 
 CREATE VIEW ledger_router.books AS
 	SELECT b.book, b.connstr, b.partition, b.added_at FROM ledger_router.book b;
@@ -68,83 +40,90 @@ COMMENT ON COLUMN ledger_router.books.connstr IS 'libpq connection string of the
 COMMENT ON COLUMN ledger_router.books.partition IS 'partition number in PL/Proxy cluster ledger_router';
 COMMENT ON COLUMN ledger_router.books.added_at IS 'when the book was registered';
 
--- PL/Proxy reads its cluster configuration through these three functions
--- (https://plproxy.github.io/config.html); cluster ledger_router is the registry.
-CREATE SCHEMA IF NOT EXISTS plproxy;
-COMMENT ON SCHEMA plproxy IS 'PL/Proxy''s cluster configuration functions (here: the book registry of ledger_router)';
+-- PL/Proxy's cluster ledger_router is a SQL/MED server of PL/Proxy's foreign
+-- data wrapper (https://plproxy.github.io/config.html), whose options the
+-- registry writes: partition p<N> is the book of partition N, plus
+-- modular_mapping and the rows of ledger_router.cluster_option.  PL/Proxy reads
+-- a server once per session and again only when a catalog invalidation says it
+-- changed, so a routed call runs no configuration query (the plproxy.get_cluster_*
+-- functions would cost one query per call).  Partition numbers without a book
+-- (none registered yet, or a book deleted) hold a placeholder that no book routes to.
+CREATE SERVER ledger_router FOREIGN DATA WRAPPER plproxy
+	OPTIONS (modular_mapping '1', connection_lifetime '1800', p0 'dbname=ledger_router_no_book');
+COMMENT ON SERVER ledger_router IS 'PL/Proxy cluster ledger_router: one partition per registered book (written by the book registry, ledger_router._write_cluster)';
+-- PL/Proxy connects as the calling role (it adds user=<current_user>)
+CREATE USER MAPPING FOR PUBLIC SERVER ledger_router;
 
-CREATE FUNCTION plproxy.get_cluster_version(cluster_name text) RETURNS integer
-	LANGUAGE plpgsql STABLE
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF cluster_name = 'ledger_router' THEN
-		RETURN (SELECT r.version FROM ledger_router.registry r);
-	END IF;
-	RAISE EXCEPTION 'unknown PL/Proxy cluster "%"', cluster_name
-		USING ERRCODE = 'undefined_object',
-			DETAIL = 'The cluster configuration of this database is the book registry of ledger_router, cluster ledger_router.';
-END
-$$;
-COMMENT ON FUNCTION plproxy.get_cluster_version(text) IS 'PL/Proxy cluster configuration: the version of cluster ledger_router (the book registry)';
-
-CREATE FUNCTION plproxy.get_cluster_partitions(cluster_name text) RETURNS SETOF text
-	LANGUAGE plpgsql STABLE
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF cluster_name = 'ledger_router' THEN
-		RETURN QUERY SELECT b.connstr FROM ledger_router.book b ORDER BY b.partition;
-		RETURN;
-	END IF;
-	RAISE EXCEPTION 'unknown PL/Proxy cluster "%"', cluster_name
-		USING ERRCODE = 'undefined_object',
-			DETAIL = 'The cluster configuration of this database is the book registry of ledger_router, cluster ledger_router.';
-END
-$$;
-COMMENT ON FUNCTION plproxy.get_cluster_partitions(text) IS 'PL/Proxy cluster configuration: one partition per registered book, in partition order';
-
-CREATE FUNCTION plproxy.get_cluster_config(IN cluster_name text, OUT key text, OUT val text) RETURNS SETOF record
-	LANGUAGE plpgsql STABLE
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF cluster_name = 'ledger_router' THEN
-		RETURN QUERY SELECT 'modular_mapping'::text, '1'::text
-			UNION ALL
-			SELECT 'connection_lifetime', '1800'
-			 WHERE NOT EXISTS (SELECT 1 FROM ledger_router.cluster_option o WHERE o.key = 'connection_lifetime')
-			UNION ALL
-			SELECT o.key, o.val FROM ledger_router.cluster_option o WHERE o.key <> 'modular_mapping';
-		RETURN;
-	END IF;
-	RAISE EXCEPTION 'unknown PL/Proxy cluster "%"', cluster_name
-		USING ERRCODE = 'undefined_object',
-			DETAIL = 'The cluster configuration of this database is the book registry of ledger_router, cluster ledger_router.';
-END
-$$;
-COMMENT ON FUNCTION plproxy.get_cluster_config(text) IS 'PL/Proxy cluster configuration: modular_mapping (any number of books) and ledger_router.cluster_option';
-
-CREATE FUNCTION ledger_router._partition(book text) RETURNS integer
-	LANGUAGE plpgsql STABLE
+CREATE FUNCTION ledger_router._write_cluster() RETURNS trigger
+	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	p integer;
+	o record;
+	changes text[] := '{}';
 BEGIN
-	SELECT b.partition INTO p FROM ledger_router.book b WHERE b.book = $1;
-	IF p IS NULL THEN
-		RAISE EXCEPTION 'book "%" is not registered', $1
-			USING ERRCODE = 'foreign_key_violation',
-				DETAIL = format('No row of ledger_router.books names book "%s".', $1),
-				HINT = 'Register the book''s node database with ledger_router.add_book(book, connstr).';
+	-- the options the server must have (want) against those it has (have)
+	FOR o IN
+		WITH want AS (
+			SELECT 'modular_mapping'::text AS k, '1'::text AS v
+			UNION ALL
+			SELECT 'connection_lifetime', '1800'
+			 WHERE NOT EXISTS (SELECT 1 FROM ledger_router.cluster_option c WHERE c.key = 'connection_lifetime')
+			UNION ALL
+			SELECT c.key, c.val FROM ledger_router.cluster_option c WHERE c.key <> 'modular_mapping'
+			UNION ALL
+			SELECT 'p' || n, COALESCE(b.connstr, 'dbname=ledger_router_no_book')
+			  FROM generate_series(0, COALESCE((SELECT max(x.partition) FROM ledger_router.book x), 0)) n
+			  LEFT JOIN ledger_router.book b ON b.partition = n),
+		have AS (
+			SELECT split_part(s.opt, '=', 1) AS k, substr(s.opt, strpos(s.opt, '=') + 1) AS v
+			  FROM pg_foreign_server f, unnest(f.srvoptions) s(opt)
+			 WHERE f.srvname = 'ledger_router')
+		SELECT COALESCE(w.k, h.k) AS k, w.v AS want, h.v AS have
+		  FROM want w FULL JOIN have h ON h.k = w.k
+		 WHERE w.v IS DISTINCT FROM h.v
+		 ORDER BY 1
+	LOOP
+		changes := changes || CASE
+			WHEN o.want IS NULL THEN format('DROP %I', o.k)
+			WHEN o.have IS NULL THEN format('ADD %I %L', o.k, o.want)
+			ELSE format('SET %I %L', o.k, o.want) END;
+	END LOOP;
+	IF cardinality(changes) > 0 THEN
+		EXECUTE format('ALTER SERVER ledger_router OPTIONS (%s)', array_to_string(changes, ', '));
 	END IF;
-	RETURN p;
+	RETURN NULL;
 END
+$$;
+COMMENT ON FUNCTION ledger_router._write_cluster() IS 'writes the book registry and the cluster options into the options of server ledger_router, which every router session''s PL/Proxy then reloads';
+CREATE TRIGGER book_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ledger_router.book
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_router._write_cluster();
+CREATE TRIGGER cluster_option_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ledger_router.cluster_option
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_router._write_cluster();
+
+CREATE FUNCTION ledger_router._no_book(book text) RETURNS integer
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RAISE EXCEPTION 'book "%" is not registered', $1
+		USING ERRCODE = 'foreign_key_violation',
+			DETAIL = format('No row of ledger_router.books names book "%s".', $1),
+			HINT = 'Register the book''s node database with ledger_router.add_book(book, connstr).';
+END
+$$;
+COMMENT ON FUNCTION ledger_router._no_book(text) IS 'raises 23503 for a book not registered';
+
+-- PL/Proxy runs "select * from ledger_router._partition($1)" for every routed
+-- call: a set-returning SQL function without SECURITY DEFINER or SET is inlined
+-- into that query (one index probe, no function call of its own), so the
+-- caller needs SELECT on book and partition of ledger_router.book
+CREATE FUNCTION ledger_router._partition(book text) RETURNS SETOF integer
+	LANGUAGE sql STABLE
+AS $$
+	SELECT COALESCE((SELECT b.partition FROM ledger_router.book b WHERE b.book OPERATOR(pg_catalog.=) $1),
+	                ledger_router._no_book($1))
 $$;
 COMMENT ON FUNCTION ledger_router._partition(text) IS 'PL/Proxy RUN ON: the partition of a book (23503 for a book not registered)';
 
@@ -379,7 +358,7 @@ AS $$
 DECLARE
 	acc text;
 BEGIN
-	PERFORM ledger_router._partition(i_book);
+	PERFORM FROM ledger_router._partition(i_book);   -- 23503 for a book not registered
 	SELECT c.account INTO acc FROM ledger_router.clearing c
 	 WHERE c.book = i_book AND c.counterparty_book = i_counterparty AND (c.currency = i_currency OR c.currency IS NULL)
 	 ORDER BY c.currency NULLS LAST LIMIT 1;
@@ -1048,5 +1027,4 @@ SELECT pg_catalog.pg_extension_config_dump('ledger_router.global_day_book', '');
 REVOKE ALL ON ALL TABLES IN SCHEMA ledger_router FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA ledger_router FROM PUBLIC;
 REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA ledger_router FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION plproxy.get_cluster_version(text), plproxy.get_cluster_partitions(text),
-	plproxy.get_cluster_config(text) FROM PUBLIC;
+REVOKE USAGE ON FOREIGN SERVER ledger_router FROM PUBLIC;

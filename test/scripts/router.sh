@@ -109,10 +109,11 @@ for b in a b c; do
 done
 rq >/dev/null <<'SQL' || fail "router grants failed"
 CREATE ROLE ledger_poster LOGIN;
-GRANT USAGE ON SCHEMA ledger, ledger_router, plproxy TO ledger_poster;
+GRANT USAGE ON SCHEMA ledger, ledger_router TO ledger_poster;
+GRANT USAGE ON FOREIGN SERVER ledger_router TO ledger_poster;
+GRANT SELECT (book, partition) ON ledger_router.book TO ledger_poster;
 GRANT EXECUTE ON FUNCTION
-	plproxy.get_cluster_version(text), plproxy.get_cluster_partitions(text), plproxy.get_cluster_config(text),
-	ledger_router._partition(text), ledger_router._clearing_account(text, text, text),
+	ledger_router._partition(text), ledger_router._no_book(text), ledger_router._clearing_account(text, text, text),
 	ledger_router._transfer_from(text, text, text, text, ledger.amount, text, text, jsonb, text),
 	ledger_router._transfer_to(text, text, text, text, ledger.amount, text, text, jsonb),
 	ledger_router._transfer_refuse(text, text, text, ledger.amount, text, text, jsonb),

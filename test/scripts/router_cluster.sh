@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# ledger_router: PL/Proxy's cluster configuration is the SQL/MED server
+# ledger_router, written by the book registry.  A routed call runs no function
+# on the router but the routed one (no configuration query, no lookup function
+# of its own: the RUN ON lookup is inlined); a change of the registry reaches a
+# session that has routed before on its next call; the cluster options are
+# written and PL/Proxy's validator refuses a bad one; a deleted book leaves its
+# partition number to a placeholder and the other books route as before.
+#
+#   ROUTER_PORT   router.sh's router port; this script takes the router port + 5
+#                 and the next two (default 54355)
+source "$(dirname "$0")/lib.bash"
+source "$TOP/tools/pgenv.sh"
+source "$TOP/tools/router_env.sh"
+PORT=$(( ${ROUTER_PORT:-54350} + 5 ))
+
+router_clusters_start router-cluster "$PORT" 2 || fail "could not start the clusters"
+cleanup() {
+	router_clusters_stop router-cluster 2
+	rm -rf "$LEDGER_TMP"/router-cluster-router "$LEDGER_TMP"/router-cluster-node1 "$LEDGER_TMP"/router-cluster-node2
+}
+[ "${KEEP:-0}" = 1 ] || trap cleanup EXIT
+export PGOPTIONS="-c client_min_messages=warning"
+
+# node 1 holds book_a, node 2 book_b and book_b2 (where book b moves)
+for db in 1:book_a 2:book_b 2:book_b2; do
+	( router_node_env "${db%%:*}"; newdb "${db#*:}"
+	  q "${db#*:}" -c "SELECT ledger.open_books('2026-11-02')" \
+		-c "INSERT INTO ledger.account (code, name, kind, currency) VALUES ('1002', 'bank', 'asset', 'CNY'), ('2241', 'wallet', 'liability', 'CNY')" \
+		>/dev/null ) || fail "setup of ${db#*:} failed"
+done
+router_env
+newdb router
+q router >/dev/null <<SQL || fail "setup of the router failed"
+CREATE EXTENSION ledger_router CASCADE;
+SELECT ledger_router.add_book('a', '$(router_connstr 1 book_a)');
+SELECT ledger_router.add_book('b', '$(router_connstr 2 book_b)');
+SQL
+
+expect router "SELECT count(*) FROM pg_foreign_server s, unnest(s.srvoptions) o
+                WHERE s.srvname = 'ledger_router'
+                  AND o IN ('modular_mapping=1', 'connection_lifetime=1800', 'p0=$(router_connstr 1 book_a)', 'p1=$(router_connstr 2 book_b)')
+                HAVING count(*) = cardinality((SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'ledger_router'))" 4 \
+	"the server ledger_router holds one partition per book, modular_mapping and connection_lifetime"
+
+# one session: ten routed posts in a transaction, then the functions it called
+got=$(q router -c "SET track_functions = 'all'" -c "BEGIN" \
+	-c "SELECT count(ledger_router.post('a', 'k' || i, ARRAY['1002', '2241'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])) FROM generate_series(1, 10) i" \
+	-c "SELECT string_agg(funcname || ':' || calls, ' ' ORDER BY funcname) FROM pg_stat_xact_user_functions" -c "COMMIT" 2>&1)
+[ "$got" = "$(printf '10\npost:10')" ] || fail "routed posts called other functions on the router: $got"
+note "ok: a routed call runs no function on the router but the routed one (no configuration query, the RUN ON lookup inlined)"
+
+# one session routes to b, the registry moves b to another database, the same session follows
+got=$(q router -c "SELECT database FROM ledger_router._node_info('b')" \
+	-c "UPDATE ledger_router.book SET connstr = '$(router_connstr 2 book_b2)' WHERE book = 'b'" \
+	-c "SELECT database FROM ledger_router._node_info('b')" 2>&1)
+[ "$got" = "$(printf 'book_b\nbook_b2')" ] || fail "a session did not follow a book moved: $got"
+note "ok: a book moved (UPDATE connstr) is reached at its new node by a session that routed before"
+( router_node_env 2; expect book_b2 "SELECT count(*) FROM ledger.voucher" 0 "(book_b2 holds no voucher yet)" )
+expect router "SELECT ledger_router.post('b', 'm1', ARRAY['1002', '2241'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]) > 0" t \
+	"a routed post reaches the book's new node"
+( router_node_env 2; expect book_b2 "SELECT count(*) FROM ledger.voucher WHERE idempotency_key = 'm1'" 1 "the post is on the new node" )
+
+# cluster options
+q router -c "INSERT INTO ledger_router.cluster_option VALUES ('query_timeout', '60'), ('connection_lifetime', '600')" >/dev/null ||
+	fail "cluster options refused"
+expect router "SELECT count(*) FROM pg_foreign_server s, unnest(s.srvoptions) o
+                WHERE s.srvname = 'ledger_router' AND o IN ('query_timeout=60', 'connection_lifetime=600')" 2 \
+	"cluster options are written into the server"
+got=$(q router -c "INSERT INTO ledger_router.cluster_option VALUES ('no_such_option', '1')" 2>&1)
+[[ $got == *'invalid server option: no_such_option'* ]] || fail "a bad cluster option: $got"
+note "ok: PL/Proxy's validator refuses a bad cluster option"
+q router -c "DELETE FROM ledger_router.cluster_option" >/dev/null || fail "delete of the cluster options failed"
+expect router "SELECT count(*) FROM pg_foreign_server s, unnest(s.srvoptions) o
+                WHERE s.srvname = 'ledger_router' AND (o LIKE 'query_timeout=%' OR o = 'connection_lifetime=1800')" 1 \
+	"options deleted go, connection_lifetime is 1800 again"
+
+# a deleted book: its partition number holds a placeholder, the others route as before
+q router -c "DELETE FROM ledger_router.book WHERE book = 'a'" >/dev/null || fail "delete of book a failed"
+expect router "SELECT o FROM pg_foreign_server s, unnest(s.srvoptions) o WHERE s.srvname = 'ledger_router' AND o LIKE 'p0=%'" \
+	"p0=dbname=ledger_router_no_book" "a deleted book's partition holds the placeholder"
+expect router "SELECT ledger_router.post('b', 'm2', ARRAY['1002', '2241'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]) > 0" t \
+	"the other books route as before"
+got=$(q router -c "\\set VERBOSITY sqlstate" -c "SELECT ledger_router.balance('a', '1002')" 2>&1)
+[ "$got" = "ERROR:  23503" ] || fail "a deleted book: $got"
+note "ok: a deleted book is not registered (23503)"
