@@ -26,7 +26,12 @@ COMMENT ON COLUMN ledger_router.book.added_at IS 'when the book was registered';
 CREATE TABLE ledger_router.cluster_option (
 	key text NOT NULL,
 	val text NOT NULL,
-	CONSTRAINT cluster_option_pkey PRIMARY KEY (key)
+	CONSTRAINT cluster_option_pkey PRIMARY KEY (key),
+	-- the options of a PL/Proxy cluster that take a number; modular_mapping is
+	-- the registry's own, default_user would connect as another role
+	CONSTRAINT cluster_option_key_check CHECK (key IN ('connection_lifetime', 'query_timeout', 'disable_binary',
+		'keepalive_idle', 'keepalive_interval', 'keepalive_count')),
+	CONSTRAINT cluster_option_val_check CHECK (val ~ '^[0-9]{1,9}$')
 );
 COMMENT ON TABLE ledger_router.cluster_option IS 'PL/Proxy cluster options of cluster ledger_router (connection_lifetime, 1800 s unless set here, query_timeout, ...); modular_mapping is always 1';
 COMMENT ON COLUMN ledger_router.cluster_option.key IS 'option name, as PL/Proxy documents the options of a cluster';

@@ -4,7 +4,7 @@
 # on the router but the routed one (no configuration query, no lookup function
 # of its own: the RUN ON lookup is inlined); a change of the registry reaches a
 # session that has routed before on its next call; the cluster options are
-# written and PL/Proxy's validator refuses a bad one; a deleted book leaves its
+# written and a bad one is refused (23514); a deleted book leaves its
 # partition number to a placeholder and the other books route as before.
 #
 #   ROUTER_PORT   router.sh's router port; this script takes the router port + 5
@@ -67,9 +67,13 @@ q router -c "INSERT INTO ledger_router.cluster_option VALUES ('query_timeout', '
 expect router "SELECT count(*) FROM pg_foreign_server s, unnest(s.srvoptions) o
                 WHERE s.srvname = 'ledger_router' AND o IN ('query_timeout=60', 'connection_lifetime=600')" 2 \
 	"cluster options are written into the server"
-got=$(q router -c "INSERT INTO ledger_router.cluster_option VALUES ('no_such_option', '1')" 2>&1)
-[[ $got == *'invalid server option: no_such_option'* ]] || fail "a bad cluster option: $got"
-note "ok: PL/Proxy's validator refuses a bad cluster option"
+got=$(q router -v VERBOSITY=verbose -c "INSERT INTO ledger_router.cluster_option VALUES ('no_such_option', '1')" 2>&1)
+[[ $got == *'23514'*'cluster_option_key_check'* ]] || fail "an unknown cluster option: $got"
+got=$(q router -v VERBOSITY=verbose -c "INSERT INTO ledger_router.cluster_option VALUES ('query_timeout', 'soon')" 2>&1)
+[[ $got == *'23514'*'cluster_option_val_check'* ]] || fail "a cluster option that is not a number: $got"
+got=$(q router -v VERBOSITY=verbose -c "INSERT INTO ledger_router.cluster_option VALUES ('default_user', 'postgres')" 2>&1)
+[[ $got == *'23514'*'cluster_option_key_check'* ]] || fail "default_user as a cluster option: $got"
+note "ok: an unknown option, a value that is not a number and default_user are refused (23514)"
 q router -c "DELETE FROM ledger_router.cluster_option" >/dev/null || fail "delete of the cluster options failed"
 expect router "SELECT count(*) FROM pg_foreign_server s, unnest(s.srvoptions) o
                 WHERE s.srvname = 'ledger_router' AND (o LIKE 'query_timeout=%' OR o = 'connection_lifetime=1800')" 1 \
