@@ -1590,6 +1590,12 @@ CREATE FUNCTION ledger._statement_heads(format text, bill text, source text)
 COMMENT ON FUNCTION ledger._statement_heads(text, text, text) IS
 	'loader helper: the statement and file rows of ledger._parse_statement() without the lines (a bank file''s imports are made from them before its lines are written); the whole file is checked';
 
+CREATE FUNCTION ledger._statement_check(format text, bill text, gbk bytea, source text, statement_date date,
+		ref_field text) RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_statement_check' LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._statement_check(text, text, bytea, text, date, text) IS
+	'loader helper: a bill''s first pass, parsing and checking the whole file (fields, serials, summary rows) and keeping nothing: a bad file is refused before anything is written (what the file states: _statement_parsed)';
+
 CREATE FUNCTION ledger._statement_keep(source text, format text, ref_field text, bill text, gbk bytea) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ledger_statement_keep' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ledger._statement_keep(text, text, text, text, bytea) IS
@@ -1648,6 +1654,17 @@ DECLARE
 	fid bigint;
 	hdr_keys constant text[] := ARRAY['bill_type', 'currency', 'account', 'from', 'to', 'period_line'];
 BEGIN
+	-- the whole file is checked before anything is touched: a bad file costs
+	-- a parse and leaves the loaded statement and the tables as they were
+	PERFORM ledger._statement_check(fmt, bill, gbk, src, d, ref_field);
+	finfo := ledger._statement_parsed();
+	-- an Alipay file states the period it covers: it must be the statement date
+	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
+		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
+			src, d, (finfo->>'period_line')::integer,
+			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
+				pg_catalog.to_char(d, 'YYYY-MM-DD')));
+	END IF;
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
 	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
 	GET DIAGNOSTICS replaced = ROW_COUNT;
@@ -1663,13 +1680,6 @@ BEGIN
 	n := (finfo->>'_lines')::integer;
 	tot := (finfo->>'_total')::ledger.amount;
 	fees := (finfo->>'_fee')::ledger.amount;
-	-- an Alipay file states the period it covers: it must be the statement date
-	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
-		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
-			src, d, (finfo->>'period_line')::integer,
-			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
-				pg_catalog.to_char(d, 'YYYY-MM-DD')));
-	END IF;
 	UPDATE ledger.statement_import i
 	   SET line_count = n, total_amount = tot, fee_amount = fees,
 	       file_header = NULLIF((SELECT pg_catalog.jsonb_object_agg(e.key, e.value) FROM pg_catalog.jsonb_each(finfo) e
@@ -1990,6 +2000,7 @@ REVOKE EXECUTE ON FUNCTION
 	ledger._statement_load_bank(text, text, text), ledger._statement_heads(text, text, text),
 	ledger._statement_write(text, text, bytea, text, text, text[], date[], bigint[], text[], integer[]),
 	ledger._statement_keep(text, text, text, text, bytea),
+	ledger._statement_check(text, text, bytea, text, date, text),
 	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
 	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
 	FROM PUBLIC;

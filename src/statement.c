@@ -307,6 +307,11 @@ typedef struct line_writer
 	bool		known_checks;	/* the table's constraints are the extension's own */
 } line_writer;
 
+typedef enum parse_mode
+{
+	PARSE_ALL, PARSE_HEADS, PARSE_CHECK, PARSE_CHECKED
+} parse_mode;
+
 typedef struct parse_ctx
 {
 	sp_format	format;
@@ -323,7 +328,9 @@ typedef struct parse_ctx
 	long		stmt_lines;
 	MemoryContext rowcxt;
 	line_writer *w;				/* _statement_write(): lines go to the table */
-	bool		heads_only;		/* _parse_statement_heads(): no line rows */
+	bool		heads_only;		/* _statement_heads(): no line rows */
+	bool		check_only;		/* _statement_check(): lines checked, not kept */
+	bool		serials_checked;	/* a bill checked before: no serial table */
 	char		stmt_id[128];
 	/* the lines' count and sums (bills: one currency) */
 	int64		nlines;
@@ -574,48 +581,56 @@ parse_row(void *ctx, const sp_row *r)
 	}
 	if (ext.n > SERIAL_MAX)
 		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %d are kept", ext.n, SERIAL_MAX));
-	if (c->serials == NULL)
+	if (!c->serials_checked)
 	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(serial_key);
-		ctl.entrysize = sizeof(serial_ent);
-		ctl.hash = serial_hash;
-		ctl.match = serial_match;
-		ctl.hcxt = CurrentMemoryContext->parent;	/* the function's context */
-		c->serials = hash_create("ledger statement serials", 1024, &ctl,
-								 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-	}
-	key.p = ext.p;
-	key.n = (uint32) ext.n;
-	key.h = hash_bytes((const unsigned char *) ext.p, (int) ext.n);
-	ent = hash_search(c->serials, &key, HASH_ENTER, &found);
-	if (!found)
-	{
-		/* the entry points at the line's bytes: keep a copy of them */
-		if (c->arena_left < ext.n)
+		if (c->serials == NULL)
 		{
-			c->arena_left = Max(ext.n, 65536);
-			c->arena = MemoryContextAlloc(CurrentMemoryContext->parent, c->arena_left);
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(serial_key);
+			ctl.entrysize = sizeof(serial_ent);
+			ctl.hash = serial_hash;
+			ctl.match = serial_match;
+			ctl.hcxt = CurrentMemoryContext->parent;	/* the function's context */
+			c->serials = hash_create("ledger statement serials", 1024, &ctl,
+									 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 		}
-		memcpy(c->arena, ext.p, ext.n);
-		ent->key.p = c->arena;
-		c->arena += ext.n;
-		c->arena_left -= ext.n;
-		ent->line = r->line_no;
-		ent->count = 1;
+		key.p = ext.p;
+		key.n = (uint32) ext.n;
+		key.h = hash_bytes((const unsigned char *) ext.p, (int) ext.n);
+		ent = hash_search(c->serials, &key, HASH_ENTER, &found);
+		if (!found)
+		{
+			/* the entry points at the line's bytes: keep a copy of them */
+			if (c->arena_left < ext.n)
+			{
+				c->arena_left = Max(ext.n, 65536);
+				c->arena = MemoryContextAlloc(CurrentMemoryContext->parent, c->arena_left);
+			}
+			memcpy(c->arena, ext.p, ext.n);
+			ent->key.p = c->arena;
+			c->arena += ext.n;
+			c->arena_left -= ext.n;
+			ent->line = r->line_no;
+			ent->count = 1;
+		}
+		else if (!c->bank)
+			bad_line(c, r->line_no, psprintf("repeats the serial \"%s\" of line %ld", pnstrdup(ext.p, ext.n), ent->line));
+		else
+		{
+			/* a bank may repeat its reference within a statement: number them */
+			ent->count++;
+			snprintf(extbuf, sizeof(extbuf), "%.*s/%d", (int) ext.n, ext.p, ent->count);
+			ext.p = pstrdup(extbuf);
+			ext.n = strlen(extbuf);
+			if (r->ref.n == 0 || (ref.p == r->external_id.p && ref.n == r->external_id.n))
+				ref = ext;
+		}
 	}
-	else if (!c->bank)
-		bad_line(c, r->line_no, psprintf("repeats the serial \"%s\" of line %ld", pnstrdup(ext.p, ext.n), ent->line));
-	else
+	if (c->check_only)
 	{
-		/* a bank may repeat its reference within a statement: number them */
-		ent->count++;
-		snprintf(extbuf, sizeof(extbuf), "%.*s/%d", (int) ext.n, ext.p, ent->count);
-		ext.p = pstrdup(extbuf);
-		ext.n = strlen(extbuf);
-		if (r->ref.n == 0 || (ref.p == r->external_id.p && ref.n == r->external_id.n))
-			ref = ext;
+		MemoryContextSwitchTo(old);
+		return;					/* a bill's first pass: checked, nothing kept */
 	}
 
 	memset(nulls, 0, sizeof(nulls));
@@ -753,12 +768,15 @@ parse_format(const char *f)
 
 /*
  * Parses the whole file: its lines go to the tuplestore (ts, desc) or to the
- * writer (w); with heads_only, only the statement and file rows are made.
+ * writer (w).  PARSE_HEADS makes only the statement and file rows (a bank
+ * file's first pass), PARSE_CHECK checks the lines and keeps none (a bill's
+ * first pass), PARSE_CHECKED writes a bill so checked without checking its
+ * serials again.
  * Sets last_file_info.
  */
 static void
 run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *source,
-		   const char *date, Tuplestorestate *ts, TupleDesc desc, line_writer *w, bool heads_only)
+		   const char *date, Tuplestorestate *ts, TupleDesc desc, line_writer *w, parse_mode mode)
 {
 	parse_ctx	c;
 	sp_sink		sink;
@@ -797,7 +815,9 @@ run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *s
 	c.ts = ts;
 	c.desc = desc;
 	c.w = w;
-	c.heads_only = heads_only;
+	c.heads_only = (mode == PARSE_HEADS);
+	c.check_only = (mode == PARSE_CHECK);
+	c.serials_checked = (mode == PARSE_CHECKED);
 	c.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger statement row", ALLOCSET_DEFAULT_SIZES);
 	sink.ctx = &c;
 	sink.row = parse_row;
@@ -973,7 +993,7 @@ ledger_parse_statement(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
-	run_parser(format, buf, len, txid, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, false);
+	run_parser(format, buf, len, txid, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, PARSE_ALL);
 	return (Datum) 0;
 }
 
@@ -995,7 +1015,7 @@ ledger_parse_statement_gbk(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	buf = file_gbk(format, PG_GETARG_BYTEA_PP(1), source, date, &len);
-	run_parser(format, buf, len, false, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, false);
+	run_parser(format, buf, len, false, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, PARSE_ALL);
 	return (Datum) 0;
 }
 
@@ -1019,7 +1039,7 @@ ledger_statement_heads(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
-	run_parser(format, buf, len, false, source, NULL, rsinfo->setResult, rsinfo->setDesc, NULL, true);
+	run_parser(format, buf, len, false, source, NULL, rsinfo->setResult, rsinfo->setDesc, NULL, PARSE_HEADS);
 	return (Datum) 0;
 }
 
@@ -1340,6 +1360,7 @@ ledger_statement_write(PG_FUNCTION_ARGS)
 	size_t		len;
 	const char *source;
 	const char *date = NULL;
+	bool		bank;
 
 	if (PG_ARGISNULL(0) || (PG_ARGISNULL(1) && PG_ARGISNULL(2)))
 		ereport(ERROR,
@@ -1393,7 +1414,8 @@ ledger_statement_write(PG_FUNCTION_ARGS)
 	}
 	w.keep_raw = ledger_statement_raw_lines;
 	source = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	if (format != SP_MT940 && format != SP_CAMT053)
+	bank = (format == SP_MT940 || format == SP_CAMT053);
+	if (!bank)
 		date = date_to_cstring(w.targets[0].date);
 
 	if (!PG_ARGISNULL(2))
@@ -1402,9 +1424,43 @@ ledger_statement_write(PG_FUNCTION_ARGS)
 		buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
 	writer_begin(&w);
 	run_parser(format, buf, len, ref_field_txid(PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4)),
-			   source, date, NULL, NULL, &w, false);
+			   source, date, NULL, NULL, &w, bank ? PARSE_ALL : PARSE_CHECKED);
 	writer_end(&w);
 	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(PointerGetDatum(last_file_info)));
+}
+
+/*
+ * ledger._statement_check(format text, bill text, gbk bytea, source text,
+ *                         statement_date date, ref_field text) → void
+ *
+ * A bill's first pass: the whole file is parsed and checked (fields, serials,
+ * the summary rows) and nothing is kept, so that a bad file is refused before
+ * the lines it would replace are touched: it costs a parse, not a load and a
+ * rollback, and leaves no dead rows behind.  The loader then writes the file
+ * with ledger._statement_write(), which checks no serial again.
+ */
+PG_FUNCTION_INFO_V1(ledger_statement_check);
+Datum
+ledger_statement_check(PG_FUNCTION_ARGS)
+{
+	sp_format	format;
+	const char *source = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	const char *date = PG_ARGISNULL(4) ? NULL : date_to_cstring(PG_GETARG_DATEADT(4));
+	char	   *buf;
+	size_t		len;
+
+	if (PG_ARGISNULL(0) || (PG_ARGISNULL(1) && PG_ARGISNULL(2)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("format and file must not be null")));
+	format = parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (!PG_ARGISNULL(2))
+		buf = file_gbk(format, PG_GETARG_BYTEA_PP(2), source, date, &len);
+	else
+		buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
+	run_parser(format, buf, len, ref_field_txid(PG_ARGISNULL(5) ? NULL : PG_GETARG_TEXT_PP(5)),
+			   source, date, NULL, NULL, NULL, PARSE_CHECK);
+	PG_RETURN_VOID();
 }
 
 /*
