@@ -1430,32 +1430,6 @@ ledger_statement_write(PG_FUNCTION_ARGS)
 }
 
 /*
- * ledger._statement_gbk_text(format text, gbk bytea, source text,
- *                            statement_date date) → text
- *
- * An Alipay file as downloaded (GBK), as text, converted once for both
- * passes of its loader; a byte sequence that is not GBK is a bad line.
- */
-PG_FUNCTION_INFO_V1(ledger_statement_gbk_text);
-Datum
-ledger_statement_gbk_text(PG_FUNCTION_ARGS)
-{
-	sp_format	format;
-	const char *source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	const char *date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
-	char	   *buf;
-	size_t		len;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("format and file must not be null")));
-	format = parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	buf = file_gbk(format, PG_GETARG_BYTEA_PP(1), source, date, &len);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf, (int) len));
-}
-
-/*
  * ledger._statement_check(format text, bill text, gbk bytea, source text,
  *                         statement_date date, ref_field text) → void
  *

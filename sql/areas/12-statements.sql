@@ -218,11 +218,6 @@ CREATE FUNCTION ledger._statement_heads(format text, bill text, source text)
 COMMENT ON FUNCTION ledger._statement_heads(text, text, text) IS
 	'loader helper: the statement and file rows of ledger._parse_statement() without the lines (a bank file''s imports are made from them before its lines are written); the whole file is checked';
 
-CREATE FUNCTION ledger._statement_gbk_text(format text, gbk bytea, source text, statement_date date) RETURNS text
-	AS 'MODULE_PATHNAME', 'ledger_statement_gbk_text' LANGUAGE C STABLE;
-COMMENT ON FUNCTION ledger._statement_gbk_text(text, bytea, text, date) IS
-	'loader helper: an Alipay file as downloaded (GBK) as text, converted once for both passes of its loader; a byte sequence that is not GBK is a bad line (22P04)';
-
 CREATE FUNCTION ledger._statement_check(format text, bill text, gbk bytea, source text, statement_date date,
 		ref_field text) RETURNS void
 	AS 'MODULE_PATHNAME', 'ledger_statement_check' LANGUAGE C STABLE;
@@ -289,10 +284,7 @@ DECLARE
 BEGIN
 	-- the whole file is checked before anything is touched: a bad file costs
 	-- a parse and leaves the loaded statement and the tables as they were
-	IF gbk IS NOT NULL THEN
-		bill := ledger._statement_gbk_text(fmt, gbk, src, d);	-- once, for both passes
-	END IF;
-	PERFORM ledger._statement_check(fmt, bill, NULL, src, d, ref_field);
+	PERFORM ledger._statement_check(fmt, bill, gbk, src, d, ref_field);
 	finfo := ledger._statement_parsed();
 	-- an Alipay file states the period it covers: it must be the statement date
 	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
@@ -311,7 +303,7 @@ BEGIN
 	-- the lines go straight from the parser into the table; what the parser
 	-- found about the file (its header, totals, the lines' count and sums)
 	-- comes back when it is done
-	finfo := ledger._statement_write(fmt, bill, NULL, src, ref_field, ARRAY[src], ARRAY[d], ARRAY[imp.id],
+	finfo := ledger._statement_write(fmt, bill, gbk, src, ref_field, ARRAY[src], ARRAY[d], ARRAY[imp.id],
 		ARRAY[NULL::text], ARRAY[1]);
 	n := (finfo->>'_lines')::integer;
 	tot := (finfo->>'_total')::ledger.amount;
@@ -737,7 +729,6 @@ REVOKE EXECUTE ON FUNCTION
 	ledger._statement_write(text, text, bytea, text, text, text[], date[], bigint[], text[], integer[]),
 	ledger._statement_keep(text, text, text, text, bytea),
 	ledger._statement_check(text, text, bytea, text, date, text),
-	ledger._statement_gbk_text(text, bytea, text, date),
 	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
 	ledger.load_mt940(text, text), ledger.load_camt053(text, text)
 	FROM PUBLIC;

@@ -21,7 +21,7 @@ SELECT is(
 	  WHERE p.pronamespace = 'ledger'::regnamespace
 	    AND p.proname IN ('load_wechat_bill', 'load_wechat_fundflow', 'load_alipay_bill', 'load_alipay_account', 'load_mt940', 'load_camt053',
 	                      '_statement_text', '_statement_load', '_statement_load_bank', '_statement_heads', '_statement_write',
-	                      '_statement_keep', '_statement_check', '_statement_gbk_text')
+	                      '_statement_keep', '_statement_check')
 	    AND has_function_privilege('public', p.oid, 'EXECUTE')),
 	0, 'no loader nor helper that writes is executable by PUBLIC');
 SELECT is(
