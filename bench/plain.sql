@@ -22,6 +22,8 @@ ALTER TABLE plain.voucher
 
 CREATE TABLE plain.entry (LIKE ledger.entry INCLUDING INDEXES);
 ALTER TABLE plain.entry ALTER COLUMN book_date SET DEFAULT CURRENT_DATE;
+-- 1.1: a red-letter flag on every entry (false unless a red reversal wrote it)
+ALTER TABLE plain.entry ALTER COLUMN red SET DEFAULT false;
 
 CREATE TABLE plain.account_balance (LIKE ledger.account_balance INCLUDING INDEXES)
 	WITH (fillfactor = 50);
