@@ -974,6 +974,44 @@ format_arg(FunctionCallInfo fcinfo)
 
 #define OPT_TEXT_ARG(n) (PG_NARGS() > (n) && !PG_ARGISNULL(n) ? PG_GETARG_TEXT_PP(n) : NULL)
 
+/* the source argument n for messages ("" when null) */
+static const char *
+source_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/* the statement date argument n for messages (NULL when null) */
+static const char *
+date_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : date_to_cstring(PG_GETARG_DATEADT(n));
+}
+
+/* the file to parse: the GBK bytes gbk if given, else the text bill */
+static char *
+file_of(sp_format format, text *bill, bytea *gbk, const char *source, const char *date, size_t *len)
+{
+	if (gbk != NULL)
+		return file_gbk(format, gbk, source, date, len);
+	return file_text(format, bill, len);
+}
+
+#define OPT_BYTEA_ARG(n) (PG_NARGS() > (n) && !PG_ARGISNULL(n) ? PG_GETARG_BYTEA_PP(n) : NULL)
+
+/* a parse whose rows are the set the function returns */
+static Datum
+parse_to_srf(FunctionCallInfo fcinfo, sp_format format, char *buf, size_t len, bool txid,
+			 const char *source, const char *date, parse_mode mode)
+{
+	ReturnSetInfo *rsinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	run_parser(format, buf, len, txid, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, mode);
+	return (Datum) 0;
+}
+
 /*
  * ledger._parse_statement(format text, bill text, source text,
  *                         statement_date date, ref_field text)
@@ -983,18 +1021,12 @@ Datum
 ledger_parse_statement(PG_FUNCTION_ARGS)
 {
 	sp_format	format = format_arg(fcinfo);
-	ReturnSetInfo *rsinfo;
-	const char *source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	const char *date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
-	bool		txid = ref_field_txid(OPT_TEXT_ARG(4));
-	char	   *buf;
+	const char *source = source_arg(fcinfo, 2);
+	const char *date = date_arg(fcinfo, 3);
 	size_t		len;
+	char	   *buf = file_of(format, PG_GETARG_TEXT_PP(1), NULL, source, date, &len);
 
-	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
-	run_parser(format, buf, len, txid, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, PARSE_ALL);
-	return (Datum) 0;
+	return parse_to_srf(fcinfo, format, buf, len, ref_field_txid(OPT_TEXT_ARG(4)), source, date, PARSE_ALL);
 }
 
 /*
@@ -1006,17 +1038,12 @@ Datum
 ledger_parse_statement_gbk(PG_FUNCTION_ARGS)
 {
 	sp_format	format = format_arg(fcinfo);
-	ReturnSetInfo *rsinfo;
-	const char *source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	const char *date = PG_ARGISNULL(3) ? NULL : date_to_cstring(PG_GETARG_DATEADT(3));
-	char	   *buf;
+	const char *source = source_arg(fcinfo, 2);
+	const char *date = date_arg(fcinfo, 3);
 	size_t		len;
+	char	   *buf = file_of(format, NULL, PG_GETARG_BYTEA_PP(1), source, date, &len);
 
-	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	buf = file_gbk(format, PG_GETARG_BYTEA_PP(1), source, date, &len);
-	run_parser(format, buf, len, false, source, date, rsinfo->setResult, rsinfo->setDesc, NULL, PARSE_ALL);
-	return (Datum) 0;
+	return parse_to_srf(fcinfo, format, buf, len, false, source, date, PARSE_ALL);
 }
 
 /*
@@ -1031,28 +1058,24 @@ Datum
 ledger_statement_heads(PG_FUNCTION_ARGS)
 {
 	sp_format	format = format_arg(fcinfo);
-	ReturnSetInfo *rsinfo;
-	const char *source = PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	char	   *buf;
+	const char *source = source_arg(fcinfo, 2);
 	size_t		len;
+	char	   *buf = file_of(format, PG_GETARG_TEXT_PP(1), NULL, source, NULL, &len);
 
-	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
-	run_parser(format, buf, len, false, source, NULL, rsinfo->setResult, rsinfo->setDesc, NULL, PARSE_HEADS);
-	return (Datum) 0;
+	return parse_to_srf(fcinfo, format, buf, len, false, source, NULL, PARSE_HEADS);
 }
 
 /* ------------------------------------------------------------------------
  * Writing the lines: ledger._statement_write()
  *
- * The loaders parse the file and write its lines into ledger.statement_line
- * in the same pass, the way COPY writes: rows formed directly, checked
- * against the table's constraints, inserted a thousand at a time
- * (table_multi_insert, one WAL record per page) and then indexed.  Nothing
- * is staged in between, so a file costs about what its lines cost to
- * store; a bad line anywhere raises and the transaction takes back what
- * was written before it.  If statement_line has triggers (a DBA's audit
+ * Once the file is checked (ledger._statement_check for a bill, the
+ * statements pass for a bank file), the loaders parse it again and write
+ * its lines into ledger.statement_line as they come, the way COPY writes:
+ * rows formed directly, checked against the table's constraints, inserted a
+ * thousand at a time (table_multi_insert, one WAL record per page) and then
+ * indexed.  Nothing is staged in between, so a file costs about what its
+ * lines cost to store; should a line still fail (a DBA's constraint, a
+ * serial taken meanwhile), the transaction takes back what was written.  If statement_line has triggers (a DBA's audit
  * trigger, say), the lines go through one INSERT each instead, which fires
  * them.
  * ------------------------------------------------------------------------ */
@@ -1413,17 +1436,14 @@ ledger_statement_write(PG_FUNCTION_ARGS)
 									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	w.keep_raw = ledger_statement_raw_lines;
-	source = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	source = source_arg(fcinfo, 3);
 	bank = (format == SP_MT940 || format == SP_CAMT053);
 	if (!bank)
 		date = date_to_cstring(w.targets[0].date);
 
-	if (!PG_ARGISNULL(2))
-		buf = file_gbk(format, PG_GETARG_BYTEA_PP(2), source, date, &len);
-	else
-		buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
+	buf = file_of(format, OPT_TEXT_ARG(1), OPT_BYTEA_ARG(2), source, date, &len);
 	writer_begin(&w);
-	run_parser(format, buf, len, ref_field_txid(PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4)),
+	run_parser(format, buf, len, ref_field_txid(OPT_TEXT_ARG(4)),
 			   source, date, NULL, NULL, &w, bank ? PARSE_ALL : PARSE_CHECKED);
 	writer_end(&w);
 	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(PointerGetDatum(last_file_info)));
@@ -1444,8 +1464,8 @@ Datum
 ledger_statement_check(PG_FUNCTION_ARGS)
 {
 	sp_format	format;
-	const char *source = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	const char *date = PG_ARGISNULL(4) ? NULL : date_to_cstring(PG_GETARG_DATEADT(4));
+	const char *source = source_arg(fcinfo, 3);
+	const char *date = date_arg(fcinfo, 4);
 	char	   *buf;
 	size_t		len;
 
@@ -1454,12 +1474,8 @@ ledger_statement_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("format and file must not be null")));
 	format = parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	if (!PG_ARGISNULL(2))
-		buf = file_gbk(format, PG_GETARG_BYTEA_PP(2), source, date, &len);
-	else
-		buf = file_text(format, PG_GETARG_TEXT_PP(1), &len);
-	run_parser(format, buf, len, ref_field_txid(PG_ARGISNULL(5) ? NULL : PG_GETARG_TEXT_PP(5)),
-			   source, date, NULL, NULL, NULL, PARSE_CHECK);
+	buf = file_of(format, OPT_TEXT_ARG(1), OPT_BYTEA_ARG(2), source, date, &len);
+	run_parser(format, buf, len, ref_field_txid(OPT_TEXT_ARG(5)), source, date, NULL, NULL, NULL, PARSE_CHECK);
 	PG_RETURN_VOID();
 }
 
