@@ -9,10 +9,15 @@
 #            the Alipay files with ENCODING 'GBK', as the loaders read them)
 #   load     the loader, the file passed as its argument (pg_read_file)
 #   bad      the loader on the same file with one bad line at its end
+#   rows     for information: COPY of the rows the loader wrote (exported once
+#            with COPY TO) into a twin of ledger.statement_line with its
+#            indexes and checks (CREATE TABLE ... (LIKE ... INCLUDING ALL)):
+#            what PostgreSQL itself takes to store the finished rows
 #
 # and prints file lines per second of copy and load, load/copy (target at
-# least 0.5) and bad/load time (target at most 1.5: a bad file is found in one
-# pass, not by searching).
+# least 0.5), bad/load time (target at most 1.5: a bad file is found in one
+# pass, not by searching), and rows/copy and load/rows (how much of the gap
+# to COPY into one column is the table's three indexes, how much the loader).
 #
 # Needs a running cluster where the extension can be created, as a superuser
 # (PGHOST, PGPORT, PGUSER as for psql).  Usage: bench/loaders.sh [--quick]
@@ -39,7 +44,8 @@ trap 'rm -rf "$dir"' EXIT
 
 q() { psql -X -q -v ON_ERROR_STOP=1 --pset=pager=off -At -d "$db" "$@"; }
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-q -c "CREATE EXTENSION ledger" -c "CREATE TABLE copy_target (line text)"
+q -c "CREATE EXTENSION ledger" -c "CREATE TABLE copy_target (line text)" \
+	-c "CREATE TABLE twin (LIKE ledger.statement_line INCLUDING ALL)"
 
 echo "generating $n-line files in $dir"
 python3 - "$dir" "$n" <<'PY'
@@ -125,8 +131,8 @@ ms() { # ms SQL: runs it once, prints the milliseconds it took (server side)
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 printf '\n%d detail lines per file, median of %d rounds\n\n' "$n" "$rounds"
-printf '| loader | file lines | COPY lines/s | loader lines/s | loader / COPY (>= 0.5) | bad line at end / good (<= 1.5) |\n'
-printf '|---|---:|---:|---:|---:|---:|\n'
+printf '| loader | file lines | COPY lines/s | loader lines/s | loader / COPY (>= 0.5) | bad line at end / good (<= 1.5) | its rows by COPY into a twin of statement_line / COPY | loader / those rows by COPY |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
 status=0
 for spec in \
 	"load_wechat_bill|wechat.csv|text|ledger.load_wechat_bill('b', '2021-01-28', pg_read_file('%s'))" \
@@ -142,7 +148,7 @@ for spec in \
 	[ "$enc" = gbk ] && enc_opt=", ENCODING 'GBK'"
 	good_call=$(printf "$call" "$path")
 	bad_call=$(printf "$call" "$dir/bad_$file")
-	copies=() loads=() bads=()
+	copies=() loads=() bads=() rows=()
 	for r in $(seq "$rounds"); do
 		q -c "TRUNCATE copy_target" -c "CHECKPOINT"
 		copies+=("$(ms "COPY copy_target (line) FROM '$path' WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e'$enc_opt)")")
@@ -151,14 +157,17 @@ for spec in \
 		loads+=("$(ms "SELECT count(*) FROM $good_call")")
 		t=$(ms "SELECT count(*) FROM $bad_call")
 		bads+=("$t")
+		[ "$r" = 1 ] && q -c "\\copy ledger.statement_line TO '$dir/rows.copy'"
+		q -c "TRUNCATE twin" -c "CHECKPOINT"
+		rows+=("$(ms "COPY twin FROM '$dir/rows.copy'")")
 	done
 	# the bad file must have been refused
 	if q -c "SELECT count(*) FROM $bad_call" >/dev/null 2>&1; then
 		echo "$name: the file with a bad last line was loaded" >&2
 		status=1
 	fi
-	c=$(median "${copies[@]}") l=$(median "${loads[@]}") b=$(median "${bads[@]}")
-	awk -v name="$name" -v lines="$lines" -v c="$c" -v l="$l" -v b="$b" 'BEGIN {
-		printf "| %s | %d | %.0f | %.0f | %.2f | %.2f |\n", name, lines, lines / (c / 1000), lines / (l / 1000), c / l, b / l }'
+	c=$(median "${copies[@]}") l=$(median "${loads[@]}") b=$(median "${bads[@]}") w=$(median "${rows[@]}")
+	awk -v name="$name" -v lines="$lines" -v c="$c" -v l="$l" -v b="$b" -v w="$w" 'BEGIN {
+		printf "| %s | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", name, lines, lines / (c / 1000), lines / (l / 1000), c / l, b / l, c / w, w / l }'
 done
 exit $status
