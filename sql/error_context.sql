@@ -46,6 +46,19 @@ SELECT * FROM ledger.resolve_break(1, 'no such break');
 SELECT * FROM ledger.resolve_break(1, NULL);
 SELECT * FROM ledger.load_statement_csv('', '2026-11-02', E'ref,amount\n');
 SELECT * FROM ledger.load_statement_csv('wechat', '2026-11-02', E'ref,amount\nA1,one yuan\n');
+-- the loaders that parse in C: a bad line, an empty file, a bad argument,
+-- each format, as an argument and staged
+SELECT * FROM ledger.load_wechat_bill('wechat', '2026-11-02', E'交易时间,微信订单号\n`2026-11-02 10:00:00,`4200\n');
+SELECT * FROM ledger.load_wechat_bill('wechat', '2026-11-02', E'\n\n');
+SELECT * FROM ledger.load_wechat_bill('wechat', '2026-11-02', E'x\n', 'nope');
+SELECT * FROM ledger.load_wechat_fundflow('wechat', '2026-11-02', E'记账时间\n`x\n');
+SELECT * FROM ledger.load_alipay_bill('alipay', '2026-11-02', '\x23e6b58be8af950a'::bytea);
+SELECT * FROM ledger.load_alipay_account('alipay', '2026-11-02', '\x230a'::bytea);
+SELECT * FROM ledger.load_mt940('bank', E':20:X\n:25:NL26VAYB8060476890\n:28C:1/1\n:60F:C240312EUR0,00\n:61:2403120312C1,0xNTRFREF//B\n-\n');
+SELECT * FROM ledger.load_camt053('bank', '<Document><BkToCstmrStmt></BkToCstmrStmt></Document>');
+SELECT ledger.stage_statement();
+INSERT INTO pg_temp.ledger_statement_stage (line) VALUES ('交易时间,微信订单号'), ('`2026-11-02 10:00:00,`4200');
+SELECT * FROM ledger.load_wechat_bill('wechat', '2026-11-02');
 
 -- no function of the ledger raises with RAISE EXCEPTION (which adds CONTEXT);
 -- tools/raise2call.py rewrites one as a call of ledger._raise

@@ -214,6 +214,7 @@ ledger_try_amount(PG_FUNCTION_ARGS)
 
 #include "catalog.h"
 #include "ledger.h"
+#include "raise.h"
 #include "stmt_parse.h"
 
 #define PARSE_NATTS 11
@@ -234,22 +235,26 @@ typedef struct serial_ent
 	serial_key	key;
 	long		line;
 	int			count;
+	char		status;			/* simplehash's */
 } serial_ent;
 
-static uint32
-serial_hash(const void *key, Size keysize pg_attribute_unused())
-{
-	return ((const serial_key *) key)->h;
-}
-
-static int
-serial_match(const void *a, const void *b, Size keysize pg_attribute_unused())
-{
-	const serial_key *x = (const serial_key *) a;
-	const serial_key *y = (const serial_key *) b;
-
-	return !(x->h == y->h && x->n == y->n && memcmp(x->p, y->p, x->n) == 0);
-}
+/*
+ * The serials of a file (a bank statement's) in an open-addressing table:
+ * a bill of a million lines makes a million entries, sized once from the
+ * file's line count, each probe a compare of the stored hashes first.
+ */
+#define SH_PREFIX serials
+#define SH_ELEMENT_TYPE serial_ent
+#define SH_KEY_TYPE serial_key
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) ((k).h)
+#define SH_EQUAL(tb, a, b) ((a).h == (b).h && (a).n == (b).n && memcmp((a).p, (b).p, (a).n) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->key.h)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 #define WRITE_BATCH 1000
 
@@ -321,7 +326,8 @@ typedef struct parse_ctx
 	bool		bank;
 	Tuplestorestate *ts;
 	TupleDesc	desc;
-	HTAB	   *serials;
+	serials_hash *serials;
+	uint32		serials_size;	/* entries to size the serial table for */
 	char	   *arena;			/* the serials' bytes, kept for the whole parse */
 	size_t		arena_left;
 	int			serial_stmt;	/* statement the serial table belongs to */
@@ -374,17 +380,16 @@ format_kind(sp_format f)
 static void pg_attribute_noreturn()
 bad_line(parse_ctx *c, long line, const char *reason)
 {
+	/* quietly: the user sees the line and the reason, not the loader's internals */
 	if (c->date)
-		ereport(ERROR,
-				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("malformed %s at line %ld", c->kind, line),
-				 errdetail("Line %ld %s (source \"%s\", statement date %s).", line, reason, c->source, c->date),
-				 errhint("Nothing was loaded; fix or download the file again.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-			 errmsg("malformed %s at line %ld", c->kind, line),
-			 errdetail("Line %ld %s (source \"%s\").", line, reason, c->source),
-			 errhint("Nothing was loaded; fix or download the file again.")));
+		ereport_quietly(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						errmsg("malformed %s at line %ld", c->kind, line),
+						errdetail("Line %ld %s (source \"%s\", statement date %s).", line, reason, c->source, c->date),
+						errhint("Nothing was loaded; fix or download the file again."));
+	ereport_quietly(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					errmsg("malformed %s at line %ld", c->kind, line),
+					errdetail("Line %ld %s (source \"%s\").", line, reason, c->source),
+					errhint("Nothing was loaded; fix or download the file again."));
 }
 
 static Datum
@@ -563,7 +568,8 @@ parse_row(void *ctx, const sp_row *r)
 	{
 		if (c->serial_stmt != r->stmt)
 		{
-			hash_destroy(c->serials);
+			if (c->serials)
+				serials_destroy(c->serials);
 			c->serials = NULL;
 			c->serial_stmt = r->stmt;
 			c->stmt_lines = 0;
@@ -584,21 +590,12 @@ parse_row(void *ctx, const sp_row *r)
 	if (!c->serials_checked)
 	{
 		if (c->serials == NULL)
-		{
-			HASHCTL		ctl;
-
-			ctl.keysize = sizeof(serial_key);
-			ctl.entrysize = sizeof(serial_ent);
-			ctl.hash = serial_hash;
-			ctl.match = serial_match;
-			ctl.hcxt = CurrentMemoryContext->parent;	/* the function's context */
-			c->serials = hash_create("ledger statement serials", 1024, &ctl,
-									 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-		}
+			c->serials = serials_create(CurrentMemoryContext->parent,	/* the function's context */
+										c->serials_size, NULL);
 		key.p = ext.p;
 		key.n = (uint32) ext.n;
 		key.h = hash_bytes((const unsigned char *) ext.p, (int) ext.n);
-		ent = hash_search(c->serials, &key, HASH_ENTER, &found);
+		ent = serials_insert(c->serials, key, &found);
 		if (!found)
 		{
 			/* the entry points at the line's bytes: keep a copy of them */
@@ -793,11 +790,10 @@ run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *s
 				empty = false;
 	}
 	if (empty)
-		ereport(ERROR,
-				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("statement file is empty"),
-				 errdetail("No line of the file has any content."),
-				 errhint("Nothing was loaded.")));
+		ereport_quietly(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						errmsg("statement file is empty"),
+						errdetail("No line of the file has any content."),
+						errhint("Nothing was loaded."));
 
 	memset(&c, 0, sizeof(c));
 	memset(&raw_cache, 0, sizeof(raw_cache));
@@ -818,6 +814,25 @@ run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *s
 	c.heads_only = (mode == PARSE_HEADS);
 	c.check_only = (mode == PARSE_CHECK);
 	c.serials_checked = (mode == PARSE_CHECKED);
+	/*
+	 * a bill's serial table is sized for its lines (counted here, at memchr()
+	 * speed) rather than grown a doubling at a time; a bank file's is one per
+	 * statement and starts small
+	 */
+	c.serials_size = 1024;
+	if (!c.bank && !c.serials_checked && !c.heads_only)
+	{
+		const char *p = buf;
+		const char *end = buf + len;
+		uint64		lines = 1;
+
+		while ((p = memchr(p, '\n', end - p)) != NULL)
+		{
+			lines++;
+			p++;
+		}
+		c.serials_size = (uint32) Min(lines, (uint64) PG_UINT32_MAX / 2);
+	}
 	c.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger statement row", ALLOCSET_DEFAULT_SIZES);
 	sink.ctx = &c;
 	sink.row = parse_row;
@@ -887,10 +902,9 @@ ref_field_txid(text *t)
 		return true;
 	if (strcmp(rf, "out_trade_no") == 0)
 		return false;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid ref_field \"%s\"", rf),
-			 errdetail("ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号).")));
+	ereport_quietly(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid ref_field \"%s\"", rf),
+					errdetail("ref_field is out_trade_no (商户订单号 / 商户退款单号) or transaction_id (微信订单号 / 微信退款单号)."));
 	pg_unreachable();
 }
 
@@ -928,14 +942,13 @@ file_gbk(sp_format format, bytea *bill, const char *source, const char *date, si
 	Oid			proc;
 
 	if (GetDatabaseEncoding() != PG_UTF8)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the Alipay loaders need a UTF8 database"),
-				 errdetail("The database encoding is %s.", GetDatabaseEncodingName())));
+		ereport_quietly(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("the Alipay loaders need a UTF8 database"),
+						errdetail("The database encoding is %s.", GetDatabaseEncodingName()));
 	if ((Size) srclen >= (MaxAllocSize - 1) / MAX_CONVERSION_GROWTH)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("statement file of %d bytes is too large to convert from GBK", srclen)));
+		ereport_quietly(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("statement file of %d bytes is too large to convert from GBK", srclen),
+						errdetail("A file converted from GBK may take at most %zu bytes.", (Size) ((MaxAllocSize - 1) / MAX_CONVERSION_GROWTH)));
 	proc = FindDefaultConversionProc(PG_GBK, PG_UTF8);
 	if (!OidIsValid(proc))
 		ereport(ERROR,
