@@ -37,6 +37,8 @@ INSERT INTO ledger.account (code, name, kind, currency) VALUES ('x', 'unknown cu
 INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('bank.1', 'sub', 'asset', 'CNY', 'bank');
 UPDATE ledger.account SET currency = 'USD' WHERE code = 'bank';
 DELETE FROM ledger.account WHERE code = 'bank';
+-- balance assertions: an unknown currency
+INSERT INTO ledger.assertion (name, lhs, relation, rhs, currency) VALUES ('x', '{wallet}', '<=', '{bank}', 'XYZ');
 -- rules on the ledger's tables
 CREATE RULE skip AS ON INSERT TO ledger.entry DO INSTEAD NOTHING;
 -- reconciliation

@@ -45,7 +45,7 @@ DECLARE
 	acode text;
 	acc record;
 BEGIN
-	PERFORM ledger.amount_of_units(0, NEW.currency);
+	-- an unknown currency is 22P02 (without CONTEXT), and the code is stored
 	-- as the accounts and balances write it: 'cny' would match nothing
 	NEW.currency := ledger._currency_code(NEW.currency);
 	IF NEW.tolerance IS NOT NULL THEN
