@@ -96,8 +96,8 @@ run_scripts() {
 			continue
 		fi
 		ledger_log "script $(basename "$f")"
-		( cd "$top" && bash "$f" )
-		rc=$?
+		( cd "$top" && bash "$f" ) 2>&1 | tee "$LEDGER_TMP/script-$(basename "$f" .sh).log"
+		rc=${PIPESTATUS[0]}
 		record "scripts/$(basename "$f")" $rc
 		[ $rc -eq 0 ] && echo "ok - $(basename "$f")" || echo "not ok - $(basename "$f")"
 	done
@@ -114,6 +114,15 @@ for s in $suites; do
 done
 
 echo
+# a failed script's seed and FAIL lines once more, last, where a log cut to
+# its tail (CI's) still shows them
+for name in "${failures[@]}"; do
+	case $name in scripts/*) ;; *) continue ;; esac
+	log="$LEDGER_TMP/script-$(basename "$name" .sh).log"
+	[ -f "$log" ] || continue
+	echo "== $name: $(grep -m 1 -o 'seed [0-9]*' "$log" || echo 'no seed printed')"
+	grep -B 4 -E '^(FAIL|not ok)' "$log" | tail -n 20 | cut -c 1-400
+done
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

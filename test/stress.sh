@@ -51,8 +51,8 @@ run() {	# NAME COMMAND...
 	shift
 	ledger_log "$name"
 	start=$(date +%s)
-	( cd "$top" && "$@" )
-	rc=$?
+	( cd "$top" && "$@" ) 2>&1 | tee "$LEDGER_TMP/stress-$name.log"
+	rc=${PIPESTATUS[0]}
 	if [ $rc -eq 0 ]; then
 		echo "ok - $name ($(($(date +%s) - start))s)"
 	else
@@ -80,6 +80,12 @@ echo
 if [ ${#failures[@]} -eq 0 ]; then
 	echo "stress ($mode): all passed"
 else
+	# what failed, last, where a CI log cut to its tail still shows it: each
+	# failed part's seed and its FAIL lines with the lines just before them
+	for name in "${failures[@]}"; do
+		echo "== $name: $(grep -m 1 -o 'seed [0-9]*' "$LEDGER_TMP/stress-$name.log" || echo 'no seed printed')"
+		grep -B 4 -E '^(FAIL|not ok)' "$LEDGER_TMP/stress-$name.log" | tail -n 20 | cut -c 1-400
+	done
 	echo "stress ($mode): failed: ${failures[*]}"
 	exit 1
 fi
