@@ -1143,6 +1143,34 @@ settle(const LockedHold *h, const char *status, DateADT day, int64 voucher_id, c
 }
 
 /*
+ * The hold ledger.post_hold() is posting while its entries go in, and the
+ * voucher that posts it.  The entries' trigger locks the balance rows and
+ * checks the bounds; if a bound refuses them, the hold may have expired
+ * while this session waited for a row: a poster that took the row first,
+ * in a transaction begun past the expiry, counted the hold as reserving
+ * nothing and spent the money.  Then the hold is what is refused (55000, as
+ * for any post_hold() past the expiry), not the posting of its money.
+ */
+static LockedHold posting_hold;
+static int64 posting_hold_voucher = 0;
+
+void
+hold_posting_refused(int64 voucher_id)
+{
+	LockedHold	h;
+
+	if (posting_hold_voucher == 0 || voucher_id != posting_hold_voucher)
+		return;
+	h = posting_hold;
+	posting_hold_voucher = 0;
+	if (h.has_expiry && h.expires_at <= GetCurrentTimestamp())
+	{
+		h.expired = true;
+		not_pending_error(&h, "post");
+	}
+}
+
+/*
  * The voucher key is taken: the voucher's id if it posts this hold (a
  * replay), 23505 otherwise.
  */
@@ -1337,7 +1365,10 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 		eargs[0] = Int64GetDatum(voucher_id);
 		eargs[1] = Int64GetDatum(hold_id);
 		posting_expect_release_posted(voucher_id);
+		posting_hold = h;
+		posting_hold_voucher = voucher_id;
 		rc = run(insert_posted_plan, eargs, NULL, false, 0);
+		posting_hold_voucher = 0;
 		if (rc != SPI_OK_INSERT || SPI_processed < 2)
 		{
 			(void) posting_forget_release();
@@ -1363,7 +1394,10 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 		eargs[2] = PointerGetDatum(construct_array(accs, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		eargs[3] = PointerGetDatum(construct_array(amts, n, amount_type, sizeof(LedgerAmount), false, TYPALIGN_DOUBLE));
 		posting_expect_release(voucher_id, h.n, releases_of(&h));
+		posting_hold = h;
+		posting_hold_voucher = voucher_id;
 		rc = run(insert_entries_plan, eargs, NULL, false, 0);
+		posting_hold_voucher = 0;
 		if (rc != SPI_OK_INSERT || SPI_processed != (uint64) n)
 		{
 			(void) posting_forget_release();
@@ -1384,6 +1418,8 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	 * expired (it reserves nothing then) and spent the money; every such
 	 * poster decided at a time before this one, so this session finds the
 	 * hold expired too, instead of posting money that is no longer there.
+	 * (When that money is missing, the bound check of the entries refused
+	 * them first and asked hold_posting_refused(), which decided the same.)
 	 */
 	if (h.has_expiry && h.expires_at <= GetCurrentTimestamp())
 	{

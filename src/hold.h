@@ -31,4 +31,11 @@ extern bool hold_writing_now(void);
  */
 extern void hold_expired_held(int64 account_id, int64 *debit, int64 *credit);
 
+/*
+ * Called by the bound check before it refuses a voucher: if the voucher is
+ * the one ledger.post_hold() is posting and its hold has expired by now,
+ * raises 55000 for the hold instead.  Returns otherwise.
+ */
+extern void hold_posting_refused(int64 voucher_id);
+
 #endif							/* LEDGER_HOLD_H */

@@ -1227,7 +1227,11 @@ apply_deltas(HTAB *deltas, uint64 generation)
 			/* a release alone always goes through, as ledger.void_hold() does */
 			if (moving &&
 				!posting_bounds_hold(&acc, slot, normal, hd, hc, &bound, &held, &is_floor))
+			{
+				/* a hold being posted that expired meanwhile: 55000 instead */
+				hold_posting_refused(d->voucher_id);
 				posting_bound_error(&acc, delta_who(d), normal, held, bound, is_floor);
+			}
 			posting_update_balance_row(rel, idx, &ii, slot, ncols, cols, values);
 		}
 	}

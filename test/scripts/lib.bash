@@ -147,16 +147,17 @@ holds_agree() {
 		-c "CREATE TABLE public.hold_log (client int, op text, k text, hold text, voucher text, why text)" >/dev/null
 	q "$db" -c "COPY public.hold_log FROM STDIN (DELIMITER ' ')" <"$log" >/dev/null ||
 		fail "$db: could not load the hold log $log"
-	note "$(q "$db" -c "SELECT format('%s hold calls logged: %s held, %s refused by a floor, %s by a ceiling; %s posted in full, %s in part, %s voided, %s too late; %s expire_holds runs expired %s',
+	note "$(q "$db" -c "SELECT format('%s hold calls logged: %s held, %s refused by a floor, %s by a ceiling, %s by their expiry; %s posted in full, %s in part, %s voided, %s too late; %s expire_holds runs expired %s',
 	               count(*) FILTER (WHERE op <> 'none'), count(*) FILTER (WHERE why = 'held'), count(*) FILTER (WHERE op = 'hold' AND why = 'floor'),
-	               count(*) FILTER (WHERE op = 'hold' AND why = 'ceiling'), count(*) FILTER (WHERE why = 'posted'),
+	               count(*) FILTER (WHERE op = 'hold' AND why = 'ceiling'), count(*) FILTER (WHERE op = 'hold' AND why = 'expired'),
+	               count(*) FILTER (WHERE why = 'posted'),
 	               count(*) FILTER (WHERE why = 'partial'), count(*) FILTER (WHERE why = 'voided'), count(*) FILTER (WHERE why = 'late'),
 	               count(*) FILTER (WHERE op = 'expire'), COALESCE(sum(why::int) FILTER (WHERE op = 'expire'), 0)) FROM public.hold_log")"
 	expect "$db" "SELECT count(*) FROM public.hold_log l LEFT JOIN ledger.hold h ON h.idempotency_key = l.k
 	               WHERE l.op = 'hold' AND l.hold <> '-' AND h.id IS DISTINCT FROM l.hold::bigint" 0 \
 		"$db: every hold a client was told of exists, with the id it was told"
 	expect "$db" "SELECT count(*) FROM public.hold_log l JOIN ledger.hold h ON h.idempotency_key = l.k
-	               WHERE l.op = 'hold' AND l.hold = '-'" 0 "$db: no hold a bound refused exists"
+	               WHERE l.op = 'hold' AND l.hold = '-'" 0 "$db: no hold a bound or its own expiry refused exists"
 	expect "$db" "SELECT count(*) FROM public.hold_log l
 	                LEFT JOIN ledger.voucher v ON v.id = l.voucher::bigint LEFT JOIN ledger.hold h ON h.id = l.hold::bigint
 	               WHERE l.op = 'post' AND l.voucher <> '-'
