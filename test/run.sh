@@ -114,14 +114,9 @@ for s in $suites; do
 done
 
 echo
-# a failed script's seed and FAIL lines once more, last, where a log cut to
-# its tail (CI's) still shows them
 for name in "${failures[@]}"; do
-	case $name in scripts/*) ;; *) continue ;; esac
 	log="$LEDGER_TMP/script-$(basename "$name" .sh).log"
-	[ -f "$log" ] || continue
-	echo "== $name: $(grep -m 1 -o 'seed [0-9]*' "$log" || echo 'no seed printed')"
-	grep -B 4 -E '^(FAIL|not ok)' "$log" | tail -n 20 | cut -c 1-400
+	case $name in scripts/*) [ -f "$log" ] && ledger_failure_summary "$name" "$log" ;; esac
 done
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"

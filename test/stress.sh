@@ -80,11 +80,8 @@ echo
 if [ ${#failures[@]} -eq 0 ]; then
 	echo "stress ($mode): all passed"
 else
-	# what failed, last, where a CI log cut to its tail still shows it: each
-	# failed part's seed and its FAIL lines with the lines just before them
 	for name in "${failures[@]}"; do
-		echo "== $name: $(grep -m 1 -o 'seed [0-9]*' "$LEDGER_TMP/stress-$name.log" || echo 'no seed printed')"
-		grep -B 4 -E '^(FAIL|not ok)' "$LEDGER_TMP/stress-$name.log" | tail -n 20 | cut -c 1-400
+		ledger_failure_summary "$name" "$LEDGER_TMP/stress-$name.log"
 	done
 	echo "stress ($mode): failed: ${failures[*]}"
 	exit 1

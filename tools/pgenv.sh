@@ -23,6 +23,13 @@ PG_MAJOR=${PG_MAJOR:-15}
 
 ledger_log() { printf '%s\n' "== $*" >&2; }
 ledger_die() { printf '%s\n' "error: $*" >&2; exit 1; }
+# ledger_failure_summary NAME LOG : a failed script's seed and FAIL lines (with
+# the lines just before them), printed again at the end of a run, where a log
+# cut to its tail (CI's) still shows them
+ledger_failure_summary() {
+	echo "== $1: $(grep -m 1 -o 'seed [0-9]*' "$2" || echo 'no seed printed')"
+	grep -B 4 -E '^(FAIL|not ok)' "$2" | tail -n 20 | cut -c 1-400
+}
 
 ledger_sudo() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
