@@ -107,5 +107,29 @@ SELECT coalesce(h.code, x.code) AS code, coalesce(h.d, x.d) AS from_date, count(
  GROUP BY 1, 2
  ORDER BY 1, 2;
 
+-- the rows stream from a value-per-call function into the caller's query
+-- (ledger.account_history is inlined, no function scan stores them first):
+-- a caller that stops early, a cursor left half read, the function started
+-- again for each row of a join, an error half-way, and the forms that are not
+-- inlined all give the same rows and leave nothing open behind them
+EXPLAIN (COSTS OFF) SELECT count(*), ledger.sum(balance) FROM ledger.account_history('2202', '2026-11-02');
+SELECT voucher_id, line_no, balance FROM ledger.account_history('2202', '2026-11-02') LIMIT 2;
+BEGIN;
+DECLARE half CURSOR FOR SELECT voucher_id, line_no, balance FROM ledger.account_history('2202', '2026-11-02');
+FETCH 2 FROM half;
+CLOSE half;
+DECLARE open_at_commit CURSOR FOR SELECT voucher_id FROM ledger.account_history('2202', '2026-11-02');
+FETCH 1 FROM open_at_commit;
+COMMIT;
+SELECT a.code, h.voucher_id, h.line_no, h.balance
+  FROM ledger.account a
+ CROSS JOIN LATERAL (SELECT * FROM ledger.account_history(a.code, '2026-11-02') LIMIT 1) h
+ ORDER BY 1;
+SELECT voucher_id, CASE WHEN voucher_id = 1001 THEN 1 / 0 END FROM ledger.account_history('2202', '2026-11-02');
+SELECT count(*) AS rows_after_the_error FROM ledger.account_history('2202', '2026-11-02');
+SELECT (h).voucher_id, (h).balance FROM (SELECT ledger.account_history('2202', '2026-11-03') AS h) s;
+SELECT count(*) AS function_scan_rows FROM ledger._account_history('2202', '2026-11-02', NULL);
+SELECT count(*) AS with_ordinality FROM ledger.account_history('2202', '2026-11-02') WITH ORDINALITY;
+
 \c :regress_db
 DROP DATABASE ledger_regress_history;

@@ -410,6 +410,8 @@ SELECT ledger.available('w1') AS w1_available, ledger.balance('w1') AS w1_balanc
 SELECT ledger.post_hold(:ph1, 'p-h1-post', ARRAY['8 CNY', '-8 CNY']::ledger.amount[]) IS NOT NULL AS posted;
 SELECT ledger.void_hold(:ph2, 'bank rejected');
 SELECT count(*) > 0 AS history_rows FROM ledger.account_history('w1', '2026-11-02');  -- refused: the poster cannot read the journal
+SELECT count(*) > 0 AS history_rows FROM ledger._account_history('w1', '2026-11-02', NULL);  -- nor through the rows' function
+SELECT ledger._account_history('w1', '2026-11-02', NULL);  -- in any form
 UPDATE ledger.hold SET status = 'voided';
 INSERT INTO ledger.hold_line (hold_id, line_no, account_id, amount) VALUES (:ph1, 9, 1, '1 CNY');
 SELECT count(*) FROM ledger.hold;
@@ -422,6 +424,17 @@ SELECT ledger.available('w1') AS w1_available;
 SELECT count(*) > 0 AS history_rows FROM ledger.account_history('w1', '2026-11-02');
 SELECT ledger.void_hold(:ph3);
 RESET ROLE;
+-- EXECUTE on ledger.account_history alone is enough: a customer-service role
+-- that reads no table gets the history (its opening balance included)
+GRANT USAGE ON SCHEMA ledger TO regress_ledger_fresh;
+GRANT EXECUTE ON FUNCTION ledger.account_history(text, date, date) TO regress_ledger_fresh;
+SET ROLE regress_ledger_fresh;
+SELECT count(*) FROM ledger.entry;
+SELECT count(*) AS history_rows, ledger.sum(debit) AS debits, ledger.sum(credit) AS credits
+  FROM ledger.account_history('w1', '2026-11-02');
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION ledger.account_history(text, date, date) FROM regress_ledger_fresh;
+REVOKE USAGE ON SCHEMA ledger FROM regress_ledger_fresh;
 SET ROLE regress_ledger_operator;
 SELECT ledger.expire_holds();
 SELECT ledger.hold('o-h', ARRAY['w1', 'bank'], ARRAY['1 CNY', '-1 CNY']);

@@ -393,7 +393,9 @@ SELECT is_called AS any_trap_sprung FROM public.traps_sprung;
 
 -- every SECURITY DEFINER function pins search_path with pg_temp last; the
 -- only functions that run SQL without pinning it are the two procedures that
--- COMMIT (a procedure with SET cannot), and they qualify every name
+-- COMMIT (a procedure with SET cannot), and they qualify every name, and
+-- functions with a SQL-standard body (BEGIN ATOMIC), parsed when created, so
+-- that no name in them is looked up on the caller's path
 SELECT p.oid::regprocedure AS definer_without_pinned_path
   FROM pg_proc p
  WHERE p.pronamespace = 'ledger'::regnamespace AND p.prosecdef
@@ -402,6 +404,7 @@ SELECT p.oid::regprocedure AS runs_sql_without_pinned_path, p.prokind
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'ledger'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
    AND NOT ('search_path=pg_catalog, pg_temp' = ANY (COALESCE(p.proconfig, '{}')))
+   AND p.prosqlbody IS NULL
  ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 \c :regress_db

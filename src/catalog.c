@@ -515,6 +515,19 @@ account_by_code(const char *code)
 	return account_by_id(info.id);
 }
 
+const AccountInfo *
+account_by_code_or_error(const char *code)
+{
+	const AccountInfo *found = account_by_code(code);
+
+	if (found == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("account \"%s\" does not exist", code),
+				 errdetail("No account in ledger.account has the code \"%s\"; account codes are case-sensitive.", code)));
+	return found;
+}
+
 /* ---------- book days ---------- */
 
 DateADT

@@ -121,6 +121,9 @@ typedef struct AccountInfo
 extern const AccountInfo *account_by_id(int64 id);
 extern const AccountInfo *account_by_code(const char *code);
 
+/* The same, but an account that does not exist is an error (23503). */
+extern const AccountInfo *account_by_code_or_error(const char *code);
+
 /*
  * The account as committed now, bypassing (and dropping) the cache; false if
  * it does not exist.  ledger_accounts_generation() moves whenever the cache

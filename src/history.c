@@ -7,7 +7,12 @@
  * plus its entries of the days after it not yet closed.  The period's
  * entries are then read through the index on (account_id, book_date), a day
  * at a time, put in posting order (book date, voucher, line) in memory, and
- * returned with their vouchers' fields and the running balance carried in C.
+ * returned one per call (a value-per-call set-returning function), with
+ * their vouchers' fields and the running balance carried in C.  The SQL
+ * function ledger.account_history() is a one-SELECT wrapper that the planner
+ * inlines, so the rows stream to the caller's query instead of being stored
+ * first in a function scan's tuplestore (written to a temporary file and
+ * read back, once the history outgrows work_mem).
  * Vouchers are found near the last one read on its heap page (they are
  * stored in about id order), a primary-key probe only when not.  The cost is
  * that of the period; the days before cost one index probe, however many
@@ -23,14 +28,18 @@
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
@@ -38,7 +47,6 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
-#include "utils/tuplestore.h"
 
 #include "amount.h"
 #include "catalog.h"
@@ -88,9 +96,6 @@ typedef struct HistEntry
 	bool		red;
 } HistEntry;
 
-/* memory for the rows returned; beyond it they go to a temporary file */
-#define HISTORY_MEMORY_KB 1024
-
 /* entries read from the heap at a time, their pages locked once each */
 #define TID_BATCH 1024
 
@@ -108,10 +113,18 @@ cmp_hist_entry(const void *a, const void *b)
 /*
  * Finding the vouchers.  The entries of a day are shown in voucher order,
  * and vouchers are stored in about the order of their ids, so the next
- * voucher is usually a few line pointers after the last one, on its page or
- * at the start of the next: those are looked at first (on the page this
- * reader keeps pinned), and only a voucher not found there costs a probe of
- * the primary key.  Either way the voucher is the version the snapshot sees.
+ * voucher is usually just after the last one, on its page or at the start of
+ * the next: those are looked at first (on the page this reader keeps pinned),
+ * and only a voucher not found there costs a probe of the primary key.
+ * Either way the voucher is the version the snapshot sees.
+ *
+ * When the reader pins a page it notes, under one share lock, the id and
+ * line pointer of every voucher on it that the snapshot sees (all of them,
+ * without a check each, on a page marked all-visible); the vouchers of the
+ * following entries are then found in that list without locking the page
+ * again.  That is safe while the page stays pinned: a pinned page is not
+ * pruned or compacted, so its tuples stay where they are, and what a given
+ * snapshot sees of it does not change.
  */
 #define PROBE_BEFORE 8
 #define PROBE_AFTER 32
@@ -124,6 +137,7 @@ typedef struct VoucherReader
 	TupleDesc	desc;
 	MemoryContext cxt;			/* of the primary-key scan */
 	bool		id_first;		/* the id is the first column, a bigint (it is) */
+	AttrNumber	v_id;
 	IndexScanDesc scan;			/* on the primary key, opened when first needed */
 	ScanKeyData key;
 	TupleTableSlot *slot;		/* what the primary-key probe returns */
@@ -131,8 +145,12 @@ typedef struct VoucherReader
 	HeapTupleData copy;			/* its header, pointing into the page */
 	Buffer		buf;			/* the page of the last voucher, pinned */
 	BlockNumber blk;
-	OffsetNumber off;
 	BlockNumber nblocks;
+	/* the vouchers of the pinned page the snapshot sees, in line-pointer order */
+	int			npage;
+	int			pos;			/* the last one found, or -1 */
+	int64		page_ids[MaxHeapTuplesPerPage];
+	OffsetNumber page_offs[MaxHeapTuplesPerPage];
 	int64		probes;			/* primary-key probes, for the tests' DEBUG line */
 	int64		found_near;
 } VoucherReader;
@@ -151,87 +169,95 @@ voucher_tuple_id(VoucherReader *vr, HeapTuple tup)
 			return 0;
 		return *(int64 *) ((char *) t + t->t_hoff);
 	}
-	d = heap_getattr(tup, ledger_catalog()->v_id, vr->desc, &isnull);
+	d = heap_getattr(tup, vr->v_id, vr->desc, &isnull);
 	return isnull ? 0 : DatumGetInt64(d);
 }
 
-/*
- * Looks for voucher id among the line pointers from..to of the pinned page;
- * if the snapshot sees it there, leaves it in vr->vslot.
- */
-static bool
-voucher_on_page(VoucherReader *vr, int64 id, OffsetNumber from, OffsetNumber to)
+/* Pins page blk and notes the vouchers on it that the snapshot sees. */
+static void
+voucher_pin(VoucherReader *vr, BlockNumber blk)
 {
 	Page		page;
 	OffsetNumber maxoff;
 	OffsetNumber off;
-	bool		found = false;
-	HeapTupleData tup;
+	bool		all_visible;
 
+	vr->buf = ReleaseAndReadBuffer(vr->buf, vr->rel, blk);
+	vr->blk = blk;
+	vr->npage = 0;
+	vr->pos = -1;
 	LockBuffer(vr->buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(vr->buf);
 	maxoff = PageGetMaxOffsetNumber(page);
-	if (to > maxoff)
-		to = maxoff;
-	for (off = Max(from, FirstOffsetNumber); off <= to; off++)
+	all_visible = PageIsAllVisible(page) && !vr->snapshot->takenDuringRecovery;
+	for (off = FirstOffsetNumber; off <= maxoff; off++)
 	{
 		ItemId		lp = PageGetItemId(page, off);
+		HeapTupleData tup;
 
 		if (!ItemIdIsNormal(lp))
 			continue;
 		tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
 		tup.t_len = ItemIdGetLength(lp);
-		if (voucher_tuple_id(vr, &tup) != id)
-			continue;
 		tup.t_tableOid = RelationGetRelid(vr->rel);
-		ItemPointerSet(&tup.t_self, vr->blk, off);
-		if (HeapTupleSatisfiesVisibility(&tup, vr->snapshot, vr->buf))
-		{
-			found = true;
-			break;
-		}
+		ItemPointerSet(&tup.t_self, blk, off);
+		if (!all_visible && !HeapTupleSatisfiesVisibility(&tup, vr->snapshot, vr->buf))
+			continue;
+		vr->page_ids[vr->npage] = voucher_tuple_id(vr, &tup);
+		vr->page_offs[vr->npage] = off;
+		vr->npage++;
 	}
 	LockBuffer(vr->buf, BUFFER_LOCK_UNLOCK);
-	if (!found)
-		return false;
-	PredicateLockTID(vr->rel, &tup.t_self, vr->snapshot, HeapTupleHeaderGetXmin(tup.t_data));
-	/* a pinned page is not pruned: the tuple stays where it is while it is used */
-	vr->copy = tup;
-	ExecStoreHeapTuple(&vr->copy, vr->vslot, false);
-	vr->off = off;
-	return true;
 }
 
-static void
-voucher_pin(VoucherReader *vr, BlockNumber blk)
+/* Leaves the i-th noted voucher of the pinned page in vr->vslot. */
+static TupleTableSlot *
+voucher_take(VoucherReader *vr, int i)
 {
-	vr->buf = ReleaseAndReadBuffer(vr->buf, vr->rel, blk);
-	vr->blk = blk;
+	Page		page = BufferGetPage(vr->buf);
+	ItemId		lp = PageGetItemId(page, vr->page_offs[i]);
+
+	vr->pos = i;
+	vr->copy.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+	vr->copy.t_len = ItemIdGetLength(lp);
+	vr->copy.t_tableOid = RelationGetRelid(vr->rel);
+	ItemPointerSet(&vr->copy.t_self, vr->blk, vr->page_offs[i]);
+	PredicateLockTID(vr->rel, &vr->copy.t_self, vr->snapshot, HeapTupleHeaderGetXmin(vr->copy.t_data));
+	ExecStoreHeapTuple(&vr->copy, vr->vslot, false);
+	vr->found_near++;
+	return vr->vslot;
+}
+
+/* The index of voucher id among the noted ones from..to (clamped), or -1. */
+static int
+voucher_noted(VoucherReader *vr, int64 id, int from, int to)
+{
+	int			i;
+
+	for (i = Max(from, 0); i <= to && i < vr->npage; i++)
+		if (vr->page_ids[i] == id)
+			return i;
+	return -1;
 }
 
 /* Reads voucher id into vr->vslot (valid until the next call). */
 static TupleTableSlot *
 voucher_read(VoucherReader *vr, int64 id)
 {
+	int			i;
+
 	if (BufferIsValid(vr->buf))
 	{
 		/* just after the last one, or a little before it */
-		if (voucher_on_page(vr, id, vr->off + 1, vr->off + PROBE_AFTER) ||
-			voucher_on_page(vr, id, vr->off > PROBE_BEFORE ? vr->off - PROBE_BEFORE : FirstOffsetNumber,
-							vr->off))
-		{
-			vr->found_near++;
-			return vr->vslot;
-		}
-		if (vr->blk + 1 < vr->nblocks)
+		if ((i = voucher_noted(vr, id, vr->pos + 1, vr->pos + PROBE_AFTER)) >= 0 ||
+			(i = voucher_noted(vr, id, vr->pos - PROBE_BEFORE, vr->pos)) >= 0)
+			return voucher_take(vr, i);
+		/* at the start of the next page */
+		if (vr->blk + 1 < vr->nblocks && vr->pos >= vr->npage - PROBE_AFTER)
 		{
 			voucher_pin(vr, vr->blk + 1);
-			vr->off = InvalidOffsetNumber;
-			if (voucher_on_page(vr, id, FirstOffsetNumber, PROBE_AFTER))
-			{
-				vr->found_near++;
-				return vr->vslot;
-			}
+			if ((i = voucher_noted(vr, id, 0, PROBE_AFTER - 1)) >= 0)
+				return voucher_take(vr, i);
 		}
 	}
 
@@ -251,7 +277,10 @@ voucher_read(VoucherReader *vr, int64 id)
 		elog(ERROR, "voucher %lld of an entry of the account history is missing", (long long) id);
 	/* the next vouchers are probably near this one */
 	voucher_pin(vr, ItemPointerGetBlockNumber(&vr->slot->tts_tid));
-	vr->off = ItemPointerGetOffsetNumber(&vr->slot->tts_tid);
+	vr->pos = -1;
+	for (i = 0; i < vr->npage; i++)
+		if (vr->page_offs[i] == ItemPointerGetOffsetNumber(&vr->slot->tts_tid))
+			vr->pos = i;
 	return vr->slot;
 }
 
@@ -271,11 +300,10 @@ inline_text(Datum d)
  * posting order.
  */
 static Size
-read_entries(Relation rel, Snapshot snapshot, const AccountInfo *acc, ItemPointerData *tids,
-			 int ntids, HistEntry *out, Size n, Buffer *buf, Datum *values, bool *nulls,
-			 bool *sorted)
+read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const AccountInfo *acc,
+			 ItemPointerData *tids, int ntids, HistEntry *out, Size n, Buffer *buf, Datum *values,
+			 bool *nulls, bool *sorted)
 {
-	const LedgerCatalog *cat = ledger_catalog();
 	TupleDesc	desc = RelationGetDescr(rel);
 	BlockNumber cur = InvalidBlockNumber;
 	int			i;
@@ -323,280 +351,409 @@ read_entries(Relation rel, Snapshot snapshot, const AccountInfo *acc, ItemPointe
 }
 
 /*
- * Reads the period's entries of the account through the index on
- * (account_id, book_date) and returns their rows: a day at a time, put in
- * posting order (voucher, line) unless the index gave them in it already,
- * each with its voucher and the running balance.
+ * The state of one account history between calls: the scan of the period's
+ * entries, the entries of the day being returned, and the voucher reader.
+ * It lives in the set-returning function's multi-call memory; its relations,
+ * scans and pins are released when the last row has been returned, or by the
+ * expression context's shutdown callback when the caller stops early (LIMIT,
+ * a rescan, the end of a cursor).
  */
-static void
-history_scan(const AccountInfo *acc, DateADT from_date, DateADT to_date, int64 running,
-			 ReturnSetInfo *rsinfo)
+typedef struct HistoryScan
 {
-	const LedgerCatalog *cat = ledger_catalog();
-	Snapshot	snapshot = GetActiveSnapshot();
+	LedgerCatalog cat;			/* a copy: the cache may be rebuilt between calls */
+	AccountInfo acc;			/* a copy; its code points to code_copy */
+	Snapshot	snapshot;
+	int64		running;		/* the account's balance in units, signed */
 	Relation	erel;
 	Relation	eidx;
 	IndexScanDesc scan;
-	ScanKeyData keys[3];
 	VoucherReader vr;
-	ItemPointerData *tids;
-	int			ntids = 0;
-	HistEntry  *day_entries;
-	Size		max_entries = 1024;
-	Size		n = 0;
-	Buffer		ebuf = InvalidBuffer;
+	ItemPointerData *tids;		/* entries of the day not read yet */
+	HistEntry  *day_entries;	/* the day's entries, in posting order once read */
+	Size		max_entries;
+	Size		n;				/* entries of the day */
+	Size		next;			/* the next one to return */
+	DateADT		day;			/* their book date */
+	bool		have_pending;	/* the index gave the first entry of the next day */
+	ItemPointerData pending_tid;
+	DateADT		pending_day;
+	bool		index_done;
+	Buffer		ebuf;
 	Datum	   *evalues;
 	bool	   *enulls;
-	bool		sorted = true;
-	DateADT		day = 0;
-	bool		more = true;
-	MemoryContext rowcxt;
-	MemoryContext old;
-	AttrNumber	v_last = Max(Max(cat->v_ref, cat->v_summary), cat->v_created_at);
+	AttrNumber	v_last;
+	bool		open;
+} HistoryScan;
 
-	erel = table_open(cat->entry, AccessShareLock);
-	eidx = index_open(cat->entry_account_idx, AccessShareLock);
-	memset(&vr, 0, sizeof(vr));
-	vr.rel = table_open(cat->voucher, AccessShareLock);
-	vr.idx = index_open(cat->voucher_pkey, AccessShareLock);
-	vr.snapshot = snapshot;
-	vr.cxt = CurrentMemoryContext;
-	vr.desc = RelationGetDescr(vr.rel);
-	vr.id_first = cat->v_id == 1 && TupleDescAttr(vr.desc, 0)->atttypid == INT8OID;
-	vr.buf = InvalidBuffer;
-	vr.nblocks = RelationGetNumberOfBlocks(vr.rel);
-	vr.vslot = MakeSingleTupleTableSlot(vr.desc, &TTSOpsHeapTuple);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ledger account history row",
-								   ALLOCSET_DEFAULT_SIZES);
-
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(acc->id));
-	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(from_date));
-	ScanKeyInit(&keys[2], 2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(to_date));
-	scan = index_beginscan(erel, eidx, snapshot, 3, 0);
-	scan->xs_want_itup = true;	/* the book date, from the index */
-	index_rescan(scan, keys, 3, NULL, 0);
-	tids = palloc(sizeof(ItemPointerData) * TID_BATCH);
-	day_entries = palloc(sizeof(HistEntry) * max_entries);
-	evalues = palloc(sizeof(Datum) * RelationGetDescr(erel)->natts);
-	enulls = palloc(sizeof(bool) * RelationGetDescr(erel)->natts);
-
-	while (more)
-	{
-		DateADT		d = 0;
-		Size		i;
-		ItemPointer tid;
-
-		tid = index_getnext_tid(scan, ForwardScanDirection);
-		more = tid != NULL;
-		if (more)
-		{
-			bool		isnull;
-
-			d = DatumGetDateADT(index_getattr(scan->xs_itup, 2, scan->xs_itupdesc, &isnull));
-		}
-		if (ntids > 0 && (!more || d != day || ntids == TID_BATCH))
-		{
-			/* more of the day's entries */
-			if (n + ntids > max_entries)
-			{
-				max_entries *= 2;
-				day_entries = repalloc_huge(day_entries, sizeof(HistEntry) * max_entries);
-			}
-			n = read_entries(erel, snapshot, acc, tids, ntids, day_entries, n, &ebuf, evalues, enulls,
-							 &sorted);
-			ntids = 0;
-		}
-		if (n > 0 && (!more || d != day))
-		{
-			/* the day's rows, in posting order */
-			if (!sorted)
-				qsort(day_entries, n, sizeof(HistEntry), cmp_hist_entry);
-			for (i = 0; i < n; i++)
-			{
-				HistEntry  *e = &day_entries[i];
-				Datum		values[9];
-				bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
-				LedgerAmount side;
-				LedgerAmount balance;
-				int64		normal;
-				TupleTableSlot *vslot;
-
-				CHECK_FOR_INTERRUPTS();
-				old = MemoryContextSwitchTo(rowcxt);
-				vslot = voucher_read(&vr, e->voucher_id);
-				slot_getsomeattrs(vslot, v_last);
-				values[0] = DateADTGetDatum(day);
-				values[1] = Int64GetDatum(e->voucher_id);
-				values[2] = Int32GetDatum(e->line_no);
-				nulls[3] = vslot->tts_isnull[cat->v_ref - 1];
-				if (!nulls[3])
-					values[3] = inline_text(vslot->tts_values[cat->v_ref - 1]);
-				nulls[4] = vslot->tts_isnull[cat->v_summary - 1];
-				if (!nulls[4])
-					values[4] = inline_text(vslot->tts_values[cat->v_summary - 1]);
-				values[8] = vslot->tts_values[cat->v_created_at - 1];
-				nulls[8] = vslot->tts_isnull[cat->v_created_at - 1];
-				if (pg_add_s64_overflow(running, e->units, &running))
-					amount_out_of_range_error();
-
-				/*
-				 * A debit (positive) on the debit side, a credit on the
-				 * credit side as a positive figure; a red-letter entry (红字)
-				 * stands on the side opposite to its sign, as a negative
-				 * figure, as in the journal.
-				 */
-				memset(&side, 0, sizeof(side));
-				side.code = acc->cur.code;
-				side.decimals = acc->cur.decimals;
-				if ((e->units > 0) != e->red)
-				{
-					side.units = e->units;
-					values[5] = PointerGetDatum(&side);
-					nulls[6] = true;
-				}
-				else
-				{
-					if (e->units == PG_INT64_MIN)
-						amount_out_of_range_error();
-					side.units = -e->units;
-					nulls[5] = true;
-					values[6] = PointerGetDatum(&side);
-				}
-				if (acc->sign < 0 && running == PG_INT64_MIN)
-					amount_out_of_range_error();
-				normal = acc->sign < 0 ? -running : running;
-				memset(&balance, 0, sizeof(balance));
-				balance.units = normal;
-				balance.code = acc->cur.code;
-				balance.decimals = acc->cur.decimals;
-				values[7] = PointerGetDatum(&balance);
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-				MemoryContextSwitchTo(old);
-				MemoryContextReset(rowcxt);
-			}
-			n = 0;
-			sorted = true;
-		}
-		if (!more)
-			break;
-
-		/* one more entry of the day */
-		day = d;
-		tids[ntids++] = *tid;
-	}
-
+static void
+history_close(HistoryScan *hs)
+{
+	if (!hs->open)
+		return;
+	hs->open = false;
 	ereport(DEBUG1,
 			(errmsg_internal("account history of \"%s\": %lld vouchers found near the last one, %lld by the primary key",
-							 acc->code, (long long) vr.found_near, (long long) vr.probes)));
-	if (BufferIsValid(ebuf))
-		ReleaseBuffer(ebuf);
-	ExecDropSingleTupleTableSlot(vr.vslot);
-	index_endscan(scan);
-	if (vr.scan != NULL)
+							 hs->acc.code, (long long) hs->vr.found_near, (long long) hs->vr.probes)));
+	if (BufferIsValid(hs->ebuf))
+		ReleaseBuffer(hs->ebuf);
+	hs->ebuf = InvalidBuffer;
+	ExecDropSingleTupleTableSlot(hs->vr.vslot);
+	index_endscan(hs->scan);
+	if (hs->vr.scan != NULL)
 	{
-		ExecDropSingleTupleTableSlot(vr.slot);
-		index_endscan(vr.scan);
+		ExecDropSingleTupleTableSlot(hs->vr.slot);
+		index_endscan(hs->vr.scan);
 	}
-	if (BufferIsValid(vr.buf))
-		ReleaseBuffer(vr.buf);
-	index_close(vr.idx, AccessShareLock);
-	table_close(vr.rel, AccessShareLock);
-	index_close(eidx, AccessShareLock);
-	table_close(erel, AccessShareLock);
-	MemoryContextDelete(rowcxt);
-	pfree(day_entries);
-	pfree(tids);
+	if (BufferIsValid(hs->vr.buf))
+		ReleaseBuffer(hs->vr.buf);
+	index_close(hs->vr.idx, AccessShareLock);
+	table_close(hs->vr.rel, AccessShareLock);
+	index_close(hs->eidx, AccessShareLock);
+	table_close(hs->erel, AccessShareLock);
+}
+
+/* the caller stopped before the last row */
+static void
+history_shutdown(Datum arg)
+{
+	history_close((HistoryScan *) DatumGetPointer(arg));
+}
+
+/* Opens the scan of the period's entries (in the multi-call memory). */
+static void
+history_open(HistoryScan *hs, DateADT from_date, DateADT to_date)
+{
+	const LedgerCatalog *cat = &hs->cat;
+	ScanKeyData keys[3];
+
+	hs->snapshot = GetActiveSnapshot();
+	hs->erel = table_open(cat->entry, AccessShareLock);
+	hs->eidx = index_open(cat->entry_account_idx, AccessShareLock);
+	hs->vr.rel = table_open(cat->voucher, AccessShareLock);
+	hs->vr.idx = index_open(cat->voucher_pkey, AccessShareLock);
+	hs->vr.snapshot = hs->snapshot;
+	hs->vr.cxt = CurrentMemoryContext;
+	hs->vr.desc = RelationGetDescr(hs->vr.rel);
+	hs->vr.v_id = cat->v_id;
+	hs->vr.id_first = cat->v_id == 1 && TupleDescAttr(hs->vr.desc, 0)->atttypid == INT8OID;
+	hs->vr.buf = InvalidBuffer;
+	hs->vr.nblocks = RelationGetNumberOfBlocks(hs->vr.rel);
+	hs->vr.vslot = MakeSingleTupleTableSlot(hs->vr.desc, &TTSOpsHeapTuple);
+	hs->v_last = Max(Max(cat->v_ref, cat->v_summary), cat->v_created_at);
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(hs->acc.id));
+	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(from_date));
+	ScanKeyInit(&keys[2], 2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(to_date));
+	hs->scan = index_beginscan(hs->erel, hs->eidx, hs->snapshot, 3, 0);
+	hs->scan->xs_want_itup = true;	/* the book date, from the index */
+	index_rescan(hs->scan, keys, 3, NULL, 0);
+	hs->tids = palloc(sizeof(ItemPointerData) * TID_BATCH);
+	hs->max_entries = 1024;
+	hs->day_entries = palloc(sizeof(HistEntry) * hs->max_entries);
+	hs->evalues = palloc(sizeof(Datum) * RelationGetDescr(hs->erel)->natts);
+	hs->enulls = palloc(sizeof(bool) * RelationGetDescr(hs->erel)->natts);
+	hs->ebuf = InvalidBuffer;
+	hs->open = true;
+}
+
+/* Reads the entries at tids[0..ntids) into the day's entries. */
+static void
+history_read_batch(HistoryScan *hs, int ntids, bool *sorted)
+{
+	if (hs->n + ntids > hs->max_entries)
+	{
+		while (hs->n + ntids > hs->max_entries)
+			hs->max_entries *= 2;
+		hs->day_entries = repalloc_huge(hs->day_entries, sizeof(HistEntry) * hs->max_entries);
+	}
+	hs->n = read_entries(hs->erel, hs->snapshot, &hs->cat, &hs->acc, hs->tids, ntids,
+						 hs->day_entries, hs->n, &hs->ebuf, hs->evalues, hs->enulls, sorted);
 }
 
 /*
- * ledger.account_history(code, from_date, to_date) → TABLE(book_date,
- * voucher_id, line_no, ref, summary, debit, credit, balance, created_at)
+ * Reads the next book day of the period that has entries the snapshot sees,
+ * in posting order (voucher, line) unless the index gave them in it already;
+ * false when there is none.
+ */
+static bool
+history_next_day(HistoryScan *hs)
+{
+	hs->n = 0;
+	hs->next = 0;
+	while (hs->n == 0 && (hs->have_pending || !hs->index_done))
+	{
+		int			ntids = 0;
+		bool		sorted = true;
+
+		if (hs->have_pending)
+		{
+			hs->day = hs->pending_day;
+			hs->tids[ntids++] = hs->pending_tid;
+			hs->have_pending = false;
+		}
+		while (!hs->index_done)
+		{
+			ItemPointer tid = index_getnext_tid(hs->scan, ForwardScanDirection);
+			bool		isnull;
+			DateADT		d;
+
+			if (tid == NULL)
+			{
+				hs->index_done = true;
+				break;
+			}
+			d = DatumGetDateADT(index_getattr(hs->scan->xs_itup, 2, hs->scan->xs_itupdesc, &isnull));
+			if (ntids == 0 && hs->n == 0)
+				hs->day = d;
+			else if (d != hs->day)
+			{
+				hs->pending_tid = *tid;
+				hs->pending_day = d;
+				hs->have_pending = true;
+				break;
+			}
+			if (ntids == TID_BATCH)
+			{
+				history_read_batch(hs, ntids, &sorted);
+				ntids = 0;
+			}
+			hs->tids[ntids++] = *tid;
+		}
+		if (ntids > 0)
+			history_read_batch(hs, ntids, &sorted);
+		if (!sorted)
+			qsort(hs->day_entries, hs->n, sizeof(HistEntry), cmp_hist_entry);
+	}
+	return hs->n > 0;
+}
+
+/*
+ * The columns of ledger._account_history(): the fixed-width ones first, then
+ * the balance, before any column that can be null, so that the caller's
+ * query reads them from the row at fixed offsets.
+ */
+enum
+{
+	HC_BOOK_DATE,
+	HC_VOUCHER,
+	HC_LINE,
+	HC_CREATED_AT,
+	HC_BALANCE,
+	HC_DEBIT,
+	HC_CREDIT,
+	HC_REF,
+	HC_SUMMARY,
+	HC_COLUMNS
+};
+
+/* The row of the next entry, in the caller's (per-call) memory. */
+static HeapTuple
+history_row(HistoryScan *hs, TupleDesc desc)
+{
+	const LedgerCatalog *cat = &hs->cat;
+	const AccountInfo *acc = &hs->acc;
+	HistEntry  *e = &hs->day_entries[hs->next++];
+	Datum		values[HC_COLUMNS];
+	bool		nulls[HC_COLUMNS] = {false, false, false, false, false, false, false, false, false};
+	LedgerAmount side;
+	LedgerAmount balance;
+	int64		normal;
+	TupleTableSlot *vslot;
+
+	vslot = voucher_read(&hs->vr, e->voucher_id);
+	slot_getsomeattrs(vslot, hs->v_last);
+	values[HC_BOOK_DATE] = DateADTGetDatum(hs->day);
+	values[HC_VOUCHER] = Int64GetDatum(e->voucher_id);
+	values[HC_LINE] = Int32GetDatum(e->line_no);
+	nulls[HC_REF] = vslot->tts_isnull[cat->v_ref - 1];
+	if (!nulls[HC_REF])
+		values[HC_REF] = inline_text(vslot->tts_values[cat->v_ref - 1]);
+	nulls[HC_SUMMARY] = vslot->tts_isnull[cat->v_summary - 1];
+	if (!nulls[HC_SUMMARY])
+		values[HC_SUMMARY] = inline_text(vslot->tts_values[cat->v_summary - 1]);
+	values[HC_CREATED_AT] = vslot->tts_values[cat->v_created_at - 1];
+	nulls[HC_CREATED_AT] = vslot->tts_isnull[cat->v_created_at - 1];
+	if (pg_add_s64_overflow(hs->running, e->units, &hs->running))
+		amount_out_of_range_error();
+
+	/*
+	 * A debit (positive) on the debit side, a credit on the credit side as a
+	 * positive figure; a red-letter entry (红字) stands on the side opposite
+	 * to its sign, as a negative figure, as in the journal.
+	 */
+	memset(&side, 0, sizeof(side));
+	side.code = acc->cur.code;
+	side.decimals = acc->cur.decimals;
+	if ((e->units > 0) != e->red)
+	{
+		side.units = e->units;
+		values[HC_DEBIT] = PointerGetDatum(&side);
+		nulls[HC_CREDIT] = true;
+	}
+	else
+	{
+		if (e->units == PG_INT64_MIN)
+			amount_out_of_range_error();
+		side.units = -e->units;
+		nulls[HC_DEBIT] = true;
+		values[HC_CREDIT] = PointerGetDatum(&side);
+	}
+	if (acc->sign < 0 && hs->running == PG_INT64_MIN)
+		amount_out_of_range_error();
+	normal = acc->sign < 0 ? -hs->running : hs->running;
+	memset(&balance, 0, sizeof(balance));
+	balance.units = normal;
+	balance.code = acc->cur.code;
+	balance.decimals = acc->cur.decimals;
+	values[HC_BALANCE] = PointerGetDatum(&balance);
+	/* the tuple is formed while the voucher's page is pinned: its texts are copied */
+	return heap_form_tuple(desc, values, nulls);
+}
+
+/*
+ * The opening balance of the account at from_date, in units: the day-end
+ * row of the last closed day before it, plus the entries of the days after
+ * that one.  The query runs as the owner of the books, as the rest of the
+ * history reads them (the caller's right is EXECUTE on
+ * ledger.account_history).
+ */
+static int64
+history_opening(const HistoryScan *hs, DateADT from_date)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	Datum		args[2];
+	bool		isnull;
+	int64		running;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(hs->erel->rd_rel->relowner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	/* an error restores the user id with the transaction's (sub)abort */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_plans();
+	args[0] = Int64GetDatum(hs->acc.id);
+	args[1] = DateADTGetDatum(from_date);
+	if (SPI_execute_plan(opening_plan, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "opening balance lookup failed");
+	running = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return running;
+}
+
+/*
+ * The OID of ledger.account_history(text, date, date), in the schema of
+ * ledger._account_history (self): the function whose EXECUTE right the rows
+ * need.  Looked up at each call (a few syscache probes), never remembered
+ * across a DROP and CREATE EXTENSION.
+ */
+static Oid
+history_function_oid(Oid self)
+{
+	Oid			argtypes[3] = {TEXTOID, DATEOID, DATEOID};
+
+	return LookupFuncName(list_make2(makeString(get_namespace_name(get_func_namespace(self))),
+									 makeString("account_history")),
+						  3, argtypes, false);
+}
+
+/*
+ * ledger._account_history(code, from_date, to_date) → SETOF record(book_date,
+ * voucher_id, line_no, created_at, balance, debit, credit, ref, summary): the
+ * rows of ledger.account_history(), one per call.
  */
 PG_FUNCTION_INFO_V1(ledger_account_history);
 Datum
 ledger_account_history(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *code;
-	const AccountInfo *found;
-	AccountInfo acc;
-	DateADT		from_date,
-				to_date;
-	Datum		args[3];
-	bool		isnull;
-	int64		running;
+	FuncCallContext *funcctx;
+	HistoryScan *hs;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("code must not be null"),
-				 errdetail("ledger.account_history() needs the code of a leaf account.")));
-	code = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("from_date must not be null"),
-				 errdetail("The history of account \"%s\" starts at the opening of from_date.", code)));
-	from_date = PG_GETARG_DATEADT(1);
-	to_date = PG_ARGISNULL(2) ? DATEVAL_NOEND : PG_GETARG_DATEADT(2);
-	/* 22008 for a date that is no book date, as for every book-date argument */
-	DirectFunctionCall3(ledger_check_book_date, DateADTGetDatum(from_date),
-						CStringGetTextDatum("from_date"), BoolGetDatum(false));
-	if (!PG_ARGISNULL(2))
-		DirectFunctionCall3(ledger_check_book_date, DateADTGetDatum(to_date),
-							CStringGetTextDatum("to_date"), BoolGetDatum(true));
-	found = account_by_code(code);
-	if (found == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("account \"%s\" does not exist", code),
-				 errdetail("No account in ledger.account has the code \"%s\"; account codes are case-sensitive.", code)));
-	acc = *found;
-	if (acc.summary)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("account \"%s\" is a summary account", code),
-				 errdetail("The account history (明细账) lists the entries of a leaf account; \"%s\" has sub-accounts.", code),
-				 errhint("Ask for the history of one of its leaf accounts, or use ledger.trial_balance().")));
-	if (!acc.has_currency)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("account \"%s\" has no currency", code),
-				 errdetail("A leaf account takes postings in its currency; \"%s\" has none.", code)));
-
-	InitMaterializedSRF(fcinfo, 0);
-
-	/*
-	 * A long history goes to a temporary file once its rows take
-	 * HISTORY_MEMORY_KB: written and read back once, in order, that costs
-	 * less than fresh memory for all of them (measured on 100,000 rows: about
-	 * a third less backend time with 1MB than with the default 4MB of
-	 * work_mem; 64MB was slower still).
-	 */
-	if (work_mem > HISTORY_MEMORY_KB)
+	if (SRF_IS_FIRSTCALL())
 	{
-		MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+		char	   *code;
+		const AccountInfo *found;
+		DateADT		from_date,
+					to_date;
+		TupleDesc	desc;
+		MemoryContext old;
+		Oid			history_fn = history_function_oid(fcinfo->flinfo->fn_oid);
 
-		tuplestore_end(rsinfo->setResult);
-		rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
-												  false, HISTORY_MEMORY_KB);
+		/* the rows are the function's: the right to them is the right to call it */
+		if (pg_proc_aclcheck(history_fn, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(history_fn));
+		if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || (rsinfo->allowedModes & SFRM_ValuePerCall) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("set-valued function called in context that cannot accept a set")));
+		if (PG_ARGISNULL(0))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("code must not be null"),
+					 errdetail("ledger.account_history() needs the code of a leaf account.")));
+		code = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		if (PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("from_date must not be null"),
+					 errdetail("The history of account \"%s\" starts at the opening of from_date.", code)));
+		from_date = PG_GETARG_DATEADT(1);
+		to_date = PG_ARGISNULL(2) ? DATEVAL_NOEND : PG_GETARG_DATEADT(2);
+		/* 22008 for a date that is no book date, as for every book-date argument */
+		DirectFunctionCall3(ledger_check_book_date, DateADTGetDatum(from_date),
+							CStringGetTextDatum("from_date"), BoolGetDatum(false));
+		if (!PG_ARGISNULL(2))
+			DirectFunctionCall3(ledger_check_book_date, DateADTGetDatum(to_date),
+								CStringGetTextDatum("to_date"), BoolGetDatum(true));
+		found = account_by_code_or_error(code);
+		if (found->summary)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("account \"%s\" is a summary account", code),
+					 errdetail("The account history (明细账) lists the entries of a leaf account; \"%s\" has sub-accounts.", code),
+					 errhint("Ask for the history of one of its leaf accounts, or use ledger.trial_balance().")));
+		if (!found->has_currency)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("account \"%s\" has no currency", code),
+					 errdetail("A leaf account takes postings in its currency; \"%s\" has none.", code)));
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE || desc->natts != HC_COLUMNS ||
+			TupleDescAttr(desc, HC_BOOK_DATE)->atttypid != DATEOID ||
+			TupleDescAttr(desc, HC_VOUCHER)->atttypid != INT8OID ||
+			TupleDescAttr(desc, HC_LINE)->atttypid != INT4OID ||
+			TupleDescAttr(desc, HC_CREATED_AT)->atttypid != TIMESTAMPTZOID ||
+			TupleDescAttr(desc, HC_BALANCE)->atttypid != TupleDescAttr(desc, HC_DEBIT)->atttypid ||
+			TupleDescAttr(desc, HC_BALANCE)->atttypid != TupleDescAttr(desc, HC_CREDIT)->atttypid ||
+			TupleDescAttr(desc, HC_REF)->atttypid != TEXTOID ||
+			TupleDescAttr(desc, HC_SUMMARY)->atttypid != TEXTOID)
+			elog(ERROR, "ledger._account_history() is not declared as this library returns it: install the extension's SQL and library of the same version");
+		funcctx->tuple_desc = BlessTupleDesc(desc);
+		hs = palloc0(sizeof(HistoryScan));
+		hs->acc = *found;		/* before anything else may look an account up */
+		hs->acc.code = pstrdup(found->code);
+		hs->cat = *ledger_catalog();
+		history_open(hs, from_date, to_date);
+		/* registered after the multi-call context's own: called before it is deleted */
+		RegisterExprContextCallback(rsinfo->econtext, history_shutdown, PointerGetDatum(hs));
+		funcctx->user_fctx = hs;
 		MemoryContextSwitchTo(old);
+		hs->running = history_opening(hs, from_date);
 	}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	prepare_plans();
+	funcctx = SRF_PERCALL_SETUP();
+	hs = (HistoryScan *) funcctx->user_fctx;
+	CHECK_FOR_INTERRUPTS();
+	if (hs->next < hs->n || history_next_day(hs))
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(history_row(hs, funcctx->tuple_desc)));
 
-	args[0] = Int64GetDatum(acc.id);
-	args[1] = DateADTGetDatum(from_date);
-	args[2] = DateADTGetDatum(to_date);
-	if (SPI_execute_plan(opening_plan, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "opening balance lookup failed");
-	running = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-
-	SPI_finish();
-
-	history_scan(&acc, from_date, to_date, running, rsinfo);
-	return (Datum) 0;
+	history_close(hs);
+	UnregisterExprContextCallback(((ReturnSetInfo *) fcinfo->resultinfo)->econtext,
+								  history_shutdown, PointerGetDatum(hs));
+	SRF_RETURN_DONE(funcctx);
 }

@@ -1056,12 +1056,7 @@ ledger_balance(PG_FUNCTION_ARGS)
 		null_argument_error("code", "ledger.balance() needs the code of an account.");
 	code = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	cat = ledger_catalog();
-	found = account_by_code(code);
-	if (found == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("account \"%s\" does not exist", code),
-				 errdetail("No account in ledger.account has the code \"%s\"; account codes are case-sensitive.", code)));
+	found = account_by_code_or_error(code);
 	acc = *found;
 	cur = acc.cur;
 	has_cur = acc.has_currency;

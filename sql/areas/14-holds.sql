@@ -262,14 +262,38 @@ COMMENT ON COLUMN ledger.holds.credit IS 'amount held on the credit side, or NUL
 
 -- --- the account history (明细账) --------------------------------------------
 
+/*
+ * The rows come from a value-per-call C function, one per call; the SQL
+ * function around it is one SELECT with a SQL-standard body, which the
+ * planner inlines into the caller's query, so the rows stream to it instead
+ * of being stored first in a function scan's tuplestore.  The body is parsed
+ * when it is created: no name in it is looked up on the caller's search_path.
+ * The C function's columns put the fixed-width ones and the balance first, so
+ * that a caller reads them at fixed offsets in each row.
+ * ledger._account_history() may be called by anyone but returns rows only to
+ * a caller with EXECUTE on ledger.account_history() (42501 otherwise); it
+ * reads the books as their owner.
+ */
+CREATE FUNCTION ledger._account_history(code text, from_date date, to_date date,
+		OUT book_date date, OUT voucher_id bigint, OUT line_no integer, OUT created_at timestamptz,
+		OUT balance ledger.amount, OUT debit ledger.amount, OUT credit ledger.amount, OUT ref text,
+		OUT summary text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'ledger_account_history'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION ledger._account_history(text, date, date) IS
+	'the rows of ledger.account_history(), one per call; only a caller with the right to call ledger.account_history() gets them (42501 otherwise)';
+
 CREATE FUNCTION ledger.account_history(code text, from_date date, to_date date DEFAULT NULL)
 	RETURNS TABLE(book_date date, voucher_id bigint, line_no integer, ref text, summary text,
 		debit ledger.amount, credit ledger.amount, balance ledger.amount, created_at timestamptz)
-	AS 'MODULE_PATHNAME', 'ledger_account_history'
-	LANGUAGE C STABLE
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	SET jit = off;
+	LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT (h.r).book_date, (h.r).voucher_id, (h.r).line_no, (h.r).ref, (h.r).summary,
+	       (h.r).debit, (h.r).credit, (h.r).balance, (h.r).created_at
+	  FROM (SELECT ledger._account_history(account_history.code, account_history.from_date,
+	                                       account_history.to_date) AS r) h;
+END;
 COMMENT ON FUNCTION ledger.account_history(text, date, date) IS
 	'the account history (明细账) of a leaf account: every entry of the book days from_date .. to_date (NULL: up to the open day) in posting order, with the normal-side balance after it';
 

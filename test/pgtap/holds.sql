@@ -3,7 +3,7 @@
 -- cutoff, which commits, in sql/holds.sql.)
 BEGIN;
 SET LOCAL search_path = public, ledger;
-SELECT plan(61);
+SELECT plan(64);
 
 -- ---- tables, columns, views ----
 SELECT has_table('ledger', t, 'table ledger.' || t) FROM unnest(ARRAY['hold', 'hold_line']) t;
@@ -30,7 +30,12 @@ SELECT function_returns('ledger', 'expire_holds', ARRAY[]::text[], 'integer');
 SELECT function_returns('ledger', 'available', ARRAY['text'], 'amount');
 SELECT function_returns('ledger', 'account_history', ARRAY['text', 'date', 'date'], 'setof record');
 SELECT is_definer('ledger', f, 'ledger.' || f || ' is SECURITY DEFINER')
-  FROM unnest(ARRAY['post_hold', 'void_hold', 'expire_holds', 'available', 'account_history']) f;
+  FROM unnest(ARRAY['post_hold', 'void_hold', 'expire_holds', 'available']) f;
+-- the history streams: a SQL function the planner inlines, around a C function that checks the caller's right
+SELECT function_lang_is('ledger', 'account_history', ARRAY['text', 'date', 'date'], 'sql');
+SELECT isnt_definer('ledger', 'account_history', ARRAY['text', 'date', 'date'], 'ledger.account_history is not SECURITY DEFINER (it could not be inlined)');
+SELECT isnt_definer('ledger', '_account_history', ARRAY['text', 'date', 'date'], 'ledger._account_history is not SECURITY DEFINER');
+SELECT function_lang_is('ledger', '_account_history', ARRAY['text', 'date', 'date'], 'c');
 SELECT volatility_is('ledger', 'post_hold', ARRAY['bigint', 'text', 'amount[]', 'text'], 'volatile');
 SELECT volatility_is('ledger', 'account_history', ARRAY['text', 'date', 'date'], 'stable');
 SELECT is(has_function_privilege('public', 'ledger.hold(text, text[], ledger.amount[], text, text, timestamptz, jsonb)', 'EXECUTE'),
