@@ -24,6 +24,16 @@ INSERT INTO ledger.account (id, code, name, kind, currency) VALUES
 	(3, '6021', 'fee income', 'revenue', 'CNY'),
 	(4, '2241', 'a wallet', 'liability', 'CNY');
 SELECT setval('ledger.account_id_seq', 10);
+-- n top-ups of the wallet from the bank, voucher ids first + 1 .. first + n:
+-- vouchers of other accounts that put the merchant's next one far from its last
+CREATE PROCEDURE pg_temp.top_ups(first bigint, n integer, key text) LANGUAGE sql AS $$
+	INSERT INTO ledger.voucher (id, idempotency_key, summary)
+		SELECT first + g, key || g, 'wallet top-up' FROM generate_series(1, n) g;
+	INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)
+		SELECT first + g, l, CASE l WHEN 1 THEN 1 ELSE 4 END,
+		       ledger.amount_of_units(CASE l WHEN 1 THEN 100 ELSE -100 END, 'CNY')
+		  FROM generate_series(1, n) g, generate_series(1, 2) l;
+$$;
 
 -- what the history must show: plain SQL over the entries and their vouchers
 CREATE TEMP VIEW expected AS
@@ -54,11 +64,7 @@ COMMIT;
 SELECT setval('ledger.voucher_id_seq', 2000);
 -- 300 vouchers of other accounts: the merchant's next voucher is stored far from its last one
 BEGIN;
-INSERT INTO ledger.voucher (id, idempotency_key, summary) SELECT 2000 + g, 'w' || g, 'wallet top-up' FROM generate_series(1, 300) g;
-INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)
-	SELECT 2000 + g, l, CASE l WHEN 1 THEN 1 ELSE 4 END,
-	       ledger.amount_of_units(CASE l WHEN 1 THEN 100 ELSE -100 END, 'CNY')
-	  FROM generate_series(1, 300) g, generate_series(1, 2) l;
+CALL pg_temp.top_ups(2000, 300, 'w');
 COMMIT;
 SELECT setval('ledger.voucher_id_seq', 3000);
 SELECT ledger.post('pay-1', ARRAY['1002', '2202'], ARRAY['7.00 CNY', '-7.00 CNY']::ledger.amount[],
@@ -130,6 +136,97 @@ SELECT count(*) AS rows_after_the_error FROM ledger.account_history('2202', '202
 SELECT (h).voucher_id, (h).balance FROM (SELECT ledger.account_history('2202', '2026-11-03') AS h) s;
 SELECT count(*) AS function_scan_rows FROM ledger._account_history('2202', '2026-11-02', NULL);
 SELECT count(*) AS with_ordinality FROM ledger.account_history('2202', '2026-11-02') WITH ORDINALITY;
+
+-- cursors: held past the commit, scrollable, rolled back half read, a
+-- savepoint rolled back after a fetch, an error in a PL/pgSQL block around
+-- fetches (the portal fails, the rest of the transaction goes on)
+BEGIN;
+DECLARE held CURSOR WITH HOLD FOR SELECT voucher_id, balance FROM ledger.account_history('2202', '2026-11-02');
+FETCH 2 FROM held;
+COMMIT;
+FETCH ALL FROM held;
+CLOSE held;
+BEGIN;
+DECLARE back SCROLL CURSOR FOR SELECT voucher_id, balance FROM ledger.account_history('2202', '2026-11-02');
+FETCH 3 FROM back;
+FETCH PRIOR FROM back;
+FETCH LAST FROM back;
+FETCH FIRST FROM back;
+COMMIT;
+BEGIN;
+DECLARE undone CURSOR FOR SELECT voucher_id FROM ledger.account_history('2202', '2026-11-02');
+FETCH 1 FROM undone;
+ROLLBACK;
+BEGIN;
+DECLARE kept CURSOR FOR SELECT voucher_id FROM ledger.account_history('2202', '2026-11-02');
+FETCH 1 FROM kept;
+SAVEPOINT s;
+FETCH 1 FROM kept;
+ROLLBACK TO SAVEPOINT s;
+FETCH 1 FROM kept;
+COMMIT;
+CREATE TEMP TABLE seen (step text, voucher_id bigint);
+DO $$
+DECLARE
+	c refcursor;
+	r record;
+BEGIN
+	OPEN c FOR SELECT h.voucher_id, 1 / (h.voucher_id - 1001) AS x FROM ledger.account_history('2202', '2026-11-02') h;
+	FETCH c INTO r;
+	INSERT INTO seen VALUES ('before the block', r.voucher_id);
+	BEGIN
+		LOOP
+			FETCH c INTO r;
+			EXIT WHEN NOT FOUND;
+		END LOOP;
+	EXCEPTION WHEN division_by_zero THEN
+		INSERT INTO seen VALUES ('division by zero caught', NULL);
+	END;
+END $$;
+SELECT * FROM seen;
+
+-- a voucher found through the primary key past the index entry of an
+-- aborted insert of the same id (the scan marks that entry dead, in memory
+-- that must outlive the row being returned), twice in one history
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (7000, 'k7000-aborted', 'aborted');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(7000, 1, 1, '1.00 CNY'), (7000, 2, 2, '-1.00 CNY');
+ROLLBACK;
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (8000, 'k8000-aborted', 'aborted');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(8000, 1, 1, '1.00 CNY'), (8000, 2, 2, '-1.00 CNY');
+ROLLBACK;
+BEGIN;
+CALL pg_temp.top_ups(6100, 300, 'w2-');
+INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (7000, 'k7000', 'ORD-7000');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(7000, 1, 1, '1.00 CNY'), (7000, 2, 2, '-1.00 CNY');
+CALL pg_temp.top_ups(7100, 300, 'w3-');
+INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (8000, 'k8000', 'ORD-8000');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(8000, 1, 1, '1.00 CNY'), (8000, 2, 2, '-1.00 CNY');
+COMMIT;
+SELECT setval('ledger.voucher_id_seq', 9000);
+SELECT voucher_id, ref, balance FROM ledger.account_history('2202', '2026-11-03');
+SELECT voucher_id, ref, balance FROM ledger.account_history('2202', '2026-11-03');
+
+-- long texts: a ref too long for a short header, a summary compressed in
+-- line, a 2,560-byte ref that does not compress (the tuple goes to TOAST):
+-- the rows carry them whole
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref, summary) VALUES
+	(8100, 'k8100', repeat('R', 200), repeat('compressible summary ', 300)),
+	(8101, 'k8101', (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 80) g), NULL);
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+	(8100, 1, 1, '1.00 CNY'), (8100, 2, 2, '-1.00 CNY'), (8101, 1, 1, '1.00 CNY'), (8101, 2, 2, '-1.00 CNY');
+COMMIT;
+SELECT h.voucher_id, length(h.ref) AS ref_length, h.ref = v.ref AS ref_whole, length(h.summary) AS summary_length,
+       h.summary IS NOT DISTINCT FROM v.summary AS summary_whole, pg_column_size(v.ref) AS ref_stored,
+       pg_column_size(v.summary) AS summary_stored
+  FROM ledger.account_history('2202', '2026-11-03') h JOIN ledger.voucher v ON v.id = h.voucher_id
+ WHERE h.voucher_id >= 8100;
 
 \c :regress_db
 DROP DATABASE ledger_regress_history;

@@ -28,21 +28,20 @@
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -294,15 +293,16 @@ inline_text(Datum d)
 }
 
 /*
- * Appends the entries at tids (in index order: the order of their pages)
- * that the snapshot sees to out[n..], each page locked once for all its
- * entries; returns the new count.  Clears *sorted if they are not in
- * posting order.
+ * Appends the entries at tids (in index order: book date, then the order of
+ * their pages) that the snapshot sees to out[*n..], each page locked once for
+ * all its entries, as long as they are of book date *day (the first one seen
+ * sets it when *have_day is false); returns how many tids it used, fewer
+ * than ntids when it met the first entry of a later day.
  */
-static Size
+static int
 read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const AccountInfo *acc,
-			 ItemPointerData *tids, int ntids, HistEntry *out, Size n, Buffer *buf, Datum *values,
-			 bool *nulls, bool *sorted)
+			 ItemPointerData *tids, int ntids, HistEntry *out, Size *n, Buffer *buf, Datum *values,
+			 bool *nulls, DateADT *day, bool *have_day)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	BlockNumber cur = InvalidBlockNumber;
@@ -316,6 +316,7 @@ read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const Ac
 		bool		all_dead;
 		HistEntry  *e;
 		LedgerAmount *amt;
+		DateADT		d;
 
 		if (blk != cur)
 		{
@@ -328,7 +329,15 @@ read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const Ac
 		if (!heap_hot_search_buffer(&tid, rel, *buf, snapshot, &tup, &all_dead, true))
 			continue;
 		heap_deform_tuple(&tup, desc, values, nulls);
-		e = &out[n];
+		d = DatumGetDateADT(values[cat->e_book_date - 1]);
+		if (!*have_day)
+		{
+			*day = d;
+			*have_day = true;
+		}
+		else if (d != *day)
+			break;				/* the next day starts here */
+		e = &out[(*n)++];
 		e->voucher_id = DatumGetInt64(values[cat->e_voucher - 1]);
 		e->line_no = DatumGetInt32(values[cat->e_line - 1]);
 		e->red = cat->e_red != InvalidAttrNumber && !nulls[cat->e_red - 1] &&
@@ -341,13 +350,10 @@ read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const Ac
 				 e->line_no, (long long) e->voucher_id, acc->code);
 		}
 		e->units = amt->units;
-		if (n > 0 && *sorted && cmp_hist_entry(&out[n - 1], e) > 0)
-			*sorted = false;
-		n++;
 	}
 	if (cur != InvalidBlockNumber)
 		LockBuffer(*buf, BUFFER_LOCK_UNLOCK);
-	return n;
+	return i;
 }
 
 /*
@@ -361,24 +367,23 @@ read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const Ac
 typedef struct HistoryScan
 {
 	LedgerCatalog cat;			/* a copy: the cache may be rebuilt between calls */
-	AccountInfo acc;			/* a copy; its code points to code_copy */
+	AccountInfo acc;			/* a copy, with a copy of its code */
 	Snapshot	snapshot;
 	int64		running;		/* the account's balance in units, signed */
 	Relation	erel;
 	Relation	eidx;
 	IndexScanDesc scan;
 	VoucherReader vr;
-	ItemPointerData *tids;		/* entries of the day not read yet */
+	MemoryContext scancxt;		/* the multi-call memory: what the scans allocate */
+	ItemPointerData *tids;		/* entries the index gave, not read yet */
+	int			ntids;
 	HistEntry  *day_entries;	/* the day's entries, in posting order once read */
 	Size		max_entries;
 	Size		n;				/* entries of the day */
 	Size		next;			/* the next one to return */
 	DateADT		day;			/* their book date */
-	bool		have_pending;	/* the index gave the first entry of the next day */
-	ItemPointerData pending_tid;
-	DateADT		pending_day;
 	bool		index_done;
-	Buffer		ebuf;
+	Buffer		ebuf;			/* pinned only while a day is read */
 	Datum	   *evalues;
 	bool	   *enulls;
 	AttrNumber	v_last;
@@ -445,7 +450,6 @@ history_open(HistoryScan *hs, DateADT from_date, DateADT to_date)
 	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(from_date));
 	ScanKeyInit(&keys[2], 2, BTLessEqualStrategyNumber, F_DATE_LE, DateADTGetDatum(to_date));
 	hs->scan = index_beginscan(hs->erel, hs->eidx, hs->snapshot, 3, 0);
-	hs->scan->xs_want_itup = true;	/* the book date, from the index */
 	index_rescan(hs->scan, keys, 3, NULL, 0);
 	hs->tids = palloc(sizeof(ItemPointerData) * TID_BATCH);
 	hs->max_entries = 1024;
@@ -456,73 +460,67 @@ history_open(HistoryScan *hs, DateADT from_date, DateADT to_date)
 	hs->open = true;
 }
 
-/* Reads the entries at tids[0..ntids) into the day's entries. */
-static void
-history_read_batch(HistoryScan *hs, int ntids, bool *sorted)
-{
-	if (hs->n + ntids > hs->max_entries)
-	{
-		while (hs->n + ntids > hs->max_entries)
-			hs->max_entries *= 2;
-		hs->day_entries = repalloc_huge(hs->day_entries, sizeof(HistEntry) * hs->max_entries);
-	}
-	hs->n = read_entries(hs->erel, hs->snapshot, &hs->cat, &hs->acc, hs->tids, ntids,
-						 hs->day_entries, hs->n, &hs->ebuf, hs->evalues, hs->enulls, sorted);
-}
-
 /*
  * Reads the next book day of the period that has entries the snapshot sees,
  * in posting order (voucher, line) unless the index gave them in it already;
- * false when there is none.
+ * false when there is none.  The book date is read from each entry (the
+ * index scan returns no index tuples, so that it keeps no leaf page pinned
+ * between calls), and the entry heap page is let go once the day is read.
  */
 static bool
 history_next_day(HistoryScan *hs)
 {
+	bool		have_day = false;
+	Size		i;
+
 	hs->n = 0;
 	hs->next = 0;
-	while (hs->n == 0 && (hs->have_pending || !hs->index_done))
+	for (;;)
 	{
-		int			ntids = 0;
-		bool		sorted = true;
+		int			used;
 
-		if (hs->have_pending)
+		if (hs->ntids == 0)
 		{
-			hs->day = hs->pending_day;
-			hs->tids[ntids++] = hs->pending_tid;
-			hs->have_pending = false;
-		}
-		while (!hs->index_done)
-		{
-			ItemPointer tid = index_getnext_tid(hs->scan, ForwardScanDirection);
-			bool		isnull;
-			DateADT		d;
+			while (!hs->index_done && hs->ntids < TID_BATCH)
+			{
+				ItemPointer tid = index_getnext_tid(hs->scan, ForwardScanDirection);
 
-			if (tid == NULL)
-			{
-				hs->index_done = true;
+				if (tid == NULL)
+					hs->index_done = true;
+				else
+					hs->tids[hs->ntids++] = *tid;
+			}
+			if (hs->ntids == 0)
 				break;
-			}
-			d = DatumGetDateADT(index_getattr(hs->scan->xs_itup, 2, hs->scan->xs_itupdesc, &isnull));
-			if (ntids == 0 && hs->n == 0)
-				hs->day = d;
-			else if (d != hs->day)
-			{
-				hs->pending_tid = *tid;
-				hs->pending_day = d;
-				hs->have_pending = true;
-				break;
-			}
-			if (ntids == TID_BATCH)
-			{
-				history_read_batch(hs, ntids, &sorted);
-				ntids = 0;
-			}
-			hs->tids[ntids++] = *tid;
 		}
-		if (ntids > 0)
-			history_read_batch(hs, ntids, &sorted);
-		if (!sorted)
+		if (hs->n + hs->ntids > hs->max_entries)
+		{
+			while (hs->n + hs->ntids > hs->max_entries)
+				hs->max_entries *= 2;
+			hs->day_entries = repalloc_huge(hs->day_entries, sizeof(HistEntry) * hs->max_entries);
+		}
+		used = read_entries(hs->erel, hs->snapshot, &hs->cat, &hs->acc, hs->tids, hs->ntids,
+							hs->day_entries, &hs->n, &hs->ebuf, hs->evalues, hs->enulls,
+							&hs->day, &have_day);
+		if (used < hs->ntids)
+		{
+			/* the rest are of the next day */
+			memmove(hs->tids, hs->tids + used, sizeof(ItemPointerData) * (hs->ntids - used));
+			hs->ntids -= used;
+			break;
+		}
+		hs->ntids = 0;
+	}
+	if (BufferIsValid(hs->ebuf))
+		ReleaseBuffer(hs->ebuf);
+	hs->ebuf = InvalidBuffer;
+	for (i = 1; i < hs->n; i++)
+	{
+		if (cmp_hist_entry(&hs->day_entries[i - 1], &hs->day_entries[i]) > 0)
+		{
 			qsort(hs->day_entries, hs->n, sizeof(HistEntry), cmp_hist_entry);
+			break;
+		}
 	}
 	return hs->n > 0;
 }
@@ -560,8 +558,13 @@ history_row(HistoryScan *hs, TupleDesc desc)
 	int64		normal;
 	TupleTableSlot *vslot;
 
+	MemoryContext old;
+
+	/* the scans allocate in their own memory: the caller's is reset at each row */
+	old = MemoryContextSwitchTo(hs->scancxt);
 	vslot = voucher_read(&hs->vr, e->voucher_id);
 	slot_getsomeattrs(vslot, hs->v_last);
+	MemoryContextSwitchTo(old);
 	values[HC_BOOK_DATE] = DateADTGetDatum(hs->day);
 	values[HC_VOUCHER] = Int64GetDatum(e->voucher_id);
 	values[HC_LINE] = Int32GetDatum(e->line_no);
@@ -622,14 +625,18 @@ history_opening(const HistoryScan *hs, DateADT from_date)
 {
 	Oid			save_userid;
 	int			save_sec_context;
+	int			save_nestlevel;
 	Datum		args[2];
 	bool		isnull;
 	int64		running;
 
+	/* as the SECURITY DEFINER function it replaces: without JIT, whatever the caller's setting */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(hs->erel->rd_rel->relowner,
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	/* an error restores the user id with the transaction's (sub)abort */
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	/* an error restores the user id and the setting with the transaction's (sub)abort */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans();
@@ -640,23 +647,30 @@ history_opening(const HistoryScan *hs, DateADT from_date)
 	running = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+	AtEOXact_GUC(true, save_nestlevel);
 	return running;
 }
 
 /*
  * The OID of ledger.account_history(text, date, date), in the schema of
  * ledger._account_history (self): the function whose EXECUTE right the rows
- * need.  Looked up at each call (a few syscache probes), never remembered
- * across a DROP and CREATE EXTENSION.
+ * need.  Looked up in the catalog cache at each call, without the USAGE
+ * check a lookup by name would make (the caller may reach the function
+ * through a view or another function), and never remembered across a DROP
+ * and CREATE EXTENSION.
  */
 static Oid
 history_function_oid(Oid self)
 {
 	Oid			argtypes[3] = {TEXTOID, DATEOID, DATEOID};
+	Oid			oid;
 
-	return LookupFuncName(list_make2(makeString(get_namespace_name(get_func_namespace(self))),
-									 makeString("account_history")),
-						  3, argtypes, false);
+	oid = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("account_history"),
+						  PointerGetDatum(buildoidvector(argtypes, 3)),
+						  ObjectIdGetDatum(get_func_namespace(self)));
+	if (!OidIsValid(oid))
+		elog(ERROR, "ledger.account_history(text, date, date) is missing beside ledger._account_history()");
+	return oid;
 }
 
 /*
@@ -735,6 +749,7 @@ ledger_account_history(PG_FUNCTION_ARGS)
 			elog(ERROR, "ledger._account_history() is not declared as this library returns it: install the extension's SQL and library of the same version");
 		funcctx->tuple_desc = BlessTupleDesc(desc);
 		hs = palloc0(sizeof(HistoryScan));
+		hs->scancxt = funcctx->multi_call_memory_ctx;
 		hs->acc = *found;		/* before anything else may look an account up */
 		hs->acc.code = pstrdup(found->code);
 		hs->cat = *ledger_catalog();
@@ -749,11 +764,19 @@ ledger_account_history(PG_FUNCTION_ARGS)
 	funcctx = SRF_PERCALL_SETUP();
 	hs = (HistoryScan *) funcctx->user_fctx;
 	CHECK_FOR_INTERRUPTS();
-	if (hs->next < hs->n || history_next_day(hs))
-		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(history_row(hs, funcctx->tuple_desc)));
+	if (hs->next >= hs->n)
+	{
+		MemoryContext old = MemoryContextSwitchTo(hs->scancxt);
+		bool		more = history_next_day(hs);
 
-	history_close(hs);
-	UnregisterExprContextCallback(((ReturnSetInfo *) fcinfo->resultinfo)->econtext,
-								  history_shutdown, PointerGetDatum(hs));
-	SRF_RETURN_DONE(funcctx);
+		MemoryContextSwitchTo(old);
+		if (!more)
+		{
+			history_close(hs);
+			UnregisterExprContextCallback(((ReturnSetInfo *) fcinfo->resultinfo)->econtext,
+										  history_shutdown, PointerGetDatum(hs));
+			SRF_RETURN_DONE(funcctx);
+		}
+	}
+	SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(history_row(hs, funcctx->tuple_desc)));
 }

@@ -7,8 +7,9 @@
 #  2. the README and sql/privileges.sql grant the same: every GRANT of
 #     the document appears, word for word, in the regression test (whose role
 #     names carry a regress_ prefix), and every GRANT the test makes to a role
-#     of the document appears in the document (the test's role with nothing
-#     but USAGE, regress_ledger_fresh, is the test's own).
+#     of the document appears in the document (the test's own role
+#     regress_ledger_fresh, given USAGE and, for a while, EXECUTE on the
+#     account history as a customer-service role would be, is not one).
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 status=0
