@@ -34,6 +34,12 @@ CREATE PROCEDURE pg_temp.top_ups(first bigint, n integer, key text) LANGUAGE sql
 		       ledger.amount_of_units(CASE l WHEN 1 THEN 100 ELSE -100 END, 'CNY')
 		  FROM generate_series(1, n) g, generate_series(1, 2) l;
 $$;
+-- a payment of 1.00 CNY from the bank to the merchant, voucher id given
+CREATE PROCEDURE pg_temp.payment(id bigint, key text, ref text) LANGUAGE sql AS $$
+	INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (id, key, ref);
+	INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
+		(id, 1, 1, '1.00 CNY'), (id, 2, 2, '-1.00 CNY');
+$$;
 
 -- what the history must show: plain SQL over the entries and their vouchers
 CREATE TEMP VIEW expected AS
@@ -189,24 +195,16 @@ SELECT * FROM seen;
 -- aborted insert of the same id (the scan marks that entry dead, in memory
 -- that must outlive the row being returned), twice in one history
 BEGIN;
-INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (7000, 'k7000-aborted', 'aborted');
-INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
-	(7000, 1, 1, '1.00 CNY'), (7000, 2, 2, '-1.00 CNY');
+CALL pg_temp.payment(7000, 'k7000-aborted', 'aborted');
 ROLLBACK;
 BEGIN;
-INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (8000, 'k8000-aborted', 'aborted');
-INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
-	(8000, 1, 1, '1.00 CNY'), (8000, 2, 2, '-1.00 CNY');
+CALL pg_temp.payment(8000, 'k8000-aborted', 'aborted');
 ROLLBACK;
 BEGIN;
 CALL pg_temp.top_ups(6100, 300, 'w2-');
-INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (7000, 'k7000', 'ORD-7000');
-INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
-	(7000, 1, 1, '1.00 CNY'), (7000, 2, 2, '-1.00 CNY');
+CALL pg_temp.payment(7000, 'k7000', 'ORD-7000');
 CALL pg_temp.top_ups(7100, 300, 'w3-');
-INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (8000, 'k8000', 'ORD-8000');
-INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
-	(8000, 1, 1, '1.00 CNY'), (8000, 2, 2, '-1.00 CNY');
+CALL pg_temp.payment(8000, 'k8000', 'ORD-8000');
 COMMIT;
 SELECT setval('ledger.voucher_id_seq', 9000);
 SELECT voucher_id, ref, balance FROM ledger.account_history('2202', '2026-11-03');

@@ -61,7 +61,7 @@ static void
 prepare_plans(void)
 {
 	uint64		generation = ledger_catalog_generation();
-	Oid			t[3] = {INT8OID, DATEOID, DATEOID};
+	Oid			t[2] = {INT8OID, DATEOID};
 
 	if (opening_plan != NULL && plans_generation == generation)
 		return;
@@ -134,7 +134,6 @@ typedef struct VoucherReader
 	Relation	idx;
 	Snapshot	snapshot;
 	TupleDesc	desc;
-	MemoryContext cxt;			/* of the primary-key scan */
 	bool		id_first;		/* the id is the first column, a bigint (it is) */
 	AttrNumber	v_id;
 	IndexScanDesc scan;			/* on the primary key, opened when first needed */
@@ -239,7 +238,10 @@ voucher_noted(VoucherReader *vr, int64 id, int from, int to)
 	return -1;
 }
 
-/* Reads voucher id into vr->vslot (valid until the next call). */
+/*
+ * Reads voucher id into vr->vslot (valid until the next call).  Called in
+ * the memory that outlives the rows (the primary-key scan allocates there).
+ */
 static TupleTableSlot *
 voucher_read(VoucherReader *vr, int64 id)
 {
@@ -264,11 +266,8 @@ voucher_read(VoucherReader *vr, int64 id)
 	vr->probes++;
 	if (vr->scan == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(vr->cxt);
-
 		vr->scan = index_beginscan(vr->rel, vr->idx, vr->snapshot, 1, 0);
 		vr->slot = table_slot_create(vr->rel, NULL);
-		MemoryContextSwitchTo(old);
 	}
 	ScanKeyInit(&vr->key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
 	index_rescan(vr->scan, &vr->key, 1, NULL, 0);
@@ -437,7 +436,6 @@ history_open(HistoryScan *hs, DateADT from_date, DateADT to_date)
 	hs->vr.rel = table_open(cat->voucher, AccessShareLock);
 	hs->vr.idx = index_open(cat->voucher_pkey, AccessShareLock);
 	hs->vr.snapshot = hs->snapshot;
-	hs->vr.cxt = CurrentMemoryContext;
 	hs->vr.desc = RelationGetDescr(hs->vr.rel);
 	hs->vr.v_id = cat->v_id;
 	hs->vr.id_first = cat->v_id == 1 && TupleDescAttr(hs->vr.desc, 0)->atttypid == INT8OID;
