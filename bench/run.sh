@@ -404,13 +404,15 @@ if wants holds; then
 		WHERE e.account_id = 2 AND e.book_date BETWEEN '2026-01-03' AND '2026-01-04'"
 	# in one session, as an application's pooled connection runs them: each
 	# statement once to warm the session, then the rounds, alternating
-	h=() f=() j=() p=() hc=() pc=() i=0
-	script=$(printf '\\timing on\n'; for r in $(seq 0 "$tb_rounds"); do printf '%s;\n' "$hist" "$plain" "$joined" "$first"; done)
+	serial="SET max_parallel_workers_per_gather = 0; $plain; RESET max_parallel_workers_per_gather"
+	h=() f=() j=() p=() s1=() hc=() pc=() i=0
+	script=$(printf '\\timing on\n'; for r in $(seq 0 "$tb_rounds"); do printf '%s;\n' "$hist" "$plain" "$joined" "$first" "$serial"; done)
 	times=$(printf '%s\n' "$script" | PGOPTIONS="-c jit=off" psql -X -q -v ON_ERROR_STOP=1 -d $hdb 2>&1 |
 		sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p') || ledger_die "the account history statements failed"
+	# seven timings a round: the SET and RESET around the serial scan are timed too
 	for t in $times; do
-		if [ $i -ge 4 ]; then
-			case $((i % 4)) in 0) h+=("$t") ;; 1) p+=("$t") ;; 2) j+=("$t") ;; 3) f+=("$t") ;; esac
+		if [ $i -ge 7 ]; then
+			case $((i % 7)) in 0) h+=("$t") ;; 1) p+=("$t") ;; 2) j+=("$t") ;; 3) f+=("$t") ;; 5) s1+=("$t") ;; esac
 		fi
 		i=$((i + 1))
 	done
@@ -419,20 +421,22 @@ if wants holds; then
 	for r in $(seq 1 "$tb_rounds"); do
 		hc+=("$(sql_ms $hdb "$hist")"); pc+=("$(sql_ms $hdb "SET jit = off; $plain")")
 	done
-	hm=$(median "${h[@]}"); jm=$(median "${j[@]}"); pm=$(median "${p[@]}"); fm=$(median "${f[@]}")
+	hm=$(median "${h[@]}"); jm=$(median "${j[@]}"); pm=$(median "${p[@]}"); fm=$(median "${f[@]}"); sm=$(median "${s1[@]}")
 	hcm=$(median "${hc[@]}"); pcm=$(median "${pc[@]}")
 	n=$(count $((2 * hist_day)))
 	ratio=$(calc "$hm / $pm"); add_row "H3 account_history, $n entries" 1 "$(calc "$hm" 0) ms" \
 		"plain SQL: an indexed scan of the entries" "$(calc "$pm" 0) ms" "$ratio" "≤ 1.5" "$(verdict "$ratio" '<=' 1.5)"
+	add_row "H3 account_history, $n entries" 1 "$(calc "$hm" 0) ms" \
+		"the indexed scan without parallel workers" "$(calc "$sm" 0) ms" "$(calc "$hm / $sm")" "info" "-"
 	add_row "H3 account_history, $n entries" 1 "$(calc "$hm" 0) ms" \
 		"plain SQL: the entries with their vouchers, in posting order" "$(calc "$jm" 0) ms" "$(calc "$hm / $jm")" "info" "-"
 	add_row "H3 period after 2 days vs the first 2 days" 1 "$(calc "$hm" 0) ms" \
 		"account_history of days 1-2" "$(calc "$fm" 0) ms" "$(calc "$hm / $fm")" "info" "-"
 	add_row "H3 account_history, $n entries, fresh connection" 1 "$(calc "$hcm" 0) ms" \
 		"the indexed scan, fresh connection" "$(calc "$pcm" 0) ms" "$(calc "$hcm / $pcm")" "info" "-"
-	say "   account_history: median $(calc "$hm" 0) ms (days 1-2: $(calc "$fm" 0) ms); plain SQL with vouchers $(calc "$jm" 0) ms, entries alone $(calc "$pm" 0) ms"
+	say "   account_history: median $(calc "$hm" 0) ms (days 1-2: $(calc "$fm" 0) ms); plain SQL with vouchers $(calc "$jm" 0) ms, entries alone $(calc "$pm" 0) ms (without parallel workers $(calc "$sm" 0) ms)"
 	say "   in fresh connections: account_history $(calc "$hcm" 0) ms, entries alone $(calc "$pcm" 0) ms"
-	notes+=("H3: one account with $hist_day entries a day (one 2-entry voucher each, loaded by INSERT ... SELECT), 4 closed days; SELECT count(*), ledger.sum(balance) FROM ledger.account_history(account, day 3, day 4) against plain SQL over the same $n entries: SELECT count(*), ledger.sum(amount) of the entries alone, unordered, through the index on (account_id, book_date) (the target's baseline: the planner's choice, a bitmap scan, parallel when it likes), and, for information, the same index scan joined with their vouchers in posting order (the rows and columns the history shows, without the running balance); medians of $tb_rounds rounds in one session (as an application's pooled connection runs them; each statement run once first to warm it), psql \\timing, jit off. The fresh-connection row runs each statement in a new connection instead: on a virtual machine a process's first touch of each shared-buffer page costs far more than the read itself, and the history touches the vouchers' pages as well as the entries'. The last row compares the same period size at the start of the books (no days before) with days 3-4 (two days before).$([ $mode = quick ] && echo " Quick mode: $hist_day entries a day instead of 500,000.")")
+	notes+=("H3: one account with $hist_day entries a day (one 2-entry voucher each, loaded by INSERT ... SELECT), 4 closed days; SELECT count(*), ledger.sum(balance) FROM ledger.account_history(account, day 3, day 4) against plain SQL over the same $n entries: SELECT count(*), ledger.sum(amount) of the entries alone, unordered, through the index on (account_id, book_date) (the target's baseline: the planner's choice, a bitmap scan, parallel when it likes), and, for information, the same scan without parallel workers (max_parallel_workers_per_gather = 0: on this virtual machine a parallel worker's first touch of the shared buffers costs more than its share of the scan saves, so the planner's parallel plan is the slower one and its time varies with that cost) and the same index scan joined with their vouchers in posting order (the rows and columns the history shows, without the running balance); medians of $tb_rounds rounds in one session (as an application's pooled connection runs them; each statement run once first to warm it), psql \\timing, jit off. The fresh-connection row runs each statement in a new connection instead: on a virtual machine a process's first touch of each shared-buffer page costs far more than the read itself, and the history touches the vouchers' pages as well as the entries'. The last row compares the same period size at the start of the books (no days before) with days 3-4 (two days before).$([ $mode = quick ] && echo " Quick mode: $hist_day entries a day instead of 500,000.")")
 fi
 
 if wants p1 || wants p3; then

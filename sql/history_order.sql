@@ -94,6 +94,16 @@ INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
 COMMIT;
 SELECT setval('ledger.voucher_id_seq', 6000);
 SELECT ledger.post('pay-2', ARRAY['1002', '2202'], ARRAY['4.00 CNY', '-4.00 CNY']::ledger.amount[]) IS NOT NULL AS posted;
+-- entries with a memo (the red flag then follows a text that is not null)
+-- and a red reversal of them, one line with a memo and one without
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key, ref) VALUES (6500, 'k6500', 'ORD-6500');
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount, memo) VALUES
+	(6500, 1, 1, '7.00 CNY', 'paid by card'), (6500, 2, 2, '-7.00 CNY', repeat('a long memo ', 20));
+INSERT INTO ledger.voucher (id, idempotency_key, ref, summary, reverses) VALUES (6501, 'k6501', 'ORD-6500', 'reversed', 6500);
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount, memo, red) VALUES
+	(6501, 1, 1, '-7.00 CNY', 'card payment reversed', true), (6501, 2, 2, '7.00 CNY', NULL, true);
+COMMIT;
 
 -- the merchant's history, in posting order
 SELECT book_date, voucher_id, line_no, ref, summary, debit, credit, balance

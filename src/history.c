@@ -139,8 +139,7 @@ typedef struct VoucherReader
 	IndexScanDesc scan;			/* on the primary key, opened when first needed */
 	ScanKeyData key;
 	TupleTableSlot *slot;		/* what the primary-key probe returns */
-	TupleTableSlot *vslot;		/* a voucher found on the pinned page */
-	HeapTupleData copy;			/* its header, pointing into the page */
+	HeapTupleData copy;			/* a voucher found on the pinned page, in place */
 	Buffer		buf;			/* the page of the last voucher, pinned */
 	BlockNumber blk;
 	BlockNumber nblocks;
@@ -208,8 +207,8 @@ voucher_pin(VoucherReader *vr, BlockNumber blk)
 	LockBuffer(vr->buf, BUFFER_LOCK_UNLOCK);
 }
 
-/* Leaves the i-th noted voucher of the pinned page in vr->vslot. */
-static TupleTableSlot *
+/* The i-th noted voucher of the pinned page (valid while the page is pinned). */
+static HeapTuple
 voucher_take(VoucherReader *vr, int i)
 {
 	Page		page = BufferGetPage(vr->buf);
@@ -221,9 +220,8 @@ voucher_take(VoucherReader *vr, int i)
 	vr->copy.t_tableOid = RelationGetRelid(vr->rel);
 	ItemPointerSet(&vr->copy.t_self, vr->blk, vr->page_offs[i]);
 	PredicateLockTID(vr->rel, &vr->copy.t_self, vr->snapshot, HeapTupleHeaderGetXmin(vr->copy.t_data));
-	ExecStoreHeapTuple(&vr->copy, vr->vslot, false);
 	vr->found_near++;
-	return vr->vslot;
+	return &vr->copy;
 }
 
 /* The index of voucher id among the noted ones from..to (clamped), or -1. */
@@ -239,10 +237,10 @@ voucher_noted(VoucherReader *vr, int64 id, int from, int to)
 }
 
 /*
- * Reads voucher id into vr->vslot (valid until the next call).  Called in
- * the memory that outlives the rows (the primary-key scan allocates there).
+ * Voucher id (valid until the next call).  Called in the memory that
+ * outlives the rows (the primary-key scan allocates there).
  */
-static TupleTableSlot *
+static HeapTuple
 voucher_read(VoucherReader *vr, int64 id)
 {
 	int			i;
@@ -279,7 +277,43 @@ voucher_read(VoucherReader *vr, int64 id)
 	for (i = 0; i < vr->npage; i++)
 		if (vr->page_offs[i] == ItemPointerGetOffsetNumber(&vr->slot->tts_tid))
 			vr->pos = i;
-	return vr->slot;
+	return ExecFetchSlotHeapTuple(vr->slot, false, NULL);
+}
+
+/*
+ * The first natts columns of a voucher, as heap_deform_tuple() takes them
+ * apart (a column the tuple lacks takes the value it was added with).
+ */
+static void
+voucher_columns(TupleDesc desc, HeapTuple tup, int natts, Datum *values, bool *isnull)
+{
+	HeapTupleHeader t = tup->t_data;
+	bool		hasnulls = HeapTupleHasNulls(tup);
+	char	   *tp = (char *) t + t->t_hoff;
+	int			tupnatts = Min(HeapTupleHeaderGetNatts(t), natts);
+	uint32		off = 0;
+	int			i;
+
+	for (i = 0; i < tupnatts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (hasnulls && att_isnull(i, t->t_bits))
+		{
+			values[i] = (Datum) 0;
+			isnull[i] = true;
+			continue;
+		}
+		isnull[i] = false;
+		if (att->attlen == -1)
+			off = att_align_pointer(off, att->attalign, -1, tp + off);
+		else
+			off = att_align_nominal(off, att->attalign);
+		values[i] = fetchatt(att, tp + off);
+		off = att_addlength_pointer(off, att->attlen, tp + off);
+	}
+	for (; i < natts; i++)
+		values[i] = getmissingattr(desc, i + 1, &isnull[i]);
 }
 
 /* A text column of a voucher, detoasted if it lives out of line. */
@@ -292,19 +326,103 @@ inline_text(Datum d)
 }
 
 /*
+ * Where the columns the history needs sit in an entry tuple.  The columns of
+ * ledger.entry before memo are fixed-width and NOT NULL, so each of them is at
+ * the same offset in every tuple that has it; red comes after memo, at a
+ * fixed offset too when memo is null (as it usually is).  An offset of -1
+ * means "not fixed": the column is then read with heap_getattr(), as is any
+ * column a tuple lacks (one written before the column was added).
+ */
+typedef struct EntryLayout
+{
+	TupleDesc	desc;
+	AttrNumber	voucher,
+				line,
+				amount,
+				book_date,
+				memo,
+				red;			/* InvalidAttrNumber before version 1.1 */
+	int			off_voucher,
+				off_line,
+				off_amount,
+				off_book_date,
+				off_red;		/* when memo is null */
+} EntryLayout;
+
+/* The offset of column attnum if every column before it but skip is fixed-width and NOT NULL. */
+static int
+fixed_offset(TupleDesc desc, AttrNumber attnum, AttrNumber skip)
+{
+	int			off = 0;
+	AttrNumber	a;
+
+	if (attnum == InvalidAttrNumber)
+		return -1;
+	for (a = 1; a <= attnum; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a - 1);
+
+		if (a == skip)
+			continue;
+		if (att->attisdropped || !att->attnotnull || att->attlen <= 0)
+			return -1;
+		off = att_align_nominal(off, att->attalign);
+		if (a < attnum)
+			off += att->attlen;
+	}
+	return off;
+}
+
+static void
+entry_layout_init(EntryLayout *lay, TupleDesc desc, const LedgerCatalog *cat)
+{
+	lay->desc = desc;
+	lay->voucher = cat->e_voucher;
+	lay->line = cat->e_line;
+	lay->amount = cat->e_amount;
+	lay->book_date = cat->e_book_date;
+	lay->memo = cat->e_memo;
+	lay->red = cat->e_red;
+	lay->off_voucher = fixed_offset(desc, lay->voucher, InvalidAttrNumber);
+	lay->off_line = fixed_offset(desc, lay->line, InvalidAttrNumber);
+	lay->off_amount = fixed_offset(desc, lay->amount, InvalidAttrNumber);
+	lay->off_book_date = fixed_offset(desc, lay->book_date, InvalidAttrNumber);
+	lay->off_red = fixed_offset(desc, lay->red, lay->memo);
+}
+
+/* Column attnum of an entry tuple, at offset off when that is known to hold. */
+static inline Datum
+entry_field(HeapTuple tup, const EntryLayout *lay, AttrNumber attnum, int off, bool *isnull)
+{
+	if (off >= 0 && HeapTupleHeaderGetNatts(tup->t_data) >= attnum)
+	{
+		*isnull = false;
+		return fetchatt(TupleDescAttr(lay->desc, attnum - 1),
+						(char *) tup->t_data + tup->t_data->t_hoff + off);
+	}
+	return heap_getattr(tup, attnum, lay->desc, isnull);
+}
+
+/*
  * Appends the entries at tids (in index order: book date, then the order of
  * their pages) that the snapshot sees to out[*n..], each page locked once for
  * all its entries, as long as they are of book date *day (the first one seen
  * sets it when *have_day is false); returns how many tids it used, fewer
  * than ntids when it met the first entry of a later day.
+ *
+ * On a page marked all-visible an index entry that points at a normal line
+ * pointer points at the tuple it was made for, and that tuple is visible to
+ * every snapshot (no dead tuple, so no HOT chain to follow): it is read
+ * without a visibility check, as a sequential scan reads such a page.
  */
 static int
-read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const AccountInfo *acc,
-			 ItemPointerData *tids, int ntids, HistEntry *out, Size *n, Buffer *buf, Datum *values,
-			 bool *nulls, DateADT *day, bool *have_day)
+read_entries(Relation rel, Snapshot snapshot, const EntryLayout *lay, const AccountInfo *acc,
+			 ItemPointerData *tids, int ntids, HistEntry *out, Size *n, Buffer *buf,
+			 DateADT *day, bool *have_day)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
 	BlockNumber cur = InvalidBlockNumber;
+	Page		page = NULL;
+	bool		all_visible = false;
 	int			i;
 
 	for (i = 0; i < ntids; i++)
@@ -313,9 +431,11 @@ read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const Ac
 		ItemPointerData tid = tids[i];
 		HeapTupleData tup;
 		bool		all_dead;
+		bool		isnull;
 		HistEntry  *e;
 		LedgerAmount *amt;
 		DateADT		d;
+		ItemId		lp;
 
 		if (blk != cur)
 		{
@@ -323,12 +443,25 @@ read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const Ac
 				LockBuffer(*buf, BUFFER_LOCK_UNLOCK);
 			*buf = ReleaseAndReadBuffer(*buf, rel, blk);
 			LockBuffer(*buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(*buf);
+			all_visible = PageIsAllVisible(page) && !snapshot->takenDuringRecovery;
 			cur = blk;
 		}
-		if (!heap_hot_search_buffer(&tid, rel, *buf, snapshot, &tup, &all_dead, true))
+		lp = PageGetItemId(page, ItemPointerGetOffsetNumber(&tid));
+		if (all_visible && ItemPointerGetOffsetNumber(&tid) <= PageGetMaxOffsetNumber(page) &&
+			ItemIdIsNormal(lp))
+		{
+			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+			tup.t_len = ItemIdGetLength(lp);
+			tup.t_tableOid = RelationGetRelid(rel);
+			tup.t_self = tid;
+			/* what heap_hot_search_buffer() does with a visible tuple */
+			HeapCheckForSerializableConflictOut(true, rel, &tup, *buf, snapshot);
+			PredicateLockTID(rel, &tid, snapshot, HeapTupleHeaderGetXmin(tup.t_data));
+		}
+		else if (!heap_hot_search_buffer(&tid, rel, *buf, snapshot, &tup, &all_dead, true))
 			continue;
-		heap_deform_tuple(&tup, desc, values, nulls);
-		d = DatumGetDateADT(values[cat->e_book_date - 1]);
+		d = DatumGetDateADT(entry_field(&tup, lay, lay->book_date, lay->off_book_date, &isnull));
 		if (!*have_day)
 		{
 			*day = d;
@@ -337,11 +470,18 @@ read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const Ac
 		else if (d != *day)
 			break;				/* the next day starts here */
 		e = &out[(*n)++];
-		e->voucher_id = DatumGetInt64(values[cat->e_voucher - 1]);
-		e->line_no = DatumGetInt32(values[cat->e_line - 1]);
-		e->red = cat->e_red != InvalidAttrNumber && !nulls[cat->e_red - 1] &&
-			DatumGetBool(values[cat->e_red - 1]);
-		amt = DatumGetLedgerAmountP(values[cat->e_amount - 1]);
+		e->voucher_id = DatumGetInt64(entry_field(&tup, lay, lay->voucher, lay->off_voucher, &isnull));
+		e->line_no = DatumGetInt32(entry_field(&tup, lay, lay->line, lay->off_line, &isnull));
+		e->red = false;
+		if (lay->red != InvalidAttrNumber)
+		{
+			bool		memo_null = HeapTupleHasNulls(&tup) &&
+				att_isnull(lay->memo - 1, tup.t_data->t_bits);
+			Datum		red = entry_field(&tup, lay, lay->red, memo_null ? lay->off_red : -1, &isnull);
+
+			e->red = !isnull && DatumGetBool(red);
+		}
+		amt = DatumGetLedgerAmountP(entry_field(&tup, lay, lay->amount, lay->off_amount, &isnull));
 		if (amt->code != acc->cur.code || amt->decimals != acc->cur.decimals)
 		{
 			LockBuffer(*buf, BUFFER_LOCK_UNLOCK);
@@ -354,6 +494,25 @@ read_entries(Relation rel, Snapshot snapshot, const LedgerCatalog *cat, const Ac
 		LockBuffer(*buf, BUFFER_LOCK_UNLOCK);
 	return i;
 }
+
+/*
+ * The columns of ledger._account_history(): the fixed-width ones first, then
+ * the balance, before any column that can be null, so that the caller's
+ * query reads them from the row at fixed offsets.
+ */
+enum
+{
+	HC_BOOK_DATE,
+	HC_VOUCHER,
+	HC_LINE,
+	HC_CREATED_AT,
+	HC_BALANCE,
+	HC_DEBIT,
+	HC_CREDIT,
+	HC_REF,
+	HC_SUMMARY,
+	HC_COLUMNS
+};
 
 /*
  * The state of one account history between calls: the scan of the period's
@@ -383,9 +542,11 @@ typedef struct HistoryScan
 	DateADT		day;			/* their book date */
 	bool		index_done;
 	Buffer		ebuf;			/* pinned only while a day is read */
-	Datum	   *evalues;
-	bool	   *enulls;
+	EntryLayout elay;
+	struct RowTemplate *templates[1 << HC_COLUMNS];	/* by the columns that are null */
 	AttrNumber	v_last;
+	Datum	   *vvalues;		/* the voucher's columns up to v_last */
+	bool	   *vnulls;
 	bool		open;
 } HistoryScan;
 
@@ -401,7 +562,6 @@ history_close(HistoryScan *hs)
 	if (BufferIsValid(hs->ebuf))
 		ReleaseBuffer(hs->ebuf);
 	hs->ebuf = InvalidBuffer;
-	ExecDropSingleTupleTableSlot(hs->vr.vslot);
 	index_endscan(hs->scan);
 	if (hs->vr.scan != NULL)
 	{
@@ -441,8 +601,9 @@ history_open(HistoryScan *hs, DateADT from_date, DateADT to_date)
 	hs->vr.id_first = cat->v_id == 1 && TupleDescAttr(hs->vr.desc, 0)->atttypid == INT8OID;
 	hs->vr.buf = InvalidBuffer;
 	hs->vr.nblocks = RelationGetNumberOfBlocks(hs->vr.rel);
-	hs->vr.vslot = MakeSingleTupleTableSlot(hs->vr.desc, &TTSOpsHeapTuple);
 	hs->v_last = Max(Max(cat->v_ref, cat->v_summary), cat->v_created_at);
+	hs->vvalues = palloc(sizeof(Datum) * hs->v_last);
+	hs->vnulls = palloc(sizeof(bool) * hs->v_last);
 
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(hs->acc.id));
 	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(from_date));
@@ -452,9 +613,8 @@ history_open(HistoryScan *hs, DateADT from_date, DateADT to_date)
 	hs->tids = palloc(sizeof(ItemPointerData) * TID_BATCH);
 	hs->max_entries = 1024;
 	hs->day_entries = palloc(sizeof(HistEntry) * hs->max_entries);
-	hs->evalues = palloc(sizeof(Datum) * RelationGetDescr(hs->erel)->natts);
-	hs->enulls = palloc(sizeof(bool) * RelationGetDescr(hs->erel)->natts);
 	hs->ebuf = InvalidBuffer;
+	entry_layout_init(&hs->elay, RelationGetDescr(hs->erel), cat);
 	hs->open = true;
 }
 
@@ -497,9 +657,8 @@ history_next_day(HistoryScan *hs)
 				hs->max_entries *= 2;
 			hs->day_entries = repalloc_huge(hs->day_entries, sizeof(HistEntry) * hs->max_entries);
 		}
-		used = read_entries(hs->erel, hs->snapshot, &hs->cat, &hs->acc, hs->tids, hs->ntids,
-							hs->day_entries, &hs->n, &hs->ebuf, hs->evalues, hs->enulls,
-							&hs->day, &have_day);
+		used = read_entries(hs->erel, hs->snapshot, &hs->elay, &hs->acc, hs->tids, hs->ntids,
+							hs->day_entries, &hs->n, &hs->ebuf, &hs->day, &have_day);
 		if (used < hs->ntids)
 		{
 			/* the rest are of the next day */
@@ -524,26 +683,113 @@ history_next_day(HistoryScan *hs)
 }
 
 /*
- * The columns of ledger._account_history(): the fixed-width ones first, then
- * the balance, before any column that can be null, so that the caller's
- * query reads them from the row at fixed offsets.
+ * Forming the rows.  The rows of one history differ only in their values:
+ * the header of a row (its length aside) depends only on which of its
+ * columns are null, and its values are fixed-width ones and short texts,
+ * laid out in column order, each fixed-width one at its alignment and each
+ * short text where the one before ends, as heap_fill_tuple() lays them out.
+ * So the header of each pattern of nulls is taken once from a row that
+ * heap_form_tuple() made, and the values are copied after it; a text that is
+ * not short (over 126 bytes, or compressed) sends the row through
+ * heap_form_tuple() instead.  heap_form_tuple() works all of that out again
+ * for every row, at a third of the history's time.
  */
-enum
+#define HC_FIXED HC_REF			/* the columns before it are fixed-width, the rest texts */
+
+typedef struct RowTemplate
 {
-	HC_BOOK_DATE,
-	HC_VOUCHER,
-	HC_LINE,
-	HC_CREATED_AT,
-	HC_BALANCE,
-	HC_DEBIT,
-	HC_CREDIT,
-	HC_REF,
-	HC_SUMMARY,
-	HC_COLUMNS
-};
+	int			hoff;			/* the header's length, with its null bitmap */
+	int			fixed_len;		/* the fixed-width values' length, padding included */
+	int			off[HC_FIXED];	/* where each fixed-width value goes after the header */
+	/* the header, then the fixed-width values' place, zeroed */
+	char		bytes[MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(HC_COLUMNS)) + HC_FIXED * MAXIMUM_ALIGNOF + 3 * sizeof(LedgerAmount)];
+} RowTemplate;
+
+/* A row of the history as a composite datum's header, in the current memory. */
+static HeapTupleHeader
+history_form(HistoryScan *hs, TupleDesc desc, const Datum *values, const bool *nulls)
+{
+	uint32		mask = 0;
+	RowTemplate *t;
+	HeapTupleHeader td;
+	char	   *data;
+	Size		texts = 0;
+	int			i;
+
+	for (i = 0; i < HC_COLUMNS; i++)
+	{
+		if (nulls[i])
+			mask |= 1 << i;
+		else if (i >= HC_FIXED)
+		{
+			Pointer		p = DatumGetPointer(values[i]);
+
+			if (!VARATT_IS_SHORT(p) || VARATT_IS_EXTERNAL(p))
+				return heap_form_tuple(desc, (Datum *) values, (bool *) nulls)->t_data;
+			texts += VARSIZE_SHORT(p);
+		}
+	}
+	if ((t = hs->templates[mask]) == NULL)
+	{
+		HeapTuple	made = heap_form_tuple(desc, (Datum *) values, (bool *) nulls);
+		int			off = 0;
+
+		t = MemoryContextAllocZero(hs->scancxt, sizeof(RowTemplate));
+		t->hoff = made->t_data->t_hoff;
+		for (i = 0; i < HC_FIXED; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			t->off[i] = -1;
+			if (nulls[i])
+				continue;
+			off = att_align_nominal(off, att->attalign);
+			t->off[i] = off;
+			off += att->attlen;
+		}
+		t->fixed_len = off;
+		if ((Size) (t->hoff + t->fixed_len) > sizeof(t->bytes))
+			elog(ERROR, "a row of the account history does not fit its template");
+		memcpy(t->bytes, made->t_data, t->hoff);
+		hs->templates[mask] = t;
+		return made->t_data;
+	}
+	td = palloc(t->hoff + t->fixed_len + texts);
+	memcpy(td, t->bytes, t->hoff + t->fixed_len);
+	HeapTupleHeaderSetDatumLength(td, t->hoff + t->fixed_len + texts);
+	data = (char *) td + t->hoff;
+	for (i = 0; i < HC_FIXED; i++)
+	{
+		Form_pg_attribute att;
+
+		if (nulls[i])
+			continue;
+		att = TupleDescAttr(desc, i);
+		if (att->attbyval)
+			store_att_byval(data + t->off[i], values[i], att->attlen);
+		else
+			memcpy(data + t->off[i], DatumGetPointer(values[i]), att->attlen);
+	}
+	data += t->fixed_len;
+	for (i = HC_FIXED; i < HC_COLUMNS; i++)
+	{
+		if (nulls[i])
+			continue;
+		memcpy(data, DatumGetPointer(values[i]), VARSIZE_SHORT(DatumGetPointer(values[i])));
+		data += VARSIZE_SHORT(DatumGetPointer(values[i]));
+	}
+#ifdef USE_ASSERT_CHECKING
+	{
+		HeapTuple	check = heap_form_tuple(desc, (Datum *) values, (bool *) nulls);
+
+		Assert(check->t_len == VARSIZE(td) && memcmp(check->t_data, td, check->t_len) == 0);
+	}
+#endif
+	return td;
+}
 
 /* The row of the next entry, in the caller's (per-call) memory. */
-static HeapTuple
+static HeapTupleHeader
 history_row(HistoryScan *hs, TupleDesc desc)
 {
 	const LedgerCatalog *cat = &hs->cat;
@@ -554,26 +800,27 @@ history_row(HistoryScan *hs, TupleDesc desc)
 	LedgerAmount side;
 	LedgerAmount balance;
 	int64		normal;
-	TupleTableSlot *vslot;
-
+	HeapTuple	voucher;
+	Datum	   *vvalues = hs->vvalues;
+	bool	   *vnulls = hs->vnulls;
 	MemoryContext old;
 
 	/* the scans allocate in their own memory: the caller's is reset at each row */
 	old = MemoryContextSwitchTo(hs->scancxt);
-	vslot = voucher_read(&hs->vr, e->voucher_id);
-	slot_getsomeattrs(vslot, hs->v_last);
+	voucher = voucher_read(&hs->vr, e->voucher_id);
 	MemoryContextSwitchTo(old);
+	voucher_columns(hs->vr.desc, voucher, hs->v_last, vvalues, vnulls);
 	values[HC_BOOK_DATE] = DateADTGetDatum(hs->day);
 	values[HC_VOUCHER] = Int64GetDatum(e->voucher_id);
 	values[HC_LINE] = Int32GetDatum(e->line_no);
-	nulls[HC_REF] = vslot->tts_isnull[cat->v_ref - 1];
+	nulls[HC_REF] = vnulls[cat->v_ref - 1];
 	if (!nulls[HC_REF])
-		values[HC_REF] = inline_text(vslot->tts_values[cat->v_ref - 1]);
-	nulls[HC_SUMMARY] = vslot->tts_isnull[cat->v_summary - 1];
+		values[HC_REF] = inline_text(vvalues[cat->v_ref - 1]);
+	nulls[HC_SUMMARY] = vnulls[cat->v_summary - 1];
 	if (!nulls[HC_SUMMARY])
-		values[HC_SUMMARY] = inline_text(vslot->tts_values[cat->v_summary - 1]);
-	values[HC_CREATED_AT] = vslot->tts_values[cat->v_created_at - 1];
-	nulls[HC_CREATED_AT] = vslot->tts_isnull[cat->v_created_at - 1];
+		values[HC_SUMMARY] = inline_text(vvalues[cat->v_summary - 1]);
+	values[HC_CREATED_AT] = vvalues[cat->v_created_at - 1];
+	nulls[HC_CREATED_AT] = vnulls[cat->v_created_at - 1];
 	if (pg_add_s64_overflow(hs->running, e->units, &hs->running))
 		amount_out_of_range_error();
 
@@ -607,8 +854,8 @@ history_row(HistoryScan *hs, TupleDesc desc)
 	balance.code = acc->cur.code;
 	balance.decimals = acc->cur.decimals;
 	values[HC_BALANCE] = PointerGetDatum(&balance);
-	/* the tuple is formed while the voucher's page is pinned: its texts are copied */
-	return heap_form_tuple(desc, values, nulls);
+	/* the row is formed while the voucher's page is pinned: its texts are copied */
+	return history_form(hs, desc, values, nulls);
 }
 
 /*
@@ -776,5 +1023,5 @@ ledger_account_history(PG_FUNCTION_ARGS)
 			SRF_RETURN_DONE(funcctx);
 		}
 	}
-	SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(history_row(hs, funcctx->tuple_desc)));
+	SRF_RETURN_NEXT(funcctx, HeapTupleHeaderGetDatum(history_row(hs, funcctx->tuple_desc)));
 }

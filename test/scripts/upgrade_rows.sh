@@ -139,6 +139,26 @@ SQL
 	diff -u "$WORK/$db.before" "$WORK/$db.after" >"$WORK/$db.diff" ||
 		{ head -n 60 "$WORK/$db.diff"; fail "$db: the update from $v changed the books (see $WORK/$db.diff)"; }
 	note "ok: $v updated to $default: every row on $v's columns, sequence, balance, trial balance line and digest is what it was ($(wc -l <"$WORK/$db.before") lines)"
+	# the account history reads entries written before the update (they lack
+	# the columns added since, such as red): every entry, and after each day
+	# the balance of that day's end
+	expect $db "SELECT count(*) FROM ledger.account a
+	             CROSS JOIN LATERAL ledger.account_history(a.code, '2026-11-02') h
+	            WHERE a.currency IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code)" \
+		"$(q $db -c "SELECT count(*) FROM ledger.entry")" "$db: the account history lists every entry written in $v"
+	expect $db "SELECT count(*) FROM ledger.account a
+	             CROSS JOIN LATERAL ledger.account_history(a.code, '2026-11-02') h
+	            WHERE a.currency IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code)
+	              AND ((h.debit IS NULL) = (h.credit IS NULL) OR ledger.minor_units(coalesce(h.debit, h.credit)) <= 0)" \
+		0 "$db: each entry written in $v stands on one side as a positive figure (none is red)"
+	expect $db "SELECT count(*) FROM ledger.account a
+	             CROSS JOIN LATERAL (SELECT DISTINCT ON (h.book_date) h.book_date, h.balance
+	                                   FROM ledger.account_history(a.code, '2026-11-02') h
+	                                  ORDER BY h.book_date, h.voucher_id DESC, h.line_no DESC) last
+	            WHERE a.currency IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code)
+	              AND last.book_date < ledger.current_book_date()
+	              AND last.balance::text IS DISTINCT FROM ledger.balance(a.code, last.book_date)::text" \
+		0 "$db: after the entries of $v of each closed day the account history shows that day's closing balance"
 	books_hold $db
 	psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null 2>&1
 done
