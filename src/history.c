@@ -444,12 +444,13 @@ read_entries(Relation rel, Snapshot snapshot, const EntryLayout *lay, const Acco
 			*buf = ReleaseAndReadBuffer(*buf, rel, blk);
 			LockBuffer(*buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(*buf);
-			all_visible = PageIsAllVisible(page) && !snapshot->takenDuringRecovery;
+			/* with old_snapshot_threshold a page may be all-visible past an old snapshot's horizon */
+			all_visible = PageIsAllVisible(page) && !snapshot->takenDuringRecovery &&
+				!OldSnapshotThresholdActive();
 			cur = blk;
 		}
-		lp = PageGetItemId(page, ItemPointerGetOffsetNumber(&tid));
 		if (all_visible && ItemPointerGetOffsetNumber(&tid) <= PageGetMaxOffsetNumber(page) &&
-			ItemIdIsNormal(lp))
+			ItemIdIsNormal(lp = PageGetItemId(page, ItemPointerGetOffsetNumber(&tid))))
 		{
 			tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
 			tup.t_len = ItemIdGetLength(lp);
@@ -711,6 +712,7 @@ history_form(HistoryScan *hs, TupleDesc desc, const Datum *values, const bool *n
 {
 	uint32		mask = 0;
 	RowTemplate *t;
+	HeapTuple	made = NULL;
 	HeapTupleHeader td;
 	char	   *data;
 	Size		texts = 0;
@@ -731,8 +733,9 @@ history_form(HistoryScan *hs, TupleDesc desc, const Datum *values, const bool *n
 	}
 	if ((t = hs->templates[mask]) == NULL)
 	{
-		HeapTuple	made = heap_form_tuple(desc, (Datum *) values, (bool *) nulls);
 		int			off = 0;
+
+		made = heap_form_tuple(desc, (Datum *) values, (bool *) nulls);
 
 		t = MemoryContextAllocZero(hs->scancxt, sizeof(RowTemplate));
 		t->hoff = made->t_data->t_hoff;
@@ -752,7 +755,6 @@ history_form(HistoryScan *hs, TupleDesc desc, const Datum *values, const bool *n
 			elog(ERROR, "a row of the account history does not fit its template");
 		memcpy(t->bytes, made->t_data, t->hoff);
 		hs->templates[mask] = t;
-		return made->t_data;
 	}
 	td = palloc(t->hoff + t->fixed_len + texts);
 	memcpy(td, t->bytes, t->hoff + t->fixed_len);
@@ -779,12 +781,12 @@ history_form(HistoryScan *hs, TupleDesc desc, const Datum *values, const bool *n
 		data += VARSIZE_SHORT(DatumGetPointer(values[i]));
 	}
 #ifdef USE_ASSERT_CHECKING
-	{
-		HeapTuple	check = heap_form_tuple(desc, (Datum *) values, (bool *) nulls);
-
-		Assert(check->t_len == VARSIZE(td) && memcmp(check->t_data, td, check->t_len) == 0);
-	}
+	if (made == NULL)
+		made = heap_form_tuple(desc, (Datum *) values, (bool *) nulls);
 #endif
+	/* the first row of each pattern, and with assertions every row, as heap_form_tuple() lays it out */
+	if (made != NULL && (made->t_len != VARSIZE(td) || memcmp(made->t_data, td, made->t_len) != 0))
+		elog(ERROR, "a row of the account history is not laid out as heap_form_tuple() lays it out");
 	return td;
 }
 
@@ -987,6 +989,7 @@ ledger_account_history(PG_FUNCTION_ARGS)
 			TupleDescAttr(desc, HC_VOUCHER)->atttypid != INT8OID ||
 			TupleDescAttr(desc, HC_LINE)->atttypid != INT4OID ||
 			TupleDescAttr(desc, HC_CREATED_AT)->atttypid != TIMESTAMPTZOID ||
+			TupleDescAttr(desc, HC_BALANCE)->attlen != sizeof(LedgerAmount) ||
 			TupleDescAttr(desc, HC_BALANCE)->atttypid != TupleDescAttr(desc, HC_DEBIT)->atttypid ||
 			TupleDescAttr(desc, HC_BALANCE)->atttypid != TupleDescAttr(desc, HC_CREDIT)->atttypid ||
 			TupleDescAttr(desc, HC_REF)->atttypid != TEXTOID ||
