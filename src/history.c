@@ -52,9 +52,8 @@
 #include "raise.h"
 #include "wide.h"
 
-static SPIPlanPtr opening_plan = NULL;
-
 /* the opening balance: one probe of the day-end rows, the entries of the days not closed */
+static SPIPlanPtr opening_plan = NULL;
 static uint64 plans_generation = 0;
 
 static void
@@ -81,7 +80,6 @@ prepare_plans(void)
 		"  FROM (SELECT pg_catalog.max(b.book_date) AS d FROM ledger.book_day b"
 		"         WHERE b.status OPERATOR(pg_catalog.=) 'closed' AND b.book_date OPERATOR(pg_catalog.<) $2) s",
 		2, t);
-
 }
 
 /* ---------- the period's entries ---------- */
