@@ -24,6 +24,9 @@ SET DateStyle = 'ISO, YMD';
 \set mt :d 'mt940_three_accounts.sta'
 \set mt_bad :d 'mt940_bad_balance.sta'
 \set mt_date :d 'mt940_bad_date.sta'
+\set mt_abn :d 'mt940_abnamro.sta'
+\set mt_ing :d 'mt940_ing.sta'
+\set mt_mbank :d 'mt940_mbank.sta'
 \set camt :d 'camt053_two_statements.xml'
 \set camt_bad :d 'camt053_bad_balance.xml'
 \set camt8 :d 'camt053_v08.xml'
@@ -129,6 +132,25 @@ SELECT count(*) FROM ledger.statement_line WHERE source LIKE 'bank/%';
 -- one account: the source as given
 SELECT source, statement_date, line_count
   FROM ledger.load_mt940('bank-eur', split_part(pg_read_file(:'mt'), E'-\n:20:asdfsdfdsf', 1));
+-- the banks' transmission envelopes: the lines before a statement that are
+-- not fields (ABN AMRO's ABNANL2A / 940 before each message, ING's
+-- 0000 01INGBNL2AXXXX00001 / 940 00, the SOH byte mBank writes) are skipped
+-- and counted
+SELECT source, statement_date, line_count, total_amount, file_header->>'envelope_lines' AS envelope,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('abn', pg_read_file(:'mt_abn'));
+SELECT source, statement_date, line_count, total_amount, file_header->>'envelope_lines' AS envelope,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('ing', pg_read_file(:'mt_ing'));
+SELECT source, statement_date, line_count, total_amount, file_header->>'envelope_lines' AS envelope,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('mbank', pg_read_file(:'mt_mbank'));
+SELECT source, line_no, ref, external_id, amount FROM st WHERE source IN ('ing', 'mbank') ORDER BY source, line_no;
+-- an MT942 interim report is not a statement (the self-provided sample of wolph/mt940)
+SELECT ledger.load_mt940('bank', E':20:CGNGHKLI0290980\n:25:GJB0291077111\n:28C:03917/00001\n:34F:EURD0,00\n:34F:EURC0,00\n:13D:1610301730+0000\n:61:1610301031D0,42MCI0NONREF//055001022000001\nYAY MT942 CHG\n:86:REMIT:Costs to MT940 Parsing.\n:90D:1EUR2,30\n:90C:0EUR0,00\n-\n');
+SELECT ledger.load_mt940('bank', E':20:CGNGHKLI0290980\n:25:GJB0291077111\n:28C:03917/00001\n:34F:EURD0,00\n:13D:1610301730+0000\n:90D:0EUR0,00\n:90C:0EUR0,00\n-\n');
+-- a line that is not a field inside a statement is still an error
+SELECT ledger.load_mt940('bank', E':20:X\n:25:1\n:28C:1\n:60F:C240312USD1,00\n-\nABNANL2A\n:62F:C240312USD1,00\n');
 -- a closing balance that the lines do not reach; a date that does not exist
 SELECT ledger.load_mt940('bank', pg_read_file(:'mt_bad'));
 SELECT ledger.load_mt940('bank', pg_read_file(:'mt_date'));

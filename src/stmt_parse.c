@@ -1632,6 +1632,7 @@ typedef struct mt_state
 	sp_stmt		st;
 	bool		open;			/* inside a statement, :60: seen */
 	bool		have_line;		/* a :61: waits for its :86: */
+	bool		mt942;			/* :34F: or :13D: since the :20: */
 	field		line61;
 	sp_str		info86;
 	long		info86_line;
@@ -1806,6 +1807,7 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 			return fail(err, fl->line, "starts a new statement (:20:) but the statement of line %ld has no closing balance (:62F:)",
 						m->st.line_no);
 		memset(&m->st, 0, sizeof(m->st));
+		m->mt942 = false;
 		m->st.index = m->index;
 		m->st.line_no = fl->line;
 		m->st.id = join(trim(fl->first), m->idbuf, sizeof(m->idbuf));
@@ -1837,6 +1839,8 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 	}
 	if (strcmp(t, "61") == 0)
 	{
+		if (!m->open && m->mt942)
+			return fail(err, fl->line, "is a line of an MT942 interim transaction report (:34F:, :13D:, no opening balance), which is not a statement: load the day's MT940");
 		if (!m->open)
 			return fail(err, fl->line, "is a statement line outside a statement (no opening balance :60F: before it)");
 		m->line61 = *fl;
@@ -1875,6 +1879,8 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 		m->st.line_no = 0;
 		return true;
 	}
+	if (strcmp(t, "34F") == 0 || strcmp(t, "13D") == 0)
+		m->mt942 = true;
 	/* :21: :34F: :13D: :64: :65: :90D: :90C: :NS: ... carry nothing we load */
 	return true;
 }
@@ -1888,6 +1894,8 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 	field		cur;
 	bool		have = false;
 	long		last = 0;
+	long		envelope = 0;
+	bool		any_field = false;
 	static mt_state state;	/* large buffers off the stack */
 
 	m = &state;
@@ -1938,11 +1946,27 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 				cur.first.n = l.n - k - 1;
 				cur.all = cur.first;
 				have = true;
+				any_field = true;
 				continue;
 			}
 		}
 		if (!have)
+		{
+			/*
+			 * Outside a statement (before the first field of the file or
+			 * after a "-" that ends a message), a line that is not a field
+			 * is the bank's transmission envelope: ABN AMRO's "ABNANL2A" /
+			 * "940", ING's "0000 01INGBNL2AXXXX00001" / "940 00", the SOH
+			 * byte mBank writes before each message.  Inside a statement it
+			 * is an error as before.
+			 */
+			if (!m->open && m->st.line_no == 0)
+			{
+				envelope++;
+				continue;
+			}
 			return fail(err, it.no, "is not a field of an MT940 statement (:20:, :25:, :60F:, :61: ...)");
+		}
 		/* a continuation line: the field runs on to the end of this line */
 		cur.all.n = (size_t) (line.p + line.n - cur.all.p);
 	}
@@ -1950,12 +1974,18 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 		return false;
 	if (m->have_line && !mt_emit_line(m, err))
 		return false;
+	if (!m->open && m->st.line_no != 0 && m->mt942)
+		return fail(err, m->st.line_no, "starts an MT942 interim transaction report (:34F:, :13D:, no opening balance), which is not a statement: load the day's MT940");
 	if (m->open || m->st.line_no != 0)
 		return fail(err, last > 0 ? last : 1, "ends the file inside the statement of line %ld, which has no closing balance (:62F:): the file is cut short",
 					m->st.line_no);
+	if (!any_field)
+		return fail(err, last > 0 ? last : 1, "ends a file in which no line is a field of an MT940 statement (:20:, :25:, :60F:, :61: ...)");
 	if (m->index == 0)
 		return fail(err, last > 0 ? last : 1, "ends a file that holds no statement (:20: ... :62F:)");
 	meta_add(meta, "statements", "%d", m->index);
+	if (envelope > 0)
+		meta_add(meta, "envelope_lines", "%ld", envelope);
 	return true;
 }
 
