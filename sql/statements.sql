@@ -27,6 +27,10 @@ SET DateStyle = 'ISO, YMD';
 \set mt_abn :d 'mt940_abnamro.sta'
 \set mt_ing :d 'mt940_ing.sta'
 \set mt_mbank :d 'mt940_mbank.sta'
+\set mt_zenith :d 'mt940_zenith.sta'
+\set mt_rabo :d 'mt940_rabobank_sub.sta'
+\set mt_db :d 'mt940_deutschebank.sta'
+\set camt_tz :d 'camt053_raiffeisen_tz.xml'
 \set camt :d 'camt053_two_statements.xml'
 \set camt_bad :d 'camt053_bad_balance.xml'
 \set camt8 :d 'camt053_v08.xml'
@@ -134,8 +138,8 @@ SELECT source, statement_date, line_count
   FROM ledger.load_mt940('bank-eur', split_part(pg_read_file(:'mt'), E'-\n:20:asdfsdfdsf', 1));
 -- the banks' transmission envelopes: the lines before a statement that are
 -- not fields (ABN AMRO's ABNANL2A / 940 before each message, ING's
--- 0000 01INGBNL2AXXXX00001 / 940 00, the SOH byte mBank writes) are skipped
--- and counted
+-- 0000 01INGBNL2AXXXX00001 / 940 00) are skipped and counted; the control
+-- bytes around mBank's messages (SOH, ETX) are not part of any line
 SELECT source, statement_date, line_count, total_amount, file_header->>'envelope_lines' AS envelope,
        file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
   FROM ledger.load_mt940('abn', pg_read_file(:'mt_abn'));
@@ -146,6 +150,37 @@ SELECT source, statement_date, line_count, total_amount, file_header->>'envelope
        file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
   FROM ledger.load_mt940('mbank', pg_read_file(:'mt_mbank'));
 SELECT source, line_no, ref, external_id, amount FROM st WHERE source IN ('ing', 'mbank') ORDER BY source, line_no;
+-- what real exports do beside the standard: Zenith Bank leaves out the
+-- transaction type (the amount is followed by //reference), Deutsche Bank and
+-- Commerzbank write a space before it, Rabobank glues the DOS end-of-file byte
+-- (0x1A) to the :20: of the next export and writes a line's information as
+-- several :86: fields
+SELECT source, statement_date, line_count, total_amount,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('zenith', pg_read_file(:'mt_zenith'));
+SELECT source, statement_date, line_count, total_amount,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('db', pg_read_file(:'mt_db'));
+SELECT source, statement_date, line_count, total_amount,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('rabo', pg_read_file(:'mt_rabo'));
+SELECT source, line_no, ref, external_id, amount FROM st WHERE source IN ('zenith', 'db') OR source LIKE 'rabo/%' ORDER BY source, line_no;
+SELECT r.line_no, r.raw->>'type' AS type, r.raw->>'customer_ref' AS customer_ref, r.raw->>'bank_ref' AS bank_ref, r.raw->>'info' AS info
+  FROM ledger.statement_import i, ledger.statement_raw(i.id) r
+ WHERE i.source IN ('zenith', 'db', 'rabo/1567.50.961EUR') AND r.line_no IN (6, 8, 5)
+ ORDER BY i.source, r.line_no;
+-- camt.053.001.04 of Raiffeisen (Switzerland): every date with its zone (2017-04-01+02:00)
+SELECT source, statement_date, line_count, total_amount, file_header->>'version' AS version,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_camt053('raiffeisen', pg_read_file(:'camt_tz'));
+SELECT line_no, ref, external_id, amount, beijing_time FROM st WHERE source = 'raiffeisen' ORDER BY line_no LIMIT 4;
+-- a text longer than the loader keeps is cut between characters, never inside one
+SELECT line_count FROM ledger.load_mt940('long', E':20:1\n:25:2\n:28C:3\n:60F:C240312CNY1,00\n:61:240312C1,00NTRFREF//X\n' || repeat('补', 50) || E'\n:86:' || repeat('信', 400) || E'\n:62F:C240312CNY2,00\n');
+SELECT length(r.raw->>'info') AS info, length(r.raw->>'supplementary') AS supplementary, right(r.raw->>'info', 3) AS info_end
+  FROM ledger.statement_import i, ledger.statement_raw(i.id) r WHERE i.source = 'long';
+-- an error quoting bytes that split a character shows '?' for them (the
+-- message stays UTF-8)
+SELECT ledger.load_mt940('bank', E':20:G\n:25:11\n:60F:C110101E资金0,00\n');
 -- an MT942 interim report is not a statement (the self-provided sample of wolph/mt940)
 SELECT ledger.load_mt940('bank', E':20:CGNGHKLI0290980\n:25:GJB0291077111\n:28C:03917/00001\n:34F:EURD0,00\n:34F:EURC0,00\n:13D:1610301730+0000\n:61:1610301031D0,42MCI0NONREF//055001022000001\nYAY MT942 CHG\n:86:REMIT:Costs to MT940 Parsing.\n:90D:1EUR2,30\n:90C:0EUR0,00\n-\n');
 SELECT ledger.load_mt940('bank', E':20:CGNGHKLI0290980\n:25:GJB0291077111\n:28C:03917/00001\n:34F:EURD0,00\n:13D:1610301730+0000\n:90D:0EUR0,00\n:90C:0EUR0,00\n-\n');

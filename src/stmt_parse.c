@@ -41,6 +41,26 @@ fail(sp_error *err, long line, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	/*
+	 * The message quotes the file: a few bytes taken at fixed places (a
+	 * currency code, a date) may split a character, as may the buffer's end.
+	 * Each byte of an incomplete or malformed sequence becomes '?'.
+	 */
+	for (unsigned char *q = (unsigned char *) err->msg; *q;)
+	{
+		size_t		len = *q < 0x80 ? 1 : (*q & 0xE0) == 0xC0 ? 2 : (*q & 0xF0) == 0xE0 ? 3 :
+			(*q & 0xF8) == 0xF0 ? 4 : 0;
+		size_t		k = 1;
+
+		while (k < len && (q[k] & 0xC0) == 0x80)
+			k++;
+		if (len == 0 || k < len)
+		{
+			*q++ = '?';
+			continue;
+		}
+		q += len;
+	}
 	return false;
 }
 
@@ -402,22 +422,31 @@ iso_datetime(sp_str s, sp_time *t)
 			for (; nd < 6; nd++)
 				t->usec *= 10;
 		}
-		if (i < s.n && s.p[i] == 'Z')
-		{
-			t->has_offset = true;
-			i++;
-		}
-		else if (i < s.n && (s.p[i] == '+' || s.p[i] == '-'))
-		{
-			int			hh = digits_at(s, i + 1, 2),
-						mm = (i + 3 < s.n && s.p[i + 3] == ':') ? digits_at(s, i + 4, 2) : -1;
+	}
 
-			if (hh < 0 || hh > 14 || mm < 0 || mm > 59)
-				return false;
+	/*
+	 * The time zone: a date-time's offset is kept; a date may carry one too
+	 * (xs:date allows it: Raiffeisen writes <Dt>2017-04-01+02:00</Dt>), which
+	 * names the zone of that calendar day and leaves the day as it is.
+	 */
+	if (i < s.n && s.p[i] == 'Z')
+	{
+		t->has_offset = t->has_time;
+		i++;
+	}
+	else if (i < s.n && (s.p[i] == '+' || s.p[i] == '-'))
+	{
+		int			hh = digits_at(s, i + 1, 2),
+					mm = (i + 3 < s.n && s.p[i + 3] == ':') ? digits_at(s, i + 4, 2) : -1;
+
+		if (hh < 0 || hh > 14 || mm < 0 || mm > 59)
+			return false;
+		if (t->has_time)
+		{
 			t->has_offset = true;
 			t->offset_min = (hh * 60 + mm) * (s.p[i] == '-' ? -1 : 1);
-			i += 6;
 		}
+		i += 6;
 	}
 	return i == s.n;
 }
@@ -1634,8 +1663,7 @@ typedef struct mt_state
 	bool		have_line;		/* a :61: waits for its :86: */
 	bool		mt942;			/* :34F: or :13D: since the :20: */
 	field		line61;
-	sp_str		info86;
-	long		info86_line;
+	size_t		info_n;			/* the :86: fields of the waiting :61:, in infobuf */
 	int64_t		sum;
 	char		idbuf[64];
 	char		acctbuf[64];
@@ -1645,20 +1673,33 @@ typedef struct mt_state
 	char		suppbuf[128];
 } mt_state;
 
-/* copy s into buf, joining continuation lines with nothing in between */
+/*
+ * copy s into buf, joining continuation lines with nothing in between; a text
+ * longer than buf is cut, never in the middle of a UTF-8 character
+ */
 static sp_str
 join(sp_str s, char *buf, size_t size)
 {
 	size_t		n = 0;
+	size_t		i;
 
-	for (size_t i = 0; i < s.n && n + 1 < size; i++)
+	for (i = 0; i < s.n && n + 1 < size; i++)
 	{
 		if (s.p[i] == '\r' || s.p[i] == '\n')
 			continue;
 		buf[n++] = s.p[i];
 	}
+	if (i < s.n)
+		n = utf8_cut(buf, n);
 	buf[n] = '\0';
 	return (sp_str) {buf, n};
+}
+
+/* a printable ASCII character: an identification code's (Sberbank writes "S   ") */
+static inline bool
+print_ascii(char c)
+{
+	return c >= ' ' && c <= '~';
 }
 
 static bool
@@ -1722,12 +1763,24 @@ mt_emit_line(mt_state *m, sp_error *err)
 	num.n = (size_t) (s.p + i - num.p);
 	if (!decimal(num, ',', m->st.cur.decimals, &amount, NULL))
 		return fail(err, ln, "has an invalid amount \"%.*s\"", SHOW(num));
-	/* transaction type: N|F|S + 3 characters */
-	if (i + 4 > s.n || (s.p[i] != 'N' && s.p[i] != 'F' && s.p[i] != 'S'))
-		return fail(err, ln, "has no transaction type (N, F or S and 3 characters) after its amount");
-	memcpy(typebuf, s.p + i, 4);
-	typebuf[4] = '\0';
-	i += 4;
+	/*
+	 * transaction type: N|F|S + 3 characters.  Deutsche Bank and Commerzbank
+	 * write a space before it; Zenith Bank leaves it out (the amount is
+	 * followed by the bank's reference "//..." or nothing).
+	 */
+	while (i < s.n && s.p[i] == ' ')
+		i++;
+	if (i == s.n || (i + 2 <= s.n && s.p[i] == '/' && s.p[i + 1] == '/'))
+		typebuf[0] = '\0';
+	else
+	{
+		if (i + 4 > s.n || (s.p[i] != 'N' && s.p[i] != 'F' && s.p[i] != 'S') ||
+			!print_ascii(s.p[i + 1]) || !print_ascii(s.p[i + 2]) || !print_ascii(s.p[i + 3]))
+			return fail(err, ln, "has no transaction type (N, F or S and 3 characters) after its amount");
+		memcpy(typebuf, s.p + i, 4);
+		typebuf[4] = '\0';
+		i += 4;
+	}
 	cref.p = s.p + i;
 	{
 		const char *dd = memmem(s.p + i, s.n - i, "//", 2);
@@ -1767,7 +1820,7 @@ mt_emit_line(mt_state *m, sp_error *err)
 	keys[0] = S("tag61");
 	vals[0] = trim(m->line61.first);
 	keys[1] = S("type");
-	vals[1] = (sp_str) {typebuf, 4};
+	vals[1] = (sp_str) {typebuf, strlen(typebuf)};
 	keys[2] = S("customer_ref");
 	vals[2] = cref;
 	keys[3] = S("bank_ref");
@@ -1775,14 +1828,14 @@ mt_emit_line(mt_state *m, sp_error *err)
 	keys[4] = S("supplementary");
 	vals[4] = supp;
 	keys[5] = S("info");
-	vals[5] = m->info86.n > 0 ? join(m->info86, m->infobuf, sizeof(m->infobuf)) : (sp_str) {"", 0};
+	vals[5] = (sp_str) {m->infobuf, m->info_n};
 	r.nraw = 6;
 	r.raw_keys = keys;
 	r.raw_vals = vals;
 	m->st.lines++;
 	m->sink->row(m->sink->ctx, &r);
 	m->have_line = false;
-	m->info86.n = 0;
+	m->info_n = 0;
 	return true;
 }
 
@@ -1793,11 +1846,24 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 
 	if (strcmp(t, "86") == 0)
 	{
+		sp_str		j;
+
 		if (!m->have_line)
 			return true;		/* statement-level information */
-		m->info86 = fl->all;
-		m->info86_line = fl->line;
-		return mt_emit_line(m, err);
+
+		/*
+		 * The line's information; a bank may write it as several :86:
+		 * fields (Rabobank), kept in order, a space between them.  The line
+		 * is emitted at the next field that is not a :86:.
+		 */
+		if (m->info_n > 0 && m->info_n + 2 < sizeof(m->infobuf))
+			m->infobuf[m->info_n++] = ' ';
+		j = join(fl->all, m->infobuf + m->info_n, sizeof(m->infobuf) - m->info_n);
+		m->info_n += j.n;
+		/* a long text is cut, never in the middle of a character */
+		m->info_n = utf8_cut(m->infobuf, m->info_n);
+		m->infobuf[m->info_n] = '\0';
+		return true;
 	}
 	if (m->have_line && !mt_emit_line(m, err))
 		return false;
@@ -1845,7 +1911,7 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 			return fail(err, fl->line, "is a statement line outside a statement (no opening balance :60F: before it)");
 		m->line61 = *fl;
 		m->have_line = true;
-		m->info86.n = 0;
+		m->info_n = 0;
 		return true;
 	}
 	if (strcmp(t, "62F") == 0 || strcmp(t, "62M") == 0)
@@ -1908,6 +1974,18 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 		sp_str		l = line;
 		size_t		k;
 
+		/*
+		 * Control bytes that transmissions put around messages (SOH and ETX
+		 * from mBank, the DOS end-of-file SUB glued to the next ":20:" when
+		 * exports are concatenated) are not part of a field.
+		 */
+		while (l.n > 0 && (unsigned char) l.p[0] < 0x20 && l.p[0] != '\t')
+		{
+			l.p++;
+			l.n--;
+		}
+		while (l.n > 0 && (unsigned char) l.p[l.n - 1] < 0x20 && l.p[l.n - 1] != '\t')
+			l.n--;
 		if (blank(l))
 			continue;
 		last = it.no;
@@ -1968,7 +2046,7 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 			return fail(err, it.no, "is not a field of an MT940 statement (:20:, :25:, :60F:, :61: ...)");
 		}
 		/* a continuation line: the field runs on to the end of this line */
-		cur.all.n = (size_t) (line.p + line.n - cur.all.p);
+		cur.all.n = (size_t) (l.p + l.n - cur.all.p);
 	}
 	if (have && !mt_field(m, &cur, err))
 		return false;
@@ -2367,7 +2445,7 @@ camt_end_entry(camt_state *c, sp_error *err)
 	if (e->sts[0] == '\0')
 		return fail(err, e->line, "is an entry (<Ntry>) without a status (<Sts>)");
 	if (!c->have_open && c->st.cur.code == 0)
-		return fail(err, e->line, "is an entry before the statement's opening balance (OPBD)");
+		return fail(err, e->line, "is an entry of a statement that states no opening booked balance (OPBD or PRCD) before its entries");
 	if (e->amt[0] == '\0' || e->cdi[0] == '\0')
 		return fail(err, e->line, "is an entry without an amount (<Amt>) or a credit/debit indicator (<CdtDbtInd>)");
 	if (!camt_amount(e->amt, e->ccy, e->cdi, e->amt_line ? e->amt_line : e->line, &cur, &v, err))

@@ -14,7 +14,10 @@
  *   - line numbers never decrease and never exceed the number of lines;
  *   - a bank statement's closing balance equals its opening balance plus the
  *     amounts of its lines, in its currency (the check the parser promises);
- *   - an error names a line of the file and gives a reason.
+ *   - an error names a line of the file and gives a reason;
+ *   - from a UTF-8 file (formats other than Alipay's GBK), every string and
+ *     the error message are UTF-8: a text the parser cuts is cut between
+ *     characters.
  *
  * Build and run with test/fuzz/run.sh.
  */
@@ -31,7 +34,10 @@ typedef struct fz
 	int64_t		sum;
 	long		rows;
 	la_currency cur;
+	bool		utf8;			/* the file is UTF-8 and the format reads UTF-8 */
 } fz;
+
+static bool utf8_ok(const char *p, size_t n);
 
 static void
 check_str(const fz *z, sp_str s)
@@ -51,6 +57,8 @@ check_str(const fz *z, sp_str s)
 			x ^= s.p[i];
 		(void) x;
 	}
+	if (z->utf8)
+		CHECK(utf8_ok(s.p, s.n));
 }
 
 static void
@@ -159,6 +167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (buf[i] == '\n')
 			z.nlines++;
 	z.stmt = 0;
+	z.utf8 = f != SP_ALIPAY_BILL && f != SP_ALIPAY_ACCOUNT && utf8_ok(buf, z.len);
 	sink.ctx = &z;
 	sink.row = on_row;
 	sink.stmt = on_stmt;
@@ -168,6 +177,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(err.line >= 1 && err.line <= z.nlines);
 		CHECK(err.msg[0] != '\0');
 		CHECK(strlen(err.msg) < sizeof(err.msg));
+		if (z.utf8)
+			CHECK(utf8_ok(err.msg, strlen(err.msg)));
 	}
 	else
 	{
