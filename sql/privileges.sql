@@ -283,7 +283,7 @@ ORD-1,PSP-0001,5.00
 ORD-2,PSP-0002,3.00
 \.
 SELECT format, line_count, total_amount, loaded_by FROM ledger.load_statement_csv('psp', '2026-11-04');
-SELECT format, line_count, total_amount FROM ledger.load_wechat_bill('wechat', '2026-11-04', :'wx_text');
+SELECT format, line_count, total_amount FROM ledger.load_wechat_bill('wechat', '2026-11-02', :'wx_text');
 SELECT format, line_count, total_amount FROM ledger.load_alipay_bill('alipay', '2026-11-02', :'ap_bytes');
 CALL ledger.reconcile('psp', '2026-11-04', 'bank');
 -- a customer wallet is no clearing account: reconciling it (and reading its

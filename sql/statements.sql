@@ -102,6 +102,16 @@ SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_fl
 SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_flow_bad'));
 SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_all'));
 
+-- ---- a WeChat bill is its day's: none of its lines later than the statement
+-- date, and some line of that date (the bill of 2021-01-28 given as the 27th's
+-- and as the 29th's; the REFUND bill of 2018-08-21, whose payments were on the
+-- 20th, as the 20th's; the fund flow of 2021-02-01 as the 2nd's)
+SELECT ledger.load_wechat_bill('wx-day', '2021-01-27', pg_read_file(:'wx_all'));
+SELECT ledger.load_wechat_bill('wx-day', '2021-01-29', pg_read_file(:'wx_all'));
+SELECT ledger.load_wechat_bill('wx-day', '2018-08-20', pg_read_file(:'wx_refund'));
+SELECT ledger.load_wechat_fundflow('wx-day', '2021-02-02', pg_read_file(:'wx_flow'));
+SELECT count(*) FROM ledger.statement_line WHERE source = 'wx-day';
+
 -- ---- Alipay 业务明细, GBK, with the footer Alipay writes
 SELECT format, line_count, total_amount, fee_amount, file_header, file_totals
   FROM ledger.load_alipay_bill('ap', '2019-09-16', pg_read_binary_file(:'ap_trade'));
@@ -122,6 +132,11 @@ SELECT line_no, ref, external_id, amount, beijing_time FROM st WHERE source = 'a
 SELECT ledger.load_alipay_account('ap-acct', '2012-12-29', pg_read_binary_file(:'ap_acct_bad'));
 SELECT ledger.load_alipay_account('ap-acct', '2012-12-30', pg_read_binary_file(:'ap_acct'));
 SELECT ledger.load_alipay_account('ap-acct', '2012-12-29', pg_read_binary_file(:'ap_trade'));
+-- a file without its period line: its date cannot be checked
+SELECT ledger.load_alipay_account('ap-acct', '2012-12-29',
+	convert_to(regexp_replace(convert_from(pg_read_binary_file(:'ap_acct'), 'GBK'), '#起始日期[^\n]*\n', ''), 'GBK'));
+SELECT ledger.load_alipay_bill('ap', '2019-09-16',
+	convert_to(regexp_replace(convert_from(pg_read_binary_file(:'ap_trade'), 'GBK'), '#起始日期[^\n]*\n', ''), 'GBK'));
 
 -- ---- MT940: statements of three accounts in three currencies
 SELECT source, statement_date, format, line_count, total_amount, replaced_lines,

@@ -345,6 +345,14 @@ typedef struct parse_ctx
 	int64		total;
 	int64		fee;
 	bool		has_fee;
+	/* a WeChat bill's days against the statement date (the check pass) */
+	bool		check_day;
+	int64		day;			/* the statement date, sp_days() */
+	bool		on_day;			/* a line dated the statement date */
+	bool		positive;		/* a payment (a line with money in) */
+	long		first_line;
+	int64		min_day,
+				max_day;
 } parse_ctx;
 
 /*
@@ -587,6 +595,30 @@ parse_row(void *ctx, const sp_row *r)
 	}
 	if (ext.n > SERIAL_MAX)
 		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %d are kept", ext.n, SERIAL_MAX));
+	if (c->check_day && r->has_at)
+	{
+		/*
+		 * A WeChat bill has no date of its own: it is the day's by its lines
+		 * (Beijing time, as written).  None may be later than the statement
+		 * date; a refund may carry its payment's earlier day.
+		 */
+		int64		d = sp_days(r->at.y, r->at.mo, r->at.d);
+
+		if (d > c->day)
+			bad_line(c, r->line_no, psprintf("is dated %04d-%02d-%02d, after the statement date: the bill is of another day",
+											 r->at.y, r->at.mo, r->at.d));
+		if (c->first_line == 0)
+		{
+			c->first_line = r->line_no;
+			c->min_day = c->max_day = d;
+		}
+		c->min_day = Min(c->min_day, d);
+		c->max_day = Max(c->max_day, d);
+		if (d == c->day)
+			c->on_day = true;
+		if (r->amount > 0)
+			c->positive = true;
+	}
 	if (!c->serials_checked)
 	{
 		if (c->serials == NULL)
@@ -838,9 +870,43 @@ run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *s
 	sink.row = parse_row;
 	sink.stmt = parse_stmt;
 	opt.ref_transaction_id = ref_txid;
+	if (c.check_only && date != NULL && (format == SP_WECHAT_BILL || format == SP_WECHAT_FUNDFLOW))
+	{
+		int			y,
+					m,
+					d;
+
+		if (sscanf(date, "%d-%d-%d", &y, &m, &d) == 3 && sp_valid_date(y, m, d))
+		{
+			c.check_day = true;
+			c.day = sp_days(y, m, d);
+		}
+	}
 
 	if (!sp_parse(format, buf, len, &opt, &sink, &meta, &err))
 		bad_line(&c, err.line, err.msg);
+
+	/*
+	 * a bill with lines none of which is of the statement date is another
+	 * day's; a trade bill holding only refunds may date them all by their
+	 * payments, earlier
+	 */
+	if (c.check_day && c.first_line > 0 && !c.on_day && (format == SP_WECHAT_FUNDFLOW || c.positive))
+	{
+		char		lo[16],
+					hi[16];
+		int			y,
+					m,
+					d;
+
+		sp_date_of(c.min_day, &y, &m, &d);
+		snprintf(lo, sizeof(lo), "%04d-%02d-%02d", y, m, d);
+		sp_date_of(c.max_day, &y, &m, &d);
+		snprintf(hi, sizeof(hi), "%04d-%02d-%02d", y, m, d);
+		bad_line(&c, c.first_line,
+				 psprintf("begins a bill none of whose lines is dated the statement date (they are of %s%s%s): the bill is of another day",
+						  lo, c.min_day == c.max_day ? "" : " to ", c.min_day == c.max_day ? "" : hi));
+	}
 
 	/* the file row */
 	{

@@ -345,6 +345,22 @@ sp_days(int y, int m, int d)
 	return era * 146097 + doe - 719468 - 10957;
 }
 
+void
+sp_date_of(int64_t days, int *y, int *m, int *d)
+{
+	/* civil from days (Howard Hinnant), the inverse of sp_days() */
+	int64_t		z = days + 10957 + 719468;
+	int64_t		era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t		doe = z - era * 146097;
+	int64_t		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t		mp = (5 * doy + 2) / 153;
+
+	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
+	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
+	*y = (int) (yoe + era * 400 + (*m <= 2));
+}
+
 static int
 digits_at(sp_str s, size_t at, int n)
 {

@@ -124,6 +124,8 @@ extern bool sp_parse(sp_format format, char *buf, size_t len, const sp_options *
 
 /* Days since 2000-01-01 of a valid date (may be negative). */
 extern int64_t sp_days(int y, int m, int d);
+/* the civil date of sp_days()'s count */
+extern void sp_date_of(int64_t days, int *y, int *m, int *d);
 
 /* true if y-m-d exists */
 extern bool sp_valid_date(int y, int m, int d);

@@ -286,7 +286,13 @@ BEGIN
 	-- a parse and leaves the loaded statement and the tables as they were
 	PERFORM ledger._statement_check(fmt, bill, gbk, src, d, ref_field);
 	finfo := ledger._statement_parsed();
-	-- an Alipay file states the period it covers: it must be the statement date
+	-- an Alipay file states the period it covers: it must be the statement
+	-- date (a file without its period line cannot be checked, so is refused)
+	IF fmt IN ('alipay', 'alipay_account') AND NOT finfo ? 'from' THEN
+		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
+			src, d, 1,
+			'begins a file without the period line Alipay writes (#起始日期：[...]   终止日期：[...]): its date cannot be checked against the statement date');
+	END IF;
 	IF finfo ? 'from' AND ((finfo->>'from')::date <> d OR (finfo->>'to')::date <> d + 1) THEN
 		PERFORM ledger._statement_error(CASE fmt WHEN 'alipay' THEN 'Alipay bill' ELSE 'Alipay account statement' END,
 			src, d, (finfo->>'period_line')::integer,

@@ -64,7 +64,9 @@ SQL
 # statement, the other half pending ----
 q $SRC >/dev/null <<SQL || fail "could not reconcile the books to dump"
 SET client_min_messages = warning;
-SELECT ledger.load_wechat_bill('wechat', current_date - 2, pg_read_file('$TOP/test/data/wechat_ok.csv'));
+-- the bill of 2026-11-02, dated two days ago (a bill's lines must be of its day)
+SELECT ledger.load_wechat_bill('wechat', current_date - 2,
+	replace(pg_read_file('$TOP/test/data/wechat_ok.csv'), '2026-11-02', (current_date - 2)::text));
 SELECT ledger.load_alipay_bill('alipay', '2026-11-02', pg_read_binary_file('$TOP/test/data/alipay_ok.csv'));
 SELECT ledger.load_statement_csv('psp', current_date - 2, E'ref,external_id,amount,status,fee,occurred_at\n' || string_agg(l, E'\n'))
   FROM (SELECT format('ORD%s,PSP-%s,-1.00,success,0.01,%s 12:00:00+08', i, i, current_date - 2) FROM generate_series(1, 30) i
