@@ -102,13 +102,14 @@ SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_fl
 SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_flow_bad'));
 SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_read_file(:'wx_all'));
 
--- ---- a WeChat bill is its day's: none of its lines later than the statement
--- date, and some line of that date (the bill of 2021-01-28 given as the 27th's
--- and as the 29th's; the REFUND bill of 2018-08-21, whose payments were on the
--- 20th, as the 20th's; the fund flow of 2021-02-01 as the 2nd's)
+-- ---- a WeChat bill is its day's: none of its payments later than the
+-- statement date, and some payment of that date (the bill of 2021-01-28 given
+-- as the 27th's and as the 29th's, the SUCCESS bill of 2019-11-04 as the 3rd's,
+-- the fund flow of 2021-02-01 as the 2nd's); refunds are not looked at (the
+-- REFUND bill of 2018-08-21 holds refunds of payments of the 20th)
 SELECT ledger.load_wechat_bill('wx-day', '2021-01-27', pg_read_file(:'wx_all'));
 SELECT ledger.load_wechat_bill('wx-day', '2021-01-29', pg_read_file(:'wx_all'));
-SELECT ledger.load_wechat_bill('wx-day', '2018-08-20', pg_read_file(:'wx_refund'));
+SELECT ledger.load_wechat_bill('wx-day', '2019-11-03', pg_read_file(:'wx_success'));
 SELECT ledger.load_wechat_fundflow('wx-day', '2021-02-02', pg_read_file(:'wx_flow'));
 SELECT count(*) FROM ledger.statement_line WHERE source = 'wx-day';
 

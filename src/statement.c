@@ -345,11 +345,10 @@ typedef struct parse_ctx
 	int64		total;
 	int64		fee;
 	bool		has_fee;
-	/* a WeChat bill's days against the statement date (the check pass) */
+	/* a WeChat bill's payments' days against the statement date (the check pass) */
 	bool		check_day;
 	int64		day;			/* the statement date, sp_days() */
-	bool		on_day;			/* a line dated the statement date */
-	bool		positive;		/* a payment (a line with money in) */
+	bool		on_day;			/* a payment dated the statement date */
 	long		first_line;
 	int64		min_day,
 				max_day;
@@ -595,12 +594,14 @@ parse_row(void *ctx, const sp_row *r)
 	}
 	if (ext.n > SERIAL_MAX)
 		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %d are kept", ext.n, SERIAL_MAX));
-	if (c->check_day && r->has_at)
+	if (c->check_day && r->has_at && (r->amount > 0 || c->format == SP_WECHAT_FUNDFLOW))
 	{
 		/*
-		 * A WeChat bill has no date of its own: it is the day's by its lines
-		 * (Beijing time, as written).  None may be later than the statement
-		 * date; a refund may carry its payment's earlier day.
+		 * A WeChat bill has no date of its own: it is the day's by its
+		 * payments' 交易时间 (a fund-flow bill by every line's 记账时间), in
+		 * Beijing time as written.  None may be later than the statement
+		 * date.  A refund is not looked at: it may carry its payment's
+		 * earlier day, or succeed after midnight.
 		 */
 		int64		d = sp_days(r->at.y, r->at.mo, r->at.d);
 
@@ -616,8 +617,6 @@ parse_row(void *ctx, const sp_row *r)
 		c->max_day = Max(c->max_day, d);
 		if (d == c->day)
 			c->on_day = true;
-		if (r->amount > 0)
-			c->positive = true;
 	}
 	if (!c->serials_checked)
 	{
@@ -886,12 +885,8 @@ run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *s
 	if (!sp_parse(format, buf, len, &opt, &sink, &meta, &err))
 		bad_line(&c, err.line, err.msg);
 
-	/*
-	 * a bill with lines none of which is of the statement date is another
-	 * day's; a trade bill holding only refunds may date them all by their
-	 * payments, earlier
-	 */
-	if (c.check_day && c.first_line > 0 && !c.on_day && (format == SP_WECHAT_FUNDFLOW || c.positive))
+	/* a bill whose payments (fund flows) are none of the statement date is another day's */
+	if (c.check_day && c.first_line > 0 && !c.on_day)
 	{
 		char		lo[16],
 					hi[16];
@@ -904,7 +899,8 @@ run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *s
 		sp_date_of(c.max_day, &y, &m, &d);
 		snprintf(hi, sizeof(hi), "%04d-%02d-%02d", y, m, d);
 		bad_line(&c, c.first_line,
-				 psprintf("begins a bill none of whose lines is dated the statement date (they are of %s%s%s): the bill is of another day",
+				 psprintf("begins a bill none of whose %s is dated the statement date (they are of %s%s%s): the bill is of another day",
+						  format == SP_WECHAT_FUNDFLOW ? "lines" : "payments",
 						  lo, c.min_day == c.max_day ? "" : " to ", c.min_day == c.max_day ? "" : hi));
 	}
 
