@@ -16,6 +16,7 @@ SET DateStyle = 'ISO, YMD';
 \set wx_flow :d 'wechat_fundflow.csv'
 \set wx_flow_sdk :d 'wechat_fundflow_sdk_count.csv'
 \set wx_flow_bad :d 'wechat_fundflow_bad_sum.csv'
+\set wx_revoked :d 'wechat_revoked_refund.csv'
 \set ap_trade :d 'alipay_trade.csv'
 \set ap_trade_bad :d 'alipay_trade_bad_refund_total.csv'
 \set ap_trade_gbk :d 'alipay_trade_bad_gbk.csv'
@@ -112,6 +113,8 @@ SELECT ledger.load_wechat_bill('wx-day', '2021-01-29', pg_read_file(:'wx_all'));
 SELECT ledger.load_wechat_bill('wx-day', '2019-11-03', pg_read_file(:'wx_success'));
 SELECT ledger.load_wechat_fundflow('wx-day', '2021-02-02', pg_read_file(:'wx_flow'));
 SELECT count(*) FROM ledger.statement_line WHERE source = 'wx-day';
+-- a day with a revocation of the day before and a refund, and no payment
+SELECT line_count, total_amount FROM ledger.load_wechat_bill('wx-day', '2026-11-03', pg_read_file(:'wx_revoked'));
 
 -- ---- Alipay 业务明细, GBK, with the footer Alipay writes
 SELECT format, line_count, total_amount, fee_amount, file_header, file_totals
@@ -185,6 +188,9 @@ SELECT r.line_no, r.raw->>'type' AS type, r.raw->>'customer_ref' AS customer_ref
   FROM ledger.statement_import i, ledger.statement_raw(i.id) r
  WHERE i.source IN ('zenith', 'db', 'rabo/1567.50.961EUR') AND r.line_no IN (6, 8, 5)
  ORDER BY i.source, r.line_no;
+-- no type and the customer reference NONREF after a space: the bank's reference is the ref
+SELECT line_count FROM ledger.load_mt940('nonref', E':20:X\n:25:ACC\n:28C:1\n:60F:C240312EUR100,00\n:61:240312C1,00 NONREF//B1\n:86:a\n:86:\n:62F:C240312EUR101,00\n');
+SELECT line_no, ref, external_id, amount FROM st WHERE source = 'nonref';
 -- camt.053.001.04 of Raiffeisen (Switzerland): every date with its zone (2017-04-01+02:00)
 SELECT source, statement_date, line_count, total_amount, file_header->>'version' AS version,
        file_totals->>'opening' AS opening, file_totals->>'closing' AS closing

@@ -594,14 +594,17 @@ parse_row(void *ctx, const sp_row *r)
 	}
 	if (ext.n > SERIAL_MAX)
 		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %d are kept", ext.n, SERIAL_MAX));
-	if (c->check_day && r->has_at && (r->amount > 0 || c->format == SP_WECHAT_FUNDFLOW))
+	if (c->check_day && r->has_at &&
+		(c->format == SP_WECHAT_FUNDFLOW ||
+		 (r->amount >= 0 && r->status.n == 7 && memcmp(r->status.p, "success", 7) == 0)))
 	{
 		/*
 		 * A WeChat bill has no date of its own: it is the day's by its
-		 * payments' 交易时间 (a fund-flow bill by every line's 记账时间), in
-		 * Beijing time as written.  None may be later than the statement
-		 * date.  A refund is not looked at: it may carry its payment's
-		 * earlier day, or succeed after midnight.
+		 * successful payments' 交易时间 (a fund-flow bill by every line's
+		 * 记账时间), in Beijing time as written.  None may be later than the
+		 * statement date.  Refunds and revoked payments are not looked at:
+		 * they may carry their payment's earlier day, or succeed after
+		 * midnight.
 		 */
 		int64		d = sp_days(r->at.y, r->at.mo, r->at.d);
 

@@ -1786,8 +1786,10 @@ mt_emit_line(mt_state *m, sp_error *err)
 	 */
 	while (i < s.n && s.p[i] == ' ')
 		i++;
-	if (i == s.n || (i + 2 <= s.n && s.p[i] == '/' && s.p[i + 1] == '/'))
-		typebuf[0] = '\0';
+	if (i == s.n || (i + 2 <= s.n && s.p[i] == '/' && s.p[i + 1] == '/') ||
+		(i + 6 <= s.n && memcmp(s.p + i, "NONREF", 6) == 0 &&
+		 (i + 6 == s.n || s.p[i + 6] == '/' || s.p[i + 6] == ' ')))
+		typebuf[0] = '\0';		/* no type: "NONREF" is the customer reference */
 	else
 	{
 		if (i + 4 > s.n || (s.p[i] != 'N' && s.p[i] != 'F' && s.p[i] != 'S') ||
@@ -1872,10 +1874,17 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 		 * fields (Rabobank), kept in order, a space between them.  The line
 		 * is emitted at the next field that is not a :86:.
 		 */
-		if (m->info_n > 0 && m->info_n + 2 < sizeof(m->infobuf))
-			m->infobuf[m->info_n++] = ' ';
-		j = join(fl->all, m->infobuf + m->info_n, sizeof(m->infobuf) - m->info_n);
-		m->info_n += j.n;
+		{
+			size_t		sep = (m->info_n > 0 && m->info_n + 2 < sizeof(m->infobuf)) ? 1 : 0;
+
+			j = join(fl->all, m->infobuf + m->info_n + sep, sizeof(m->infobuf) - m->info_n - sep);
+			if (j.n > 0)
+			{
+				if (sep)
+					m->infobuf[m->info_n] = ' ';
+				m->info_n += sep + j.n;
+			}
+		}
 		/* a long text is cut, never in the middle of a character */
 		m->info_n = utf8_cut(m->infobuf, m->info_n);
 		m->infobuf[m->info_n] = '\0';
