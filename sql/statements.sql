@@ -188,6 +188,17 @@ SELECT r.line_no, r.raw->>'type' AS type, r.raw->>'customer_ref' AS customer_ref
   FROM ledger.statement_import i, ledger.statement_raw(i.id) r
  WHERE i.source IN ('zenith', 'db', 'rabo/1567.50.961EUR') AND r.line_no IN (6, 8, 5)
  ORDER BY i.source, r.line_no;
+-- a bank's dates without a zone are midnight in ledger.book_timezone (the
+-- session's TimeZone when it is empty): a file loads the same from every
+-- session that shares the books' setting
+SET ledger.book_timezone = 'Asia/Shanghai';
+SET TimeZone = 'America/New_York';
+SELECT line_count FROM ledger.load_mt940('tz-book', pg_read_file(:'mt_zenith'));
+RESET ledger.book_timezone;
+SELECT line_count FROM ledger.load_mt940('tz-session', pg_read_file(:'mt_zenith'));
+SET TimeZone = 'UTC';
+SELECT source, min(occurred_at) AS first_line_at FROM ledger.statement_line
+ WHERE source IN ('tz-book', 'tz-session') GROUP BY source ORDER BY source;
 -- no type and the customer reference NONREF after a space: the bank's reference is the ref
 SELECT line_count FROM ledger.load_mt940('nonref', E':20:X\n:25:ACC\n:28C:1\n:60F:C240312EUR100,00\n:61:240312C1,00 NONREF//B1\n:86:a\n:86:\n:62F:C240312EUR101,00\n');
 SELECT line_no, ref, external_id, amount FROM st WHERE source = 'nonref';

@@ -55,7 +55,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("ledger.book_timezone",
-							   "Time zone whose calendar date CREATE EXTENSION ledger opens as the first book day.",
+							   "The books' time zone: CREATE EXTENSION ledger opens its calendar date as the first book day, and bank statements' dates written without a zone are in it.",
 							   "Empty means the session's TimeZone.  Later book days follow from the cutoff, not from the clock.",
 							   &ledger_book_timezone,
 							   "",

@@ -345,6 +345,7 @@ typedef struct parse_ctx
 	int64		total;
 	int64		fee;
 	bool		has_fee;
+	pg_tz	   *tz;				/* a bank's dates without an offset are in it */
 	/* a WeChat bill's payments' days against the statement date (the check pass) */
 	bool		check_day;
 	int64		day;			/* the statement date, sp_days() */
@@ -520,11 +521,14 @@ make_jsonb(int n, const sp_str *keys, const sp_str *vals)
 	return JsonbPGetDatum(JsonbValueToJsonb(res));
 }
 
-/* a point in time of the file as timestamptz: bills are in Beijing time
- * (UTC+8, no daylight saving since 1991); bank dates without an offset are
- * midnight in the session's time zone */
+/*
+ * a point in time of the file as timestamptz: bills are in Beijing time
+ * (UTC+8, no daylight saving since 1991); a bank's date or time without an
+ * offset is in tz, the books' time zone (ledger.book_timezone, else the
+ * session's), so that a file loads the same from every session
+ */
 static Datum
-sp_timestamptz(const sp_time *t, bool beijing)
+sp_timestamptz(const sp_time *t, bool beijing, pg_tz *tz)
 {
 	int64		secs;
 	int			offset_sec;
@@ -546,7 +550,7 @@ sp_timestamptz(const sp_time *t, bool beijing)
 		tm.tm_min = t->mi;
 		tm.tm_sec = t->s;
 		/* DetermineTimeZoneOffset gives seconds west of Greenwich */
-		offset_sec = -DetermineTimeZoneOffset(&tm, session_timezone);
+		offset_sec = -DetermineTimeZoneOffset(&tm, tz);
 	}
 	return TimestampTzGetDatum((secs - offset_sec) * USECS_PER_SEC + t->usec);
 }
@@ -684,7 +688,7 @@ parse_row(void *ctx, const sp_row *r)
 	else
 		nulls[7] = true;
 	if (r->has_at)
-		values[8] = sp_timestamptz(&r->at, !c->bank);
+		values[8] = sp_timestamptz(&r->at, !c->bank, c->tz);
 	else
 		nulls[8] = true;
 	if (c->w == NULL || c->w->keep_raw)
@@ -841,6 +845,14 @@ run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *s
 	c.source = source;
 	c.date = date;
 	c.bank = (format == SP_MT940 || format == SP_CAMT053);
+	c.tz = session_timezone;
+	if (ledger_book_timezone != NULL && ledger_book_timezone[0] != '\0')
+	{
+		pg_tz	   *btz = pg_tzset(ledger_book_timezone);
+
+		if (btz != NULL)
+			c.tz = btz;
+	}
 	c.serial_stmt = -1;
 	c.ts = ts;
 	c.desc = desc;
