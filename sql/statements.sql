@@ -217,6 +217,8 @@ SELECT ledger.load_mt940('bank', E':20:G\n:25:11\n:60F:C110101E资金0,00\n');
 -- an MT942 interim report is not a statement (the self-provided sample of wolph/mt940)
 SELECT ledger.load_mt940('bank', E':20:CGNGHKLI0290980\n:25:GJB0291077111\n:28C:03917/00001\n:34F:EURD0,00\n:34F:EURC0,00\n:13D:1610301730+0000\n:61:1610301031D0,42MCI0NONREF//055001022000001\nYAY MT942 CHG\n:86:REMIT:Costs to MT940 Parsing.\n:90D:1EUR2,30\n:90C:0EUR0,00\n-\n');
 SELECT ledger.load_mt940('bank', E':20:CGNGHKLI0290980\n:25:GJB0291077111\n:28C:03917/00001\n:34F:EURD0,00\n:13D:1610301730+0000\n:90D:0EUR0,00\n:90C:0EUR0,00\n-\n');
+-- a statement that never opens, followed by the next one, is an error
+SELECT ledger.load_mt940('bank', E':20:A\n:25:1\n:28C:1\n:20:B\n:25:1\n:28C:2\n:60F:C240312USD1,00\n:62F:C240312USD1,00\n');
 -- a line that is not a field inside a statement is still an error
 SELECT ledger.load_mt940('bank', E':20:X\n:25:1\n:28C:1\n:60F:C240312USD1,00\n-\nABNANL2A\n:62F:C240312USD1,00\n');
 -- a closing balance that the lines do not reach; a date that does not exist

@@ -1897,6 +1897,11 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 		if (m->open)
 			return fail(err, fl->line, "starts a new statement (:20:) but the statement of line %ld has no closing balance (:62F:)",
 						m->st.line_no);
+		if (m->st.line_no != 0 && m->mt942)
+			return fail(err, m->st.line_no, "starts an MT942 interim transaction report (:34F:, :13D:, no opening balance), which is not a statement: load the day's MT940");
+		if (m->st.line_no != 0)
+			return fail(err, fl->line, "starts a new statement (:20:) but the statement of line %ld has no opening balance (:60F:)",
+						m->st.line_no);
 		memset(&m->st, 0, sizeof(m->st));
 		m->mt942 = false;
 		m->st.index = m->index;
