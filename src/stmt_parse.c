@@ -30,6 +30,13 @@
 
 /* ---------- small helpers ---------- */
 
+/* the length of the UTF-8 sequence lead byte c starts (0: c cannot start one) */
+static inline size_t
+utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+}
+
 static bool fail(sp_error *err, long line, const char *fmt,...) __attribute__((format(printf, 3, 4)));
 
 static bool
@@ -48,8 +55,7 @@ fail(sp_error *err, long line, const char *fmt,...)
 	 */
 	for (unsigned char *q = (unsigned char *) err->msg; *q;)
 	{
-		size_t		len = *q < 0x80 ? 1 : (*q & 0xE0) == 0xC0 ? 2 : (*q & 0xF0) == 0xE0 ? 3 :
-			(*q & 0xF8) == 0xF0 ? 4 : 0;
+		size_t		len = utf8_len(*q);
 		size_t		k = 1;
 
 		while (k < len && (q[k] & 0xC0) == 0x80)
@@ -83,7 +89,7 @@ utf8_cut(const char *p, size_t n)
 	c = (unsigned char) p[j - 1];
 	if ((c & 0xC0) == 0x80)
 		return j - 1;			/* four continuation bytes: not UTF-8 */
-	need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+	need = utf8_len(c) ? utf8_len(c) : 4;
 	return (j - 1) + need > n ? j - 1 : n;
 }
 
@@ -1857,6 +1863,13 @@ mt_emit_line(mt_state *m, sp_error *err)
 	return true;
 }
 
+/* the statement begun at m->st.line_no is an MT942, never opened */
+static bool
+mt942_fail(const mt_state *m, sp_error *err)
+{
+	return fail(err, m->st.line_no, "starts an MT942 interim transaction report (:34F:, :13D:, no opening balance), which is not a statement: load the day's MT940");
+}
+
 static bool
 mt_field(mt_state *m, const field *fl, sp_error *err)
 {
@@ -1885,8 +1898,7 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 				m->info_n += sep + j.n;
 			}
 		}
-		/* a long text is cut, never in the middle of a character */
-		m->info_n = utf8_cut(m->infobuf, m->info_n);
+		/* (join() cuts a long text between characters and ends it with a NUL) */
 		m->infobuf[m->info_n] = '\0';
 		return true;
 	}
@@ -1898,7 +1910,7 @@ mt_field(mt_state *m, const field *fl, sp_error *err)
 			return fail(err, fl->line, "starts a new statement (:20:) but the statement of line %ld has no closing balance (:62F:)",
 						m->st.line_no);
 		if (m->st.line_no != 0 && m->mt942)
-			return fail(err, m->st.line_no, "starts an MT942 interim transaction report (:34F:, :13D:, no opening balance), which is not a statement: load the day's MT940");
+			return mt942_fail(m, err);
 		if (m->st.line_no != 0)
 			return fail(err, fl->line, "starts a new statement (:20:) but the statement of line %ld has no opening balance (:60F:)",
 						m->st.line_no);
@@ -2064,9 +2076,8 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 			 * Outside a statement (before the first field of the file or
 			 * after a "-" that ends a message), a line that is not a field
 			 * is the bank's transmission envelope: ABN AMRO's "ABNANL2A" /
-			 * "940", ING's "0000 01INGBNL2AXXXX00001" / "940 00", the SOH
-			 * byte mBank writes before each message.  Inside a statement it
-			 * is an error as before.
+			 * "940", ING's "0000 01INGBNL2AXXXX00001" / "940 00".  Inside a
+			 * statement it is an error as before.
 			 */
 			if (!m->open && m->st.line_no == 0)
 			{
@@ -2083,7 +2094,7 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 	if (m->have_line && !mt_emit_line(m, err))
 		return false;
 	if (!m->open && m->st.line_no != 0 && m->mt942)
-		return fail(err, m->st.line_no, "starts an MT942 interim transaction report (:34F:, :13D:, no opening balance), which is not a statement: load the day's MT940");
+		return mt942_fail(m, err);
 	if (m->open || m->st.line_no != 0)
 		return fail(err, last > 0 ? last : 1, "ends the file inside the statement of line %ld, which has no closing balance (:62F:): the file is cut short",
 					m->st.line_no);
