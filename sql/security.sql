@@ -23,6 +23,14 @@ SET client_min_messages = warning;
 \set ap_ok :abs_srcdir '/test/data/alipay_ok.csv'
 \set ap_bad_count :abs_srcdir '/test/data/alipay_bad_count.csv'
 \set csv_bad_amount :abs_srcdir '/test/data/generic_bad_amount.csv'
+\set wx_flow :abs_srcdir '/test/data/wechat_fundflow.csv'
+\set wx_flow_bad :abs_srcdir '/test/data/wechat_fundflow_bad_sum.csv'
+\set ap_acct :abs_srcdir '/test/data/alipay_account.csv'
+\set ap_acct_bad :abs_srcdir '/test/data/alipay_account_bad_income.csv'
+\set mt :abs_srcdir '/test/data/mt940_three_accounts.sta'
+\set mt_bad :abs_srcdir '/test/data/mt940_bad_balance.sta'
+\set camt :abs_srcdir '/test/data/camt053_two_statements.xml'
+\set camt_bad :abs_srcdir '/test/data/camt053_bad_balance.xml'
 DROP DATABASE IF EXISTS ledger_regress_security;
 CREATE DATABASE ledger_regress_security;
 \c ledger_regress_security
@@ -52,6 +60,11 @@ GRANT EXECUTE ON FUNCTION ledger.stage_statement(),
 	ledger.load_statement_csv(text, date, text, text), ledger.resolve_break(bigint, text, bigint)
 	TO regress_ledger_hostile;
 GRANT EXECUTE ON PROCEDURE ledger.reconcile(text, date, text) TO regress_ledger_hostile;
+-- (1.1) and holds, the available balance and the account history
+GRANT EXECUTE ON FUNCTION ledger.hold(text, text[], ledger.amount[], text, text, timestamptz, jsonb),
+	ledger.post_hold(bigint, text, ledger.amount[], text), ledger.void_hold(bigint, text),
+	ledger.available(text), ledger.account_history(text, date, date)
+	TO regress_ledger_hostile;
 GRANT SELECT ON ledger.statement_line, ledger.statement_import, ledger.recon_run,
 	ledger.recon_pending, ledger.recon_break, ledger.recon_report TO regress_ledger_hostile;
 -- a sprung trap warns at once and counts on a sequence: both survive the
@@ -262,6 +275,68 @@ SELECT (ledger.recon_diff('internal', a, NULL, '0.01 CNY')).class, (ledger.recon
 -- refused: the aggregates' own errors
 SELECT ledger.recon_diff(s, '1 CNY') FROM (VALUES ('inside')) v(s);
 SELECT ledger.recon_total(s, a) FROM (VALUES ('internal', '1 CNY'::ledger.amount), ('external', '1 USD')) v(s, a);
+-- version 1.1: holds (one posted in part, one voided, one left pending
+-- across the day-end), the available balance, the account history, matching
+-- rules (tolerance, window, a group, net of fee), the fund-flow and account
+-- statement loaders, the bank statement loaders, the kept files read back,
+-- balance assertions
+SELECT ledger.hold('hold-1', ARRAY['w1', 'bank'], ARRAY['5 CNY', '-5 CNY']::ledger.amount[], 'withdrawal', 'H1') AS hold1 \gset
+SELECT ledger.hold('hold-1', ARRAY['w1', 'bank'], ARRAY['5 CNY', '-5 CNY']::ledger.amount[], 'withdrawal', 'H1')
+       OPERATOR(pg_catalog.=) :hold1 AS replayed;
+SELECT ledger.hold('hold-2', ARRAY['w1', 'bank'], ARRAY['3 CNY', '-3 CNY'], 'withdrawal', 'H2') AS hold2 \gset
+SELECT ledger.hold('hold-3', ARRAY['w1', 'bank'], '{4 CNY,-4 CNY}', 'withdrawal', 'H3',
+       pg_catalog.now() OPERATOR(pg_catalog.+) interval '7 days') IS NOT NULL AS held;
+-- refused: past the floor, counting what is held
+SELECT ledger.hold('hold-4', ARRAY['w1', 'bank'], ARRAY['79 CNY', '-79 CNY']::ledger.amount[]);
+SELECT ledger.balance('w1'), ledger.available('w1');
+SELECT ledger.post_hold(:hold1, 'hold-1-post', ARRAY['2 CNY', '-2 CNY']::ledger.amount[]) IS NOT NULL AS posted_in_part;
+SELECT ledger.void_hold(:hold2, 'the bank rejected it');
+-- refused: settled already
+SELECT ledger.post_hold(:hold2, 'hold-2-post');
+SELECT ledger.void_hold(:hold1);
+SELECT ledger.expire_holds() AS expired;
+SELECT ledger.balance('w1'), ledger.available('w1');
+SELECT book_date, line_no, ref, summary, debit, credit, balance FROM ledger.account_history('w1', '2026-11-02');
+-- refused: no such account
+SELECT ledger.account_history('nope', '2026-11-02');
+INSERT INTO ledger.assertion (name, lhs, relation, rhs, currency) VALUES
+	('wallets covered', ARRAY['w1', 'w2'], '<=', ARRAY['bank'], 'CNY');
+SELECT name, ok FROM ledger.check_assertions();
+-- matching rules: R1 within the tolerance net of its fee, a key-less line
+-- paired with the hold's posting by amount and time, a batch of two vouchers
+-- against one line
+SELECT ledger.post('pay-5', ARRAY['w1', 'w2'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[], 'batch item', 'R5', '{"batch": "B1"}') IS NOT NULL AS posted,
+       ledger.post('pay-6', ARRAY['w1', 'w2'], ARRAY['2 CNY', '-2 CNY']::ledger.amount[], 'batch item', 'R6', '{"batch": "B1"}') IS NOT NULL AS posted;
+INSERT INTO ledger.recon_rule (source, tolerance, match_window, group_key, net_of_fee)
+	VALUES ('psp-rules', '0.05 CNY', '1 hour', 'batch', true);
+INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, fee, occurred_at)
+	SELECT 'psp-rules', '2026-11-02', l.ref, l.ext, l.amount::ledger.amount, l.fee::ledger.amount,
+	       (SELECT v.created_at FROM ledger.voucher v WHERE v.idempotency_key OPERATOR(pg_catalog.=) l.at_key)
+	  FROM (VALUES ('R1', 'X-1', '10.03 CNY', '0.06 CNY', 'pay-1'), ('ZZ-1', 'X-2', '2 CNY', NULL, 'hold-1-post'),
+	               ('B1', 'X-3', '3 CNY', NULL, 'pay-6')) l(ref, ext, amount, fee, at_key);
+CALL ledger.reconcile('psp-rules', '2026-11-02', 'w1');
+SELECT method, ref, external_ref, internal_amount, external_amount, internal_count
+  FROM ledger.recon_match WHERE source OPERATOR(pg_catalog.=) 'psp-rules' ORDER BY ref;
+SELECT class, ref, internal_amount, external_amount FROM ledger.recon_break
+ WHERE source OPERATOR(pg_catalog.=) 'psp-rules' ORDER BY ref;
+-- a date with no statement
+CALL ledger.reconcile('psp-none', '2026-11-02', 'w1');
+SELECT statement_missing FROM ledger.recon_run WHERE source OPERATOR(pg_catalog.=) 'psp-none';
+SELECT format, line_count, total_amount FROM ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_catalog.pg_read_file(:'wx_flow'));
+SELECT format, line_count, total_amount FROM ledger.load_alipay_account('ap-acct', '2012-12-29', pg_catalog.pg_read_binary_file(:'ap_acct'));
+SELECT source, statement_date, line_count, total_amount, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('bank-mt', pg_catalog.pg_read_file(:'mt')) ORDER BY 1;
+SELECT source, statement_date, line_count, total_amount, file_totals->>'closing' AS closing
+  FROM ledger.load_camt053('bank-camt', pg_catalog.pg_read_file(:'camt')) ORDER BY 1;
+-- refused: broken files
+SELECT ledger.load_wechat_fundflow('wx-flow', '2021-02-01', pg_catalog.pg_read_file(:'wx_flow_bad'));
+SELECT ledger.load_alipay_account('ap-acct', '2012-12-29', pg_catalog.pg_read_binary_file(:'ap_acct_bad'));
+SELECT ledger.load_mt940('bank-mt', pg_catalog.pg_read_file(:'mt_bad'));
+SELECT ledger.load_camt053('bank-camt', pg_catalog.pg_read_file(:'camt_bad'));
+SELECT i.source, pg_catalog.count(*) AS raw_lines
+  FROM ledger.statement_import i CROSS JOIN LATERAL ledger.statement_raw(i.id) r
+ WHERE i.source OPERATOR(pg_catalog.~~) ANY (ARRAY['wx-flow', 'ap-acct', 'bank-mt%', 'bank-camt%'])
+ GROUP BY 1 ORDER BY 1;
 CALL ledger.close_day();
 SELECT book_date, ok FROM ledger.verify_books('2026-11-01', '2026-11-03');
 SELECT check_name, ok FROM ledger.check_books('2026-11-02') WHERE NOT ok;
@@ -300,6 +375,8 @@ CREATE TEMP TABLE account (id bigint, code text, currency text, hot boolean, sta
 CREATE TEMP TABLE account_balance (account_id bigint, slot int, units bigint);
 CREATE TEMP TABLE book_day (book_date date, status text);
 CREATE TEMP TABLE daily_balance (account_id bigint, book_date date);
+CREATE TEMP TABLE hold (id bigint, idempotency_key text, status text);
+CREATE TEMP TABLE hold_line (hold_id bigint, line_no int, account_id bigint, amount ledger.amount);
 INSERT INTO pg_temp.account VALUES (1, 'w2', 'CNY', false, 'open');
 INSERT INTO pg_temp.book_day VALUES ('2030-01-01', 'open');
 CREATE FUNCTION pg_temp.cardinality(text[]) RETURNS integer LANGUAGE sql
@@ -310,12 +387,21 @@ SET search_path = pg_temp, public, ledger, pg_catalog;
 SELECT post('temp-1', ARRAY['w2', 'bank'], ARRAY['1 CNY', '-1 CNY']::amount[]) AS temp1 \gset
 SELECT reverse(:temp1, 'temp-1-r') IS NOT NULL AS reversed;
 SELECT balance('w2'), balance('w2', '2026-11-03');
+SELECT hold('temp-hold-1', ARRAY['w2', 'bank'], ARRAY['1 CNY', '-1 CNY']::amount[]) AS temp_hold1 \gset
+SELECT hold('temp-hold-2', ARRAY['w2', 'bank'], ARRAY['1 CNY', '-1 CNY']::amount[]) AS temp_hold2 \gset
+SELECT post_hold(:temp_hold1, 'temp-hold-1-post') IS NOT NULL AS posted;
+SELECT void_hold(:temp_hold2);
+SELECT available('w2');
+SELECT line_no, ref, debit, credit, balance FROM account_history('w2', '2026-11-03');
 SELECT count(*) AS temp_vouchers FROM pg_temp.voucher;
 SELECT count(*) AS temp_entries FROM pg_temp.entry;
 SELECT count(*) AS temp_balances FROM pg_temp.account_balance;
+SELECT count(*) AS temp_holds FROM pg_temp.hold;
+SELECT count(*) AS temp_hold_lines FROM pg_temp.hold_line;
 RESET search_path;
 RESET ROLE;
 SELECT idempotency_key, book_date FROM ledger.voucher WHERE idempotency_key LIKE 'temp-%' ORDER BY 1;
+SELECT idempotency_key, status FROM ledger.hold WHERE idempotency_key LIKE 'temp-%' ORDER BY 1;
 
 -- ---------------------------------------------------------------------------
 -- The hostile role, as a reconciliation operator, does the same to the
