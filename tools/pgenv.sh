@@ -48,12 +48,37 @@ ledger_ensure_deps() {
 	command -v apt-get >/dev/null || ledger_die "missing packages (${missing[*]}) and no apt-get to install them"
 	ledger_log "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	if ! ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >"$LEDGER_TMP.apt.log" 2>&1; then
-		ledger_sudo apt-get update -q >>"$LEDGER_TMP.apt.log" 2>&1 || true
-		ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$LEDGER_TMP.apt.log" 2>&1 ||
-			{ cat "$LEDGER_TMP.apt.log" >&2; ledger_die "could not install ${missing[*]}"; }
+	local log="$LEDGER_TMP.apt.log"
+	if ! ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+		ledger_sudo apt-get update -q >>"$log" 2>&1 || true
+		if ! ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+			ledger_add_pgdg "$log" &&
+				ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
+				{ cat "$log" >&2; ledger_die "could not install ${missing[*]}$(ledger_pg_hint)"; }
+		fi
 	fi
-	rm -f "$LEDGER_TMP.apt.log"
+	rm -f "$log"
+}
+
+# PostgreSQL $PG_MAJOR from the PostgreSQL project's own apt repository
+# (apt.postgresql.org, set up by postgresql-common's script) when the
+# distribution's archive does not carry it: Ubuntu 22.04 ships 14, Ubuntu 24.04
+# 16, Debian 13 17.  Returns non-zero, changing nothing, when the archive has
+# postgresql-$PG_MAJOR already (the failure is elsewhere) or LEDGER_NO_PGDG=1.
+ledger_add_pgdg() {
+	local log=$1
+	[ "${LEDGER_NO_PGDG:-}" = 1 ] && return 1
+	apt-cache show "postgresql-$PG_MAJOR" >/dev/null 2>&1 && return 1
+	ledger_log "postgresql-$PG_MAJOR is not in this machine's apt sources: adding the PostgreSQL project's repository, apt.postgresql.org (LEDGER_NO_PGDG=1 to refuse)"
+	ledger_sudo apt-get install -y -q --no-install-recommends postgresql-common ca-certificates >>"$log" 2>&1 &&
+		ledger_sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y >>"$log" 2>&1 &&
+		ledger_sudo apt-get update -q >>"$log" 2>&1
+}
+
+ledger_pg_hint() {
+	apt-cache show "postgresql-$PG_MAJOR" >/dev/null 2>&1 && return 0
+	printf '\n%s' "ledger is built and tested for PostgreSQL $PG_MAJOR, which this machine's apt sources do not carry;" \
+		"add the PostgreSQL project's repository (https://wiki.postgresql.org/wiki/Apt) and run the command again"
 }
 
 # Packages some tests use; a machine that cannot have them gets a warning.
