@@ -551,15 +551,16 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ledger.resolve_break(break_id bigint, note text, voucher_id bigint DEFAULT NULL)
-	RETURNS ledger.recon_break
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.resolve_break(break_id bigint, note text, voucher_id bigint DEFAULT NULL::bigint)
+ RETURNS ledger.recon_break
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 #variable_conflict use_column
 DECLARE
 	b ledger.recon_break;
+	acct text;
 BEGIN
 	IF break_id IS NULL THEN
 		PERFORM ledger._raise('22004', 'break_id must not be null',
@@ -585,20 +586,42 @@ BEGIN
 			PERFORM ledger._raise('23503', pg_catalog.format('voucher %s does not exist', resolve_break.voucher_id),
 				detail => pg_catalog.format('Break %s (%s, ref "%s") names it as its adjusting voucher.', b.id, b.class, b.ref));
 		END IF;
+		-- an adjusting voucher corrects the clearing account the break is on;
+		-- reconcile leaves the vouchers that resolve breaks out of every run,
+		-- so a mistyped id would take some other item out of the books'
+		-- side of a reconciliation
+		SELECT r.account_code INTO acct FROM ledger.recon_run r WHERE r.id = b.run_id;
+		IF NOT EXISTS (SELECT 1 FROM ledger.entry e JOIN ledger.account a ON a.id = e.account_id
+		                WHERE e.voucher_id = resolve_break.voucher_id AND a.code = acct) THEN
+			PERFORM ledger._raise('22023', pg_catalog.format('voucher %s has no entry on account "%s"', resolve_break.voucher_id, acct),
+				detail => pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) is a difference on the clearing account "%s"; the voucher that resolves it corrects that account.',
+					b.id, b.class, b.ref, b.source, pg_catalog.to_char(b.statement_date, 'YYYY-MM-DD'), acct),
+				hint => 'Resolve the break without a voucher, or name the adjusting voucher posted on that account.');
+		END IF;
 		IF EXISTS (SELECT 1 FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id) THEN
 			PERFORM ledger._raise('23505', pg_catalog.format('voucher %s already resolves another break', resolve_break.voucher_id),
 				detail => (SELECT pg_catalog.format('Break %s (%s, ref "%s") names it.', x.id, x.class, x.ref)
 					            FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id LIMIT 1));
 		END IF;
 	END IF;
-	UPDATE ledger.recon_break x
-	   SET status = 'resolved', note = resolve_break.note, voucher_id = resolve_break.voucher_id,
-	       resolved_at = pg_catalog.now(), resolved_by = session_user
-	 WHERE x.id = break_id
-	RETURNING * INTO b;
+	BEGIN
+		UPDATE ledger.recon_break x
+		   SET status = 'resolved', note = resolve_break.note, voucher_id = resolve_break.voucher_id,
+		       resolved_at = pg_catalog.now(), resolved_by = session_user
+		 WHERE x.id = break_id
+		RETURNING * INTO b;
+	EXCEPTION WHEN unique_violation THEN
+		-- another session resolved a break with the same voucher and committed
+		-- while this one checked (recon_break_voucher_key)
+		PERFORM ledger._raise('23505', pg_catalog.format('voucher %s already resolves another break', resolve_break.voucher_id),
+			detail => 'Another session resolved a break with it at the same time.');
+	END;
 	RETURN b;
 END
-$$;
+$function$;
+COMMENT ON FUNCTION ledger.resolve_break(bigint, text, bigint) IS
+	'marks a break resolved with a note, optionally naming the adjusting voucher (差错处理) that corrects it; the voucher must exist, have an entry on the clearing account of the break''s run and resolve no other break';
+
 -- ---- comments on every view column (README tells the truth) ----
 
 COMMENT ON COLUMN ledger.journal.book_date IS 'the voucher''s book date (会计日期)';
@@ -658,6 +681,26 @@ COMMENT ON COLUMN ledger.recon_report.finished_at IS 'end of the latest run';
 ALTER TABLE ledger.recon_run ADD COLUMN statement_missing boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN ledger.recon_run.statement_missing IS 'no statement of the source and date had been loaded (no line, no import) when the latest run was made: its internal items were kept pending, none became a break';
 ALTER TABLE ledger.recon_break ADD COLUMN candidates jsonb NOT NULL DEFAULT '[]';
+-- an adjusting voucher resolves one break: the plain index of 1.0 becomes a
+-- unique one (two sessions could each resolve a break with the same voucher)
+DO $$
+DECLARE
+	d record;
+BEGIN
+	SELECT x.voucher_id, pg_catalog.string_agg(x.id::text, ', ' ORDER BY x.id) AS breaks INTO d
+	  FROM ledger.recon_break x
+	 WHERE x.voucher_id IS NOT NULL
+	 GROUP BY x.voucher_id HAVING pg_catalog.count(*) > 1
+	 ORDER BY x.voucher_id LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._raise('23505', pg_catalog.format('voucher %s resolves more than one break', d.voucher_id),
+			detail => pg_catalog.format('Breaks %s name it as their adjusting voucher; from version 1.1 a voucher resolves one break.', d.breaks),
+			hint => 'Keep it on one of them (UPDATE ledger.recon_break SET voucher_id = NULL WHERE id = ...; the note stays), then update the extension again.');
+	END IF;
+END
+$$;
+DROP INDEX ledger.recon_break_voucher_idx;
+CREATE UNIQUE INDEX recon_break_voucher_key ON ledger.recon_break (voucher_id) WHERE voucher_id IS NOT NULL;
 COMMENT ON COLUMN ledger.recon_break.candidates IS 'why it did not match: for a missing_internal or missing_external break the nearest unmatched counterparts of the other side (smallest amount difference, then time difference), for the other classes the statement lines of the key; a JSON array of objects with ref, amount, time and difference (internal - external), plus external_id of a line';
 
 CREATE TABLE ledger.recon_rule (

@@ -171,6 +171,7 @@ DROP TABLE recon_par, recon_par_serial, recon_par_total_serial;
 INSERT INTO ledger.account (code, name, kind, currency) VALUES
 	('recon.clearing', 'Test channel receivable', 'asset', 'CNY'),
 	('recon.wallet', 'Test wallet', 'liability', 'CNY'),
+	('recon.wallet2', 'Test wallet 2', 'liability', 'CNY'),
 	('recon.usd', 'Test USD receivable', 'asset', 'USD');
 SELECT ledger.current_book_date() AS d0 \gset
 
@@ -268,6 +269,11 @@ SELECT ledger.resolve_break(-1, 'no such break');
 SELECT ledger.resolve_break(:am_break, '   ');
 SELECT ledger.resolve_break(:am_break, NULL);
 SELECT ledger.resolve_break(:am_break, 'a voucher that does not exist', -1);
+-- a voucher with no entry on the clearing account of the break (a mistyped
+-- id would take that voucher out of every later reconciliation)
+SELECT ledger.post('recon-unrelated', ARRAY['recon.wallet', 'recon.wallet2'],
+	ARRAY['1.00 CNY', '-1.00 CNY']::ledger.amount[], 'a transfer between wallets') AS unrelated \gset
+SELECT ledger.resolve_break(:am_break, 'a voucher of other accounts', :unrelated);
 \set VERBOSITY sqlstate
 SELECT ledger.resolve_break(:am_break, 'the voucher already resolves another break', :adj);
 \set VERBOSITY default

@@ -291,9 +291,11 @@ SELECT ledger.hold('hold-4', ARRAY['w1', 'bank'], ARRAY['79 CNY', '-79 CNY']::le
 SELECT ledger.balance('w1'), ledger.available('w1');
 SELECT ledger.post_hold(:hold1, 'hold-1-post', ARRAY['2 CNY', '-2 CNY']::ledger.amount[]) IS NOT NULL AS posted_in_part;
 SELECT ledger.void_hold(:hold2, 'the bank rejected it');
--- refused: settled already
+-- refused: settled already (terse: the DETAIL says when)
+\set VERBOSITY terse
 SELECT ledger.post_hold(:hold2, 'hold-2-post');
 SELECT ledger.void_hold(:hold1);
+\set VERBOSITY default
 SELECT ledger.expire_holds() AS expired;
 SELECT ledger.balance('w1'), ledger.available('w1');
 SELECT book_date, line_no, ref, summary, debit, credit, balance FROM ledger.account_history('w1', '2026-11-02');

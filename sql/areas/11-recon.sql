@@ -385,7 +385,9 @@ ALTER SEQUENCE ledger.recon_break_id_seq OWNED BY ledger.recon_break.id;
 CREATE UNIQUE INDEX recon_break_run_class_ref_key ON ledger.recon_break (run_id, class, ref);
 CREATE INDEX recon_break_open_idx ON ledger.recon_break (source, statement_date) WHERE status = 'open';
 CREATE INDEX recon_break_ref_idx ON ledger.recon_break (ref);
-CREATE INDEX recon_break_voucher_idx ON ledger.recon_break (voucher_id) WHERE voucher_id IS NOT NULL;
+-- an adjusting voucher resolves one break: unique, so that two sessions
+-- resolving two breaks with one voucher at the same time cannot both commit
+CREATE UNIQUE INDEX recon_break_voucher_key ON ledger.recon_break (voucher_id) WHERE voucher_id IS NOT NULL;
 COMMENT ON TABLE ledger.recon_break IS
 	'breaks (差错): one row per match key of a run that is neither matched nor pending, unique per (run_id, class, ref); a re-run updates or deletes the open ones and keeps the resolved ones';
 COMMENT ON COLUMN ledger.recon_break.id IS 'break id, the argument of ledger.resolve_break';

@@ -469,6 +469,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	b ledger.recon_break;
+	acct text;
 BEGIN
 	IF break_id IS NULL THEN
 		PERFORM ledger._raise('22004', 'break_id must not be null',
@@ -494,22 +495,41 @@ BEGIN
 			PERFORM ledger._raise('23503', pg_catalog.format('voucher %s does not exist', resolve_break.voucher_id),
 				detail => pg_catalog.format('Break %s (%s, ref "%s") names it as its adjusting voucher.', b.id, b.class, b.ref));
 		END IF;
+		-- an adjusting voucher corrects the clearing account the break is on;
+		-- reconcile leaves the vouchers that resolve breaks out of every run,
+		-- so a mistyped id would take some other item out of the books'
+		-- side of a reconciliation
+		SELECT r.account_code INTO acct FROM ledger.recon_run r WHERE r.id = b.run_id;
+		IF NOT EXISTS (SELECT 1 FROM ledger.entry e JOIN ledger.account a ON a.id = e.account_id
+		                WHERE e.voucher_id = resolve_break.voucher_id AND a.code = acct) THEN
+			PERFORM ledger._raise('22023', pg_catalog.format('voucher %s has no entry on account "%s"', resolve_break.voucher_id, acct),
+				detail => pg_catalog.format('Break %s (%s, ref "%s", source "%s", %s) is a difference on the clearing account "%s"; the voucher that resolves it corrects that account.',
+					b.id, b.class, b.ref, b.source, pg_catalog.to_char(b.statement_date, 'YYYY-MM-DD'), acct),
+				hint => 'Resolve the break without a voucher, or name the adjusting voucher posted on that account.');
+		END IF;
 		IF EXISTS (SELECT 1 FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id) THEN
 			PERFORM ledger._raise('23505', pg_catalog.format('voucher %s already resolves another break', resolve_break.voucher_id),
 				detail => (SELECT pg_catalog.format('Break %s (%s, ref "%s") names it.', x.id, x.class, x.ref)
 					            FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id LIMIT 1));
 		END IF;
 	END IF;
-	UPDATE ledger.recon_break x
-	   SET status = 'resolved', note = resolve_break.note, voucher_id = resolve_break.voucher_id,
-	       resolved_at = pg_catalog.now(), resolved_by = session_user
-	 WHERE x.id = break_id
-	RETURNING * INTO b;
+	BEGIN
+		UPDATE ledger.recon_break x
+		   SET status = 'resolved', note = resolve_break.note, voucher_id = resolve_break.voucher_id,
+		       resolved_at = pg_catalog.now(), resolved_by = session_user
+		 WHERE x.id = break_id
+		RETURNING * INTO b;
+	EXCEPTION WHEN unique_violation THEN
+		-- another session resolved a break with the same voucher and committed
+		-- while this one checked (recon_break_voucher_key)
+		PERFORM ledger._raise('23505', pg_catalog.format('voucher %s already resolves another break', resolve_break.voucher_id),
+			detail => 'Another session resolved a break with it at the same time.');
+	END;
 	RETURN b;
 END
 $$;
 COMMENT ON FUNCTION ledger.resolve_break(bigint, text, bigint) IS
-	'marks a break resolved with a note, optionally naming the adjusting voucher (差错处理) that corrects it; the voucher must exist and resolve no other break';
+	'marks a break resolved with a note, optionally naming the adjusting voucher (差错处理) that corrects it; the voucher must exist, have an entry on the clearing account of the break''s run and resolve no other break';
 
 -- --- the morning report ----------------------------------------------------
 
