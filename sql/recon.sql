@@ -341,6 +341,22 @@ SELECT count(*) AS pending_testpay0 FROM ledger.recon_pending WHERE source = 'te
 CALL ledger.reconcile('testpay', :'d0', 'recon.clearing');
 \set VERBOSITY default
 SELECT day, pending_count, runs FROM run_figures ORDER BY day;
+-- ... and, as the NOTICE says, re-running the later date brings it up to
+-- date.  Here the channel's corrected statement of day 0 has RC-007 after
+-- all, so RC-007's line of day 1 is a second charge: the re-run of day 0
+-- matches RC-007 and closes its pool row, and the re-run of day 1 no longer
+-- takes it from the pool (each item is used once): the line of day 1 is a
+-- missing_internal break
+INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status)
+	VALUES ('testpay', :'d0', 'RC-007', 'T-0007-0', '70.00 CNY', 'success');
+SET client_min_messages = warning;
+CALL ledger.reconcile('testpay', :'d0', 'recon.clearing');
+CALL ledger.reconcile('testpay', (:'d0'::date + 1), 'recon.clearing');
+RESET client_min_messages;
+SELECT day, matched_count, matched_amount, missing_internal_count, missing_internal_amount, pending_count, runs
+  FROM run_figures WHERE day <= 1 ORDER BY day;
+SELECT * FROM pool WHERE ref = 'RC-007';
+SELECT day, class, ref, external_amount, status FROM breaks WHERE ref = 'RC-007' ORDER BY day;
 
 -- the morning report
 SELECT source, statement_date - :'d0'::date AS day, matched_count, missing_internal_count, missing_external_count,

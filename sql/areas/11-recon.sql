@@ -343,7 +343,7 @@ COMMENT ON COLUMN ledger.recon_pending.account_id IS 'the clearing account';
 COMMENT ON COLUMN ledger.recon_pending.amount IS 'the voucher''s amount on the clearing account';
 COMMENT ON COLUMN ledger.recon_pending.status IS 'success, or reversed when the voucher has been reversed';
 COMMENT ON COLUMN ledger.recon_pending.added_run IS 'the run (of its book date) that put it in the pool';
-COMMENT ON COLUMN ledger.recon_pending.closed_run IS 'the later run that matched, classified or expired it; NULL while pending';
+COMMENT ON COLUMN ledger.recon_pending.closed_run IS 'the run that matched, classified or expired it: a later date''s, or a re-run of its own date that settles it after a later date took it from the pool; NULL while pending';
 COMMENT ON COLUMN ledger.recon_pending.closed_class IS 'the class it was closed with (matched, missing_external, amount_mismatch, ...); NULL while pending';
 
 CREATE SEQUENCE ledger.recon_break_id_seq;

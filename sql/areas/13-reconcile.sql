@@ -287,6 +287,15 @@ BEGIN
 	SELECT src, i.voucher_id, i.ref, i.book_date, acc.id, i.amount, i.status, this_run
 	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
 	 WHERE c.outcome = 'pending' AND NOT i.pooled;
+	-- a re-run of an earlier date: an item of this date that was pending
+	-- here and taken from the pool by a later run, but that this run settles
+	-- (a corrected statement of this date has it), leaves the pool closed by
+	-- this run, so that the later run, re-run, no longer reopens it and
+	-- matches it a second time (each item is used once)
+	UPDATE ledger.recon_pending p SET closed_run = this_run, closed_class = c.outcome
+	  FROM pg_temp._recon_int i JOIN pg_temp._recon_cls c ON c.ref = i.key
+	 WHERE p.source = src AND p.added_run = this_run AND p.closed_run <> this_run
+	   AND i.pooled AND i.book_date = d AND p.voucher_id = i.voucher_id AND c.outcome <> 'pending';
 
 	-- the matches made by the rule rather than by an exact key (a few: a
 	-- table of their own, so that the plan is made for a few)
