@@ -32,6 +32,7 @@ SET DateStyle = 'ISO, YMD';
 \set mt_rabo :d 'mt940_rabobank_sub.sta'
 \set mt_db :d 'mt940_deutschebank.sta'
 \set camt_tz :d 'camt053_raiffeisen_tz.xml'
+\set camt_dupref :d 'camt053_dupref.xml'
 \set camt :d 'camt053_two_statements.xml'
 \set camt_bad :d 'camt053_bad_balance.xml'
 \set camt8 :d 'camt053_v08.xml'
@@ -202,6 +203,16 @@ SELECT source, min(occurred_at) AS first_line_at FROM ledger.statement_line
 -- no type and the customer reference NONREF after a space: the bank's reference is the ref
 SELECT line_count FROM ledger.load_mt940('nonref', E':20:X\n:25:ACC\n:28C:1\n:60F:C240312EUR100,00\n:61:240312C1,00 NONREF//B1\n:86:a\n:86:\n:62F:C240312EUR101,00\n');
 SELECT line_no, ref, external_id, amount FROM st WHERE source = 'nonref';
+-- a bank reference repeated within a statement is numbered ("REF/2"), never
+-- onto a reference the statement has of its own: every line keeps an
+-- external_id of its own, whatever the order (MT940 and camt.053)
+SELECT line_count FROM ledger.load_mt940('dupref', E':20:X\n:25:ACC\n:28C:1\n:60F:C240312EUR100,00\n'
+	':61:240312C10,00NTRFREF1//BANKREF\n:86:a\n:61:240312C10,00NTRFREF2//BANKREF\n:86:b\n'
+	':61:240312C10,00NTRFREF3//BANKREF/2\n:86:c\n:61:240312C10,00NTRFREF4//BANKREF/3\n:86:d\n'
+	':61:240312C10,00NTRFREF5//BANKREF\n:86:e\n:62F:C240312EUR150,00\n');
+SELECT line_no, ref, external_id, amount FROM st WHERE source = 'dupref' ORDER BY line_no;
+SELECT line_count FROM ledger.load_camt053('dupref-camt', pg_read_file(:'camt_dupref'));
+SELECT line_no, ref, external_id, amount FROM st WHERE source = 'dupref-camt' ORDER BY line_no;
 -- camt.053.001.04 of Raiffeisen (Switzerland): every date with its zone (2017-04-01+02:00)
 SELECT source, statement_date, line_count, total_amount, file_header->>'version' AS version,
        file_totals->>'opening' AS opening, file_totals->>'closing' AS closing

@@ -555,6 +555,28 @@ sp_timestamptz(const sp_time *t, bool beijing, pg_tz *tz)
 	return TimestampTzGetDatum((secs - offset_sec) * USECS_PER_SEC + t->usec);
 }
 
+/*
+ * A serial the table has just taken in points at bytes of the line (or of a
+ * name made for it): keep a copy of them for the whole parse.
+ */
+static void
+serial_keep(parse_ctx *c, serial_ent *ent, long line_no)
+{
+	uint32		n = ent->key.n;
+
+	if (c->arena_left < n)
+	{
+		c->arena_left = Max(n, 65536);
+		c->arena = MemoryContextAlloc(CurrentMemoryContext->parent, c->arena_left);
+	}
+	memcpy(c->arena, ent->key.p, n);
+	ent->key.p = c->arena;
+	c->arena += n;
+	c->arena_left -= n;
+	ent->line = line_no;
+	ent->count = 1;
+}
+
 static void
 parse_row(void *ctx, const sp_row *r)
 {
@@ -635,27 +657,38 @@ parse_row(void *ctx, const sp_row *r)
 		key.h = hash_bytes((const unsigned char *) ext.p, (int) ext.n);
 		ent = serials_insert(c->serials, key, &found);
 		if (!found)
-		{
-			/* the entry points at the line's bytes: keep a copy of them */
-			if (c->arena_left < ext.n)
-			{
-				c->arena_left = Max(ext.n, 65536);
-				c->arena = MemoryContextAlloc(CurrentMemoryContext->parent, c->arena_left);
-			}
-			memcpy(c->arena, ext.p, ext.n);
-			ent->key.p = c->arena;
-			c->arena += ext.n;
-			c->arena_left -= ext.n;
-			ent->line = r->line_no;
-			ent->count = 1;
-		}
+			serial_keep(c, ent, r->line_no);
 		else if (!c->bank)
 			bad_line(c, r->line_no, psprintf("repeats the serial \"%s\" of line %ld", pnstrdup(ext.p, ext.n), ent->line));
 		else
 		{
-			/* a bank may repeat its reference within a statement: number them */
-			ent->count++;
-			snprintf(extbuf, sizeof(extbuf), "%.*s/%d", (int) ext.n, ext.p, ent->count);
+			/*
+			 * A bank may repeat its reference within a statement: the n-th
+			 * is "REF/n", skipping the numbers whose name the statement
+			 * already has (a reference of the bank's own, or an earlier
+			 * one's "/n"), so that every line keeps an external_id of its
+			 * own.  (Inserting may move the table's entries: the count is
+			 * kept aside and stored back in the first's entry after.)
+			 */
+			int			n = ent->count;
+			serial_key	name;
+			serial_ent *taken;
+
+			for (;;)
+			{
+				n++;
+				snprintf(extbuf, sizeof(extbuf), "%.*s/%d", (int) ext.n, ext.p, n);
+				name.p = extbuf;
+				name.n = (uint32) strlen(extbuf);
+				name.h = hash_bytes((const unsigned char *) name.p, (int) name.n);
+				taken = serials_insert(c->serials, name, &found);
+				if (!found)
+				{
+					serial_keep(c, taken, r->line_no);
+					break;
+				}
+			}
+			serials_lookup(c->serials, key)->count = n;
 			ext.p = pstrdup(extbuf);
 			ext.n = strlen(extbuf);
 			if (r->ref.n == 0 || (ref.p == r->external_id.p && ref.n == r->external_id.n))
