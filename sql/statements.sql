@@ -250,6 +250,14 @@ SELECT ledger.load_camt053('camt', pg_read_file(:'camt_bad'));
 SELECT source, statement_date, line_count, total_amount, file_header->>'version' AS version
   FROM ledger.load_camt053('camt8', pg_read_file(:'camt8'));
 SELECT line_no, ref, external_id, amount, beijing_time FROM st WHERE source = 'camt8';
+-- text that a comment splits is one text; an amount with any number of
+-- leading zeros (xs:decimal) is its number, never cut into another one
+SELECT line_count, total_amount, file_totals->>'opening' AS opening
+  FROM ledger.load_camt053('camt8-xml', replace(replace(pg_read_file(:'camt8'),
+	'<Amt Ccy="EUR">8.85</Amt>', '<Amt Ccy="EUR">8<!-- eight -->.8<![CDATA[5]]></Amt>'),
+	'<Amt Ccy="EUR">18.15</Amt>', '<Amt Ccy="EUR">' || repeat('0', 60) || '18.15</Amt>'));
+SELECT ledger.load_camt053('camt8-xml', replace(pg_read_file(:'camt8'),
+	'<Amt Ccy="EUR">8.85</Amt>', '<Amt Ccy="EUR">' || repeat('1', 60) || '.85</Amt>'));
 -- the parser library's own v08 sample: its closing balance is in another currency
 SELECT ledger.load_camt053('camt8', pg_read_file(:'camt8_bad'));
 SELECT ledger.load_camt053('camt', '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"/>');

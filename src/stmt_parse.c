@@ -2442,6 +2442,30 @@ setf(char *dst, size_t size, sp_str v)
 	dst[n] = '\0';
 }
 
+/*
+ * An amount's text into its field, without the leading zeros xs:decimal
+ * allows any number of: the field's size never cuts a number into another
+ * one (fifty zeros and 100.00 are 100.00); a longer text is an error.
+ */
+static bool
+set_amount(char *dst, size_t size, sp_str v, long line, sp_error *err)
+{
+	size_t		n = 0;
+
+	if (v.n > 0 && (v.p[0] == '+' || v.p[0] == '-'))
+	{
+		dst[n++] = v.p[0];
+		v.p++, v.n--;
+	}
+	while (v.n > 1 && v.p[0] == '0' && v.p[1] != '.')
+		v.p++, v.n--;
+	if (n + v.n >= size)
+		return fail(err, line, "has an amount of %zu characters (\"%.*s...\")", n + v.n, 20, v.p);
+	memcpy(dst + n, v.p, v.n);
+	dst[n + v.n] = '\0';
+	return true;
+}
+
 static bool
 camt_amount(const char *amt, const char *ccy, const char *cdi, long line, la_currency *cur,
 			int64_t *out, sp_error *err)
@@ -2622,6 +2646,8 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 	camt_state *c = &state;
 	char		tbuf[CAMT_TEXT * 2];
 	long		last = 1;
+	xitem		next;
+	bool		have_next = false;
 
 	memset(c, 0, sizeof(*c));
 	c->sink = sink;
@@ -2633,7 +2659,12 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 		x.p += 3;
 	for (;;)
 	{
-		if (!xml_next(&x, &it))
+		if (have_next)
+		{
+			it = next;
+			have_next = false;
+		}
+		else if (!xml_next(&x, &it))
 			return false;
 		if (it.kind == X_END)
 			break;
@@ -2759,6 +2790,26 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 			}
 			if (!xml_text(it.text, it.attrs.p != NULL, tbuf, sizeof(tbuf), &t))
 				return fail(err, it.line, "has a malformed entity or character reference (&...;)");
+			/*
+			 * text that a comment, a processing instruction or a CDATA
+			 * section splits is one text: <Amt>1<!-- x -->00.00</Amt> is
+			 * 100.00 (xml_next() skips the first two and returns the pieces)
+			 */
+			for (;;)
+			{
+				sp_str		more;
+
+				if (!xml_next(&x, &next))
+					return false;
+				if (next.kind != X_TEXT)
+				{
+					have_next = true;
+					break;
+				}
+				if (!xml_text(next.text, next.attrs.p != NULL, tbuf + t.n, sizeof(tbuf) - t.n, &more))
+					return fail(err, next.line, "has a malformed entity or character reference (&...;)");
+				t.n += more.n;
+			}
 			t = trim(t);
 			{
 				/* strip newlines around values */
@@ -2786,7 +2837,10 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 				if (depth == 7 && eq(leaf, "Cd") && eq(path[4], "Tp") && eq(path[5], "CdOrPrtry"))
 					setf(c->bal.tp, sizeof(c->bal.tp), t);
 				else if (depth == 5 && eq(leaf, "Amt"))
-					setf(c->bal.amt, sizeof(c->bal.amt), t);
+				{
+					if (!set_amount(c->bal.amt, sizeof(c->bal.amt), t, it.line, err))
+						return false;
+				}
 				else if (depth == 5 && eq(leaf, "CdtDbtInd"))
 					setf(c->bal.cdi, sizeof(c->bal.cdi), t);
 				else if (depth == 6 && eq(path[4], "Dt") && (eq(leaf, "Dt") || eq(leaf, "DtTm")))
@@ -2795,7 +2849,10 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 			else if (c->in_entry)
 			{
 				if (depth == 5 && eq(leaf, "Amt"))
-					setf(c->e.amt, sizeof(c->e.amt), t);
+				{
+					if (!set_amount(c->e.amt, sizeof(c->e.amt), t, it.line, err))
+						return false;
+				}
 				else if (depth == 5 && eq(leaf, "CdtDbtInd"))
 					setf(c->e.cdi, sizeof(c->e.cdi), t);
 				else if (depth == 5 && eq(leaf, "RvslInd"))
