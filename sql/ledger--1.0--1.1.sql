@@ -1664,6 +1664,12 @@ CREATE FUNCTION ledger._statement_check(format text, bill text, gbk bytea, sourc
 COMMENT ON FUNCTION ledger._statement_check(text, text, bytea, text, date, text) IS
 	'loader helper: a bill''s first pass, parsing and checking the whole file (fields, serials, summary rows) and keeping nothing: a bad file is refused before anything is written (what the file states: _statement_parsed)';
 
+CREATE FUNCTION ledger._statement_lock(source text) RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_statement_lock' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ledger._statement_lock(text) IS
+	'loader and reconcile helper: takes the source''s turn (a transaction-level advisory lock: loads and runs of one source never interleave); under REPEATABLE READ or SERIALIZABLE a load of the source committed after the transaction''s snapshot is a serialization failure (40001), since the snapshot would not show its lines';
+REVOKE EXECUTE ON FUNCTION ledger._statement_lock(text) FROM PUBLIC;
+
 CREATE FUNCTION ledger._statement_keep(source text, format text, ref_field text, bill text, gbk bytea) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ledger_statement_keep' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ledger._statement_keep(text, text, text, text, bytea) IS
@@ -1739,7 +1745,7 @@ BEGIN
 			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
 				pg_catalog.to_char(d, 'YYYY-MM-DD')));
 	END IF;
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+	PERFORM ledger._statement_lock(src);
 	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
 	GET DIAGNOSTICS replaced = ROW_COUNT;
 	fid := ledger._statement_keep(src, fmt, ref_field, bill, gbk);
@@ -1932,7 +1938,7 @@ BEGIN
 		       NULL::bigint AS import_id
 		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
 	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
-		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
+		PERFORM ledger._statement_lock(g.src);
 	END LOOP;
 	fid := ledger._statement_keep(src, fmt, NULL, bill, NULL);
 	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
@@ -2452,7 +2458,7 @@ BEGIN
 	END IF;
 
 	-- one run per source at a time (loaders of the source wait too)
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+	PERFORM ledger._statement_lock(src);
 
 	SELECT l.ref, l.external_id, l.amount, l.line_no INTO bad
 	  FROM ledger.statement_line l
@@ -3500,3 +3506,33 @@ COMMENT ON FUNCTION ledger._expired_held(bigint) IS
 	'held debits and credits of an account''s pending holds past their expiry (they reserve nothing)';
 
 COMMENT ON COLUMN ledger.balances.available IS 'balance less the held amounts that would lower it, a hold past its expiry counted until ledger.expire_holds() marks it (ledger.available() and the bound checks leave it out at once)';
+
+CREATE OR REPLACE FUNCTION ledger._statement_store(source text, statement_date date, format text, file_header jsonb, file_totals jsonb)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+DECLARE
+	imp ledger.statement_import;
+	replaced integer;
+BEGIN
+	PERFORM ledger._statement_lock(_statement_store.source);
+	DELETE FROM ledger.statement_line l
+	 WHERE l.source = _statement_store.source AND l.statement_date = _statement_store.statement_date;
+	GET DIAGNOSTICS replaced = ROW_COUNT;
+	INSERT INTO ledger.statement_import (source, statement_date, format, line_count, total_amount, fee_amount,
+			file_header, file_totals, replaced_lines)
+		SELECT _statement_store.source, _statement_store.statement_date, _statement_store.format, count(*)::integer,
+		       ledger.sum(p.amount), ledger.sum(p.fee), file_header, file_totals, replaced
+		  FROM pg_temp._ledger_parsed p
+		RETURNING * INTO imp;
+	INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, status, fee,
+			occurred_at, raw, import_id, line_no)
+		SELECT _statement_store.source, _statement_store.statement_date, p.ref, p.external_id, p.amount, p.status,
+		       p.fee, p.occurred_at, p.raw, imp.id, p.line_no
+		  FROM pg_temp._ledger_parsed p
+		 ORDER BY p.line_no;
+	RETURN imp;
+END
+$function$;

@@ -189,6 +189,7 @@ ledger_try_amount(PG_FUNCTION_ARGS)
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_conversion.h"
 #include "commands/sequence.h"
 #include "common/hashfn.h"
@@ -210,6 +211,7 @@ ledger_try_amount(PG_FUNCTION_ARGS)
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -1690,4 +1692,70 @@ ledger_statement_parsed(PG_FUNCTION_ARGS)
 	if (last_file_info == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_JSONB_P(DatumGetJsonbPCopy(PointerGetDatum(last_file_info)));
+}
+
+/*
+ * ledger._statement_lock(source text) → void
+ *
+ * The loaders and reconcile of one source take turns: a transaction-level
+ * advisory lock on the source (the key the 1.0 loaders took with
+ * pg_advisory_xact_lock(hashtext('ledger.recon'), hashtext(source))).
+ * Waiting for it is enough in READ COMMITTED, where each statement after it
+ * sees what the other committed.  Under REPEATABLE READ or SERIALIZABLE the
+ * transaction's snapshot may be older than the other's commit: a load would
+ * then replace the lines it can see and keep the other load's lines beside
+ * its own, a reconcile would read the statement as it was.  So there, a load
+ * of the source that committed after the snapshot (an import the latest
+ * snapshot sees and the transaction's does not) is a serialization failure,
+ * 40001, which the client retries as any other.
+ */
+PG_FUNCTION_INFO_V1(ledger_statement_lock);
+Datum
+ledger_statement_lock(PG_FUNCTION_ARGS)
+{
+	text	   *source = PG_GETARG_TEXT_PP(0);
+	static SPIPlanPtr plan = NULL;
+	Datum		arg[1];
+	int64		seen[2] = {0, 0};
+
+	(void) DirectFunctionCall2(pg_advisory_xact_lock_int4,
+							   DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
+													   CStringGetTextDatum("ledger.recon")),
+							   DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID, PointerGetDatum(source)));
+	if (!IsolationUsesXactSnapshot())
+		PG_RETURN_VOID();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+	{
+		Oid			t[1] = {TEXTOID};
+
+		plan = ledger_prepare_kept("SELECT pg_catalog.max(i.id) FROM ledger.statement_import i"
+								   " WHERE i.source OPERATOR(pg_catalog.=) $1", 1, t);
+	}
+	arg[0] = PointerGetDatum(source);
+	for (int i = 0; i < 2; i++)
+	{
+		Snapshot	snap = RegisterSnapshot(i == 0 ? GetTransactionSnapshot() : GetLatestSnapshot());
+		bool		isnull;
+		int			rc = SPI_execute_snapshot(plan, arg, NULL, snap, InvalidSnapshot, true, false, 1);
+
+		UnregisterSnapshot(snap);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "statement import lookup failed");
+		seen[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (isnull)
+			seen[i] = 0;
+	}
+	SPI_finish();
+	if (seen[1] > seen[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent load of source \"%s\"",
+						text_to_cstring(source)),
+				 errdetail("Statement import %lld of the source was committed after this %s transaction took its snapshot, which does not show it.",
+						   (long long) seen[1], IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errhint("Retry the transaction.")));
+	PG_RETURN_VOID();
 }

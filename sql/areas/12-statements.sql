@@ -168,7 +168,7 @@ DECLARE
 	imp ledger.statement_import;
 	replaced integer;
 BEGIN
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(_statement_store.source));
+	PERFORM ledger._statement_lock(_statement_store.source);
 	DELETE FROM ledger.statement_line l
 	 WHERE l.source = _statement_store.source AND l.statement_date = _statement_store.statement_date;
 	GET DIAGNOSTICS replaced = ROW_COUNT;
@@ -223,6 +223,11 @@ CREATE FUNCTION ledger._statement_check(format text, bill text, gbk bytea, sourc
 	AS 'MODULE_PATHNAME', 'ledger_statement_check' LANGUAGE C STABLE;
 COMMENT ON FUNCTION ledger._statement_check(text, text, bytea, text, date, text) IS
 	'loader helper: a bill''s first pass, parsing and checking the whole file (fields, serials, summary rows) and keeping nothing: a bad file is refused before anything is written (what the file states: _statement_parsed)';
+
+CREATE FUNCTION ledger._statement_lock(source text) RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_statement_lock' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ledger._statement_lock(text) IS
+	'loader and reconcile helper: takes the source''s turn (a transaction-level advisory lock: loads and runs of one source never interleave); under REPEATABLE READ or SERIALIZABLE a load of the source committed after the transaction''s snapshot is a serialization failure (40001), since the snapshot would not show its lines';
 
 CREATE FUNCTION ledger._statement_keep(source text, format text, ref_field text, bill text, gbk bytea) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ledger_statement_keep' LANGUAGE C VOLATILE;
@@ -299,7 +304,7 @@ BEGIN
 			pg_catalog.format('covers %s to %s, not exactly the statement date %s', finfo->>'from', finfo->>'to',
 				pg_catalog.to_char(d, 'YYYY-MM-DD')));
 	END IF;
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+	PERFORM ledger._statement_lock(src);
 	DELETE FROM ledger.statement_line l WHERE l.source = src AND l.statement_date = d;
 	GET DIAGNOSTICS replaced = ROW_COUNT;
 	fid := ledger._statement_keep(src, fmt, ref_field, bill, gbk);
@@ -493,7 +498,7 @@ BEGIN
 		       NULL::bigint AS import_id
 		  FROM pg_temp._ledger_bank b WHERE b.kind = 'stmt';
 	FOR g IN SELECT DISTINCT x.src, x.d FROM pg_temp._ledger_bank_stmt x ORDER BY 1, 2 LOOP
-		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(g.src));
+		PERFORM ledger._statement_lock(g.src);
 	END LOOP;
 	fid := ledger._statement_keep(src, fmt, NULL, bill, NULL);
 	FOR s IN SELECT * FROM pg_temp._ledger_bank_stmt x ORDER BY x.stmt LOOP
@@ -733,7 +738,7 @@ REVOKE EXECUTE ON FUNCTION
 	ledger._statement_parsed(), ledger._statement_text(text), ledger._statement_load(text, date, text, text, bytea, text),
 	ledger._statement_load_bank(text, text, text), ledger._statement_heads(text, text, text),
 	ledger._statement_write(text, text, bytea, text, text, text[], date[], bigint[], text[], integer[]),
-	ledger._statement_keep(text, text, text, text, bytea),
+	ledger._statement_keep(text, text, text, text, bytea), ledger._statement_lock(text),
 	ledger._statement_check(text, text, bytea, text, date, text),
 	ledger.load_wechat_fundflow(text, date, text), ledger.load_alipay_account(text, date, bytea),
 	ledger.load_mt940(text, text), ledger.load_camt053(text, text)

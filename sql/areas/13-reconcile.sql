@@ -109,7 +109,7 @@ BEGIN
 	END IF;
 
 	-- one run per source at a time (loaders of the source wait too)
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('ledger.recon'), pg_catalog.hashtext(src));
+	PERFORM ledger._statement_lock(src);
 
 	SELECT l.ref, l.external_id, l.amount, l.line_no INTO bad
 	  FROM ledger.statement_line l

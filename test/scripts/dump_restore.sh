@@ -82,8 +82,9 @@ CALL ledger.reconcile('psp', current_date - 1, '6021');
 CALL ledger.reconcile('bank', current_date, 'w1');
 CALL ledger.reconcile('wechat', current_date - 2, '1002.01');
 SELECT ledger.resolve_break((SELECT id FROM ledger.recon_break WHERE ref = 'X1'), 'refund of a test payment');
+SELECT ledger.post('adj-X2', ARRAY['1002.01', '6021'], ARRAY['6 CNY', '-6 CNY']::ledger.amount[], 'X2 booked late (差错处理)');
 SELECT ledger.resolve_break((SELECT id FROM ledger.recon_break WHERE ref = 'X2'), 'booked by an adjusting voucher',
-	(SELECT id FROM ledger.voucher WHERE idempotency_key = 'frz'));
+	(SELECT id FROM ledger.voucher WHERE idempotency_key = 'adj-X2'));
 SQL
 expect $SRC "SELECT string_agg(status, ' ' ORDER BY book_date) FROM ledger.book_day" "closed closed closed open" \
 	"source: three closed days and the open day"
