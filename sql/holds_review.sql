@@ -5,7 +5,8 @@
 -- untyped array literal resolves to ledger.hold's one-text form (no global
 -- preferred type); a new floor or ceiling is checked against the available
 -- balance; rules give 55000; account_history's book dates give 22008; text
--- amounts name their line.
+-- amounts name their line; a replay returns the hold whatever its accounts'
+-- state.
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -156,6 +157,29 @@ SELECT debit, credit FROM ledger._expired_held((SELECT id FROM ledger.account WH
 SELECT ledger.available('w1') AS available, (SELECT available FROM ledger.balances WHERE account_code = 'w1') AS view_available;
 SELECT ledger.expire_holds();
 SELECT ledger.available('w1') AS available, (SELECT available FROM ledger.balances WHERE account_code = 'w1') AS view_available;
+
+-- ---- 9. a replay returns the hold whatever its accounts' state is now ----
+INSERT INTO ledger.account (code, name, kind, currency, floor) VALUES
+	('w4', 'wallet 4', 'liability', 'CNY', '0 CNY');
+SELECT ledger.post('fund-4', ARRAY['bank', 'w4'], ARRAY['100 CNY', '-100 CNY']::ledger.amount[]) IS NOT NULL AS funded;
+SELECT ledger.hold('f1', ARRAY['w4', 'bank'], ARRAY['60 CNY', '-60 CNY']::ledger.amount[]) AS f1 \gset
+UPDATE ledger.account SET status = 'frozen' WHERE code = 'w4';
+SELECT ledger.hold('f1', ARRAY['w4', 'bank'], ARRAY['60 CNY', '-60 CNY']::ledger.amount[]) = :f1 AS replayed_frozen;
+-- another content with the key is refused as before, the account's state aside
+SELECT ledger.hold('f1', ARRAY['w4', 'bank'], ARRAY['61 CNY', '-61 CNY']::ledger.amount[]);
+-- a new hold on the frozen account is refused
+SELECT ledger.hold('f1-new', ARRAY['w4', 'bank'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]);
+SET SESSION AUTHORIZATION regress_hr_bob;
+SELECT ledger.hold('f1', ARRAY['w4', 'bank'], ARRAY['60 CNY', '-60 CNY']::ledger.amount[]) = :f1 AS replayed_by_another;
+SELECT ledger.hold('f1', ARRAY['w4', 'bank'], ARRAY['61 CNY', '-61 CNY']::ledger.amount[]);
+RESET SESSION AUTHORIZATION;
+-- closed: the hold settled, the balance moved out
+UPDATE ledger.account SET status = 'open' WHERE code = 'w4';
+SELECT ledger.void_hold(:f1);
+SELECT ledger.post('drain-4', ARRAY['w4', 'bank'], ARRAY['100 CNY', '-100 CNY']::ledger.amount[]) IS NOT NULL AS drained;
+UPDATE ledger.account SET status = 'closed' WHERE code = 'w4';
+SELECT ledger.hold('f1', ARRAY['w4', 'bank'], ARRAY['60 CNY', '-60 CNY']::ledger.amount[]) = :f1 AS replayed_closed;
+SELECT ledger.hold('f1-new', ARRAY['w4', 'bank'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]);
 
 \c :regress_db
 DROP DATABASE ledger_regress_holds_review;

@@ -738,39 +738,65 @@ hold_replay(const HoldRequest *req)
 	return id;
 }
 
-/* Checks one line of a hold as the entry trigger checks a voucher's line. */
-static void
-hold_line_check(const HoldRequest *req, int i, const AccountInfo *acc)
+/* Whether a hold with the key exists (in the statement's snapshot). */
+static bool
+hold_key_taken(const char *key)
+{
+	Datum		arg[1];
+
+	arg[0] = CStringGetTextDatum(key);
+	run(find_hold_plan, arg, NULL, false, 1);
+	return SPI_processed > 0;
+}
+
+/*
+ * Checks one line of a hold as the entry trigger checks a voucher's line.
+ * An amount of zero is refused outright.  An account that takes no holds
+ * now (a summary, frozen or closed account, or one of another currency) is
+ * refused only for a new hold: if the key is taken, returns true and the
+ * caller replays (hold_replay), as ledger.post replays a voucher before
+ * its entries are checked, so a repeated call returns the hold it made
+ * whatever its accounts' state is now.
+ */
+static bool
+hold_line_check(const HoldRequest *req, int i, const AccountInfo *found)
 {
 	const LedgerAmount *amt = req->amounts[i];
+	AccountInfo acc = *found;
 
 	if (amt->units == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("hold amount must not be zero"),
 				 errdetail("Line %d of the hold with key \"%s\" holds %s on account \"%s\".",
-						   i + 1, req->key, amount_to_cstring(0, amount_currency(amt)), acc->code)));
-	if (acc->summary)
+						   i + 1, req->key, amount_to_cstring(0, amount_currency(amt)), acc.code)));
+	if (!acc.summary && acc.status == ACCOUNT_OPEN &&
+		acc.has_currency && currency_equal(acc.cur, amount_currency(amt)))
+		return false;
+	acc.code = pstrdup(found->code);	/* the look-up below may move it */
+	if (hold_key_taken(req->key))
+		return true;
+	if (acc.summary)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("account \"%s\" is a summary account", acc->code),
+				 errmsg("account \"%s\" is a summary account", acc.code),
 				 errdetail("Line %d of the hold with key \"%s\" holds money on it; summary accounts take no postings.",
 						   i + 1, req->key),
 				 errhint("Hold money on one of its leaf accounts.")));
-	if (acc->status != ACCOUNT_OPEN)
+	if (acc.status != ACCOUNT_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("account \"%s\" is %s", acc->code, account_status_name(acc->status)),
+				 errmsg("account \"%s\" is %s", acc.code, account_status_name(acc.status)),
 				 errdetail("Line %d of the hold with key \"%s\" holds money on it; only open accounts take holds.",
 						   i + 1, req->key)));
-	if (!acc->has_currency || !currency_equal(acc->cur, amount_currency(amt)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("currency %s does not match account \"%s\"",
-						currency_to_cstring(amount_currency(amt)), acc->code),
-				 errdetail("Line %d of the hold with key \"%s\" holds %s on account \"%s\", which holds %s.",
-						   i + 1, req->key, amount_to_cstring(amt->units, amount_currency(amt)),
-						   acc->code, acc->has_currency ? currency_to_cstring(acc->cur) : "no currency")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("currency %s does not match account \"%s\"",
+					currency_to_cstring(amount_currency(amt)), acc.code),
+			 errdetail("Line %d of the hold with key \"%s\" holds %s on account \"%s\", which holds %s.",
+					   i + 1, req->key, amount_to_cstring(amt->units, amount_currency(amt)),
+					   acc.code, acc.has_currency ? currency_to_cstring(acc.cur) : "no currency")));
+	return false;
 }
 
 /*
@@ -860,7 +886,6 @@ ledger_hold(PG_FUNCTION_ARGS)
 					 errdetail("Line %d of the hold with key \"%s\" holds money on it.",
 							   i + 1, req.key)));
 		req.account_ids[i] = acc->id;
-		hold_line_check(&req, i, acc);
 	}
 	req.amounts_array = PointerGetDatum(amt_arr);
 	req.summary = opt_text(fcinfo, 3);
@@ -869,6 +894,25 @@ ledger_hold(PG_FUNCTION_ARGS)
 	if (req.has_expiry)
 		req.expires_at = PG_GETARG_TIMESTAMPTZ(5);
 	req.metadata = (PG_NARGS() > 6 && !PG_ARGISNULL(6)) ? PG_GETARG_DATUM(6) : (Datum) 0;
+	for (i = 0; i < req.n; i++)
+	{
+		const AccountInfo *acc = account_by_id(req.account_ids[i]);
+
+		if (acc == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("account \"%s\" changed while the hold with key \"%s\" was being written",
+							req.account_codes[i], req.key),
+					 errdetail("A concurrent transaction deleted it."),
+					 errhint("Retry the transaction.")));
+		if (hold_line_check(&req, i, acc))
+		{
+			/* the key is taken: a replay, whatever the accounts' state now */
+			id = hold_replay(&req);
+			SPI_finish();
+			PG_RETURN_INT64(id);
+		}
+	}
 	check_balanced(req.n, req.amounts, psprintf("hold with key \"%s\"", req.key));
 
 	hargs[0] = CStringGetTextDatum(req.key);
@@ -911,6 +955,7 @@ ledger_hold(PG_FUNCTION_ARGS)
 		rewritten_error("ledger.hold_line", rc, "hold", req.key, req.n, "lines");
 
 	move_held(moves_of(req.n, req.account_ids, req.amounts, 1), req.n, id, true);
+
 	SPI_finish();
 	PG_RETURN_INT64(id);
 }
