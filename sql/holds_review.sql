@@ -6,7 +6,7 @@
 -- preferred type); a new floor or ceiling is checked against the available
 -- balance; rules give 55000; account_history's book dates give 22008; text
 -- amounts name their line; a replay returns the hold whatever its accounts'
--- state.
+-- state; post_hold's amount errors quote the hold only to a reader.
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -180,6 +180,31 @@ SELECT ledger.post('drain-4', ARRAY['w4', 'bank'], ARRAY['100 CNY', '-100 CNY']:
 UPDATE ledger.account SET status = 'closed' WHERE code = 'w4';
 SELECT ledger.hold('f1', ARRAY['w4', 'bank'], ARRAY['60 CNY', '-60 CNY']::ledger.amount[]) = :f1 AS replayed_closed;
 SELECT ledger.hold('f1-new', ARRAY['w4', 'bank'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]);
+
+-- ---- 10. post_hold's amounts: the held lines only to a reader or the hold's writer ----
+INSERT INTO ledger.account (code, name, kind, currency) VALUES ('w5', 'wallet 5', 'liability', 'CNY');
+SET SESSION AUTHORIZATION regress_hr_alice;
+SELECT ledger.hold('p1', ARRAY['w5', 'transit'], ARRAY['60 CNY', '-60 CNY'], 'withdrawal') AS p1 \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_hr_bob;
+-- which of the amounts is wrong, not the hold's lines, accounts or amounts
+SELECT ledger.post_hold(:p1, 'probe', ARRAY[]::ledger.amount[]);
+SELECT ledger.post_hold(:p1, 'probe', ARRAY['1 CNY']::ledger.amount[]);
+SELECT ledger.post_hold(:p1, 'probe', ARRAY['0.01 USD', '0.01 USD']::ledger.amount[]);
+SELECT ledger.post_hold(:p1, 'probe', ARRAY['0 CNY', '1 CNY']::ledger.amount[]);
+SELECT ledger.post_hold(:p1, 'probe', ARRAY['61 CNY', '-61 CNY']::ledger.amount[]);
+RESET SESSION AUTHORIZATION;
+-- the hold's writer reads them
+SET SESSION AUTHORIZATION regress_hr_alice;
+SELECT ledger.post_hold(:p1, 'probe', ARRAY[]::ledger.amount[]);
+SELECT ledger.post_hold(:p1, 'probe', ARRAY['0.01 USD', '0.01 USD']::ledger.amount[]);
+SELECT ledger.post_hold(:p1, 'probe', ARRAY['0 CNY', '1 CNY']::ledger.amount[]);
+RESET SESSION AUTHORIZATION;
+-- and so does a reader of the books
+SELECT ledger.post_hold(:p1, 'probe', ARRAY['61 CNY', '-61 CNY']::ledger.amount[]);
+-- nothing was posted, the hold is still pending
+SELECT status FROM ledger.hold WHERE id = :p1;
+SELECT ledger.void_hold(:p1);
 
 \c :regress_db
 DROP DATABASE ledger_regress_holds_review;

@@ -1249,6 +1249,67 @@ voucher_key_taken(const char *key, int64 hold_id)
 }
 
 /*
+ * The errors of post_hold's amounts.  The DETAIL quotes the held lines only
+ * to a caller that may read the hold (caller_may_read_hold); others learn
+ * which of their amounts is wrong, not what the hold holds or where.
+ */
+static void
+amounts_count_error(const LockedHold *h, int given)
+pg_attribute_noreturn();
+
+static void
+amounts_count_error(const LockedHold *h, int given)
+{
+	if (caller_may_read_hold(h->created_by))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amounts must have one amount per line of hold %lld", (long long) h->id),
+				 errdetail("Hold %lld has %d lines; %d amounts were given.", (long long) h->id, h->n, given)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("amounts must have one amount per line of hold %lld", (long long) h->id),
+			 errdetail("%d amount%s given; the amounts are the hold's lines one for one, in line order.",
+					   given, given == 1 ? " was" : "s were")));
+}
+
+/* Amount i of post_hold: the held line's currency and sign, at most its magnitude. */
+static void
+check_posted_amount(const LockedHold *h, int i, const LedgerAmount *a)
+{
+	const LedgerAmount *held = h->amounts[i];
+	bool		may_read;
+
+	if (!amount_same_currency(a, held))
+	{
+		may_read = caller_may_read_hold(h->created_by);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("currency %s does not match line %d of hold %lld",
+						currency_to_cstring(amount_currency(a)), h->line_nos[i], (long long) h->id),
+				 may_read ?
+				 errdetail("Line %d holds %s on account \"%s\"; %s was given.",
+						   h->line_nos[i], amount_to_cstring(held->units, amount_currency(held)),
+						   h->account_codes[i], amount_to_cstring(a->units, amount_currency(a))) :
+				 errdetail("The amount given for line %d, %s, is not in the currency the line holds.",
+						   h->line_nos[i], amount_to_cstring(a->units, amount_currency(a)))));
+	}
+	if (held->units > 0 ? (a->units >= 0 && a->units <= held->units)
+		: (a->units <= 0 && a->units >= held->units))
+		return;
+	may_read = caller_may_read_hold(h->created_by);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("amount %s exceeds line %d of hold %lld",
+					amount_to_cstring(a->units, amount_currency(a)), h->line_nos[i], (long long) h->id),
+			 may_read ?
+			 errdetail("Line %d holds %s on account \"%s\"; a hold posts at most the amount held, with its sign.",
+					   h->line_nos[i], amount_to_cstring(held->units, amount_currency(held)),
+					   h->account_codes[i]) :
+			 errdetail("The amount given for line %d is more than the line holds, or of the other sign; a hold posts at most the amount held, with its sign.",
+					   h->line_nos[i])));
+}
+
+/*
  * ledger.post_hold(hold_id, idempotency_key, amounts ledger.amount[],
  *                  summary) → bigint
  */
@@ -1331,16 +1392,11 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 		deconstruct_array(arr, ARR_ELEMTYPE(arr), sizeof(LedgerAmount), false, TYPALIGN_DOUBLE,
 						  &vals, &nulls, &nvals);
 		if (ARR_NDIM(arr) > 1 || nvals != h.n)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("amounts must have one amount per line of hold %lld", (long long) hold_id),
-					 errdetail("Hold %lld has %d lines; %d amounts were given.", (long long) hold_id, h.n, nvals)));
+			amounts_count_error(&h, nvals);
 		post = palloc(sizeof(LedgerAmount *) * Max(h.n, 1));
 		for (i = 0; i < h.n; i++)
 		{
 			LedgerAmount *a;
-			LedgerAmount *held = h.amounts[i];
-			bool		ok;
 
 			if (nulls[i])
 				ereport(ERROR,
@@ -1349,24 +1405,7 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 						 errdetail("Line %d of hold %lld has no amount to post; give 0 to post nothing of it.",
 								   h.line_nos[i], (long long) hold_id)));
 			a = DatumGetLedgerAmountP(vals[i]);
-			if (!amount_same_currency(a, held))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("currency %s does not match line %d of hold %lld",
-								currency_to_cstring(amount_currency(a)), h.line_nos[i], (long long) hold_id),
-						 errdetail("Line %d holds %s on account \"%s\"; %s was given.",
-								   h.line_nos[i], amount_to_cstring(held->units, amount_currency(held)),
-								   h.account_codes[i], amount_to_cstring(a->units, amount_currency(a)))));
-			ok = held->units > 0 ? (a->units >= 0 && a->units <= held->units)
-				: (a->units <= 0 && a->units >= held->units);
-			if (!ok)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("amount %s exceeds line %d of hold %lld",
-								amount_to_cstring(a->units, amount_currency(a)), h.line_nos[i], (long long) hold_id),
-						 errdetail("Line %d holds %s on account \"%s\"; a hold posts at most the amount held, with its sign.",
-								   h.line_nos[i], amount_to_cstring(held->units, amount_currency(held)),
-								   h.account_codes[i])));
+			check_posted_amount(&h, i, a);
 			post[i] = a;
 		}
 	}
