@@ -6,7 +6,9 @@
 -- preferred type); a new floor or ceiling is checked against the available
 -- balance; rules give 55000; account_history's book dates give 22008; text
 -- amounts name their line; a replay returns the hold whatever its accounts'
--- state; post_hold's amount errors quote the hold only to a reader.
+-- state; post_hold's amount errors quote the hold only to a reader; an
+-- account a hold names keeps its code, kind, currency and parent, and stays
+-- a leaf; check_books sees a held line that does not match its account.
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -205,6 +207,54 @@ SELECT ledger.post_hold(:p1, 'probe', ARRAY['61 CNY', '-61 CNY']::ledger.amount[
 -- nothing was posted, the hold is still pending
 SELECT status FROM ledger.hold WHERE id = :p1;
 SELECT ledger.void_hold(:p1);
+
+-- ---- 11. an account a hold names keeps its code, kind, currency and parent, and stays a leaf ----
+INSERT INTO ledger.account (code, name, kind, currency) VALUES ('2241', 'wallets', 'liability', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES
+	('2241.1', 'wallet a', 'liability', 'CNY', '2241'),
+	('2241.2', 'wallet b', 'liability', 'CNY', '2241'),
+	('2241.3', 'wallet c', 'liability', 'CNY', '2241'),
+	('2241.4', 'wallet d', 'liability', 'CNY', '2241');
+INSERT INTO ledger.account (code, name, kind, currency, metadata) VALUES
+	('3001', 'clearing', 'common', 'CNY', '{"normal_side": "debit"}');
+SELECT ledger.hold('ha', ARRAY['transit', '2241.3'], ARRAY['50 CNY', '-50 CNY']) AS ha \gset
+SELECT ledger.hold('hb', ARRAY['transit', '2241.2'], ARRAY['40 CNY', '-40 CNY']) AS hb \gset
+SELECT ledger.hold('hc', ARRAY['transit', '2241.1'], ARRAY['30 CNY', '-30 CNY']) AS hc \gset
+SELECT ledger.hold('hd', ARRAY['3001', 'transit'], ARRAY['20 CNY', '-20 CNY']) AS hd \gset
+UPDATE ledger.account SET currency = 'USD' WHERE code = '2241.3';
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('2241.2.1', 'child', 'liability', 'CNY', '2241.2');
+UPDATE ledger.account SET kind = 'asset', parent_code = NULL WHERE code = '2241.1';
+UPDATE ledger.account SET code = '2241.9' WHERE code = '2241.1';
+UPDATE ledger.account SET metadata = '{"normal_side": "credit"}' WHERE code = '3001';
+-- a settled hold is history too: voided, it still keeps its accounts as they are
+SELECT ledger.void_hold(:hb);
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('2241.2.1', 'child', 'liability', 'CNY', '2241.2');
+UPDATE ledger.account SET parent_code = NULL WHERE code = '2241.2';
+-- what does not touch the lines goes through: the name, the status, bounds
+UPDATE ledger.account SET name = 'wallet a (renamed)', floor = '-100 CNY' WHERE code = '2241.1';
+UPDATE ledger.account SET status = 'frozen' WHERE code = '2241.2';
+-- an account no hold names changes as before
+UPDATE ledger.account SET parent_code = NULL, kind = 'asset', currency = 'USD' WHERE code = '2241.4';
+-- a sub-account's kind and currency follow its parent also when only they change
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('2241.5', 'wallet e', 'liability', 'CNY', '2241');
+UPDATE ledger.account SET currency = 'USD' WHERE code = '2241.5';
+UPDATE ledger.account SET kind = 'asset' WHERE code = '2241.5';
+SELECT code, kind, currency, parent_code FROM ledger.account WHERE code LIKE '2241%' OR code = '3001' ORDER BY code;
+-- check_books sees a held line that no longer matches its account (triggers off)
+SELECT check_name, currency, ok, detail FROM ledger.check_books(ledger.current_book_date())
+ WHERE check_name = 'holds_match_lines' ORDER BY currency;
+SET session_replication_role = replica;
+UPDATE ledger.account SET currency = 'USD' WHERE code = '2241.3';
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('2241.1.1', 'child', 'liability', 'CNY', '2241.1');
+RESET session_replication_role;
+SELECT check_name, currency, ok, detail FROM ledger.check_books(ledger.current_book_date())
+ WHERE check_name = 'holds_match_lines' ORDER BY currency;
+SET session_replication_role = replica;
+DELETE FROM ledger.account WHERE code = '2241.1.1';
+UPDATE ledger.account SET currency = 'CNY' WHERE code = '2241.3';
+RESET session_replication_role;
+SELECT check_name, currency, ok FROM ledger.check_books(ledger.current_book_date())
+ WHERE check_name = 'holds_match_lines' ORDER BY currency;
 
 \c :regress_db
 DROP DATABASE ledger_regress_holds_review;

@@ -1294,6 +1294,25 @@ COMMENT ON COLUMN ledger.hold_line.hold_id IS 'the hold';
 COMMENT ON COLUMN ledger.hold_line.line_no IS 'line number within the hold, and of the entry that posts it';
 COMMENT ON COLUMN ledger.hold_line.account_id IS 'a leaf account, open when the hold was created';
 COMMENT ON COLUMN ledger.hold_line.amount IS 'signed amount held: debit positive, credit negative, never zero';
+CREATE INDEX hold_line_account_idx ON ledger.hold_line (account_id, hold_id);
+
+/*
+ * Hold lines are part of an account's history, as its entries are: once a
+ * hold names an account, pending or settled, the account keeps its code,
+ * kind, currency, normal side and parent and stays a leaf (the account
+ * triggers), so that the hold's lines, posted, voided or still pending,
+ * always match their account; and it is never deleted.
+ */
+CREATE FUNCTION ledger._account_hold(account_id bigint) RETURNS bigint
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	BEGIN ATOMIC
+	SELECT min(l.hold_id) FROM ledger.hold_line l
+	 WHERE l.account_id OPERATOR(pg_catalog.=) _account_hold.account_id;
+	END;
+COMMENT ON FUNCTION ledger._account_hold(bigint) IS
+	'the first hold, pending or settled, with a line on the account; NULL if no hold names it';
+REVOKE EXECUTE ON FUNCTION ledger._account_hold(bigint) FROM PUBLIC;
 
 CREATE FUNCTION ledger._hold_guard() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'ledger_hold_guard' LANGUAGE C;
@@ -2190,6 +2209,7 @@ AS $function$
 DECLARE
 	parent ledger.account;
 	posted boolean := false;
+	held bigint;
 	bal bigint;
 	nsign integer;
 	held_low numeric;
@@ -2233,6 +2253,10 @@ BEGIN
 			-- entries with a snapshot taken after they ended
 			PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = OLD.id FOR UPDATE;
 			posted := ledger._account_posted(OLD.id);
+			-- hold lines are history too (ledger.hold takes the same rows)
+			IF NOT posted THEN
+				held := ledger._account_hold(OLD.id);
+			END IF;
 		END IF;
 		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
 			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
@@ -2245,6 +2269,18 @@ BEGIN
 				detail => format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
 						ledger.normal_side(OLD.kind, OLD.metadata)),
 				hint => 'Open a new account and move the balance with a voucher.');
+		END IF;
+		IF held IS NOT NULL AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
+				detail => format('Hold %s has a line on the account; its lines, pending or settled, would no longer match it.', held),
+				hint => 'Open a new account and hold or post there instead.');
+		END IF;
+		IF held IS NOT NULL AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the normal side of account "%s"', OLD.code),
+				detail => format('Hold %s has a line on the account; what holds take from it is counted on the %s side, which would turn around.',
+						held, ledger.normal_side(OLD.kind, OLD.metadata)),
+				hint => 'Open a new account and hold or post there instead.');
 		END IF;
 		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),
@@ -2272,7 +2308,10 @@ BEGIN
 			detail => format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling));
 	END IF;
 
-	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+	-- kind and currency follow the parent: checked when either or the parent
+	-- changes; the parent's state, postings and holds when the parent changes
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code
+			OR NEW.kind IS DISTINCT FROM OLD.kind OR NEW.currency IS DISTINCT FROM OLD.currency) THEN
 		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
 		IF NOT FOUND THEN
 			PERFORM ledger._raise('23503', pg_catalog.format('parent account "%s" of account "%s" does not exist', NEW.parent_code, NEW.code),
@@ -2292,6 +2331,8 @@ BEGIN
 						NEW.code, parent.code, parent.currency),
 				hint => 'Give the parent no currency to make it a multi-currency summary account.');
 		END IF;
+	END IF;
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
 		IF parent.status <> 'open' THEN
 			PERFORM ledger._raise('55000', pg_catalog.format('parent account "%s" is %s', parent.code, parent.status),
 				detail => format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
@@ -2303,6 +2344,12 @@ BEGIN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
 				detail => format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
 				hint => 'Move its balance to a new leaf account first, or open the sub-account elsewhere.');
+		END IF;
+		held := ledger._account_hold(parent.id);
+		IF held IS NOT NULL THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
+				detail => format('Hold %s has a line on "%s"; a summary account takes no postings or holds.', held, parent.code),
+				hint => 'Open the sub-account elsewhere: an account a hold names stays a leaf.');
 		END IF;
 		IF TG_OP = 'UPDATE' AND EXISTS (
 			WITH RECURSIVE sub(code) AS (
@@ -2377,6 +2424,8 @@ BEGIN
 	RETURN NEW;
 END
 $function$;
+COMMENT ON FUNCTION ledger._account_before() IS
+	'validates accounts: currency, bounds, tree (kind, currency, no postings or holds on a parent, no cycles), immutability once posted to or named by a hold';
 
 CREATE OR REPLACE FUNCTION ledger._account_delete()
  RETURNS trigger
@@ -3068,7 +3117,9 @@ BEGIN
 
 	-- holds_match_lines: the held totals of the balance rows are the lines of
 	-- the pending holds; for a closed day, its snapshot's held amounts are
-	-- the lines of the holds pending at its close
+	-- the lines of the holds pending at its close; and every line of those
+	-- holds is on a leaf account of its currency (the account triggers keep
+	-- an account a hold names as it is, but not with the triggers off)
 	RETURN QUERY
 	WITH kept AS (
 		SELECT b.account_id, sum(b.held_debit) AS debit, sum(b.held_credit) AS credit
@@ -3115,11 +3166,28 @@ BEGIN
 		  LEFT JOIN pending ON pending.account_id = l.id
 		  LEFT JOIN at_day ON at_day.account_id = l.id
 		  LEFT JOIN snap ON snap.account_id = l.id
-		 WHERE l.currency IS NOT NULL)
-	SELECT 'holds_match_lines'::text, cmp.currency, count(cmp.problem) = 0,
-	       COALESCE(string_agg(cmp.problem, '; '),
-	                format('%s accounts with pending holds', count(*) FILTER (WHERE cmp.holding)))
-	  FROM cmp GROUP BY cmp.currency;
+		 WHERE l.currency IS NOT NULL),
+	stray AS (
+		SELECT ledger.currency(l.amount) AS currency, a.code, l.hold_id, l.line_no,
+		       format('%s: line %s of hold %s holds %s on %s', a.code, l.line_no, l.hold_id, l.amount,
+		              CASE WHEN a.currency IS DISTINCT FROM ledger.currency(l.amount)
+		                   THEN format('an account of %s', COALESCE(a.currency, 'no currency'))
+		                   ELSE 'a summary account' END) AS problem
+		  FROM ledger.hold h
+		  JOIN ledger.hold_line l ON l.hold_id = h.id
+		  JOIN ledger.account a ON a.id = l.account_id
+		 WHERE (h.status = 'pending'
+		        OR (st <> 'open' AND NOT at_close AND h.book_date <= d AND h.settled_book_date > d))
+		   AND (a.currency IS DISTINCT FROM ledger.currency(l.amount)
+		        OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code))),
+	checked AS (
+		SELECT cmp.currency, cmp.problem, cmp.holding, 0 AS part, cmp.code, 0::bigint AS hold_id, 0 AS line_no FROM cmp
+		UNION ALL
+		SELECT stray.currency, stray.problem, false, 1, stray.code, stray.hold_id, stray.line_no FROM stray)
+	SELECT 'holds_match_lines'::text, checked.currency, count(checked.problem) = 0,
+	       COALESCE(string_agg(checked.problem, '; ' ORDER BY checked.part, checked.code, checked.hold_id, checked.line_no),
+	                format('%s accounts with pending holds', count(*) FILTER (WHERE checked.holding)))
+	  FROM checked GROUP BY checked.currency;
 
 	-- snapshot_matches_entries: the stored daily balances are what the entries say
 	IF st <> 'open' AND NOT at_close THEN

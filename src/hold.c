@@ -799,6 +799,30 @@ hold_line_check(const HoldRequest *req, int i, const AccountInfo *found)
 	return false;
 }
 
+/* Line i of a hold just written, against its account as it is now (40001). */
+static void
+recheck_line(const HoldRequest *req, int i, int64 hold_id)
+{
+	AccountInfo now;
+	const char *what = NULL;
+
+	if (!account_fresh(req->account_ids[i], &now))
+		what = "deleted it";
+	else if (!now.has_currency || !currency_equal(now.cur, amount_currency(req->amounts[i])))
+		what = "changed its currency";
+	else if (now.summary)
+		what = "gave it sub-accounts";
+	else if (now.status != ACCOUNT_OPEN)
+		what = "froze or closed it";
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("account \"%s\" changed while hold %lld was being written",
+						req->account_codes[i], (long long) hold_id),
+				 errdetail("A concurrent transaction %s.", what),
+				 errhint("Retry the transaction: it checks the hold against the account as it is now.")));
+}
+
 /*
  * ledger.hold(idempotency_key, accounts text[], amounts ledger.amount[],
  *             text[] or text, summary, ref, expires_at, metadata) → bigint
@@ -827,6 +851,7 @@ ledger_hold(PG_FUNCTION_ARGS)
 	int64		id;
 	bool		isnull;
 	int			rc;
+	uint64		generation;
 	MemoryContext outer = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0))
@@ -894,6 +919,7 @@ ledger_hold(PG_FUNCTION_ARGS)
 	if (req.has_expiry)
 		req.expires_at = PG_GETARG_TIMESTAMPTZ(5);
 	req.metadata = (PG_NARGS() > 6 && !PG_ARGISNULL(6)) ? PG_GETARG_DATUM(6) : (Datum) 0;
+	generation = ledger_accounts_generation();
 	for (i = 0; i < req.n; i++)
 	{
 		const AccountInfo *acc = account_by_id(req.account_ids[i]);
@@ -956,6 +982,17 @@ ledger_hold(PG_FUNCTION_ARGS)
 
 	move_held(moves_of(req.n, req.account_ids, req.amounts, 1), req.n, id, true);
 
+	/*
+	 * The lines were checked against this session's picture of the
+	 * accounts.  An operator's change of an account locks its balance rows,
+	 * so one that committed before move_held() got them has its invalidation
+	 * queued now: check the lines again against the accounts as they are.
+	 * (One that comes later finds the hold's lines and is refused.)
+	 */
+	AcceptInvalidationMessages();
+	if (ledger_accounts_generation() != generation)
+		for (i = 0; i < req.n; i++)
+			recheck_line(&req, i, id);
 	SPI_finish();
 	PG_RETURN_INT64(id);
 }

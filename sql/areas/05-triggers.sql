@@ -152,6 +152,7 @@ AS $$
 DECLARE
 	parent ledger.account;
 	posted boolean := false;
+	held bigint;
 	bal bigint;
 	nsign integer;
 	held_low numeric;
@@ -195,6 +196,10 @@ BEGIN
 			-- entries with a snapshot taken after they ended
 			PERFORM 1 FROM ledger.account_balance b WHERE b.account_id = OLD.id FOR UPDATE;
 			posted := ledger._account_posted(OLD.id);
+			-- hold lines are history too (ledger.hold takes the same rows)
+			IF NOT posted THEN
+				held := ledger._account_hold(OLD.id);
+			END IF;
 		END IF;
 		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
 			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
@@ -207,6 +212,18 @@ BEGIN
 				detail => format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
 						ledger.normal_side(OLD.kind, OLD.metadata)),
 				hint => 'Open a new account and move the balance with a voucher.');
+		END IF;
+		IF held IS NOT NULL AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
+				detail => format('Hold %s has a line on the account; its lines, pending or settled, would no longer match it.', held),
+				hint => 'Open a new account and hold or post there instead.');
+		END IF;
+		IF held IS NOT NULL AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the normal side of account "%s"', OLD.code),
+				detail => format('Hold %s has a line on the account; what holds take from it is counted on the %s side, which would turn around.',
+						held, ledger.normal_side(OLD.kind, OLD.metadata)),
+				hint => 'Open a new account and hold or post there instead.');
 		END IF;
 		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),
@@ -234,7 +251,10 @@ BEGIN
 			detail => format('No balance of account "%s" could be at least %s and at most %s.', NEW.code, NEW.floor, NEW.ceiling));
 	END IF;
 
-	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
+	-- kind and currency follow the parent: checked when either or the parent
+	-- changes; the parent's state, postings and holds when the parent changes
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code
+			OR NEW.kind IS DISTINCT FROM OLD.kind OR NEW.currency IS DISTINCT FROM OLD.currency) THEN
 		SELECT * INTO parent FROM ledger.account WHERE code = NEW.parent_code;
 		IF NOT FOUND THEN
 			PERFORM ledger._raise('23503', pg_catalog.format('parent account "%s" of account "%s" does not exist', NEW.parent_code, NEW.code),
@@ -254,6 +274,8 @@ BEGIN
 						NEW.code, parent.code, parent.currency),
 				hint => 'Give the parent no currency to make it a multi-currency summary account.');
 		END IF;
+	END IF;
+	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
 		IF parent.status <> 'open' THEN
 			PERFORM ledger._raise('55000', pg_catalog.format('parent account "%s" is %s', parent.code, parent.status),
 				detail => format('Account "%s" cannot be placed under "%s"; only an open account takes new sub-accounts.',
@@ -265,6 +287,12 @@ BEGIN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
 				detail => format('Entries have been posted to "%s"; a summary account takes no postings.', parent.code),
 				hint => 'Move its balance to a new leaf account first, or open the sub-account elsewhere.');
+		END IF;
+		held := ledger._account_hold(parent.id);
+		IF held IS NOT NULL THEN
+			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
+				detail => format('Hold %s has a line on "%s"; a summary account takes no postings or holds.', held, parent.code),
+				hint => 'Open the sub-account elsewhere: an account a hold names stays a leaf.');
 		END IF;
 		IF TG_OP = 'UPDATE' AND EXISTS (
 			WITH RECURSIVE sub(code) AS (
@@ -340,7 +368,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ledger._account_before() IS
-	'validates accounts: currency, bounds, tree (kind, currency, no postings on a parent, no cycles), immutability once posted';
+	'validates accounts: currency, bounds, tree (kind, currency, no postings or holds on a parent, no cycles), immutability once posted to or named by a hold';
 
 /*
  * Keeps the balance rows in step with the account: creates them, spreads a

@@ -660,7 +660,9 @@ BEGIN
 
 	-- holds_match_lines: the held totals of the balance rows are the lines of
 	-- the pending holds; for a closed day, its snapshot's held amounts are
-	-- the lines of the holds pending at its close
+	-- the lines of the holds pending at its close; and every line of those
+	-- holds is on a leaf account of its currency (the account triggers keep
+	-- an account a hold names as it is, but not with the triggers off)
 	RETURN QUERY
 	WITH kept AS (
 		SELECT b.account_id, sum(b.held_debit) AS debit, sum(b.held_credit) AS credit
@@ -707,11 +709,28 @@ BEGIN
 		  LEFT JOIN pending ON pending.account_id = l.id
 		  LEFT JOIN at_day ON at_day.account_id = l.id
 		  LEFT JOIN snap ON snap.account_id = l.id
-		 WHERE l.currency IS NOT NULL)
-	SELECT 'holds_match_lines'::text, cmp.currency, count(cmp.problem) = 0,
-	       COALESCE(string_agg(cmp.problem, '; '),
-	                format('%s accounts with pending holds', count(*) FILTER (WHERE cmp.holding)))
-	  FROM cmp GROUP BY cmp.currency;
+		 WHERE l.currency IS NOT NULL),
+	stray AS (
+		SELECT ledger.currency(l.amount) AS currency, a.code, l.hold_id, l.line_no,
+		       format('%s: line %s of hold %s holds %s on %s', a.code, l.line_no, l.hold_id, l.amount,
+		              CASE WHEN a.currency IS DISTINCT FROM ledger.currency(l.amount)
+		                   THEN format('an account of %s', COALESCE(a.currency, 'no currency'))
+		                   ELSE 'a summary account' END) AS problem
+		  FROM ledger.hold h
+		  JOIN ledger.hold_line l ON l.hold_id = h.id
+		  JOIN ledger.account a ON a.id = l.account_id
+		 WHERE (h.status = 'pending'
+		        OR (st <> 'open' AND NOT at_close AND h.book_date <= d AND h.settled_book_date > d))
+		   AND (a.currency IS DISTINCT FROM ledger.currency(l.amount)
+		        OR EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code = a.code))),
+	checked AS (
+		SELECT cmp.currency, cmp.problem, cmp.holding, 0 AS part, cmp.code, 0::bigint AS hold_id, 0 AS line_no FROM cmp
+		UNION ALL
+		SELECT stray.currency, stray.problem, false, 1, stray.code, stray.hold_id, stray.line_no FROM stray)
+	SELECT 'holds_match_lines'::text, checked.currency, count(checked.problem) = 0,
+	       COALESCE(string_agg(checked.problem, '; ' ORDER BY checked.part, checked.code, checked.hold_id, checked.line_no),
+	                format('%s accounts with pending holds', count(*) FILTER (WHERE checked.holding)))
+	  FROM checked GROUP BY checked.currency;
 
 	-- snapshot_matches_entries: the stored daily balances are what the entries say
 	IF st <> 'open' AND NOT at_close THEN

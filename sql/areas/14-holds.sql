@@ -74,6 +74,24 @@ COMMENT ON COLUMN ledger.hold_line.hold_id IS 'the hold';
 COMMENT ON COLUMN ledger.hold_line.line_no IS 'line number within the hold, and of the entry that posts it';
 COMMENT ON COLUMN ledger.hold_line.account_id IS 'a leaf account, open when the hold was created';
 COMMENT ON COLUMN ledger.hold_line.amount IS 'signed amount held: debit positive, credit negative, never zero';
+CREATE INDEX hold_line_account_idx ON ledger.hold_line (account_id, hold_id);
+
+/*
+ * Hold lines are part of an account's history, as its entries are: once a
+ * hold names an account, pending or settled, the account keeps its code,
+ * kind, currency, normal side and parent and stays a leaf (the account
+ * triggers), so that the hold's lines, posted, voided or still pending,
+ * always match their account; and it is never deleted.
+ */
+CREATE FUNCTION ledger._account_hold(account_id bigint) RETURNS bigint
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	BEGIN ATOMIC
+	SELECT min(l.hold_id) FROM ledger.hold_line l
+	 WHERE l.account_id OPERATOR(pg_catalog.=) _account_hold.account_id;
+	END;
+COMMENT ON FUNCTION ledger._account_hold(bigint) IS
+	'the first hold, pending or settled, with a line on the account; NULL if no hold names it';
 
 CREATE FUNCTION ledger._hold_guard() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'ledger_hold_guard' LANGUAGE C;
@@ -314,6 +332,7 @@ REVOKE EXECUTE ON FUNCTION
 	ledger.void_hold(bigint, text),
 	ledger.expire_holds(),
 	ledger._expired_held(bigint),
+	ledger._account_hold(bigint),
 	ledger.available(text),
 	ledger.account_history(text, date, date)
 	FROM PUBLIC;
