@@ -5,6 +5,12 @@
 --   an assertion's currency is stored as the accounts write it ('cny' -> CNY)
 --   an Alipay account header cut at 90 bytes never holds half a character
 --   the day digest (version 2) covers voucher.hold_id
+--   the cutoff's steps refuse to run out of order
+--   assertion and check totals beyond the range of an amount; a non-blocking
+--   assertion never blocks
+--   check_books sees tampered carried rows and cumulative totals
+--   a day's turnover beyond the amount type stops the cutoff with 22003 naming it
+--   account codes refuse look-alike characters in any locale
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -96,4 +102,179 @@ SELECT book_date, ok FROM ledger.verify_books('2026-11-02', '2026-11-02');
 
 \c :regress_db
 DROP DATABASE ledger_regress_review_fixes;
+
+-- ---------------------------------------------------------------------------
+-- the cutoff's steps refuse to run out of order (55000, the DETAIL names the
+-- missing step): the snapshot needs a completed wait, the checks a snapshot
+-- since the wait, the seal all of them; nothing posts into a sealed day
+-- ---------------------------------------------------------------------------
+\c :regress_db
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS ledger_regress_review_fixes2;
+CREATE DATABASE ledger_regress_review_fixes2;
+\c ledger_regress_review_fixes2
+SET datestyle = 'ISO, YMD';
+SET client_min_messages = warning;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-12-01');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'reserve funds', 'asset', 'CNY'), ('clear', 'clearing', 'asset', 'CNY'),
+	('wallets', 'wallets', 'liability', NULL),
+	('big1', 'big 1', 'asset', 'CNY'), ('big2', 'big 2', 'asset', 'CNY'),
+	('cap1', 'capital 1', 'equity', 'CNY'), ('cap2', 'capital 2', 'equity', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES
+	('w1', 'wallet 1', 'liability', 'CNY', 'wallets'), ('w2', 'wallet 2', 'liability', 'CNY', 'wallets');
+SELECT ledger.post('s1', ARRAY['bank', 'w1'], ARRAY['100.00 CNY', '-100.00 CNY']::ledger.amount[]) > 0 AS posted;
+SELECT ledger._close_switch(NULL);
+SELECT ledger._close_snapshot('2026-12-01');
+SELECT ledger._close_check('2026-12-01');
+SELECT ledger._close_seal('2026-12-01');
+SELECT ledger._close_wait('2026-12-02');
+SELECT ledger._close_wait('2026-12-01') >= 0 AS waited;
+SELECT ledger._close_check('2026-12-01');
+SELECT ledger._close_seal('2026-12-01');
+SELECT ledger._close_snapshot('2026-12-01') AS rows;
+SELECT ledger._close_seal('2026-12-01');
+SELECT ledger._close_check('2026-12-01') AS failed;
+-- a later wait: the snapshot and checks are redone before the seal
+SELECT ledger._close_wait('2026-12-01') >= 0 AS waited;
+SELECT ledger._close_seal('2026-12-01');
+SELECT ledger._close_check('2026-12-01');
+CALL ledger.close_day('2026-12-01');
+SELECT book_date, status, digest_version FROM ledger.book_day ORDER BY 1;
+-- the wait in the transaction that made the day closing waits for nothing
+BEGIN;
+SELECT ledger._close_switch(NULL);
+SELECT ledger._close_wait('2026-12-02');
+ROLLBACK;
+SELECT book_date, status FROM ledger.book_day ORDER BY 1;
+
+-- ---------------------------------------------------------------------------
+-- assertion and check totals beyond the range of an amount are exact and
+-- printed; a failing assertion that does not block never keeps a day open
+-- ---------------------------------------------------------------------------
+SELECT ledger.post('b1', ARRAY['big1', 'cap1'], ARRAY['60000000000000000 CNY', '-60000000000000000 CNY']::ledger.amount[]) > 0 AS posted;
+SELECT ledger.post('b2', ARRAY['big2', 'cap2'], ARRAY['60000000000000000 CNY', '-60000000000000000 CNY']::ledger.amount[]) > 0 AS posted;
+INSERT INTO ledger.assertion (name, lhs, relation, rhs, currency, blocking) VALUES
+	('big_held', '{big1,big2}', '>=', '{}', 'CNY', true),
+	('big_empty', '{big1,big2}', '<=', '{bank}', 'CNY', false);
+SELECT name, ok, detail FROM ledger.check_assertions();
+SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-12-02')
+ WHERE check_name LIKE 'assertion:%' OR check_name = 'period_debits_equal_credits';
+CALL ledger.close_day();
+SELECT book_date, status FROM ledger.book_day ORDER BY 1;
+SELECT check_name, currency, ok, detail FROM ledger.book_check
+ WHERE book_date = '2026-12-02' AND (check_name LIKE 'assertion:%' OR check_name = 'period_debits_equal_credits')
+ ORDER BY 1;
+DELETE FROM ledger.assertion;
+
+-- ---------------------------------------------------------------------------
+-- check_books compares every daily balance row with the entries: a row with
+-- no entries that day shows no movement; the running totals continue from
+-- the account's latest earlier row (or start from the day's own totals), and
+-- a summary row's running totals are its leaves'
+-- ---------------------------------------------------------------------------
+SELECT ledger.post('c1', ARRAY['clear', 'bank'], ARRAY['10.00 CNY', '-10.00 CNY']::ledger.amount[]) > 0 AS posted;
+CALL ledger.close_day();
+SELECT ledger.post('c2', ARRAY['bank', 'clear'], ARRAY['10.00 CNY', '-10.00 CNY']::ledger.amount[]) > 0 AS posted;
+CALL ledger.close_day();
+SELECT ledger.post('c3', ARRAY['bank', 'w2'], ARRAY['10.00 CNY', '-10.00 CNY']::ledger.amount[]) > 0 AS posted;
+CALL ledger.close_day();
+SELECT ledger.post('c4', ARRAY['clear', 'bank'], ARRAY['7.00 CNY', '-7.00 CNY']::ledger.amount[]) > 0 AS posted;
+CALL ledger.close_day();
+SELECT a.code, r.book_date, r.debit, r.credit, r.entries, r.cum_debit, r.cum_credit
+  FROM ledger.daily_balance r JOIN ledger.account a ON a.id = r.account_id
+ WHERE a.code IN ('clear', 'w1') ORDER BY 1, 2;
+SELECT count(*) AS failed FROM ledger.check_books('2026-12-06') WHERE NOT ok;
+SET session_replication_role = replica;
+-- the day's row of an account that had none the day before
+UPDATE ledger.daily_balance r SET cum_debit = cum_debit + 100000, cum_credit = cum_credit + 100000
+  FROM ledger.account a WHERE a.id = r.account_id AND a.code = 'clear' AND r.book_date = '2026-12-06';
+-- a carried row (no entries that day), with its summary row
+UPDATE ledger.daily_balance r SET debit = debit OPERATOR(ledger.+) '500 CNY'::ledger.amount,
+       credit = credit OPERATOR(ledger.+) '500 CNY'::ledger.amount,
+       cum_debit = cum_debit + 50000, cum_credit = cum_credit + 50000
+  FROM ledger.account a WHERE a.id = r.account_id AND a.code IN ('w1', 'wallets') AND r.book_date = '2026-12-06';
+SET session_replication_role = DEFAULT;
+SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-12-06') WHERE NOT ok;
+SET session_replication_role = replica;
+UPDATE ledger.daily_balance r SET debit = debit OPERATOR(ledger.-) '500 CNY'::ledger.amount,
+       credit = credit OPERATOR(ledger.-) '500 CNY'::ledger.amount
+  FROM ledger.account a WHERE a.id = r.account_id AND a.code IN ('w1', 'wallets') AND r.book_date = '2026-12-06';
+-- only a summary row's running totals
+UPDATE ledger.daily_balance r SET cum_debit = cum_debit - 50000
+  FROM ledger.account a WHERE a.id = r.account_id AND a.code = 'w1' AND r.book_date = '2026-12-06';
+SET session_replication_role = DEFAULT;
+SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-12-06') WHERE NOT ok;
+SET session_replication_role = replica;
+UPDATE ledger.daily_balance r SET cum_debit = cum_debit - 50000, cum_credit = cum_credit - 50000
+  FROM ledger.account a WHERE a.id = r.account_id AND a.code = 'wallets' AND r.book_date = '2026-12-06';
+UPDATE ledger.daily_balance r SET cum_credit = cum_credit - 50000
+  FROM ledger.account a WHERE a.id = r.account_id AND a.code = 'w1' AND r.book_date = '2026-12-06';
+UPDATE ledger.daily_balance r SET cum_debit = cum_debit - 100000, cum_credit = cum_credit - 100000
+  FROM ledger.account a WHERE a.id = r.account_id AND a.code = 'clear' AND r.book_date = '2026-12-06';
+SET session_replication_role = DEFAULT;
+SELECT count(*) AS failed FROM ledger.check_books('2026-12-06') WHERE NOT ok;
+
+-- ---------------------------------------------------------------------------
+-- account codes: white space, control, format and bidirectional characters
+-- are refused by code point, whatever the locale (the trigger and the CHECK)
+-- ---------------------------------------------------------------------------
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'bank\u00a0', 'look-alike', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'bank\u200b', 'look-alike', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'bank\u202e', 'look-alike', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'bank\u3000', 'look-alike', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'bank\u2028', 'look-alike', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'\ufeffbank', 'look-alike', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'bank\u00ad', 'look-alike', 'asset', 'CNY');
+\set VERBOSITY terse
+SET session_replication_role = replica;
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'bank\u2066', 'look-alike', 'asset', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES (E'bank\u0085', 'look-alike', 'asset', 'CNY');
+SET session_replication_role = DEFAULT;
+\set VERBOSITY default
+INSERT INTO ledger.account (code, name, kind, currency) VALUES ('银行-é.01', 'not a look-alike', 'asset', 'CNY') RETURNING code;
+
+-- ---------------------------------------------------------------------------
+-- a day's turnover beyond the amount type (9223372036854775807 minor units,
+-- 9.22 units of an 18-decimal token): the cutoff stops with 22003 naming the
+-- day, the account, the currency and the total; check_books still runs
+-- ---------------------------------------------------------------------------
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('hot', 'hot wallet', 'asset', 'ETH/18'), ('cold', 'cold wallet', 'asset', 'ETH/18'),
+	('customers', 'customers', 'liability', NULL);
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES
+	('cust.a', 'customer A', 'liability', 'ETH/18', 'customers'), ('cust.b', 'customer B', 'liability', 'ETH/18', 'customers');
+SELECT ledger.post('e1', ARRAY['hot', 'cust.a'], ARRAY['5 ETH/18', '-5 ETH/18']::ledger.amount[]) > 0 AS posted;
+SELECT ledger.post('e2', ARRAY['cold', 'cust.b'], ARRAY['5 ETH/18', '-5 ETH/18']::ledger.amount[]) > 0 AS posted;
+-- each balance fits, the roll-up of the customers' credits does not
+CALL ledger.close_day();
+SELECT book_date, status FROM ledger.book_day ORDER BY 1 DESC LIMIT 2;
+SELECT check_name, currency, ok FROM ledger.check_books('2026-12-07') WHERE NOT ok;
+
+\c :regress_db
+DROP DATABASE ledger_regress_review_fixes2;
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS ledger_regress_review_fixes3;
+CREATE DATABASE ledger_regress_review_fixes3;
+\c ledger_regress_review_fixes3
+SET datestyle = 'ISO, YMD';
+SET client_min_messages = warning;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-12-01');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('hot', 'hot wallet', 'asset', 'ETH/18'), ('cust.a', 'customer A', 'liability', 'ETH/18'),
+	('cust.b', 'customer B', 'liability', 'ETH/18');
+-- customer A moves 5 ETH to B and B moves it back: every balance stays at
+-- 5 ETH or less, A's credits of the day are 10 ETH
+SELECT ledger.post('e1', ARRAY['hot', 'cust.a'], ARRAY['5 ETH/18', '-5 ETH/18']::ledger.amount[]) > 0 AS posted;
+SELECT ledger.post('e2', ARRAY['cust.a', 'cust.b'], ARRAY['5 ETH/18', '-5 ETH/18']::ledger.amount[]) > 0 AS posted;
+SELECT ledger.post('e3', ARRAY['cust.b', 'cust.a'], ARRAY['5 ETH/18', '-5 ETH/18']::ledger.amount[]) > 0 AS posted;
+SELECT check_name, currency, ok, detail FROM ledger.check_books('2026-12-01') WHERE check_name = 'period_debits_equal_credits';
+CALL ledger.close_day();
+CALL ledger.close_day();
+SELECT book_date, status FROM ledger.book_day ORDER BY 1;
+SELECT check_name, currency, ok FROM ledger.check_books('2026-12-01') WHERE NOT ok;
+\c :regress_db
+DROP DATABASE ledger_regress_review_fixes3;
 DROP ROLE regress_rf_alice, regress_rf_bob;

@@ -198,6 +198,23 @@ COMMENT ON FUNCTION ledger.decimals(ledger.amount) IS 'the number of decimal pla
 COMMENT ON FUNCTION ledger.zero(text) IS 'zero in the given currency';
 COMMENT ON FUNCTION ledger.amount_to_numeric(ledger.amount) IS 'the decimal value without its currency (cast ledger.amount::numeric)';
 
+/*
+ * Sums of minor units (numeric) in the text form of an amount: what the
+ * checks and assertions print for a total.  A total beyond the range of
+ * ledger.amount (a sum over accounts, a roll-up) is printed as the same
+ * decimal number with the currency's decimals instead of failing.
+ */
+CREATE FUNCTION ledger._format_units(units numeric, currency text) RETURNS text
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN units OPERATOR(pg_catalog.>=) -9223372036854775808 AND units OPERATOR(pg_catalog.<=) 9223372036854775807
+            THEN ledger.amount_of_units(units::bigint, currency)::text
+            ELSE pg_catalog.round((units::text OPERATOR(pg_catalog.||) 'e-' OPERATOR(pg_catalog.||) ledger.decimals(ledger.zero(currency))::text)::numeric,
+                                  ledger.decimals(ledger.zero(currency)))::text
+                 OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) ledger.currency(ledger.zero(currency)) END;
+COMMENT ON FUNCTION ledger._format_units(numeric, text) IS
+	'minor units (numeric) as an amount''s text, e.g. 1234, ''CNY'' is ''12.34 CNY''; beyond the range of ledger.amount the same form without the 64-bit limit';
+REVOKE EXECUTE ON FUNCTION ledger._format_units(numeric, text) FROM PUBLIC;
+
 CREATE CAST (ledger.amount AS numeric) WITH FUNCTION ledger.amount_to_numeric(ledger.amount);
 COMMENT ON CAST (ledger.amount AS numeric) IS 'the decimal value of an amount, without its currency';
 

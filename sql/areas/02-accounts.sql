@@ -27,7 +27,12 @@ CREATE TABLE ledger.account (
 	CONSTRAINT account_code_key UNIQUE (code),
 	CONSTRAINT account_parent_fkey FOREIGN KEY (parent_code)
 		REFERENCES ledger.account (code) ON UPDATE RESTRICT ON DELETE RESTRICT,
-	CONSTRAINT account_code_check CHECK (code ~ '^[^[:space:][:cntrl:]]{1,64}$'),
+	-- the characters a code may not hold are listed by code point, the same in
+	-- every locale: C0 and C1 controls, DEL, every Unicode space (NBSP, U+2000
+	-- to U+200A, U+3000, ...), the zero-width and format characters (soft
+	-- hyphen, ZWSP, ZWJ, word joiner, BOM, tags), the bidirectional marks,
+	-- embeddings and isolates, the line and paragraph separators
+	CONSTRAINT account_code_check CHECK (code ~ '^[^\u0001-\u0020\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]{1,64}$'),
 	CONSTRAINT account_kind_check CHECK (kind IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense')),
 	CONSTRAINT account_status_check CHECK (status IN ('open', 'frozen', 'closed')),
 	CONSTRAINT account_hot_unbounded CHECK (NOT hot OR (floor IS NULL AND ceiling IS NULL)),
@@ -39,7 +44,7 @@ CREATE INDEX account_parent_code_idx ON ledger.account (parent_code);
 
 COMMENT ON TABLE ledger.account IS 'chart of accounts (会计科目): a tree of summary accounts and postable leaf accounts, one currency each';
 COMMENT ON COLUMN ledger.account.id IS 'account id, referenced by ledger.entry.account_id';
-COMMENT ON COLUMN ledger.account.code IS 'account code, e.g. ''1002.01'': 1 to 64 characters (not bytes) without spaces or control characters, compared whole; immutable once posted to';
+COMMENT ON COLUMN ledger.account.code IS 'account code, e.g. ''1002.01'': 1 to 64 characters (not bytes) without white space, control, format or bidirectional characters, compared whole; immutable once posted to';
 COMMENT ON COLUMN ledger.account.name IS 'account name';
 COMMENT ON COLUMN ledger.account.parent_code IS 'code of the summary account above this one (NULL at the top of the tree)';
 COMMENT ON COLUMN ledger.account.kind IS 'asset, liability, common, equity, cost, revenue or expense (资产/负债/共同/所有者权益/成本/损益)';

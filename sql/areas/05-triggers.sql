@@ -158,12 +158,12 @@ DECLARE
 	held_low numeric;
 	held_high numeric;
 BEGIN
-	IF NEW.code IS NULL OR NEW.code !~ '^[^[:space:][:cntrl:]]{1,64}$' THEN
+	IF NEW.code IS NULL OR NEW.code !~ '^[^\u0001-\u0020\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]{1,64}$' THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
 			detail => CASE WHEN pg_catalog.length(NEW.code) > 64
-				THEN pg_catalog.format('It is %s characters long; an account code is 1 to 64 characters (not bytes) without spaces or control characters.',
+				THEN pg_catalog.format('It is %s characters long; an account code is 1 to 64 characters (not bytes) without white space, control, format or bidirectional characters.',
 					pg_catalog.length(NEW.code))
-				ELSE 'An account code is 1 to 64 characters without spaces or control characters.' END);
+				ELSE 'An account code is 1 to 64 characters without white space, control, format or bidirectional characters.' END);
 	END IF;
 	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid kind "%s" of account "%s"', NEW.kind, NEW.code),

@@ -116,6 +116,7 @@ CREATE TABLE ledger.day_close (
 	problems      text[] NULL,
 	problem_count bigint NULL,
 	failed_checks text[] NULL,
+	waited_at     timestamptz NULL,
 	CONSTRAINT day_close_pkey PRIMARY KEY (book_date)
 );
 COMMENT ON TABLE ledger.day_close IS 'progress and results of each day''s cutoff, for restarts and for the auditor';
@@ -129,6 +130,7 @@ COMMENT ON COLUMN ledger.day_close.digest IS 'digest computed by the last snapsh
 COMMENT ON COLUMN ledger.day_close.problems IS 'first problems found in the vouchers and entries of the day';
 COMMENT ON COLUMN ledger.day_close.problem_count IS 'number of problems found';
 COMMENT ON COLUMN ledger.day_close.failed_checks IS 'names of the checks that failed in the last run, empty when all passed';
+COMMENT ON COLUMN ledger.day_close.waited_at IS 'when the wait for the transactions that could still post into the day last completed (the start of its transaction); the snapshot requires it';
 
 CREATE TABLE ledger.book_check (
 	book_date  date NOT NULL,
@@ -262,10 +264,28 @@ CREATE FUNCTION ledger._close_wait(d date) RETURNS integer
 	SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	n integer;
 BEGIN
-	-- runs in a transaction begun after the switch committed
+	IF NOT EXISTS (SELECT 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'closing') THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closing', d),
+			detail => format('The wait is for a day the switch (ledger._close_switch) made closing; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day')),
+			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
+	END IF;
+	-- runs in a transaction begun after the switch committed: a transaction
+	-- that made the day closing itself has not let the posters see the switch
+	IF EXISTS (SELECT 1 FROM ledger.book_day b
+	            WHERE b.book_date = d AND b.xmin = pg_catalog.pg_current_xact_id_if_assigned()::xid) THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('the switch of book day %s has not committed', d),
+			detail => format('This transaction made book day %s closing; transactions beginning now still post into it.', d),
+			hint => 'Commit the switch (ledger._close_switch), then wait in a new transaction.');
+	END IF;
 	UPDATE ledger.day_close SET switched_at = now() WHERE book_date = d AND switched_at IS NULL;
-	RETURN ledger._wait_for_posters();
+	n := ledger._wait_for_posters();
+	-- the snapshot may now be written: nothing posts into the day any more
+	UPDATE ledger.day_close SET waited_at = now() WHERE book_date = d;
+	RETURN n;
 END
 $$;
 COMMENT ON FUNCTION ledger._close_wait(date) IS
@@ -286,6 +306,7 @@ DECLARE
 	prev_digest bytea;
 	pass record;
 	n bigint;
+	big record;
 BEGIN
 	PERFORM 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'closing' FOR UPDATE;
 	IF NOT FOUND THEN
@@ -301,10 +322,18 @@ BEGIN
 			detail => format('The daily balances of book day %s start from those of the day before, %s, which is %s.', d, prev, prev_status),
 			hint => 'Run CALL ledger.close_day(), which finishes the earlier days first.');
 	END IF;
+	-- step 2 first: a transaction that began before the switch may still post into the day
+	PERFORM 1 FROM ledger.day_close c WHERE c.book_date = d AND c.waited_at IS NOT NULL FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s has not been through the wait', d),
+			detail => format('Step 2 (ledger._close_wait) has not completed for book day %s since it became closing: transactions begun before the switch may still post into it.', d),
+			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
+	END IF;
 
 	DELETE FROM ledger.daily_balance WHERE book_date = d;
 
 	-- leaf rows: yesterday's balances plus today's movements
+	BEGIN
 	INSERT INTO ledger.daily_balance
 		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary,
 		 held_debit, held_credit)
@@ -342,6 +371,27 @@ BEGIN
 			 ORDER BY h.book_date DESC LIMIT 1) h ON y.account_id IS NULL
 	  ) k;
 	GET DIAGNOSTICS n = ROW_COUNT;
+	EXCEPTION WHEN numeric_value_out_of_range THEN
+		-- an account's debits or credits of the day beyond the 64-bit
+		-- ledger.amount the row stores them in: name it
+		SELECT a.code, t.currency, t.what, t.units INTO big
+		  FROM (SELECT e.account_id, ledger.currency(e.amount) AS currency,
+		               sum(ledger.minor_units(e.amount)) FILTER (WHERE (ledger.minor_units(e.amount) > 0) <> e.red) AS debit,
+		               -sum(ledger.minor_units(e.amount)) FILTER (WHERE (ledger.minor_units(e.amount) > 0) = e.red) AS credit
+		          FROM ledger.entry e WHERE e.book_date = d
+		         GROUP BY e.account_id, ledger.currency(e.amount)) m
+		 CROSS JOIN LATERAL (VALUES (m.currency, 'debits', m.debit), (m.currency, 'credits', m.credit)) t(currency, what, units)
+		  JOIN ledger.account a ON a.id = m.account_id
+		 WHERE t.units NOT BETWEEN -9223372036854775808 AND 9223372036854775807
+		 ORDER BY a.code, t.what DESC LIMIT 1;
+		IF FOUND THEN
+			PERFORM ledger._raise('22003', pg_catalog.format('the daily balances of book day %s are out of range of ledger.amount', d),
+				detail => format('The day''s %s of account "%s" are %s (%s minor units of %s); a daily balance holds at most 9223372036854775807.',
+						big.what, big.code, ledger._format_units(big.units, big.currency), big.units, big.currency),
+				hint => 'Every balance, summary roll-up and day''s debits or credits of an account must fit 9223372036854775807 minor units, about 9.22 units of a currency with 18 decimals. The day stays closing and cannot be closed; book such amounts in a currency with fewer decimals (e.g. ETH/9).');
+		END IF;
+		RAISE;
+	END;
 
 	-- held amounts at the close: the holds created by the end of the day and
 	-- settled after it (or not yet); an account with nothing but held money
@@ -377,6 +427,7 @@ BEGIN
 	 WHERE held.account_id NOT IN (SELECT upd.account_id FROM upd);
 
 	-- summary rows: the sums of the leaf rows below each summary account
+	BEGIN
 	INSERT INTO ledger.daily_balance
 		(account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit, summary,
 		 held_debit, held_credit)
@@ -388,6 +439,31 @@ BEGIN
 	  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
 	 WHERE r.book_date = d AND NOT r.summary
 	 GROUP BY c.ancestor_id, r.currency;
+	EXCEPTION WHEN numeric_value_out_of_range THEN
+		-- a summary account's roll-up beyond the range of ledger.amount: name it
+		SELECT a.code, k.currency, t.what, t.units INTO big
+		  FROM (SELECT c.ancestor_id, r.currency,
+		               sum(ledger.minor_units(r.opening)) AS opening, sum(ledger.minor_units(r.debit)) AS debit,
+		               sum(ledger.minor_units(r.credit)) AS credit, sum(ledger.minor_units(r.closing)) AS closing,
+		               sum(ledger.minor_units(r.held_debit)) AS held_debit, sum(ledger.minor_units(r.held_credit)) AS held_credit
+		          FROM ledger.daily_balance r
+		          JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
+		         WHERE r.book_date = d AND NOT r.summary
+		         GROUP BY c.ancestor_id, r.currency) k
+		 CROSS JOIN LATERAL (VALUES (1, 'opening balances', k.opening), (2, 'debits of the day', k.debit),
+		                            (3, 'credits of the day', k.credit), (4, 'closing balances', k.closing),
+		                            (5, 'held debits', k.held_debit), (6, 'held credits', k.held_credit)) t(i, what, units)
+		  JOIN ledger.account a ON a.id = k.ancestor_id
+		 WHERE t.units NOT BETWEEN -9223372036854775808 AND 9223372036854775807
+		 ORDER BY a.code, k.currency, t.i LIMIT 1;
+		IF FOUND THEN
+			PERFORM ledger._raise('22003', pg_catalog.format('the daily balances of book day %s are out of range of ledger.amount', d),
+				detail => format('The roll-up of the %s of the accounts under summary account "%s" is %s (%s minor units of %s); a daily balance holds at most 9223372036854775807.',
+						big.what, big.code, ledger._format_units(big.units, big.currency), big.units, big.currency),
+				hint => 'Every balance, summary roll-up and day''s debits or credits of an account must fit 9223372036854775807 minor units, about 9.22 units of a currency with 18 decimals. The day stays closing and cannot be closed; book such amounts in a currency with fewer decimals (e.g. ETH/9), or give the summary account fewer accounts under it.');
+		END IF;
+		RAISE;
+	END;
 
 	-- one ordered pass over the day: digest, and the vouchers that do not balance
 	SELECT * INTO pass FROM ledger._day_digest(d, prev_digest, 2);
@@ -500,9 +576,13 @@ BEGIN
 	IF st = 'open' THEN
 		-- the open day: live entries and maintained balances
 		RETURN QUERY
-		SELECT 'period_debits_equal_credits'::text, t.currency, t.balanced,
-		       format('debits %s, credits %s', t.debit, t.credit)
-		  FROM (SELECT (ledger.trial(e.amount, e.red)).* FROM ledger.entry e WHERE e.book_date = d
+		SELECT 'period_debits_equal_credits'::text, t.currency, t.debit = t.credit,
+		       format('debits %s, credits %s', ledger._format_units(t.debit, t.currency),
+		              ledger._format_units(t.credit, t.currency))
+		  FROM (SELECT ledger.currency(e.amount) AS currency,
+		               COALESCE(sum(ledger.minor_units(e.amount)) FILTER (WHERE (ledger.minor_units(e.amount) > 0) <> e.red), 0) AS debit,
+		               -COALESCE(sum(ledger.minor_units(e.amount)) FILTER (WHERE (ledger.minor_units(e.amount) > 0) = e.red), 0) AS credit
+		          FROM ledger.entry e WHERE e.book_date = d
 		         GROUP BY ledger.currency(e.amount)) t;
 		IF NOT FOUND THEN
 			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
@@ -510,14 +590,15 @@ BEGIN
 		END IF;
 		RETURN QUERY
 		SELECT 'closing_balances_net_zero'::text, l.currency, sum(b.units) = 0,
-		       format('balances net to %s', ledger.amount_of_units(sum(b.units)::bigint, l.currency))
+		       format('balances net to %s', ledger._format_units(sum(b.units), l.currency))
 		  FROM ledger._leaf l JOIN ledger.account_balance b ON b.account_id = l.id
 		 WHERE l.currency IS NOT NULL GROUP BY l.currency;
 	ELSE
 		RETURN QUERY
 		SELECT 'period_debits_equal_credits'::text, r.currency,
-		       ledger.sum(r.debit) OPERATOR(ledger.=) ledger.sum(r.credit),
-		       format('debits %s, credits %s', ledger.sum(r.debit), ledger.sum(r.credit))
+		       sum(ledger.minor_units(r.debit)) = sum(ledger.minor_units(r.credit)),
+		       format('debits %s, credits %s', ledger._format_units(sum(ledger.minor_units(r.debit)), r.currency),
+		              ledger._format_units(sum(ledger.minor_units(r.credit)), r.currency))
 		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
 		IF NOT FOUND THEN
 			check_name := 'period_debits_equal_credits'; currency := NULL; ok := true; detail := 'no entries';
@@ -525,8 +606,8 @@ BEGIN
 		END IF;
 		RETURN QUERY
 		SELECT 'closing_balances_net_zero'::text, r.currency,
-		       ledger.minor_units(ledger.sum(r.closing)) = 0,
-		       format('balances net to %s', ledger.sum(r.closing))
+		       sum(ledger.minor_units(r.closing)) = 0,
+		       format('balances net to %s', ledger._format_units(sum(ledger.minor_units(r.closing)), r.currency))
 		  FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary GROUP BY r.currency;
 	END IF;
 
@@ -566,12 +647,18 @@ BEGIN
 			              <> ledger.minor_units(t.closing) THEN 'opening + debit - credit <> closing'
 			         WHEN ledger.minor_units(t.opening) <> COALESCE(ledger.minor_units(y.closing), 0)
 			              THEN 'opening differs from the previous closing'
-			         WHEN y.account_id IS NOT NULL AND (t.cum_debit - ledger.minor_units(t.debit) <> y.cum_debit
-			              OR t.cum_credit - ledger.minor_units(t.credit) <> y.cum_credit)
+			         WHEN t.cum_debit - ledger.minor_units(t.debit) <> COALESCE(y.cum_debit, h.cum_debit, 0)
+			              OR t.cum_credit - ledger.minor_units(t.credit) <> COALESCE(y.cum_credit, h.cum_credit, 0)
 			              THEN 'cumulative totals do not continue'
 			       END AS problem
 			  FROM today t
 			  FULL JOIN yesterday y ON y.account_id = t.account_id AND y.currency = t.currency
+			  -- without a row the day before: the account's latest earlier row, or none (totals start at zero)
+			  LEFT JOIN LATERAL (
+				SELECT h.cum_debit, h.cum_credit FROM ledger.daily_balance h
+				 WHERE y.account_id IS NULL AND h.account_id = t.account_id AND h.currency = t.currency
+				   AND h.book_date < d AND NOT h.summary
+				 ORDER BY h.book_date DESC LIMIT 1) h ON true
 			 WHERE t.account_id IS NOT NULL OR ledger.minor_units(y.closing) <> 0)
 		SELECT 'opening_plus_movement_equals_closing'::text, c.currency,
 		       count(bad.problem) = 0,
@@ -608,7 +695,7 @@ BEGIN
 			SELECT c.ancestor_id, r.currency,
 			       sum(ledger.minor_units(r.opening)) AS opening, sum(ledger.minor_units(r.debit)) AS debit,
 			       sum(ledger.minor_units(r.credit)) AS credit, sum(ledger.minor_units(r.closing)) AS closing,
-			       sum(r.entries) AS entries
+			       sum(r.entries) AS entries, sum(r.cum_debit) AS cum_debit, sum(r.cum_credit) AS cum_credit
 			  FROM ledger.daily_balance r
 			  JOIN ledger._account_closure c ON c.account_id = r.account_id AND c.depth > 0
 			 WHERE r.book_date = d AND NOT r.summary
@@ -616,12 +703,12 @@ BEGIN
 		sums AS (
 			SELECT s.account_id, s.currency, ledger.minor_units(s.opening) AS opening,
 			       ledger.minor_units(s.debit) AS debit, ledger.minor_units(s.credit) AS credit,
-			       ledger.minor_units(s.closing) AS closing, s.entries
+			       ledger.minor_units(s.closing) AS closing, s.entries, s.cum_debit, s.cum_credit
 			  FROM ledger.daily_balance s WHERE s.book_date = d AND s.summary),
 		cmp AS (
 			SELECT COALESCE(k.currency, s.currency) AS currency, COALESCE(k.ancestor_id, s.account_id) AS id,
-			       (k.opening, k.debit, k.credit, k.closing, k.entries)
-			         IS DISTINCT FROM (s.opening, s.debit, s.credit, s.closing, s.entries::numeric) AS differs
+			       (k.opening, k.debit, k.credit, k.closing, k.entries, k.cum_debit, k.cum_credit)
+			         IS DISTINCT FROM (s.opening, s.debit, s.credit, s.closing, s.entries::numeric, s.cum_debit, s.cum_credit) AS differs
 			  FROM kids k FULL JOIN sums s ON s.account_id = k.ancestor_id AND s.currency = k.currency)
 		SELECT 'summary_equals_children'::text, cmp.currency, NOT bool_or(cmp.differs),
 		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s summary rows', count(*)))
@@ -653,8 +740,8 @@ BEGIN
 		 WHERE l.currency IS NOT NULL)
 	SELECT 'balances_match_entries'::text, cmp.currency, count(*) FILTER (WHERE cmp.expected <> cmp.kept) = 0,
 	       COALESCE(string_agg(format('%s: maintained %s, entries say %s', cmp.code,
-	           ledger.amount_of_units(cmp.kept::bigint, cmp.currency),
-	           ledger.amount_of_units(cmp.expected::bigint, cmp.currency)), '; ')
+	           ledger._format_units(cmp.kept, cmp.currency),
+	           ledger._format_units(cmp.expected, cmp.currency)), '; ')
 	           FILTER (WHERE cmp.expected <> cmp.kept), format('%s accounts', count(*)))
 	  FROM cmp GROUP BY cmp.currency;
 
@@ -689,19 +776,19 @@ BEGIN
 		         WHEN (COALESCE(kept.debit, 0), COALESCE(kept.credit, 0))
 		              IS DISTINCT FROM (COALESCE(pending.debit, 0), COALESCE(pending.credit, 0))
 		         THEN format('%s: held %s / %s in the balances, the pending holds say %s / %s', l.code,
-		                ledger.amount_of_units(COALESCE(kept.debit, 0)::bigint, l.currency),
-		                ledger.amount_of_units(COALESCE(kept.credit, 0)::bigint, l.currency),
-		                ledger.amount_of_units(COALESCE(pending.debit, 0)::bigint, l.currency),
-		                ledger.amount_of_units(COALESCE(pending.credit, 0)::bigint, l.currency))
+		                ledger._format_units(COALESCE(kept.debit, 0), l.currency),
+		                ledger._format_units(COALESCE(kept.credit, 0), l.currency),
+		                ledger._format_units(COALESCE(pending.debit, 0), l.currency),
+		                ledger._format_units(COALESCE(pending.credit, 0), l.currency))
 		         WHEN st <> 'open' AND NOT at_close
 		              AND (snap.account_id IS NOT NULL OR at_day.account_id IS NOT NULL)
 		              AND (COALESCE(snap.debit, 0), COALESCE(snap.credit, 0))
 		                  IS DISTINCT FROM (COALESCE(at_day.debit, 0), COALESCE(at_day.credit, 0))
 		         THEN format('%s: held %s / %s at the close of %s, the holds say %s / %s', l.code,
-		                ledger.amount_of_units(COALESCE(snap.debit, 0)::bigint, l.currency),
-		                ledger.amount_of_units(COALESCE(snap.credit, 0)::bigint, l.currency), d,
-		                ledger.amount_of_units(COALESCE(at_day.debit, 0)::bigint, l.currency),
-		                ledger.amount_of_units(COALESCE(at_day.credit, 0)::bigint, l.currency))
+		                ledger._format_units(COALESCE(snap.debit, 0), l.currency),
+		                ledger._format_units(COALESCE(snap.credit, 0), l.currency), d,
+		                ledger._format_units(COALESCE(at_day.debit, 0), l.currency),
+		                ledger._format_units(COALESCE(at_day.credit, 0), l.currency))
 		       END AS problem,
 		       COALESCE(pending.debit, 0) + COALESCE(pending.credit, 0) <> 0 AS holding
 		  FROM ledger._leaf l
@@ -735,16 +822,28 @@ BEGIN
 	-- snapshot_matches_entries: the stored daily balances are what the entries say
 	IF st <> 'open' AND NOT at_close THEN
 		RETURN QUERY
-		WITH m AS (SELECT e.account_id, (ledger.trial(e.amount, e.red)).* FROM ledger.entry e
-		            WHERE e.book_date = d GROUP BY e.account_id),
-		s AS (SELECT r.account_id, r.currency, r.debit, r.credit, r.entries FROM ledger.daily_balance r
-		       WHERE r.book_date = d AND NOT r.summary AND r.entries > 0),
+		-- (in numeric: a day whose snapshot failed on a turnover beyond the
+		-- range of ledger.amount is checked too); a row without entries
+		-- (a balance carried over, held money) shows no movement
+		WITH m AS (SELECT e.account_id, ledger.currency(e.amount) AS currency,
+		                  COALESCE(sum(ledger.minor_units(e.amount)) FILTER (WHERE (ledger.minor_units(e.amount) > 0) <> e.red), 0) AS debit,
+		                  -COALESCE(sum(ledger.minor_units(e.amount)) FILTER (WHERE (ledger.minor_units(e.amount) > 0) = e.red), 0) AS credit,
+		                  count(*) AS entries
+		             FROM ledger.entry e WHERE e.book_date = d GROUP BY e.account_id, ledger.currency(e.amount)),
+		s AS (SELECT r.account_id, r.currency, ledger.minor_units(r.debit)::numeric AS debit,
+		             ledger.minor_units(r.credit)::numeric AS credit, r.entries,
+		             ledger.minor_units(r.opening) = ledger.minor_units(r.closing) AS unchanged
+		        FROM ledger.daily_balance r WHERE r.book_date = d AND NOT r.summary),
 		cmp AS (
 			SELECT COALESCE(m.currency, s.currency) AS currency, COALESCE(m.account_id, s.account_id) AS id,
-			       (m.debit::text, m.credit::text, m.entries) IS DISTINCT FROM (s.debit::text, s.credit::text, s.entries) AS differs
-			  FROM m FULL JOIN s ON s.account_id = m.account_id)
+			       m.account_id IS NOT NULL AS moved,
+			       CASE WHEN m.account_id IS NULL
+			            THEN (s.debit, s.credit, s.entries, s.unchanged) IS DISTINCT FROM (0::numeric, 0::numeric, 0::bigint, true)
+			            ELSE (m.debit, m.credit, m.entries) IS DISTINCT FROM (s.debit, s.credit, s.entries) END AS differs
+			  FROM m FULL JOIN s ON s.account_id = m.account_id AND s.currency = m.currency)
 		SELECT 'snapshot_matches_entries'::text, cmp.currency, NOT bool_or(cmp.differs),
-		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs), format('%s accounts moved', count(*)))
+		       COALESCE(string_agg(a.code, ', ') FILTER (WHERE cmp.differs),
+		                format('%s accounts moved', count(*) FILTER (WHERE cmp.moved)))
 		  FROM cmp JOIN ledger.account a ON a.id = cmp.id GROUP BY cmp.currency;
 	END IF;
 
@@ -791,6 +890,19 @@ AS $$
 DECLARE
 	failed text[];
 BEGIN
+	-- step 3 first: the checks read the daily balances and the digest pass it wrote
+	PERFORM 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'closing' FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closing', d),
+			detail => format('The day-end checks are recorded for a closing day; book day %s is %s.', d,
+					COALESCE((SELECT b.status FROM ledger.book_day b WHERE b.book_date = d), 'not in ledger.book_day')),
+			hint => 'Run ledger.check_books() to check any day without recording the result.');
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM ledger.day_close c WHERE c.book_date = d AND c.snapshot_at >= c.waited_at) THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('the daily balances of book day %s have not been written', d),
+			detail => format('Step 3 (ledger._close_snapshot) has not run for book day %s since its wait (ledger._close_wait).', d),
+			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
+	END IF;
 	DELETE FROM ledger.book_check WHERE book_date = d;
 	INSERT INTO ledger.book_check (book_date, check_name, currency, ok, detail)
 	SELECT d, c.check_name, COALESCE(c.currency, ''), c.ok, c.detail FROM ledger._check_books(d, true) c;
@@ -817,10 +929,14 @@ DECLARE
 	dg bytea;
 BEGIN
 	SELECT c.digest INTO dg FROM ledger.day_close c
-	 WHERE c.book_date = d AND c.failed_checks = '{}' AND c.checked_at >= c.snapshot_at;
+	 WHERE c.book_date = d AND c.failed_checks = '{}' AND c.snapshot_at >= c.waited_at AND c.checked_at >= c.snapshot_at;
 	IF dg IS NULL THEN
 		PERFORM ledger._raise('55000', pg_catalog.format('book day %s has not passed its checks', d),
-			detail => COALESCE((SELECT CASE WHEN c.checked_at IS NULL OR c.checked_at < c.snapshot_at
+			detail => COALESCE((SELECT CASE WHEN c.waited_at IS NULL
+				                               THEN format('Step 2 (ledger._close_wait) has not completed for book day %s.', d)
+				                               WHEN c.snapshot_at IS NULL OR c.snapshot_at < c.waited_at
+				                               THEN format('Step 3 (ledger._close_snapshot) has not run for book day %s since its wait.', d)
+				                               WHEN c.checked_at IS NULL OR c.checked_at < c.snapshot_at
 				                               THEN format('Book day %s was not checked after its daily balances were written.', d)
 				                               WHEN c.failed_checks <> '{}'
 				                               THEN format('Book day %s failed %s.', d, pg_catalog.array_to_string(c.failed_checks, ', '))

@@ -128,13 +128,13 @@ BEGIN
 	       CASE
 	         WHEN j.missing IS NOT NULL THEN format('account %s does not exist', j.missing)
 	         WHEN j.holds THEN format('%s %s %s%s',
-	             ledger.amount_of_units(j.l::bigint, j.currency), j.relation,
-	             ledger.amount_of_units(j.r::bigint, j.currency),
+	             ledger._format_units(j.l, j.currency), j.relation,
+	             ledger._format_units(j.r, j.currency),
 	             CASE WHEN j.tolerance IS NOT NULL THEN format(' (tolerance %s)', j.tolerance) ELSE '' END)
 	         ELSE format('%s %s %s fails by %s%s',
-	             ledger.amount_of_units(j.l::bigint, j.currency), j.relation,
-	             ledger.amount_of_units(j.r::bigint, j.currency),
-	             ledger.amount_of_units(j.off::bigint, j.currency),
+	             ledger._format_units(j.l, j.currency), j.relation,
+	             ledger._format_units(j.r, j.currency),
+	             ledger._format_units(j.off, j.currency),
 	             CASE WHEN j.tolerance IS NOT NULL THEN format(' (tolerance %s)', j.tolerance) ELSE '' END)
 	       END
 	  FROM judged j;

@@ -91,3 +91,44 @@ tamper 2026-11-02 \
 	"UPDATE ledger.entry SET memo = NULL WHERE voucher_id = (SELECT id FROM ledger.voucher WHERE idempotency_key = 'k1') AND line_no = 1"
 expect $db "SELECT count(*) FROM ledger.verify_books('-infinity', 'infinity') WHERE NOT ok" 0 "after undoing, every day verifies again"
 books_hold $db
+
+# a day 1.0 left closing after its snapshot and checks, just before the
+# seal: after the update no step seals its version-1 digest (the update
+# forgot it; the snapshot wants a wait first); the cutoff redoes the wait,
+# snapshot and checks and seals with version 2.  Open and closing days have no
+# digest version, as in a fresh install.
+sdb=${db}_seal
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $sdb WITH (FORCE)" -c "CREATE DATABASE $sdb" >/dev/null 2>&1 ||
+	fail "could not create database $sdb"
+q $sdb -c "CREATE EXTENSION ledger VERSION '1.0'" >/dev/null || fail "CREATE EXTENSION ledger VERSION '1.0' failed"
+q $sdb >/dev/null 2>&1 <<'SQL' || fail "could not write the 1.0 books of $sdb"
+SET client_min_messages = warning;
+SELECT ledger.open_books('2026-11-02');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'bank', 'asset', 'CNY'), ('w1', 'wallet', 'liability', 'CNY');
+SELECT ledger.post('s1', ARRAY['bank', 'w1'], ARRAY['10 CNY', '-10 CNY']::ledger.amount[]);
+CALL ledger.close_day();
+SELECT ledger.post('s2', ARRAY['bank', 'w1'], ARRAY['3 CNY', '-3 CNY']::ledger.amount[]);
+SELECT ledger._close_switch(NULL);
+SQL
+q $sdb -c "SELECT ledger._close_wait('2026-11-03')" -c "SELECT ledger._close_snapshot('2026-11-03')" \
+	-c "SELECT ledger._close_check('2026-11-03')" >/dev/null || fail "1.0: the steps before the seal failed"
+expect $sdb "SELECT failed_checks = '{}' AND digest IS NOT NULL FROM ledger.day_close WHERE book_date = '2026-11-03'" t \
+	"1.0: a day left closing with its checks passed and its digest computed"
+q $sdb -c "ALTER EXTENSION ledger UPDATE TO '1.1'" >/dev/null 2>&1 || fail "$sdb: ALTER EXTENSION ledger UPDATE failed"
+expect $sdb "SELECT string_agg(book_date || ' ' || status || ' ' || COALESCE(digest_version::text, '-'), ', ' ORDER BY book_date) FROM ledger.book_day" \
+	"2026-11-02 closed 1, 2026-11-03 closing -, 2026-11-04 open -" "after the update only the closed day has a digest version"
+expect $sdb "SELECT digest IS NULL AND snapshot_at IS NULL AND checked_at IS NULL FROM ledger.day_close WHERE book_date = '2026-11-03'" t \
+	"the update forgets the 1.0 snapshot, checks and digest of the closing day"
+q $sdb -c "SELECT ledger._close_seal('2026-11-03')" >"$WORK/seal.out" 2>&1 && fail "the seal of the day left closing by 1.0 ran without redoing its steps"
+grep -q 'ERROR:  book day 2026-11-03 has not passed its checks' "$WORK/seal.out" ||
+	{ cat "$WORK/seal.out"; fail "the seal's refusal does not say why"; }
+note "ok: _close_seal refuses the day left closing by 1.0 until its steps are redone"
+q $sdb -c "SELECT ledger._close_snapshot('2026-11-03')" >/dev/null 2>&1 && fail "the snapshot of the day left closing by 1.0 ran without a wait"
+q $sdb -c "SET client_min_messages = warning" -c "CALL ledger.close_day('2026-11-03')" >/dev/null || fail "finishing the day left closing failed"
+expect $sdb "SELECT string_agg(book_date || ' ' || status || ' ' || COALESCE(digest_version::text, '-'), ', ' ORDER BY book_date) FROM ledger.book_day" \
+	"2026-11-02 closed 1, 2026-11-03 closed 2, 2026-11-04 open -" "the day left closing by 1.0 is sealed with version 2"
+expect $sdb "SELECT string_agg(book_date || ' ' || ok, ', ' ORDER BY book_date) FROM ledger.verify_books('-infinity', 'infinity') WHERE ok IS NOT NULL" \
+	"2026-11-02 true, 2026-11-03 true" "the day left closing by 1.0 verifies with its version-2 seal"
+books_hold $sdb
+psql -X -q -d postgres -c "DROP DATABASE $sdb WITH (FORCE)" >/dev/null 2>&1

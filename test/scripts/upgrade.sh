@@ -215,3 +215,25 @@ if [ -f "$TOP/sql/ledger--1.0.sql" ]; then
 		"$db: PUBLIC still cannot"
 	psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)" -c "DROP ROLE \"regress upgrade poster\"" >/dev/null
 fi
+
+# 1.0 -> 1.1 lists by code point the characters an account code may not hold:
+# a look-alike code 1.0 accepted (a no-break space) stops the update with an
+# error naming it, and the update goes through once the code is changed
+if [ -f "$TOP/sql/ledger--1.0.sql" ]; then
+	db=ledger_upgrade_codes
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null 2>&1 ||
+		fail "could not create database $db"
+	q $db -c "CREATE EXTENSION ledger VERSION '1.0'" >/dev/null || fail "CREATE EXTENSION ledger VERSION '1.0' failed"
+	q $db -c "INSERT INTO ledger.account (code, name, kind, currency) VALUES ('bank', 'bank', 'asset', 'CNY'), (E'bank\u00a0', 'look-alike', 'asset', 'CNY')" >/dev/null ||
+		fail "$db: 1.0 refused a code with a no-break space"
+	q $db -c "ALTER EXTENSION ledger UPDATE TO '1.1'" >"$WORK/$db.out" 2>&1 && fail "$db: the update passed over a look-alike code"
+	grep -q "ERROR:  account codes with white space, control, format or bidirectional characters" "$WORK/$db.out" &&
+		grep -q "DETAIL:  Version 1.1 refuses these codes, which look like other codes: E\?'bank" "$WORK/$db.out" ||
+		{ cat "$WORK/$db.out"; fail "$db: the update's error does not name the code"; }
+	note "ok: $db: a look-alike code stops the update, named"
+	expect $db "SELECT extversion FROM pg_extension WHERE extname = 'ledger'" 1.0 "$db: the failed update left 1.0"
+	q $db -c "UPDATE ledger.account SET code = 'bank2' WHERE code = E'bank\u00a0'" >/dev/null || fail "$db: could not rename the code"
+	q $db -c "ALTER EXTENSION ledger UPDATE TO '1.1'" >/dev/null 2>&1 || fail "$db: the update failed after the code was changed"
+	expect $db "SELECT extversion FROM pg_extension WHERE extname = 'ledger'" 1.1 "$db: updated once the code is changed"
+	psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null
+fi
