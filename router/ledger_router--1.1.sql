@@ -12,9 +12,11 @@ CREATE TABLE ledger_router.book (
 	connstr   text NOT NULL,
 	partition integer NOT NULL,
 	added_at  timestamptz NOT NULL DEFAULT now(),
+	node      text NULL,
 	CONSTRAINT book_pkey PRIMARY KEY (book),
 	CONSTRAINT book_partition_key UNIQUE (partition),
 	CONSTRAINT book_connstr_key UNIQUE (connstr),
+	CONSTRAINT book_node_key UNIQUE (node),
 	CONSTRAINT book_name_check CHECK (book ~ '^[A-Za-z0-9_.-]{1,63}$')
 );
 COMMENT ON TABLE ledger_router.book IS 'registered books: each is one node database holding a complete ledger';
@@ -22,6 +24,7 @@ COMMENT ON COLUMN ledger_router.book.book IS 'book name (letters, digits, _ . -)
 COMMENT ON COLUMN ledger_router.book.connstr IS 'libpq connection string of the node database that holds the book';
 COMMENT ON COLUMN ledger_router.book.partition IS 'the book''s partition number in PL/Proxy cluster ledger_router (0, 1, ... in the order added)';
 COMMENT ON COLUMN ledger_router.book.added_at IS 'when the book was registered';
+COMMENT ON COLUMN ledger_router.book.node IS 'the identity of the node database (system identifier/database oid), read by add_book and when connstr changes: one database holds one book';
 
 CREATE TABLE ledger_router.cluster_option (
 	key text NOT NULL,
@@ -278,15 +281,122 @@ COMMENT ON FUNCTION ledger_router.current_book_date(text) IS
 -- ===========================================================================
 
 CREATE FUNCTION ledger_router._node_info(i_book text)
-	RETURNS TABLE(ledger_version text, database text)
+	RETURNS TABLE(ledger_version text, database text, node text)
 	LANGUAGE plproxy
 AS $$
 	CLUSTER 'ledger_router';
 	RUN ON ledger_router._partition(i_book);
 	SELECT (SELECT e.extversion::text FROM pg_catalog.pg_extension e WHERE e.extname = 'ledger') AS ledger_version,
-	       pg_catalog.current_database()::text AS database;
+	       pg_catalog.current_database()::text AS database,
+	       (SELECT c.system_identifier::text FROM pg_catalog.pg_control_system() c) OPERATOR(pg_catalog.||) '/'
+	         OPERATOR(pg_catalog.||) (SELECT d.oid::text FROM pg_catalog.pg_database d
+	                                   WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) AS node;
 $$;
-COMMENT ON FUNCTION ledger_router._node_info(text) IS 'the ledger extension''s version in the node database of a book, and the database''s name';
+COMMENT ON FUNCTION ledger_router._node_info(text) IS 'the ledger extension''s version in the node database of a book, the database''s name, and its identity (system identifier/database oid)';
+
+-- the node database of a book answers, holds a ledger and no other book;
+-- records its identity in ledger_router.book.node
+CREATE FUNCTION ledger_router._check_node(i_book text) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	info record;
+	other record;
+BEGIN
+	SELECT * INTO info FROM ledger_router._node_info(i_book);
+	IF info.ledger_version IS NULL THEN
+		RAISE EXCEPTION 'the node database of book "%" has no ledger', i_book
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('Database "%s" reached by "%s" has not installed the extension ledger.', info.database,
+					(SELECT b.connstr FROM ledger_router.book b WHERE b.book = i_book)),
+				HINT = 'Run CREATE EXTENSION ledger in the node database first.';
+	END IF;
+	SELECT b.book, b.connstr INTO other FROM ledger_router.book b WHERE b.node = info.node AND b.book <> i_book;
+	IF FOUND THEN
+		RAISE EXCEPTION 'the node database of book "%" already holds book "%"', i_book, other.book
+			USING ERRCODE = 'unique_violation',
+				DETAIL = format('Connection strings "%s" and "%s" reach one database, "%s" (system identifier/oid %s); a book is one database.',
+					(SELECT b.connstr FROM ledger_router.book b WHERE b.book = i_book), other.connstr, info.database, info.node),
+				HINT = 'Create a database of its own for the book (CREATE DATABASE, CREATE EXTENSION ledger) and register that.';
+	END IF;
+	UPDATE ledger_router.book b SET node = info.node WHERE b.book = i_book AND b.node IS DISTINCT FROM info.node;
+END
+$$;
+COMMENT ON FUNCTION ledger_router._check_node(text) IS 'checks that the node database of a book answers, holds a ledger and no other book, and records its identity';
+
+-- a connection string must not choose the role the node is reached as
+CREATE FUNCTION ledger_router._check_connstr() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.connstr ~* '\m(user|options)\s*=' OR NEW.connstr ~* '^\s*postgres(ql)?://[^/?#]*@' THEN
+		RAISE EXCEPTION 'the connection string of book "%" must not set user or options', NEW.book
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('Connection string "%s" names a user or passes options; PL/Proxy connects to the node as the calling role, and a user or an option (a role, say) in the string would connect every caller as another role.', NEW.connstr),
+				HINT = 'Remove user and options from the string; authenticate the router to the nodes with .pgpass, a service file (which must not set user or options either) or certificates.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ledger_router._check_connstr() IS 'refuses a book''s connection string that sets user or options (every caller would reach the node as another role)';
+CREATE TRIGGER book_connstr_check BEFORE INSERT OR UPDATE OF connstr ON ledger_router.book
+	FOR EACH ROW EXECUTE FUNCTION ledger_router._check_connstr();
+
+-- a book moved to another database (UPDATE connstr): the new one must answer,
+-- hold a ledger and no other book (after book_changed has rewritten the cluster)
+CREATE FUNCTION ledger_router._book_moved() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	b text;
+BEGIN
+	FOR b IN SELECT n.book FROM new_rows n JOIN old_rows o ON o.partition = n.partition
+	          WHERE n.connstr IS DISTINCT FROM o.connstr ORDER BY n.book LOOP
+		PERFORM ledger_router._check_node(b);
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ledger_router._book_moved() IS 'checks the node database of each book whose connstr changed (ledger_router._check_node)';
+CREATE TRIGGER book_moved AFTER UPDATE ON ledger_router.book
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_router._book_moved();
+
+-- a book the day-end of all books covers stays registered under its name:
+-- the global digests are recomputed from every book's digests
+CREATE FUNCTION ledger_router._book_removed() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d date;
+	st text;
+	b text;
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		SELECT x.book_date, x.status, x.books[1] INTO d, st, b FROM ledger_router.global_day x ORDER BY x.book_date DESC LIMIT 1;
+	ELSIF TG_OP = 'DELETE' OR NEW.book IS DISTINCT FROM OLD.book THEN
+		SELECT x.book_date, x.status, OLD.book INTO d, st, b FROM ledger_router.global_day x
+		 WHERE OLD.book = ANY (x.books) ORDER BY x.book_date DESC LIMIT 1;
+	END IF;
+	IF d IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot % book "%"', CASE TG_OP WHEN 'UPDATE' THEN 'rename' ELSE 'remove' END, b
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = format('The day-end of all books of %s covers book "%s" (%s): ledger_router.verify_books recomputes each global digest from the digests of the books it covers, and close_day finishes a day on the books it began with.',
+					d, b, CASE st WHEN 'closed' THEN 'sealed into its global digest' ELSE 'still closing' END),
+				HINT = 'A book a day-end of all books covered stays registered; to move it to another node, UPDATE ledger_router.book SET connstr.';
+	END IF;
+	RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION ledger_router._book_removed() IS 'refuses removing or renaming a book that a global day lists (55000)';
+CREATE TRIGGER book_removed BEFORE DELETE OR UPDATE OF book ON ledger_router.book
+	FOR EACH ROW EXECUTE FUNCTION ledger_router._book_removed();
+CREATE TRIGGER book_truncated BEFORE TRUNCATE ON ledger_router.book
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_router._book_removed();
 
 CREATE FUNCTION ledger_router.add_book(book text, connstr text) RETURNS void
 	LANGUAGE plpgsql
@@ -295,7 +405,11 @@ CREATE FUNCTION ledger_router.add_book(book text, connstr text) RETURNS void
 AS $$
 DECLARE
 	old text;
-	info record;
+	opens date;
+	closing date;
+	lo date;
+	hi date;
+	nextday date;
 BEGIN
 	IF book IS NULL OR connstr IS NULL THEN
 		RAISE EXCEPTION 'book and connstr must not be null'
@@ -321,13 +435,31 @@ BEGIN
 	END IF;
 	INSERT INTO ledger_router.book (book, connstr, partition)
 		VALUES (book, connstr, (SELECT COALESCE(max(b.partition) + 1, 0) FROM ledger_router.book b));
-	-- the node must answer and hold a ledger; otherwise nothing is registered
-	SELECT * INTO info FROM ledger_router._node_info(book);
-	IF info.ledger_version IS NULL THEN
-		RAISE EXCEPTION 'the node database of book "%" has no ledger', book
+	-- the node must answer, hold a ledger and no other book; otherwise nothing is registered
+	PERFORM ledger_router._check_node(book);
+	-- its open day must be the day the router closes next, the open day of the other books
+	SELECT x.open_date INTO opens FROM ledger_router._book_days(ARRAY[book], 'infinity', 'infinity') x;
+	SELECT g.book_date INTO closing FROM ledger_router.global_day g WHERE g.status = 'closing' ORDER BY g.book_date LIMIT 1;
+	IF closing IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot add book "%" while book day % is closing on every book', book, closing
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-				DETAIL = format('Database "%s" reached by "%s" has not installed the extension ledger.', info.database, connstr),
-				HINT = 'Run CREATE EXTENSION ledger in the node database first.';
+				DETAIL = format('The day-end of all books begun for %s covers the books registered when it began.', closing),
+				HINT = 'CALL ledger_router.close_day() to finish that day-end, then add the book.';
+	END IF;
+	SELECT min(x.open_date), max(x.open_date) INTO lo, hi
+	  FROM ledger_router._book_days(ARRAY(SELECT b.book FROM ledger_router.book b WHERE b.book <> add_book.book),
+	                                'infinity', 'infinity') x;
+	SELECT max(g.book_date) + 1 INTO nextday FROM ledger_router.global_day g;
+	nextday := COALESCE(lo, nextday);
+	IF opens IS NULL OR (nextday IS NOT NULL AND (opens <> nextday OR hi <> lo)) THEN
+		RAISE EXCEPTION 'the open day of book "%" is not the day the router closes next', book
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = CASE WHEN hi <> lo THEN format('The registered books are open on days %s to %s.', lo, hi)
+				              ELSE format('Book "%s" is open on %s; the other books are open on %s.', book,
+				                          COALESCE(opens::text, 'no day'), nextday) END,
+				HINT = CASE WHEN hi <> lo THEN 'Bring the registered books to one open day (CALL ledger_router.close_day()), then add the book.'
+				            WHEN opens < nextday THEN format('Close the book''s days on its node (CALL ledger.close_day) until %s is open, then add it.', nextday)
+				            ELSE format('Add the book once the other books are open on %s (after CALL ledger_router.close_day()), or open its books on %s.', opens, nextday) END;
 	END IF;
 END
 $$;
@@ -379,27 +511,118 @@ END
 $$;
 COMMENT ON FUNCTION ledger_router._clearing_account(text, text, text) IS 'the clearing account of a book for a counterparty book and a currency (23503 if none)';
 
+-- every transfer's key and content, recorded before either half is posted:
+-- a key names one transfer
+CREATE TABLE ledger_router.transfer_key (
+	idempotency_key text NOT NULL,
+	from_book       text NOT NULL,
+	from_account    text NOT NULL,
+	to_book         text NOT NULL,
+	to_account      text NOT NULL,
+	amount          ledger.amount NOT NULL,
+	summary         text NULL,
+	created_at      timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT transfer_key_pkey PRIMARY KEY (idempotency_key)
+);
+COMMENT ON TABLE ledger_router.transfer_key IS 'the key of every transfer and what it moves (ledger_router.transfer records it before posting either half; another content under the key is 23505)';
+COMMENT ON COLUMN ledger_router.transfer_key.idempotency_key IS 'the transfer''s key (its vouchers are keyed key:from, key:to and, when refused, key:cancel)';
+COMMENT ON COLUMN ledger_router.transfer_key.from_book IS 'the book money leaves';
+COMMENT ON COLUMN ledger_router.transfer_key.from_account IS 'the account money leaves';
+COMMENT ON COLUMN ledger_router.transfer_key.to_book IS 'the book money reaches';
+COMMENT ON COLUMN ledger_router.transfer_key.to_account IS 'the account money reaches';
+COMMENT ON COLUMN ledger_router.transfer_key.amount IS 'the amount moved';
+COMMENT ON COLUMN ledger_router.transfer_key.summary IS 'the summary given (NULL: the default one)';
+COMMENT ON COLUMN ledger_router.transfer_key.created_at IS 'when the key was first used';
+
+-- a transfer's key and content checked and recorded before anything is posted;
+-- returns the clearing accounts of the two books
+CREATE FUNCTION ledger_router._transfer_key(i_key text, i_from_book text, i_from_account text,
+		i_to_book text, i_to_account text, i_amount ledger.amount, i_summary text)
+	RETURNS TABLE(from_clearing text, to_clearing text)
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur text := ledger.currency(i_amount);
+	c record;
+	n bigint;
+BEGIN
+	-- every key derived from it (key:from, key:to, key:cancel) must fit the books' unique index
+	IF octet_length(i_key) > 2000 THEN
+		RAISE EXCEPTION 'the idempotency key of a transfer is too long'
+			USING ERRCODE = 'program_limit_exceeded',
+				DETAIL = format('The key has %s bytes; a transfer''s key has at most 2000, so that the keys of its vouchers (key:from, key:to, key:cancel) fit the books'' unique index.', octet_length(i_key)),
+				HINT = 'Use a shorter key (a hash of a long one, say).';
+	END IF;
+	from_clearing := ledger_router._clearing_account(i_from_book, i_to_book, cur);
+	to_clearing := ledger_router._clearing_account(i_to_book, i_from_book, cur);
+	-- a clearing account only carries the transfers' other legs
+	SELECT x.book, x.account INTO c FROM ledger_router.clearing x
+	 WHERE (x.book = i_from_book AND x.account = i_from_account) OR (x.book = i_to_book AND x.account = i_to_account)
+	 ORDER BY x.book = i_to_book LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'transfer "%" names the clearing account "%" of book "%"', i_key, c.account, c.book
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('Account "%s" of book "%s" is an inter-book clearing account (ledger_router.clearing); a transfer posts its clearing legs itself.', c.account, c.book),
+				HINT = 'Name the accounts money leaves and reaches (a wallet, a reserve); move money between clearing accounts with ledger_router.post.';
+	END IF;
+	INSERT INTO ledger_router.transfer_key (idempotency_key, from_book, from_account, to_book, to_account, amount, summary)
+		VALUES (i_key, i_from_book, i_from_account, i_to_book, i_to_account, i_amount, i_summary)
+		ON CONFLICT DO NOTHING;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n = 0 THEN
+		SELECT * INTO c FROM ledger_router.transfer_key k WHERE k.idempotency_key = i_key;
+		IF c.from_book IS DISTINCT FROM i_from_book OR c.from_account IS DISTINCT FROM i_from_account
+		   OR c.to_book IS DISTINCT FROM i_to_book OR c.to_account IS DISTINCT FROM i_to_account
+		   OR ledger.currency(c.amount) IS DISTINCT FROM cur OR ledger.minor_units(c.amount) IS DISTINCT FROM ledger.minor_units(i_amount)
+		   OR c.summary IS DISTINCT FROM i_summary THEN
+			RAISE EXCEPTION 'idempotency key "%" is already used by another transfer', i_key
+				USING ERRCODE = 'unique_violation',
+					DETAIL = format('Transfer "%s" moves %s from account "%s" of book "%s" to account "%s" of book "%s"%s; this call asks for %s from account "%s" of book "%s" to account "%s" of book "%s"%s. Nothing was posted.',
+						i_key, c.amount, c.from_account, c.from_book, c.to_account, c.to_book,
+						COALESCE(format(', summary "%s"', c.summary), ''),
+						i_amount, i_from_account, i_from_book, i_to_account, i_to_book,
+						COALESCE(format(', summary "%s"', i_summary), '')),
+					HINT = 'A retry repeats the arguments of the first call; another transfer takes a new idempotency key.';
+		END IF;
+	END IF;
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION ledger_router._transfer_key(text, text, text, text, text, ledger.amount, text) IS
+	'checks a transfer''s key (its length, its content if used before: 23505) and accounts (no clearing account: 22023), records the key, and returns the clearing accounts of the two books';
+
 -- the first half, on the book money leaves: from_account's normal-side balance
--- goes down by the amount, the clearing account takes the other side
+-- goes down by the amount, the clearing account takes the other side.  Also
+-- says whether the transfer was refused and this half reversed (the voucher
+-- keyed i_cancel_key reverses it), and, without posting anything, whether
+-- i_cancel_key is taken by a voucher that is not that reversal
 CREATE FUNCTION ledger_router._transfer_from(i_book text, i_key text, i_account text, i_clearing text,
 		i_amount ledger.amount, i_summary text, i_ref text, i_metadata jsonb, i_cancel_key text)
-	RETURNS TABLE(voucher bigint, leg ledger.amount, cancelled_by bigint)
+	RETURNS TABLE(voucher bigint, leg ledger.amount, cancelled_by bigint, cancel_key_taken bigint)
 	LANGUAGE plproxy
 AS $$
 	CLUSTER 'ledger_router';
 	RUN ON ledger_router._partition(i_book);
 	SELECT p.id AS voucher, p.leg AS leg,
-	       (SELECT c.id FROM ledger.voucher c WHERE c.idempotency_key OPERATOR(pg_catalog.=) i_cancel_key) AS cancelled_by
-	  FROM (SELECT ledger.post(i_key, ARRAY[i_account, i_clearing],
-	                           ARRAY[i_amount OPERATOR(ledger.*) s.sign, i_amount OPERATOR(ledger.*) (0 OPERATOR(pg_catalog.-) s.sign)],
-	                           i_summary, i_ref, i_metadata) AS id,
-	               i_amount OPERATOR(ledger.*) s.sign AS leg
+	       (SELECT c.id FROM ledger.voucher c WHERE c.idempotency_key OPERATOR(pg_catalog.=) i_cancel_key
+	           AND c.reverses OPERATOR(pg_catalog.=) p.id) AS cancelled_by,
+	       p.taken AS cancel_key_taken
+	  FROM (SELECT CASE WHEN x.taken IS NULL THEN
+	                 ledger.post(i_key, ARRAY[i_account, i_clearing],
+	                             ARRAY[i_amount OPERATOR(ledger.*) s.sign, i_amount OPERATOR(ledger.*) (0 OPERATOR(pg_catalog.-) s.sign)],
+	                             i_summary, i_ref, i_metadata) END AS id,
+	               i_amount OPERATOR(ledger.*) s.sign AS leg, x.taken
 	          FROM (SELECT COALESCE((SELECT CASE ledger.normal_side(a.kind, a.metadata) WHEN 'debit' THEN -1 ELSE 1 END
-	                                   FROM ledger.account a WHERE a.code OPERATOR(pg_catalog.=) i_account), 1) AS sign) s
+	                                   FROM ledger.account a WHERE a.code OPERATOR(pg_catalog.=) i_account), 1) AS sign) s,
+	               (SELECT (SELECT c.id FROM ledger.voucher c WHERE c.idempotency_key OPERATOR(pg_catalog.=) i_cancel_key
+	                           AND (c.reverses IS NULL OR c.reverses IS DISTINCT FROM (SELECT f.id FROM ledger.voucher f
+	                                                             WHERE f.idempotency_key OPERATOR(pg_catalog.=) i_key))) AS taken) x
 	        OFFSET 0) p;
 $$;
 COMMENT ON FUNCTION ledger_router._transfer_from(text, text, text, text, ledger.amount, text, text, jsonb, text) IS
-	'the first half of a transfer (idempotent on its key); also says whether the transfer was refused and this half reversed';
+	'the first half of a transfer (idempotent on its key); also says whether the transfer was refused and this half reversed, or (posting nothing) that the key of the reversal is taken by another voucher';
 
 -- the second half, on the book money arrives: the negation of the first half's leg
 CREATE FUNCTION ledger_router._transfer_to(i_book text, i_key text, i_account text, i_clearing text,
@@ -461,6 +684,7 @@ DECLARE
 	st text;
 	msg text;
 	det text;
+	unrecorded text;
 	cancel bigint;
 	tries integer := 0;
 BEGIN
@@ -481,73 +705,131 @@ BEGIN
 				DETAIL = format('Transfer "%s" from book "%s" to book "%s" moves %s.', k, from_book, to_book, amount);
 	END IF;
 	cur := ledger.currency(amount);
-	from_clearing := ledger_router._clearing_account(from_book, to_book, cur);
-	to_clearing := ledger_router._clearing_account(to_book, from_book, cur);
+	-- the key and its content recorded on the router before anything is posted
+	-- (another content under the key is 23505; a second session with the key
+	-- waits here until the first one's router transaction ends)
+	SELECT x.from_clearing, x.to_clearing INTO from_clearing, to_clearing
+	  FROM ledger_router._transfer_key(k, from_book, from_account, to_book, to_account, amount, summary) x;
 	s := COALESCE(summary, format('transfer %s from book %s to book %s', k, from_book, to_book));
 	meta := jsonb_build_object('transfer', k, 'from_book', from_book, 'from_account', from_account,
 	                           'to_book', to_book, 'to_account', to_account);
-	-- the day-end of all books switches while no transfer runs (ledger_router.close_day)
-	PERFORM pg_advisory_xact_lock_shared(76825, 1);
 
-	-- 1. the half on the book the money leaves: posted once, whatever happens after
-	SELECT * INTO f FROM ledger_router._transfer_from(from_book, k || ':from', from_account, from_clearing, amount,
-		s, k, meta || '{"leg": "from"}', k || ':cancel');
-	IF f.cancelled_by IS NOT NULL THEN
-		SELECT * INTO v FROM ledger_router._voucher(to_book, k || ':to');
-		RAISE EXCEPTION 'transfer "%" was refused by book "%"', k, to_book
-			USING ERRCODE = COALESCE(v.metadata->>'sqlstate', 'object_not_in_prerequisite_state'),
-				DETAIL = format('Book "%s" refused the second half (%s); the first half, voucher %s of book "%s", was reversed by voucher %s.',
-					to_book, COALESCE(v.metadata->>'refused', 'refused'), f.voucher, from_book, f.cancelled_by),
-				HINT = 'A refused transfer stays refused: use a new idempotency key.';
-	END IF;
+	-- the day-end of all books (ledger_router.close_day) switches while no
+	-- transfer runs: a session-level lock, held while this call runs and
+	-- released when it returns or fails (a cancel too), never for the rest of
+	-- the caller's transaction (the halves commit on their nodes by themselves)
+	BEGIN
+		PERFORM pg_advisory_lock_shared(76825, 1);
 
-	-- 2. the half on the book the money reaches
-	LOOP
-		tries := tries + 1;
-		BEGIN
-			t := ledger_router._transfer_to(to_book, k || ':to', to_account, to_clearing, OPERATOR(ledger.-) f.leg,
-				s, k, meta || '{"leg": "to"}');
-			from_voucher := f.voucher;
-			to_voucher := t;
-			RETURN NEXT;
-			RETURN;
-		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-		END;
-		msg := regexp_replace(msg, '^[^ ]+ \[[^]]*\] REMOTE ERROR: ', '');
-		IF st = '23505' THEN
-			-- the key of the second half is taken: by this transfer's refusal?
-			SELECT * INTO v FROM ledger_router._voucher(to_book, k || ':to');
-			IF v.metadata->>'refused' IS NULL THEN
-				RAISE EXCEPTION '%', msg USING ERRCODE = st, DETAIL = det;
-			END IF;
-			st := COALESCE(v.metadata->>'sqlstate', 'object_not_in_prerequisite_state');
-			msg := v.metadata->>'refused';
-		ELSIF (st LIKE '22%' OR st LIKE '23%' OR st IN ('42804', '55000')) AND tries = 1 THEN
-			-- refused for good (an account missing, frozen or closed, a bound, a currency):
-			-- take the key of the second half, unless the half itself got there first
-			BEGIN
-				PERFORM ledger_router._transfer_refuse(to_book, k || ':to', to_clearing, amount,
-					format('transfer %s refused by book %s', k, to_book), k,
-					meta || jsonb_build_object('leg', 'refused', 'refused', msg, 'sqlstate', st));
-			EXCEPTION WHEN unique_violation THEN
-				CONTINUE;
-			END;
-		ELSE
-			-- the node is down, the connection dropped, a deadlock...: a retry completes the transfer
-			RAISE EXCEPTION '%', msg USING ERRCODE = st, DETAIL = COALESCE(det, ''),
-				HINT = format('Transfer "%s": the first half is voucher %s of book "%s"; call ledger_router.transfer again with the same arguments to complete it.',
-					k, f.voucher, from_book);
+		-- 1. the half on the book the money leaves: posted once, whatever happens after
+		SELECT * INTO f FROM ledger_router._transfer_from(from_book, k || ':from', from_account, from_clearing, amount,
+			s, k, meta || '{"leg": "from"}', k || ':cancel');
+		IF f.cancel_key_taken IS NOT NULL THEN
+			RAISE EXCEPTION 'idempotency key "%" of book "%" is taken by another voucher', k || ':cancel', from_book
+				USING ERRCODE = 'unique_violation',
+					DETAIL = format('Voucher %s of book "%s" has the key a refused transfer "%s" would reverse its first half with, and it does not reverse that half. Nothing was posted.',
+						f.cancel_key_taken, from_book, k),
+					HINT = 'Use a new idempotency key for the transfer.';
 		END IF;
-		-- 3. refused: the first half is reversed (once: the reversal has its own key)
-		cancel := ledger_router.reverse(from_book, f.voucher, k || ':cancel',
-			format('transfer %s refused by book %s', k, to_book));
-		RAISE EXCEPTION 'transfer "%" was refused by book "%"', k, to_book
-			USING ERRCODE = st,
-				DETAIL = format('Book "%s" refused the second half (%s); the first half, voucher %s of book "%s", was reversed by voucher %s.',
-					to_book, msg, f.voucher, from_book, cancel),
-				HINT = 'A refused transfer stays refused: use a new idempotency key.';
-	END LOOP;
+		IF f.cancelled_by IS NOT NULL THEN
+			SELECT * INTO v FROM ledger_router._voucher(to_book, k || ':to');
+			RAISE EXCEPTION 'transfer "%" was refused by book "%"', k, to_book
+				USING ERRCODE = CASE WHEN v.id IS NULL THEN 'object_not_in_prerequisite_state'
+				                     WHEN v.metadata->>'leg' = 'refused' AND v.metadata->>'transfer' = k
+				                     THEN COALESCE(v.metadata->>'sqlstate', 'object_not_in_prerequisite_state')
+				                     ELSE 'unique_violation' END,
+					DETAIL = format('Book "%s" refused the second half (%s); the first half, voucher %s of book "%s", was reversed by voucher %s.',
+						to_book,
+						CASE WHEN v.id IS NULL THEN 'the refusal could not be recorded there'
+						     WHEN v.metadata->>'leg' = 'refused' AND v.metadata->>'transfer' = k THEN COALESCE(v.metadata->>'refused', 'refused')
+						     ELSE format('its key "%s" is taken by voucher %s, which is not this transfer''s second half', k || ':to', v.id) END,
+						f.voucher, from_book, f.cancelled_by),
+					HINT = 'A refused transfer stays refused: use a new idempotency key.';
+		END IF;
+
+		-- 2. the half on the book the money reaches
+		LOOP
+			tries := tries + 1;
+			BEGIN
+				t := ledger_router._transfer_to(to_book, k || ':to', to_account, to_clearing, OPERATOR(ledger.-) f.leg,
+					s, k, meta || '{"leg": "to"}');
+				from_voucher := f.voucher;
+				to_voucher := t;
+				EXIT;
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+			END;
+			msg := regexp_replace(msg, '^[^ ]+ \[[^]]*\] REMOTE ERROR: ', '');
+			unrecorded := NULL;
+			IF st = '23505' THEN
+				-- the key of the second half is taken: by this transfer's refusal, or by another voucher?
+				SELECT * INTO v FROM ledger_router._voucher(to_book, k || ':to');
+				IF v.id IS NULL THEN
+					RAISE EXCEPTION '%', msg USING ERRCODE = st, DETAIL = COALESCE(det, ''),
+						HINT = format('Transfer "%s": the first half is voucher %s of book "%s"; call ledger_router.transfer again with the same arguments to complete it.',
+							k, f.voucher, from_book);
+				ELSIF v.metadata->>'transfer' = k AND v.metadata->>'leg' = 'refused' THEN
+					st := COALESCE(v.metadata->>'sqlstate', 'object_not_in_prerequisite_state');
+					msg := v.metadata->>'refused';
+				ELSIF v.metadata->>'transfer' = k AND v.metadata->>'leg' = 'to' AND v.metadata->>'from_book' = from_book
+				      AND v.metadata->>'from_account' = from_account AND v.metadata->>'to_account' = to_account THEN
+					-- this transfer's own second half (its lines written otherwise, the account's side changed since)
+					from_voucher := f.voucher;
+					to_voucher := v.id;
+					EXIT;
+				ELSE
+					-- taken by another voucher for good: the transfer is refused
+					msg := format('its key "%s" is taken by voucher %s, which is not this transfer''s second half', k || ':to', v.id);
+				END IF;
+			ELSIF (st LIKE '22%' OR st LIKE '23%' OR st IN ('42804', '55000')) AND tries = 1 THEN
+				-- refused for good (an account missing, frozen or closed, a bound, a currency):
+				-- take the key of the second half, unless the half itself got there first
+				BEGIN
+					PERFORM ledger_router._transfer_refuse(to_book, k || ':to', to_clearing, amount,
+						format('transfer %s refused by book %s', k, to_book), k,
+						meta || jsonb_build_object('leg', 'refused', 'refused', msg, 'sqlstate', st));
+				EXCEPTION WHEN unique_violation THEN
+					CONTINUE;
+				WHEN OTHERS THEN
+					-- the refusal cannot be written (the clearing account frozen or missing, say):
+					-- the transfer is refused all the same, its first half reversed below
+					GET STACKED DIAGNOSTICS unrecorded = MESSAGE_TEXT;
+					unrecorded := regexp_replace(unrecorded, '^[^ ]+ \[[^]]*\] REMOTE ERROR: ', '');
+				END;
+			ELSE
+				-- the node is down, the connection dropped, a deadlock...: a retry completes the transfer
+				RAISE EXCEPTION '%', msg USING ERRCODE = st, DETAIL = COALESCE(det, ''),
+					HINT = format('Transfer "%s": the first half is voucher %s of book "%s"; call ledger_router.transfer again with the same arguments to complete it.',
+						k, f.voucher, from_book);
+			END IF;
+			-- 3. refused: the first half is reversed (once: the reversal has its own key)
+			BEGIN
+				cancel := ledger_router.reverse(from_book, f.voucher, k || ':cancel',
+					format('transfer %s refused by book %s', k, to_book));
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS det = MESSAGE_TEXT;
+				RAISE EXCEPTION 'transfer "%" was refused by book "%", and its first half could not be reversed', k, to_book
+					USING ERRCODE = st,
+						DETAIL = format('Book "%s" refused the second half (%s); reversing the first half, voucher %s of book "%s", failed: %s',
+							to_book, msg, f.voucher, from_book, regexp_replace(det, '^[^ ]+ \[[^]]*\] REMOTE ERROR: ', '')),
+						HINT = format('Transfer "%s": the first half is posted; call ledger_router.transfer again with the same arguments to reverse it.', k);
+			END;
+			RAISE EXCEPTION 'transfer "%" was refused by book "%"', k, to_book
+				USING ERRCODE = st,
+					DETAIL = format('Book "%s" refused the second half (%s); the first half, voucher %s of book "%s", was reversed by voucher %s.%s',
+						to_book, msg, f.voucher, from_book, cancel,
+						COALESCE(format(' The refusal could not be recorded on book "%s": %s.', to_book, unrecorded), '')),
+					HINT = 'A refused transfer stays refused: use a new idempotency key.';
+		END LOOP;
+	EXCEPTION WHEN query_canceled OR OTHERS THEN
+		-- (a cancel while waiting for the lock leaves none to release)
+		PERFORM pg_advisory_unlock_shared(76825, 1) FROM pg_locks l
+		 WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.classid = 76825 AND l.objid = 1
+		   AND l.objsubid = 2 AND l.mode = 'ShareLock' AND l.granted;
+		RAISE;
+	END;
+	PERFORM pg_advisory_unlock_shared(76825, 1);
+	RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION ledger_router.transfer(text, text, text, text, text, ledger.amount, text) IS
@@ -853,6 +1135,10 @@ DECLARE
 	digests bytea[];
 	global bytea;
 	checks text[];
+	last_closed date;
+	limit_wait interval;
+	old_timeout text;
+	since timestamptz;
 BEGIN
 	-- like ledger.close_day, qualifies every function and operator
 	IF d IS NOT NULL AND EXISTS (SELECT 1 FROM ledger_router.global_day g
@@ -874,6 +1160,30 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				DETAIL = 'ledger_router.close_day() closes the day of every book in ledger_router.books.';
 	END IF;
+	-- a day not begun yet must be a day of every book, after the last day closed on every book;
+	-- nothing is recorded otherwise (a day recorded closing is finished by every later call)
+	IF NOT EXISTS (SELECT 1 FROM ledger_router.global_day g WHERE g.book_date OPERATOR(pg_catalog.=) d) THEN
+		SELECT pg_catalog.max(g.book_date) INTO last_closed FROM ledger_router.global_day g;
+		IF d OPERATOR(pg_catalog.<=) last_closed THEN
+			RAISE EXCEPTION 'book day % is not after the last day closed on every book, %', d, last_closed
+				USING ERRCODE = CASE WHEN close_day.book_date IS NULL THEN 'object_not_in_prerequisite_state' ELSE 'invalid_parameter_value' END,
+					DETAIL = pg_catalog.format('The global days are closed in order; %s.', (
+						SELECT pg_catalog.string_agg(pg_catalog.format('book "%s" is open on %s', x.book, x.open_date), ', ' ORDER BY x.book)
+						  FROM ledger_router._book_days(ledger_router._all_books(), 'infinity', 'infinity') x)),
+					HINT = 'A book whose open day lags behind is closed on its node (CALL ledger.close_day) up to the others'' open day; CALL ledger_router.close_day() without a date closes the books'' open day.';
+		END IF;
+		SELECT pg_catalog.string_agg(pg_catalog.format('book "%s" is open on %s', x.book, COALESCE(x.open_date::text, 'no day')), ', ' ORDER BY x.book)
+		  INTO err
+		  FROM ledger_router._book_days(ledger_router._all_books(), d, d) x WHERE x.status IS NULL;
+		IF err IS NOT NULL THEN
+			RAISE EXCEPTION 'book day % is not a day of every book', d
+				USING ERRCODE = CASE WHEN close_day.book_date IS NULL THEN 'object_not_in_prerequisite_state' ELSE 'invalid_parameter_value' END,
+					DETAIL = pg_catalog.format('%s. Nothing was recorded.', err),
+					HINT = CASE WHEN close_day.book_date IS NULL
+					            THEN 'The books must share one open day: close a book that lags behind on its node (CALL ledger.close_day) up to the others'' open day.'
+					            ELSE 'CALL ledger_router.close_day() without a date closes the books'' open day.' END;
+		END IF;
+	END IF;
 	INSERT INTO ledger_router.global_day (book_date, books) VALUES (d, ledger_router._all_books())
 		ON CONFLICT DO NOTHING;
 	COMMIT;
@@ -888,43 +1198,78 @@ BEGIN
 	INSERT INTO pg_temp.ledger_router_closing
 		SELECT x.book, x.status, k.connstr
 		  FROM ledger_router._book_days(books, d, d) x JOIN ledger_router.book k ON k.book OPERATOR(pg_catalog.=) x.book;
-	-- (from here to the unlock nothing raises: the lock must not stay behind)
-	PERFORM pg_catalog.pg_advisory_lock(76825, 1);
-	FOR b IN SELECT c.book, c.status, c.connstr FROM pg_temp.ledger_router_closing c ORDER BY c.book LOOP
-		CONTINUE WHEN b.status OPERATOR(pg_catalog.=) 'closed';
-		IF b.status IS NULL THEN
-			failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('book %s has no book day %s', b.book, d);
-			CONTINUE;
-		END IF;
-		conn := 'ledger_router_close_' OPERATOR(pg_catalog.||) b.book;
-		BEGIN
-			IF conn OPERATOR(pg_catalog.=) ANY (public.dblink_get_connections()) THEN
-				PERFORM public.dblink_disconnect(conn);
+	-- the lock must not stay behind: anything raised up to the unlock, a
+	-- cancel too, releases it.  A transfer holds it (shared) while it runs;
+	-- waiting for them is said every second, and lasts lock_timeout at most
+	-- (1 min when it is not set)
+	BEGIN
+		limit_wait := COALESCE(NULLIF(pg_catalog.current_setting('lock_timeout'), '0')::interval, '1 min');
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		since := pg_catalog.clock_timestamp();
+		LOOP
+			BEGIN
+				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
+				PERFORM pg_catalog.pg_advisory_lock(76825, 1);
+				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+				EXIT;
+			EXCEPTION WHEN lock_not_available THEN
+				SELECT pg_catalog.string_agg(l.pid::text, ', ' ORDER BY l.pid) INTO err FROM pg_catalog.pg_locks l
+				 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 76825
+				   AND l.objid OPERATOR(pg_catalog.=) 1 AND l.objsubid OPERATOR(pg_catalog.=) 2 AND l.granted
+				   AND l.database OPERATOR(pg_catalog.=) (SELECT x.oid FROM pg_catalog.pg_database x
+				                                          WHERE x.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
+				IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) since OPERATOR(pg_catalog.>=) limit_wait THEN
+					RAISE EXCEPTION 'could not switch the books to the next day: transfers are running'
+						USING ERRCODE = 'lock_not_available',
+							DETAIL = pg_catalog.format('Sessions %s hold the transfers'' lock (advisory lock 76825, 1) after %s.',
+								COALESCE(err, 'none now'), limit_wait),
+							HINT = 'See what these sessions do (pg_stat_activity); CALL ledger_router.close_day() again once their transfers returned: it finishes the day.';
+				END IF;
+				RAISE NOTICE 'waiting for the transfers of sessions % (advisory lock 76825, 1)', COALESCE(err, 'none now');
+			END;
+		END LOOP;
+		FOR b IN SELECT c.book, c.status, c.connstr FROM pg_temp.ledger_router_closing c ORDER BY c.book LOOP
+			CONTINUE WHEN b.status OPERATOR(pg_catalog.=) 'closed';
+			IF b.status IS NULL THEN
+				failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('book %s has no book day %s', b.book, d);
+				CONTINUE;
 			END IF;
-			PERFORM public.dblink_connect(conn, b.connstr);
-			PERFORM public.dblink_send_query(conn, pg_catalog.format('CALL ledger.close_day(%L)', d));
-			started := started OPERATOR(pg_catalog.||) b.book::text;
-			IF b.status OPERATOR(pg_catalog.=) 'open' THEN
-				switching := switching OPERATOR(pg_catalog.||) b.book::text;
-			END IF;
-		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
-			failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('book %s: %s', b.book, err);
-		END;
-	END LOOP;
-	-- wait (10 s at most) until the books that were open have switched
-	WHILE pg_catalog.cardinality(switching) OPERATOR(pg_catalog.>) 0 AND waited OPERATOR(pg_catalog.<) 1000 LOOP
-		BEGIN
-			SELECT COALESCE(pg_catalog.array_agg(x.book), '{}') INTO switching
-			  FROM ledger_router._book_days(switching, d, d) x WHERE x.status OPERATOR(pg_catalog.=) 'open';
-		EXCEPTION WHEN OTHERS THEN
-			NULL;   -- a node down: its day-end fails below
-		END;
-		EXIT WHEN pg_catalog.cardinality(switching) OPERATOR(pg_catalog.=) 0;
-		PERFORM pg_catalog.pg_sleep(0.01);
-		waited := waited OPERATOR(pg_catalog.+) 1;
-	END LOOP;
-	PERFORM pg_catalog.pg_advisory_unlock(76825, 1);
+			conn := 'ledger_router_close_' OPERATOR(pg_catalog.||) b.book;
+			BEGIN
+				IF conn OPERATOR(pg_catalog.=) ANY (public.dblink_get_connections()) THEN
+					PERFORM public.dblink_disconnect(conn);
+				END IF;
+				PERFORM public.dblink_connect(conn, b.connstr);
+				PERFORM public.dblink_send_query(conn, pg_catalog.format('CALL ledger.close_day(%L)', d));
+				started := started OPERATOR(pg_catalog.||) b.book::text;
+				IF b.status OPERATOR(pg_catalog.=) 'open' THEN
+					switching := switching OPERATOR(pg_catalog.||) b.book::text;
+				END IF;
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
+				failed := failed OPERATOR(pg_catalog.||) pg_catalog.format('book %s: %s', b.book, err);
+			END;
+		END LOOP;
+		-- wait (10 s at most) until the books that were open have switched
+		WHILE pg_catalog.cardinality(switching) OPERATOR(pg_catalog.>) 0 AND waited OPERATOR(pg_catalog.<) 1000 LOOP
+			BEGIN
+				SELECT COALESCE(pg_catalog.array_agg(x.book), '{}') INTO switching
+				  FROM ledger_router._book_days(switching, d, d) x WHERE x.status OPERATOR(pg_catalog.=) 'open';
+			EXCEPTION WHEN OTHERS THEN
+				NULL;   -- a node down: its day-end fails below
+			END;
+			EXIT WHEN pg_catalog.cardinality(switching) OPERATOR(pg_catalog.=) 0;
+			PERFORM pg_catalog.pg_sleep(0.01);
+			waited := waited OPERATOR(pg_catalog.+) 1;
+		END LOOP;
+		PERFORM pg_catalog.pg_advisory_unlock(76825, 1);
+	EXCEPTION WHEN query_canceled OR OTHERS THEN
+		PERFORM pg_catalog.pg_advisory_unlock(76825, 1) FROM pg_catalog.pg_locks l
+		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+		   AND l.classid OPERATOR(pg_catalog.=) 76825 AND l.objid OPERATOR(pg_catalog.=) 1 AND l.objsubid OPERATOR(pg_catalog.=) 2
+		   AND l.mode OPERATOR(pg_catalog.=) 'ExclusiveLock' AND l.granted;
+		RAISE;
+	END;
 	RAISE NOTICE 'books % switched to the next day', pg_catalog.array_to_string(started, ', ');
 	FOREACH conn IN ARRAY started LOOP
 		BEGIN
@@ -1018,10 +1363,11 @@ $$;
 COMMENT ON FUNCTION ledger_router.verify_books(date, date) IS
 	'every book''s ledger.verify_books (book set) and every global digest of the period recomputed from the books'' digests (book NULL)';
 
--- pg_dump keeps the registry, the clearing accounts and the global days
+-- pg_dump keeps the registry, the clearing accounts, the transfers' keys and the global days
 SELECT pg_catalog.pg_extension_config_dump('ledger_router.book', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger_router.cluster_option', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger_router.clearing', '');
+SELECT pg_catalog.pg_extension_config_dump('ledger_router.transfer_key', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger_router.global_day', '');
 SELECT pg_catalog.pg_extension_config_dump('ledger_router.global_day_book', '');
 

@@ -37,6 +37,7 @@ node_of() { case $1 in a|c) echo 1 ;; b) echo 2 ;; esac; }
 nq() { local b=$1; shift; ( router_node_env "$(node_of "$b")"; q "book_$b" "$@" ); }
 rq() { ( router_env; q $R "$@" ); }
 rexpect() { ( router_env; expect "$@" ) || exit 1; }
+expect_node() { local b=$1; shift; ( router_node_env "$(node_of "$b")"; expect "book_$b" "$@" ) || exit 1; }
 # (PL/Proxy tells of the connection it drops after a node's error with a NOTICE)
 export PGOPTIONS="-c client_min_messages=warning"
 
@@ -114,6 +115,7 @@ GRANT USAGE ON FOREIGN SERVER ledger_router TO ledger_poster;
 GRANT SELECT (book, partition) ON ledger_router.book TO ledger_poster;
 GRANT EXECUTE ON FUNCTION
 	ledger_router._partition(text), ledger_router._no_book(text), ledger_router._clearing_account(text, text, text),
+	ledger_router._transfer_key(text, text, text, text, text, ledger.amount, text),
 	ledger_router._transfer_from(text, text, text, text, ledger.amount, text, text, jsonb, text),
 	ledger_router._transfer_to(text, text, text, text, ledger.amount, text, text, jsonb),
 	ledger_router._transfer_refuse(text, text, text, ledger.amount, text, text, jsonb),
@@ -136,6 +138,18 @@ for sql in "CALL ledger_router.close_day()" "SELECT ledger_router.add_book('x', 
 done
 note "ok: a poster cannot run the day-end, register books, read the registry or the reports, or change the clearing accounts"
 rq -c "SELECT * FROM ledger_router.transfer('g-1r', 'c', '2241.CNY3', 'a', '2241.CNY3', '1 CNY')" >/dev/null || fail "transferring back failed"
+# a poster's router transaction left open after a transfer holds no lock the day-end waits for
+( router_env; q $R -c "SET ROLE ledger_poster" -c "BEGIN" -c "SELECT count(*) FROM ledger_router.transfer('g-2', 'a', '2241.CNY3', 'c', '2241.CNY3', '1 CNY')" \
+	-c "SELECT pg_sleep(3) AS idle_poster" -c "COMMIT" >/dev/null 2>&1 ) &
+idle_pid=$!
+for i in $(seq 1 50); do
+	[ "$(rq -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%AS idle_poster%' AND pid <> pg_backend_pid()")" = 1 ] && break
+	sleep 0.1
+done
+rexpect $R "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 76825" 0 \
+	"a transfer holds the transfers' lock only while it runs, not for the rest of the caller's transaction"
+wait "$idle_pid" || fail "the poster's transfer g-2 failed"
+rq -c "SELECT * FROM ledger_router.transfer('g-2r', 'c', '2241.CNY3', 'a', '2241.CNY3', '1 CNY')" >/dev/null || fail "transferring back failed"
 
 # --- a refused second half: the first is reversed, a retry gives the same answer
 nq b -c "UPDATE ledger.account SET status = 'frozen' WHERE code = '2241.CNY5'" >/dev/null
@@ -146,12 +160,77 @@ done
 nq b -c "UPDATE ledger.account SET status = 'open' WHERE code = '2241.CNY5'" >/dev/null
 got=$(rq -c "SELECT * FROM ledger_router.transfer('x-1', 'a', '2241.CNY1', 'b', '2241.CNY5', '7 CNY')" 2>&1)
 [[ $got == *'transfer "x-1" was refused by book "b"'* ]] || fail "a refused transfer stays refused: $got"
-expect_node() { local b=$1; shift; ( router_node_env "$(node_of "$b")"; expect "book_$b" "$@" ) || exit 1; }
 expect_node a "SELECT string_agg(idempotency_key, ' ' ORDER BY id) FROM ledger.voucher WHERE idempotency_key LIKE 'x-1:%'" \
 	"x-1:from x-1:cancel" "refused: the first half is reversed, once"
 expect_node b "SELECT string_agg(idempotency_key || ' ' || (metadata->>'leg'), ' ') FROM ledger.voucher WHERE idempotency_key LIKE 'x-1:%'" \
 	"x-1:to refused" "refused: the second half's key is taken by a refusal that moves nothing"
 expect_node a "SELECT ledger.balance('2241.CNY1')" "100.00 CNY" "refused: the wallet has its money back"
+
+# sqlstate SQL : the SQLSTATE of a router statement that fails (empty if it succeeds)
+sqlstate() { rq -c "\\set VERBOSITY sqlstate" -c "$1" 2>&1 | sed -n 's/^ERROR:  //p'; }
+# vouchers KEYPATTERN BOOK : the keys of a book's vouchers matching a LIKE pattern
+vouchers() { nq "$2" -c "SELECT coalesce(string_agg(idempotency_key, ' ' ORDER BY id), '-') FROM ledger.voucher WHERE idempotency_key LIKE '$1'"; }
+
+# --- one key, one transfer: another content under a key is refused before anything is posted
+rq -c "SELECT * FROM ledger_router.transfer('kr-1', 'a', '2241.CNY1', 'b', '2241.CNY1', '10 CNY')" >/dev/null || fail "transfer kr-1 failed"
+for args in "'c', '2241.CNY1', 'b', '2241.CNY1', '10 CNY'" "'b', '2241.CNY1', 'a', '2241.CNY1', '10 CNY'" \
+	"'a', '2241.CNY1', 'b', '2241.CNY1', '11 CNY'" "'a', '2241.CNY1', 'b', '2241.CNY1', '10 CNY', 'another summary'"; do
+	got=$(sqlstate "SELECT * FROM ledger_router.transfer('kr-1', $args)")
+	[ "$got" = 23505 ] || fail "key kr-1 reused with ($args): $got"
+done
+got=$(rq -c "SELECT * FROM ledger_router.transfer('kr-1', 'c', '2241.CNY1', 'b', '2241.CNY1', '10 CNY')" 2>&1)
+[[ $got == *'idempotency key "kr-1" is already used by another transfer'*'Nothing was posted.'* ]] || fail "key kr-1 reused: $got"
+[ "$(vouchers 'kr-1:%' a) $(vouchers 'kr-1:%' b) $(vouchers 'kr-1:%' c)" = "kr-1:from kr-1:to -" ] ||
+	fail "a reused key posted something: $(vouchers 'kr-1:%' a) $(vouchers 'kr-1:%' b) $(vouchers 'kr-1:%' c)"
+note "ok: a key reused with other books, another amount or summary is refused (23505) and nothing is posted"
+rexpect $R "SELECT count(*) FROM ledger_router.transfer('kr-1', 'a', '2241.CNY1', 'b', '2241.CNY1', '10 CNY') t
+             WHERE t.from_voucher = (SELECT id FROM ledger_router._voucher('a', 'kr-1:from'))
+               AND t.to_voucher = (SELECT id FROM ledger_router._voucher('b', 'kr-1:to'))" 1 "a retry with the same content returns the same pair"
+rq -c "SELECT * FROM ledger_router.transfer('kr-1r', 'b', '2241.CNY1', 'a', '2241.CNY1', '10 CNY')" >/dev/null || fail "transferring back failed"
+# the key of the second half taken by a plain post on the receiving book: refused, the first half reversed
+rq -c "SELECT ledger_router.reverse('b', ledger_router.post('b', 'kr-2:to', ARRAY['1002.01', '2241.CNY2'], ARRAY['1 CNY', '-1 CNY']), 'kr-2:to-r')" >/dev/null
+for i in 1 2; do
+	got=$(rq -v VERBOSITY=verbose -c "SELECT * FROM ledger_router.transfer('kr-2', 'a', '2241.CNY1', 'b', '2241.CNY1', '3 CNY')" 2>&1)
+	[[ $got == *'23505'*'transfer "kr-2" was refused by book "b"'*'key "kr-2:to" is taken by voucher'*'was reversed by voucher'* ]] ||
+		fail "a second half whose key is taken by another voucher (call $i): $got"
+done
+[ "$(vouchers 'kr-2:%' a)" = "kr-2:from kr-2:cancel" ] || fail "the first half of kr-2 was not reversed: $(vouchers 'kr-2:%' a)"
+expect_node a "SELECT ledger.balance('2241.CNY1')" "100.00 CNY" "a second half whose key another voucher took: refused (23505), the first half reversed, once"
+# a voucher keyed <key>:cancel on the sending book that is not the reversal of the first half
+rq -c "SELECT ledger_router.reverse('a', ledger_router.post('a', 'order-9:cancel', ARRAY['1002.01', '2241.CNY2'], ARRAY['1 CNY', '-1 CNY']), 'order-9:cancel-r')" >/dev/null
+got=$(rq -v VERBOSITY=verbose -c "SELECT * FROM ledger_router.transfer('order-9', 'a', '2241.CNY2', 'b', '2241.CNY2', '20 CNY')" 2>&1)
+[[ $got == *'23505'*'idempotency key "order-9:cancel" of book "a" is taken by another voucher'* ]] || fail "a voucher keyed order-9:cancel: $got"
+[ "$(vouchers 'order-9:%' a) $(vouchers 'order-9%' b)" = "order-9:cancel order-9:cancel-r -" ] ||
+	fail "a transfer whose cancel key is taken posted: $(vouchers 'order-9:%' a) $(vouchers 'order-9%' b)"
+note "ok: a voucher keyed <key>:cancel that does not reverse the first half is no reversal: refused (23505), nothing posted"
+# a clearing account named as the account money leaves or reaches
+for args in "'a', '1221.b.USD', 'b', '2241.USD1'" "'a', '2241.USD1', 'b', '1221.a.USD'" "'a', '1221.c.USD', 'b', '2241.USD1'"; do
+	got=$(sqlstate "SELECT * FROM ledger_router.transfer('ca-1', $args, '7 USD')")
+	[ "$got" = 22023 ] || fail "a transfer naming a clearing account ($args): $got"
+done
+[ "$(vouchers 'ca-1%' a) $(vouchers 'ca-1%' b)" = "- -" ] || fail "a transfer naming a clearing account posted"
+note "ok: a transfer naming a clearing account as from_account or to_account is refused (22023), nothing posted"
+# the refusal cannot be recorded (the receiving clearing account frozen, or missing): the first half is reversed all the same
+nq b -c "UPDATE ledger.account SET status = 'frozen' WHERE code = '1221.a.CNY'" >/dev/null
+got=$(rq -v VERBOSITY=verbose -c "SELECT * FROM ledger_router.transfer('rc-1', 'a', '2241.CNY3', 'b', '2241.CNY3', '5 CNY')" 2>&1)
+[[ $got == *'55000'*'transfer "rc-1" was refused by book "b"'*'was reversed by voucher'*'could not be recorded'*'HINT:  A refused transfer stays refused'* ]] ||
+	fail "a refusal that cannot be recorded: $got"
+nq b -c "UPDATE ledger.account SET status = 'open' WHERE code = '1221.a.CNY'" >/dev/null
+got=$(sqlstate "SELECT * FROM ledger_router.transfer('rc-1', 'a', '2241.CNY3', 'b', '2241.CNY3', '5 CNY')")
+[ "$got" = 55000 ] || fail "a refused transfer whose refusal was not recorded, retried: $got"
+[ "$(vouchers 'rc-1:%' a) $(vouchers 'rc-1:%' b)" = "rc-1:from rc-1:cancel -" ] || fail "rc-1: $(vouchers 'rc-1:%' a) $(vouchers 'rc-1:%' b)"
+rq -c "UPDATE ledger_router.clearing SET account = '1221.nope' WHERE book = 'c' AND counterparty_book = 'a' AND currency = 'USD'" >/dev/null
+got=$(sqlstate "SELECT * FROM ledger_router.transfer('rc-2', 'a', '2241.USD3', 'c', '2241.USD3', '5 USD')")
+rq -c "UPDATE ledger_router.clearing SET account = '1221.a.USD' WHERE book = 'c' AND counterparty_book = 'a' AND currency = 'USD'" >/dev/null
+[ "$got" = 23503 ] || fail "a transfer to a clearing account that does not exist: $got"
+[ "$(vouchers 'rc-2:%' a) $(vouchers 'rc-2:%' c)" = "rc-2:from rc-2:cancel -" ] || fail "rc-2: $(vouchers 'rc-2:%' a) $(vouchers 'rc-2:%' c)"
+expect_node a "SELECT ledger.balance('2241.CNY3') || ' ' || ledger.balance('2241.USD3')" "100.00 CNY 100.00 USD" \
+	"a refusal that cannot be recorded (clearing account frozen: 55000, missing: 23503): the first half is reversed all the same"
+K=$(rq -c "SELECT repeat('k', 2001)")
+got=$(sqlstate "SELECT * FROM ledger_router.transfer('$K', 'a', '2241.CNY3', 'b', '2241.CNY3', '4 CNY')")
+[ "$got" = 54000 ] || fail "a key too long: $got"
+[ "$(vouchers 'kkkk%' a)" = "-" ] || fail "a key too long posted"
+note "ok: a key too long for its derived keys (key:cancel) is refused (54000) before anything is posted"
 
 # --- the load: transfers between the books from several sessions, node 2 killed in the middle
 rq >/dev/null <<'SQL' || fail "could not create the clients"
@@ -261,6 +340,13 @@ rexpect $R "SELECT count(*) FROM ledger_router.check_books('$day') WHERE NOT ok"
 rexpect $R "SELECT count(*) FROM ledger_router.check_books('$day') WHERE check_name = 'interbook_clearing_nets_zero'" 6 \
 	"interbook_clearing_nets_zero covers three pairs of books in two currencies"
 
+# --- a day that is not the books' open day is refused before anything is recorded
+for d in 2026-12-25 2026-11-01; do
+	got=$(sqlstate "CALL ledger_router.close_day('$d')")
+	[ "$got" = 22023 ] || fail "close_day of a day no book has open ($d): $got"
+done
+rexpect $R "SELECT count(*) FROM ledger_router.global_day" 0 "close_day of a mistyped date is refused (22023) and records nothing"
+
 # --- the day-end of all books, a node killed in the middle of it, finished by another CALL
 hold_pid=
 ( router_node_env 2; q book_b -c "BEGIN" -c "LOCK TABLE ledger.daily_balance IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 ) &
@@ -321,6 +407,21 @@ rexpect $R "SELECT digest = ledger_router._global_digest((SELECT digest FROM led
               (SELECT array_agg(book ORDER BY book) FROM ledger_router.global_day_book WHERE book_date = g.book_date),
               (SELECT array_agg(digest ORDER BY book) FROM ledger_router.global_day_book WHERE book_date = g.book_date))
              FROM ledger_router.global_day g WHERE book_date = '2026-11-03'" t "the second global digest is chained to the first"
+# a book sealed into global days stays registered
+got=$(rq -v VERBOSITY=verbose -c "BEGIN" -c "DELETE FROM ledger_router.clearing WHERE 'c' IN (book, counterparty_book)" \
+	-c "DELETE FROM ledger_router.book WHERE book = 'c'" 2>&1)
+[[ $got == *'55000'*'cannot remove book "c"'*'sealed into its global digest'* ]] || fail "removing a book sealed into global days: $got"
+got=$(sqlstate "UPDATE ledger_router.book SET book = 'c2' WHERE book = 'c'")
+[ "$got" = 55000 ] || fail "renaming a book sealed into global days: $got"
+rexpect $R "SELECT count(*) FROM ledger_router.books" 3 "removing or renaming a book that global days cover is refused (55000)"
+# a book added must be open on the day the router closes next (2026-11-04 now)
+for d in 2026-11-02 2026-11-09; do
+	( router_node_env 2; newdb book_d; q book_d -c "SELECT ledger.open_books('$d')" >/dev/null )
+	got=$(rq -v VERBOSITY=verbose -c "SELECT ledger_router.add_book('d', '$(router_connstr 2 book_d)')" 2>&1)
+	[[ $got == *'55000'*'the open day of book "d" is not the day the router closes next'*"is open on $d; the other books are open on 2026-11-04"* ]] ||
+		fail "a book open on $d added: $got"
+done
+rexpect $R "SELECT count(*) FROM ledger_router.books" 3 "a book whose open day lags behind or runs ahead of the other books' is refused (55000)"
 ( router_node_env 1; q book_c -c "SET session_replication_role = replica" -c "UPDATE ledger.entry SET memo = 'altered' WHERE voucher_id = 1 AND line_no = 1" ) >/dev/null
 rexpect $R "SELECT string_agg(coalesce(book, 'global') || ' ' || book_date, ', ' ORDER BY book NULLS LAST, book_date)
              FROM ledger_router.verify_books('-infinity', 'infinity') WHERE ok = false" "c 2026-11-02" \

@@ -61,6 +61,30 @@ expect router "SELECT ledger_router.post('b', 'm1', ARRAY['1002', '2241'], ARRAY
 	"a routed post reaches the book's new node"
 ( router_node_env 2; expect book_b2 "SELECT count(*) FROM ledger.voucher WHERE idempotency_key = 'm1'" 1 "the post is on the new node" )
 
+# one database holds one book: another spelling of a registered book's connection string is refused
+got=$(q router -v VERBOSITY=verbose -c "SELECT ledger_router.add_book('a2', '$(router_connstr 1 book_a) ')" 2>&1)
+[[ $got == *'23505'*'the node database of book "a2" already holds book "a"'* ]] || fail "a second book on one database: $got"
+got=$(q router -v VERBOSITY=verbose -c "UPDATE ledger_router.book SET connstr = 'dbname=book_b2 $(router_connstr 2 book_b2 | sed 's/ dbname=book_b2//')' WHERE book = 'a'" 2>&1)
+[[ $got == *'23505'*'the node database of book "a" already holds book "b"'* ]] || fail "a book moved onto another book's database: $got"
+expect router "SELECT string_agg(book || ' ' || connstr, ', ' ORDER BY book) FROM ledger_router.books" \
+	"a $(router_connstr 1 book_a), b $(router_connstr 2 book_b2)" "a second book on one database is refused (23505), by add_book and by UPDATE connstr"
+# a connection string must not choose the role the nodes are reached as
+for cs in "$(router_connstr 2 book_b) user=postgres" "$(router_connstr 2 book_b) options='-c role=postgres'" \
+	"postgresql://postgres@localhost/book_b" "dbname='$(router_connstr 2 book_b) user=postgres'"; do
+	got=$(q router -v VERBOSITY=verbose -c "SELECT ledger_router.add_book('x', \$\$$cs\$\$)" 2>&1)
+	[[ $got == *'22023'*'the connection string of book "x" must not set user or options'* ]] || fail "add_book with $cs: $got"
+done
+got=$(q router -v VERBOSITY=verbose -c "UPDATE ledger_router.book SET connstr = connstr || ' user=postgres' WHERE book = 'a'" 2>&1)
+[[ $got == *'22023'*'the connection string of book "a" must not set user or options'* ]] || fail "UPDATE connstr with user: $got"
+expect router "SELECT count(*) FROM ledger_router.books WHERE connstr ~ 'user|options'" 0 \
+	"a connection string that sets user or options is refused (22023), by add_book and by UPDATE connstr"
+# a book must be open on the other books' open day
+( router_node_env 1; newdb book_c; q book_c -c "SELECT ledger.open_books('2026-11-09')" >/dev/null )
+got=$(q router -v VERBOSITY=verbose -c "SELECT ledger_router.add_book('c', '$(router_connstr 1 book_c)')" 2>&1)
+[[ $got == *'55000'*'the open day of book "c" is not the day the router closes next'*'HINT:  Add the book once the other books are open on 2026-11-09'* ]] ||
+	fail "a book open ahead of the others: $got"
+note "ok: a book open ahead of the other books is refused (55000)"
+
 # cluster options
 q router -c "INSERT INTO ledger_router.cluster_option VALUES ('query_timeout', '60'), ('connection_lifetime', '600')" >/dev/null ||
 	fail "cluster options refused"
@@ -88,3 +112,26 @@ expect router "SELECT ledger_router.post('b', 'm2', ARRAY['1002', '2241'], ARRAY
 got=$(q router -c "\\set VERBOSITY sqlstate" -c "SELECT ledger_router.balance('a', '1002')" 2>&1)
 [ "$got" = "ERROR:  23503" ] || fail "a deleted book: $got"
 note "ok: a deleted book is not registered (23503)"
+
+# the day-end waits for running transfers (here a session holding their lock), says for whom, and gives up after lock_timeout
+( q router -c "SELECT pg_advisory_lock_shared(76825, 1)" -c "SELECT pg_sleep(4) AS holding_transfers" >/dev/null 2>&1 ) &
+holder=$!
+for i in $(seq 1 50); do
+	[ "$(q router -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 76825")" = 1 ] && break
+	sleep 0.1
+done
+holder_pid=$(q router -c "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 76825")
+got=$(q router -v VERBOSITY=verbose -c "SET client_min_messages = notice" -c "SET lock_timeout = '2s'" -c "CALL ledger_router.close_day()" 2>&1)
+[[ $got == *"waiting for the transfers of sessions $holder_pid"*'55P03'*"Sessions $holder_pid hold the transfers' lock"* ]] ||
+	fail "close_day behind a session holding the transfers' lock: $got"
+( router_node_env 2; expect book_b2 "SELECT status FROM ledger.book_day WHERE book_date = '2026-11-02'" open "close_day names the sessions it waits for and gives up after lock_timeout (55P03), no book switched" )
+wait "$holder"
+# a day-end cancelled while it holds the transfers' lock (book b held up at its switch) releases it
+( router_node_env 2; q book_b2 -c "BEGIN" -c "LOCK TABLE ledger.book_day IN SHARE ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 ) &
+holder=$!
+sleep 0.5
+got=$(psql -X -q -At -d router -c "SET statement_timeout = '1s'" -c "CALL ledger_router.close_day()" -c "RESET statement_timeout" \
+	-c "SELECT 'locks held: ' || count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()" 2>&1)
+[[ $got == *'canceling statement due to statement timeout'*'locks held: 0'* ]] || fail "a close_day cancelled: $got"
+note "ok: a close_day cancelled while books switch releases the transfers' lock"
+wait "$holder"
