@@ -331,7 +331,14 @@ CREATE FUNCTION ledger_router._check_connstr() RETURNS trigger
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NEW.connstr ~* '\m(user|options)\s*=' OR NEW.connstr ~* '^\s*postgres(ql)?://[^/?#]*@' THEN
+	-- user= or options= anywhere (key=value, a URI's query), a URI's user
+	-- (postgresql://user@host), a percent-encoded URI (libpq decodes
+	-- parameter names: ?us%65r=), and a dbname that is itself a connection
+	-- string or URI (libpq expands it: dbname=postgresql://user@host/db)
+	IF NEW.connstr ~* '\m(user|options)\s*='
+	   OR NEW.connstr ~* 'postgres(ql)?://[^/?#\s]*@'
+	   OR NEW.connstr ~* 'postgres(ql)?://\S*%'
+	   OR NEW.connstr ~* '\mdbname\s*=\s*(''([^''\\]|\\.)*(=|://)|[^\s'']*(=|://))' THEN
 		RAISE EXCEPTION 'the connection string of book "%" must not set user or options', NEW.book
 			USING ERRCODE = 'invalid_parameter_value',
 				DETAIL = format('Connection string "%s" names a user or passes options; PL/Proxy connects to the node as the calling role, and a user or an option (a role, say) in the string would connect every caller as another role.', NEW.connstr),
@@ -777,6 +784,18 @@ BEGIN
 					from_voucher := f.voucher;
 					to_voucher := v.id;
 					EXIT;
+				ELSIF v.metadata->>'transfer' = k AND v.metadata->>'leg' = 'to' AND v.metadata->>'from_book' = from_book
+				      AND v.metadata->>'from_account' = from_account THEN
+					-- the second half of the transfer made with this key to another
+					-- account (its key record went with a router transaction that
+					-- rolled back), whose first half this call replayed: both halves
+					-- of that transfer stand, so nothing is reversed; this call is refused
+					RAISE EXCEPTION 'transfer key "%" was used for another transfer', k
+						USING ERRCODE = 'unique_violation',
+							DETAIL = format('Voucher %s of book "%s" is the second half of transfer "%s" from account "%s" of book "%s" to account "%s"; this call names account "%s" to "%s".',
+								v.id, to_book, k, v.metadata->>'from_account', v.metadata->>'from_book', v.metadata->>'to_account',
+								from_account, to_account),
+							HINT = 'Call ledger_router.transfer with the arguments of that transfer, or use a new idempotency key.';
 				ELSE
 					-- taken by another voucher for good: the transfer is refused
 					msg := format('its key "%s" is taken by voucher %s, which is not this transfer''s second half', k || ':to', v.id);
@@ -818,7 +837,8 @@ BEGIN
 				USING ERRCODE = st,
 					DETAIL = format('Book "%s" refused the second half (%s); the first half, voucher %s of book "%s", was reversed by voucher %s.%s',
 						to_book, msg, f.voucher, from_book, cancel,
-						COALESCE(format(' The refusal could not be recorded on book "%s": %s.', to_book, unrecorded), '')),
+						CASE WHEN unrecorded IS NOT NULL
+						     THEN format(' The refusal could not be recorded on book "%s": %s.', to_book, unrecorded) ELSE '' END),
 					HINT = 'A refused transfer stays refused: use a new idempotency key.';
 		END LOOP;
 	EXCEPTION WHEN query_canceled OR OTHERS THEN

@@ -196,6 +196,19 @@ for i in 1 2; do
 done
 [ "$(vouchers 'kr-2:%' a)" = "kr-2:from kr-2:cancel" ] || fail "the first half of kr-2 was not reversed: $(vouchers 'kr-2:%' a)"
 expect_node a "SELECT ledger.balance('2241.CNY1')" "100.00 CNY" "a second half whose key another voucher took: refused (23505), the first half reversed, once"
+# a transfer whose key record rolled back with its router transaction, called again to another
+# account: its two halves stand (nothing reversed), the call is refused (23505) naming them
+rq -c "BEGIN" -c "SELECT * FROM ledger_router.transfer('kr-3', 'a', '2241.CNY1', 'b', '2241.CNY1', '4 CNY')" -c "ROLLBACK" >/dev/null ||
+	fail "transfer kr-3 failed"
+got=$(rq -v VERBOSITY=verbose -c "SELECT * FROM ledger_router.transfer('kr-3', 'a', '2241.CNY1', 'b', '2241.CNY2', '4 CNY')" 2>&1)
+[[ $got == *'23505'*'transfer key "kr-3" was used for another transfer'*'this call names account "2241.CNY1" to "2241.CNY2"'* ]] ||
+	fail "a key whose record rolled back, called to another account: $got"
+[ "$(vouchers 'kr-3:%' a) $(vouchers 'kr-3:%' b)" = "kr-3:from kr-3:to" ] ||
+	fail "a key whose record rolled back: $(vouchers 'kr-3:%' a) $(vouchers 'kr-3:%' b)"
+rexpect $R "SELECT count(*) FROM ledger_router.transfer('kr-3', 'a', '2241.CNY1', 'b', '2241.CNY1', '4 CNY') t
+             WHERE t.to_voucher = (SELECT id FROM ledger_router._voucher('b', 'kr-3:to'))" 1 \
+	"a key whose record rolled back: called again to another account it is refused (23505) and nothing is reversed; with its own arguments it returns its pair"
+rq -c "SELECT * FROM ledger_router.transfer('kr-3r', 'b', '2241.CNY1', 'a', '2241.CNY1', '4 CNY')" >/dev/null || fail "transferring kr-3 back failed"
 # a voucher keyed <key>:cancel on the sending book that is not the reversal of the first half
 rq -c "SELECT ledger_router.reverse('a', ledger_router.post('a', 'order-9:cancel', ARRAY['1002.01', '2241.CNY2'], ARRAY['1 CNY', '-1 CNY']), 'order-9:cancel-r')" >/dev/null
 got=$(rq -v VERBOSITY=verbose -c "SELECT * FROM ledger_router.transfer('order-9', 'a', '2241.CNY2', 'b', '2241.CNY2', '20 CNY')" 2>&1)

@@ -70,7 +70,9 @@ expect router "SELECT string_agg(book || ' ' || connstr, ', ' ORDER BY book) FRO
 	"a $(router_connstr 1 book_a), b $(router_connstr 2 book_b2)" "a second book on one database is refused (23505), by add_book and by UPDATE connstr"
 # a connection string must not choose the role the nodes are reached as
 for cs in "$(router_connstr 2 book_b) user=postgres" "$(router_connstr 2 book_b) options='-c role=postgres'" \
-	"postgresql://postgres@localhost/book_b" "dbname='$(router_connstr 2 book_b) user=postgres'"; do
+	"postgresql://postgres@localhost/book_b" "dbname='$(router_connstr 2 book_b) user=postgres'" \
+	"dbname=postgresql://postgres@localhost/book_b" "postgresql://localhost/book_b?us%65r=postgres" \
+	"dbname='host=localhost dbname=book_b'"; do
 	got=$(q router -v VERBOSITY=verbose -c "SELECT ledger_router.add_book('x', \$\$$cs\$\$)" 2>&1)
 	[[ $got == *'22023'*'the connection string of book "x" must not set user or options'* ]] || fail "add_book with $cs: $got"
 done
