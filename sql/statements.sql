@@ -258,6 +258,8 @@ SELECT line_count, total_amount, file_totals->>'opening' AS opening
 	'<Amt Ccy="EUR">18.15</Amt>', '<Amt Ccy="EUR">' || repeat('0', 60) || '18.15</Amt>'));
 SELECT ledger.load_camt053('camt8-xml', replace(pg_read_file(:'camt8'),
 	'<Amt Ccy="EUR">8.85</Amt>', '<Amt Ccy="EUR">' || repeat('1', 60) || '.85</Amt>'));
+SELECT ledger.load_camt053('camt8-xml', replace(pg_read_file(:'camt8'),
+	'<Amt Ccy="EUR">8.85</Amt>', '<Amt Ccy="EUR">' || repeat('0', 600) || '8.85</Amt>'));
 -- the parser library's own v08 sample: its closing balance is in another currency
 SELECT ledger.load_camt053('camt8', pg_read_file(:'camt8_bad'));
 SELECT ledger.load_camt053('camt', '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"/>');

@@ -2297,16 +2297,23 @@ attr(sp_str attrs, const char *name)
 	return (sp_str) {NULL, 0};
 }
 
-/* decodes the five entities and character references into buf */
+/*
+ * Decodes the five entities and character references into buf; a text
+ * longer than buf is cut there and *cut set (long texts are only kept in
+ * raw; an amount must not be cut).
+ */
 static bool
-xml_text(sp_str s, bool raw, char *buf, size_t size, sp_str *out)
+xml_text(sp_str s, bool raw, char *buf, size_t size, sp_str *out, bool *cut)
 {
 	size_t		n = 0;
 
 	for (size_t i = 0; i < s.n; i++)
 	{
 		if (n + 5 >= size)
-			break;				/* long texts are cut: they are only kept in raw */
+		{
+			*cut = true;
+			break;
+		}
 		if (raw || s.p[i] != '&')
 		{
 			buf[n++] = s.p[i];
@@ -2448,9 +2455,12 @@ setf(char *dst, size_t size, sp_str v)
  * one (fifty zeros and 100.00 are 100.00); a longer text is an error.
  */
 static bool
-set_amount(char *dst, size_t size, sp_str v, long line, sp_error *err)
+set_amount(char *dst, size_t size, sp_str v, bool cut, long line, sp_error *err)
 {
 	size_t		n = 0;
+
+	if (cut)
+		return fail(err, line, "has an amount of more than %d characters (\"%.*s...\")", CAMT_TEXT * 2 - 6, 20, v.p);
 
 	if (v.n > 0 && (v.p[0] == '+' || v.p[0] == '-'))
 	{
@@ -2648,6 +2658,7 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 	long		last = 1;
 	xitem		next;
 	bool		have_next = false;
+	bool		cut;
 
 	memset(c, 0, sizeof(*c));
 	c->sink = sink;
@@ -2788,7 +2799,8 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 				}
 				continue;
 			}
-			if (!xml_text(it.text, it.attrs.p != NULL, tbuf, sizeof(tbuf), &t))
+			cut = false;
+			if (!xml_text(it.text, it.attrs.p != NULL, tbuf, sizeof(tbuf), &t, &cut))
 				return fail(err, it.line, "has a malformed entity or character reference (&...;)");
 			/*
 			 * text that a comment, a processing instruction or a CDATA
@@ -2806,7 +2818,7 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 					have_next = true;
 					break;
 				}
-				if (!xml_text(next.text, next.attrs.p != NULL, tbuf + t.n, sizeof(tbuf) - t.n, &more))
+				if (!xml_text(next.text, next.attrs.p != NULL, tbuf + t.n, sizeof(tbuf) - t.n, &more, &cut))
 					return fail(err, next.line, "has a malformed entity or character reference (&...;)");
 				t.n += more.n;
 			}
@@ -2838,7 +2850,7 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 					setf(c->bal.tp, sizeof(c->bal.tp), t);
 				else if (depth == 5 && eq(leaf, "Amt"))
 				{
-					if (!set_amount(c->bal.amt, sizeof(c->bal.amt), t, it.line, err))
+					if (!set_amount(c->bal.amt, sizeof(c->bal.amt), t, cut, it.line, err))
 						return false;
 				}
 				else if (depth == 5 && eq(leaf, "CdtDbtInd"))
@@ -2850,7 +2862,7 @@ camt053(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err
 			{
 				if (depth == 5 && eq(leaf, "Amt"))
 				{
-					if (!set_amount(c->e.amt, sizeof(c->e.amt), t, it.line, err))
+					if (!set_amount(c->e.amt, sizeof(c->e.amt), t, cut, it.line, err))
 						return false;
 				}
 				else if (depth == 5 && eq(leaf, "CdtDbtInd"))
