@@ -3460,6 +3460,15 @@ BEGIN
 			detail => format('Step 2 (ledger._close_wait) has not completed for book day %s since it became closing: transactions begun before the switch may still post into it.', d),
 			hint => 'Run CALL ledger.close_day(), which takes each day through every step.');
 	END IF;
+	-- and in a transaction of its own, committed before this one: a snapshot
+	-- taken before the wait ended would miss what the posters it waited for
+	-- committed meanwhile
+	IF EXISTS (SELECT 1 FROM ledger.day_close c
+	            WHERE c.book_date = d AND c.xmin = pg_catalog.pg_current_xact_id_if_assigned()::xid) THEN
+		PERFORM ledger._raise('55000', pg_catalog.format('the wait of book day %s has not committed', d),
+			detail => format('This transaction waited for the posters of book day %s (ledger._close_wait); its snapshot may be older than what they committed.', d),
+			hint => 'Commit the wait, then take the snapshot in a new transaction.');
+	END IF;
 
 	DELETE FROM ledger.daily_balance WHERE book_date = d;
 

@@ -277,4 +277,28 @@ SELECT book_date, status FROM ledger.book_day ORDER BY 1;
 SELECT check_name, currency, ok FROM ledger.check_books('2026-12-01') WHERE NOT ok;
 \c :regress_db
 DROP DATABASE ledger_regress_review_fixes3;
+
+-- ---------------------------------------------------------------------------
+-- the cutoff's snapshot is never in the wait's own transaction (a REPEATABLE
+-- READ snapshot older than the wait would miss what the posters committed)
+-- ---------------------------------------------------------------------------
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS ledger_regress_review_fixes4;
+CREATE DATABASE ledger_regress_review_fixes4;
+\c ledger_regress_review_fixes4
+SET datestyle = 'ISO, YMD';
+SET client_min_messages = warning;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-12-01');
+SELECT ledger._close_switch(NULL);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT ledger._close_wait('2026-12-01') >= 0 AS waited;
+SELECT ledger._close_snapshot('2026-12-01');
+ROLLBACK;
+SELECT ledger._close_wait('2026-12-01') >= 0 AS waited;
+SELECT ledger._close_snapshot('2026-12-01') >= 0 AS snapshot_taken;
+CALL ledger.close_day();
+SELECT book_date, status FROM ledger.book_day ORDER BY 1;
+\c :regress_db
+DROP DATABASE ledger_regress_review_fixes4;
 DROP ROLE regress_rf_alice, regress_rf_bob;
