@@ -299,6 +299,16 @@ SELECT ledger._close_wait('2026-12-01') >= 0 AS waited;
 SELECT ledger._close_snapshot('2026-12-01') >= 0 AS snapshot_taken;
 CALL ledger.close_day();
 SELECT book_date, status FROM ledger.book_day ORDER BY 1;
+-- a summary account whose balance, the sum of its leaves', is beyond the
+-- range of an amount: the open day's check names it instead of failing
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('T', 'summary', 'asset', 'CNY'), ('L1', 'l1', 'liability', 'CNY'), ('L2', 'l2', 'liability', 'CNY');
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES
+	('T.1', 't1', 'asset', 'CNY', 'T'), ('T.2', 't2', 'asset', 'CNY', 'T');
+SELECT ledger.post('c', '{T.1,L1}', '{92233720368547758.07 CNY,-92233720368547758.07 CNY}') > 0 AS posted,
+       ledger.post('d', '{T.2,L2}', '{92233720368547758.07 CNY,-92233720368547758.07 CNY}') > 0 AS posted;
+SELECT check_name, currency, ok, detail FROM ledger.check_books(ledger.current_book_date())
+ WHERE check_name = 'summary_equals_children';
 \c :regress_db
 DROP DATABASE ledger_regress_review_fixes4;
 DROP ROLE regress_rf_alice, regress_rf_bob;
