@@ -153,6 +153,7 @@ DECLARE
 	parent ledger.account;
 	posted boolean := false;
 	held bigint;
+	fix text;
 	bal bigint;
 	nsign integer;
 	held_low numeric;
@@ -201,29 +202,26 @@ BEGIN
 				held := ledger._account_hold(OLD.id);
 			END IF;
 		END IF;
-		IF posted AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
-			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
-				detail => 'Entries have been posted to the account; its history would change.',
-				hint => 'Open a new account and move the balance with a voucher.');
-		END IF;
-		IF posted AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the normal side of account "%s"', OLD.code),
-				detail => format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
-						ledger.normal_side(OLD.kind, OLD.metadata)),
-				hint => 'Open a new account and move the balance with a voucher.');
-		END IF;
-		IF held IS NOT NULL AND (NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
-			OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
-				detail => format('Hold %s has a line on the account; its lines, pending or settled, would no longer match it.', held),
-				hint => 'Open a new account and hold or post there instead.');
-		END IF;
-		IF held IS NOT NULL AND ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
-			PERFORM ledger._raise('55000', pg_catalog.format('cannot change the normal side of account "%s"', OLD.code),
-				detail => format('Hold %s has a line on the account; what holds take from it is counted on the %s side, which would turn around.',
-						held, ledger.normal_side(OLD.kind, OLD.metadata)),
-				hint => 'Open a new account and hold or post there instead.');
+		-- entries, or hold lines (pending or settled), are history the account must keep matching
+		IF posted OR held IS NOT NULL THEN
+			fix := CASE WHEN posted THEN 'Open a new account and move the balance with a voucher.'
+			            ELSE 'Open a new account and hold or post there instead.' END;
+			IF NEW.code IS DISTINCT FROM OLD.code OR NEW.kind IS DISTINCT FROM OLD.kind
+				OR NEW.currency IS DISTINCT FROM OLD.currency OR NEW.parent_code IS DISTINCT FROM OLD.parent_code THEN
+				PERFORM ledger._raise('55000', pg_catalog.format('cannot change the code, kind, currency or parent of account "%s"', OLD.code),
+					detail => CASE WHEN posted THEN 'Entries have been posted to the account; its history would change.'
+					               ELSE format('Hold %s has a line on the account; its lines, pending or settled, would no longer match it.', held) END,
+					hint => fix);
+			END IF;
+			IF ledger.normal_side(NEW.kind, NEW.metadata) IS DISTINCT FROM ledger.normal_side(OLD.kind, OLD.metadata) THEN
+				PERFORM ledger._raise('55000', pg_catalog.format('cannot change the normal side of account "%s"', OLD.code),
+					detail => CASE WHEN posted
+						THEN format('Entries have been posted to the account; its balances are on the %s side and would all turn around.',
+						            ledger.normal_side(OLD.kind, OLD.metadata))
+						ELSE format('Hold %s has a line on the account; what holds take from it is counted on the %s side, which would turn around.',
+						            held, ledger.normal_side(OLD.kind, OLD.metadata)) END,
+					hint => fix);
+			END IF;
 		END IF;
 		IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" is closed', OLD.code),

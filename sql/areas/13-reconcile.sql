@@ -516,12 +516,9 @@ BEGIN
 					b.id, b.class, b.ref, b.source, pg_catalog.to_char(b.statement_date, 'YYYY-MM-DD'), acct),
 				hint => 'Resolve the break without a voucher, or name the adjusting voucher posted on that account.');
 		END IF;
-		IF EXISTS (SELECT 1 FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id) THEN
-			PERFORM ledger._raise('23505', pg_catalog.format('voucher %s already resolves another break', resolve_break.voucher_id),
-				detail => (SELECT pg_catalog.format('Break %s (%s, ref "%s") names it.', x.id, x.class, x.ref)
-					            FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id LIMIT 1));
-		END IF;
 	END IF;
+	-- one voucher resolves one break (recon_break_voucher_key, which also
+	-- makes a second session naming the voucher wait for the first)
 	BEGIN
 		UPDATE ledger.recon_break x
 		   SET status = 'resolved', note = resolve_break.note, voucher_id = resolve_break.voucher_id,
@@ -529,10 +526,10 @@ BEGIN
 		 WHERE x.id = break_id
 		RETURNING * INTO b;
 	EXCEPTION WHEN unique_violation THEN
-		-- another session resolved a break with the same voucher and committed
-		-- while this one checked (recon_break_voucher_key)
 		PERFORM ledger._raise('23505', pg_catalog.format('voucher %s already resolves another break', resolve_break.voucher_id),
-			detail => 'Another session resolved a break with it at the same time.');
+			detail => COALESCE((SELECT pg_catalog.format('Break %s (%s, ref "%s") names it.', x.id, x.class, x.ref)
+			                      FROM ledger.recon_break x WHERE x.voucher_id = resolve_break.voucher_id LIMIT 1),
+			                   'Another session resolved a break with it at the same time.'));
 	END;
 	RETURN b;
 END
