@@ -33,7 +33,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out
-REGRESS = amount account voucher post close_day recon recon_rules recon_load security privileges bad_input statements reliability holds holds_review red assertion account_codes rules book_dates audit_columns error_context book_timezone review_fixes history_order
+REGRESS = amount account voucher post close_day recon recon_rules recon_load security privileges bad_input statements reliability holds holds_review red assertion account_codes rules book_dates audit_columns error_context book_timezone review_fixes history_order limits
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours

@@ -5,6 +5,14 @@
 #   routed    the same through ledger_router.post on the router (PL/Proxy)
 #   transfer  ledger_router.transfer between wallets of two books on two nodes
 #             (two vouchers, one on each node), against two direct postings
+#   noop      the hop alone: SELECT 1 on the node, against a PL/Proxy function
+#             on the router that runs SELECT 1 on the node of a book the way
+#             the routed functions do (the processes stay busy: no one waits)
+#   touch     the hop of the smallest call that commits: a one-row INSERT into
+#             a table of the node (the commit waits for its WAL flush, as a
+#             post's does), directly and routed as noop is.  Its price is the
+#             floor of a routed post's, whatever the routed function does: the
+#             best ratio a routed post can reach is post / (post + that price)
 #
 # Starts its own clusters (a router and two nodes, tmp_check/bench-router-*,
 # fsync and synchronous_commit on) and stops them at the end.  The workloads
@@ -66,6 +74,9 @@ INSERT INTO ledger.account (code, name, kind, currency) SELECT 'w' || i, 'wallet
 -- the idempotency keys of the benchmark: unlogged, so that the key (which a
 -- client brings in real life) never costs a WAL flush of its own
 CREATE UNLOGGED SEQUENCE public.key_seq;
+-- the smallest call that commits (bench only)
+CREATE TABLE public.touch_t (x int);
+CREATE FUNCTION public.touch() RETURNS int LANGUAGE sql AS 'INSERT INTO public.touch_t VALUES (1) RETURNING 1';
 SQL
 done
 router_env
@@ -77,6 +88,17 @@ SELECT ledger_router.add_book('a', '$(router_connstr 1 book1)');
 SELECT ledger_router.add_book('b', '$(router_connstr 2 book2)');
 INSERT INTO ledger_router.clearing (book, counterparty_book, account) VALUES ('a', 'b', 'clearing'), ('b', 'a', 'clearing');
 CREATE UNLOGGED SEQUENCE public.key_seq;
+-- the hop alone, routed as ledger_router.post is (bench only)
+CREATE FUNCTION public.noop(book text) RETURNS int LANGUAGE plproxy AS \$\$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(book);
+	SELECT 1::int AS noop;
+\$\$;
+CREATE FUNCTION public.touch(book text) RETURNS int LANGUAGE plproxy AS \$\$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(book);
+	SELECT public.touch() AS touch;
+\$\$;
 SQL
 
 cat >"$out/direct.sql" <<'EOF2'
@@ -103,6 +125,11 @@ cat >"$out/transfer.sql" <<'EOF2'
 SELECT * FROM ledger_router.transfer('t' || nextval('public.key_seq'), 'a', 'w' || :a, 'b', 'w' || :b,
 	ledger.amount_of_units(:x, 'CNY'));
 EOF2
+
+echo 'SELECT 1;' >"$out/noop_direct.sql"
+echo "SELECT public.noop('a');" >"$out/noop_routed.sql"
+echo 'SELECT public.touch();' >"$out/touch_direct.sql"
+echo "SELECT public.touch('a');" >"$out/touch_routed.sql"
 
 # CPU time (clock ticks) a cluster has spent: its postmaster, the children it
 # has reaped, and the children alive
@@ -138,7 +165,7 @@ place() {
 # tps and the CPU milliseconds per transaction of the router and of the nodes
 run() {
 	local w=$1 c=$2 log="$out/$1.$2.log" rc r0 n0 r1 n1
-	if [ "$w" = direct ]; then router_node_env 1; db=book1; else router_env; db=router; fi
+	case $w in direct|noop_direct|touch_direct) router_node_env 1; db=book1 ;; *) router_env; db=router ;; esac
 	r0=$(cluster_ticks router) n0=$(( $(cluster_ticks node1) + $(cluster_ticks node2) ))
 	taskset -c "$pgbench_cpus" pgbench -n -M prepared -c "$c" -j "$c" -T "$secs" -f "$out/$w.sql" "$db" >"$log" 2>&1
 	rc=$?
@@ -152,13 +179,13 @@ run() {
 }
 
 place shared
-for w in direct routed transfer; do secs=2 run $w 2 >/dev/null; done
+for w in direct routed transfer noop_direct noop_routed touch_direct touch_routed; do secs=2 run $w 2 >/dev/null; done
 declare -A tps rcpu ncpu_
 for r in $(seq 1 "$rounds"); do
 	for p in $placements; do
 		place "$p"
 		for c in $clients; do
-			for w in direct routed transfer; do
+			for w in direct routed transfer noop_direct noop_routed touch_direct touch_routed; do
 				read -r t rc_ nc_ < <(run $w "$c")
 				[ -n "$t" ] || exit 1
 				tps[$p.$w.$c]="${tps[$p.$w.$c]:-} $t"
@@ -187,6 +214,22 @@ for p in $placements; do
 		d=$(median ${tps[$p.direct.$c]}); r=$(median ${tps[$p.routed.$c]}); t=$(median ${tps[$p.transfer.$c]})
 		echo "| routed post (2 entries) | $p | $c | $(calc "$r" 0) | direct post on the node | $(calc "$d" 0) | $(calc "$r / $d") | ≥ 0.80 |"
 		echo "| transfer (2 vouchers on 2 nodes) | $p | $c | $(calc "$t" 0) | two direct posts | $(calc "$d / 2" 0) | $(calc "$t * 2 / $d") | — |"
+	done
+done
+echo
+echo "The hop alone: SELECT 1, and the smallest call that commits (a one-row INSERT), on the node and through PL/Proxy"
+echo "(ms per call = clients / tps; the best ratio a routed post can reach is post / (post + the committing call's hop)):"
+echo
+echo "| placement | clients | SELECT 1: direct, routed, hop (ms) | one-row INSERT: direct, routed, hop (ms) | direct post (ms) | routed post (ms) | the routed post beyond that hop (ms) | best routed / direct a post can reach |"
+echo "|---|---:|---|---|---:|---:|---:|---:|"
+ms() { calc "$1 * 1000 / $2" 3; }
+for p in $placements; do
+	for c in $clients; do
+		nd=$(ms "$c" "$(median ${tps[$p.noop_direct.$c]})") nr=$(ms "$c" "$(median ${tps[$p.noop_routed.$c]})")
+		td=$(ms "$c" "$(median ${tps[$p.touch_direct.$c]})") tr=$(ms "$c" "$(median ${tps[$p.touch_routed.$c]})")
+		pd=$(ms "$c" "$(median ${tps[$p.direct.$c]})") pr=$(ms "$c" "$(median ${tps[$p.routed.$c]})")
+		hop=$(calc "$tr - $td" 3)
+		echo "| $p | $c | $nd, $nr, $(calc "$nr - $nd" 3) | $td, $tr, $hop | $pd | $pr | $(calc "$pr - $pd - $hop" 3) | $(calc "$pd / ($pd + $hop)") |"
 	done
 done
 echo

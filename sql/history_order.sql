@@ -222,12 +222,12 @@ SELECT voucher_id, ref, balance FROM ledger.account_history('2202', '2026-11-03'
 SELECT voucher_id, ref, balance FROM ledger.account_history('2202', '2026-11-03');
 
 -- long texts: a ref too long for a short header, a summary compressed in
--- line, a 2,560-byte ref that does not compress (the tuple goes to TOAST):
+-- line, a 2,048-byte ref that does not compress (the tuple goes to TOAST):
 -- the rows carry them whole
 BEGIN;
 INSERT INTO ledger.voucher (id, idempotency_key, ref, summary) VALUES
 	(8100, 'k8100', repeat('R', 200), repeat('compressible summary ', 300)),
-	(8101, 'k8101', (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 80) g), NULL);
+	(8101, 'k8101', (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 64) g), NULL);
 INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES
 	(8100, 1, 1, '1.00 CNY'), (8100, 2, 2, '-1.00 CNY'), (8101, 1, 1, '1.00 CNY'), (8101, 2, 2, '-1.00 CNY');
 COMMIT;

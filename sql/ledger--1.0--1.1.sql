@@ -235,61 +235,14 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ledger.balance(code text, as_of date) RETURNS ledger.amount
-	LANGUAGE plpgsql STABLE
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	SET plan_cache_mode = force_custom_plan
-	SET jit = off
-AS $$
-DECLARE
-	a ledger.account;
-	units numeric;
-	cur text;
-	ncur integer;
-BEGIN
-	IF balance.code IS NULL THEN
-		PERFORM ledger._raise('22004', 'code must not be null',
-			detail => 'ledger.balance() needs the code of an account.');
-	END IF;
-	PERFORM ledger._check_book_date(as_of, 'as_of');
-	PERFORM ledger._check_as_of(as_of);
-	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
-	IF NOT FOUND THEN
-		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', code),
-			detail => format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code));
-	END IF;
-	SELECT sum(p.balance), min(p.currency), count(DISTINCT p.currency) INTO units, cur, ncur
-	  FROM ledger._leaf_position(as_of) p
-	  JOIN ledger._account_closure c ON c.account_id = p.account_id
-	 WHERE c.ancestor_id = a.id;
-	IF ncur > 1 THEN
-		PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds more than one currency', code),
-			detail => (SELECT format('Its leaf accounts hold %s.', string_agg(DISTINCT p.currency, ' and ' ORDER BY p.currency))
-				            FROM ledger._leaf_position(as_of) p
-				            JOIN ledger._account_closure c ON c.account_id = p.account_id
-				           WHERE c.ancestor_id = a.id),
-			hint => 'Use ledger.trial_balance() for multi-currency summary accounts.');
-	END IF;
-	cur := COALESCE(cur, a.currency);
-	IF cur IS NULL THEN
-		RETURN NULL;
-	END IF;
-	RETURN ledger.amount_of_units((COALESCE(units, 0) * ledger._normal_sign(a.kind, a.metadata))::bigint, cur);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION ledger.trial_balance(from_date date, to_date date DEFAULT NULL)
-	RETURNS TABLE(account_code text, account_name text, depth integer, currency text,
-		opening_debit ledger.amount, opening_credit ledger.amount,
-		period_debit ledger.amount, period_credit ledger.amount,
-		closing_debit ledger.amount, closing_credit ledger.amount)
-	LANGUAGE plpgsql STABLE
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	SET plan_cache_mode = force_custom_plan
-	SET jit = off
-AS $$
+CREATE OR REPLACE FUNCTION ledger.trial_balance(from_date date, to_date date DEFAULT NULL::date)
+ RETURNS TABLE(account_code text, account_name text, depth integer, currency text, opening_debit ledger.amount, opening_credit ledger.amount, period_debit ledger.amount, period_credit ledger.amount, closing_debit ledger.amount, closing_credit ledger.amount)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
+AS $function$
 DECLARE
 	upto date := COALESCE(to_date, from_date);
 	closed date;
@@ -336,16 +289,16 @@ BEGIN
 		  FROM sides s JOIN depths ON depths.id = s.id AND depths.depth = 0
 		 GROUP BY s.currency)
 	SELECT rows.code, rows.name, rows.depth, rows.currency,
-	       ledger.amount_of_units(rows.od::bigint, rows.currency),
-	       ledger.amount_of_units(rows.oc::bigint, rows.currency),
-	       ledger.amount_of_units(rows.pd::bigint, rows.currency),
-	       ledger.amount_of_units(rows.pc::bigint, rows.currency),
-	       ledger.amount_of_units(rows.cd::bigint, rows.currency),
-	       ledger.amount_of_units(rows.cc::bigint, rows.currency)
+	       ledger._amount_of_sum(rows.od, rows.currency, rows.code, 'opening debit balance'),
+	       ledger._amount_of_sum(rows.oc, rows.currency, rows.code, 'opening credit balance'),
+	       ledger._amount_of_sum(rows.pd, rows.currency, rows.code, 'debit turnover of the period'),
+	       ledger._amount_of_sum(rows.pc, rows.currency, rows.code, 'credit turnover of the period'),
+	       ledger._amount_of_sum(rows.cd, rows.currency, rows.code, 'closing debit balance'),
+	       ledger._amount_of_sum(rows.cc, rows.currency, rows.code, 'closing credit balance')
 	  FROM rows
 	 ORDER BY rows.code IS NULL, rows.code COLLATE "C", rows.currency COLLATE "C";
 END
-$$;
+$function$;
 
 CREATE OR REPLACE FUNCTION ledger._statement_lines(bill text) RETURNS integer
 	LANGUAGE plpgsql
@@ -460,13 +413,12 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ledger.load_statement_csv(source text, statement_date date, csv text DEFAULT NULL,
-		currency text DEFAULT 'CNY')
-	RETURNS ledger.statement_import
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger.load_statement_csv(source text, statement_date date, csv text DEFAULT NULL::text, currency text DEFAULT 'CNY'::text)
+ RETURNS ledger.statement_import
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 #variable_conflict use_column
 DECLARE
 	kind constant text := 'statement CSV';
@@ -515,6 +467,11 @@ BEGIN
 	           pg_catalog.format('has %s fields, the header has %s', pg_catalog.cardinality(q.f), pg_catalog.cardinality(hdr))
 	         WHEN q.ref = '' THEN 'has no ref'
 	         WHEN q.external_id = '' THEN 'has no external_id'
+	         -- (refs and serials are indexed; see LEDGER_INDEXED_TEXT_MAX in src/ledger.h)
+	         WHEN pg_catalog.octet_length(q.ref) > 2048 THEN
+	           pg_catalog.format('has a ref of %s bytes; at most 2048 are kept', pg_catalog.octet_length(q.ref))
+	         WHEN pg_catalog.octet_length(q.external_id) > 2048 THEN
+	           pg_catalog.format('has an external_id of %s bytes; at most 2048 are kept', pg_catalog.octet_length(q.external_id))
 	         WHEN q.amount IS NULL THEN pg_catalog.format('has an invalid amount "%s"', q.f[c_amount])
 	         WHEN q.fee IS NULL AND COALESCE(q.f[c_fee], '') <> '' THEN pg_catalog.format('has an invalid fee "%s"', q.f[c_fee])
 	         WHEN q.fee IS NOT NULL AND ledger.currency(q.fee) <> ledger.currency(q.amount) THEN
@@ -549,7 +506,7 @@ BEGIN
 	       raw = pg_catalog.jsonb_object(hdr, p.f);
 	RETURN ledger._statement_store(src, d, 'csv', NULL, NULL);
 END
-$$;
+$function$;
 
 CREATE OR REPLACE FUNCTION ledger.resolve_break(break_id bigint, note text, voucher_id bigint DEFAULT NULL::bigint)
  RETURNS ledger.recon_break
@@ -1222,6 +1179,37 @@ COMMENT ON COLUMN ledger.voucher.hold_id IS 'the hold this voucher posts (set by
 -- an account a hold names is never deleted
 
 -- the balances gain the held amounts and the available balance
+-- sums beyond the range of an amount (a summary's roll-up, a total) are a
+-- 22003 naming the account, in ledger.balances, balance(), available() and
+-- trial_balance(): before the view and the functions that use them
+CREATE OR REPLACE FUNCTION ledger._sum_out_of_range(units numeric, currency text, account_code text, what text)
+ RETURNS ledger.amount
+ LANGUAGE plpgsql
+ IMMUTABLE PARALLEL SAFE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+	PERFORM ledger._raise('22003',
+		CASE WHEN account_code IS NULL
+		     THEN pg_catalog.format('the total %s in %s is beyond the range of an amount', what, currency)
+		     ELSE pg_catalog.format('the %s of account "%s" in %s is beyond the range of an amount', what, account_code, currency) END,
+		detail => pg_catalog.format('It is %s; an amount holds at most 9223372036854775807 minor units either side of zero.',
+				ledger._format_units(units, currency)),
+		hint => 'Every balance, summary roll-up and total must fit 64 bits: about 92,233,720,368,547,758.07 units of a currency with 2 decimals, 9.22 units of one with 18. Book such amounts in a currency with fewer decimals (e.g. ETH/9).');
+	RETURN NULL;
+END
+$function$;
+COMMENT ON FUNCTION ledger._sum_out_of_range(numeric, text, text, text) IS
+	'22003 for a sum beyond the range of ledger.amount, naming the account (NULL: the total), the currency, what the sum is and its value';
+
+CREATE OR REPLACE FUNCTION ledger._amount_of_sum(units numeric, currency text, account_code text, what text)
+ RETURNS ledger.amount
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN (units IS NULL) THEN NULL::ledger.amount WHEN ((units >= ('-9223372036854775808'::bigint)::numeric) AND (units <= ('9223372036854775807'::bigint)::numeric)) THEN ledger.amount_of_units((units)::bigint, currency) ELSE ledger._sum_out_of_range(units, currency, account_code, what) END;
+COMMENT ON FUNCTION ledger._amount_of_sum(numeric, text, text, text) IS
+	'minor units (numeric, a sum) as an amount; beyond the range of ledger.amount a 22003 naming the account (NULL: the total), the currency and what the sum is';
+
 CREATE OR REPLACE VIEW ledger.balances AS
 	WITH leaf AS (
 		SELECT a.id, a.currency, sum(b.units) AS units, sum(b.held_debit) AS held_debit,
@@ -1237,12 +1225,12 @@ CREATE OR REPLACE VIEW ledger.balances AS
 		  FROM ledger.account_tree t JOIN leaf l ON l.id = t.account_id
 		 GROUP BY t.ancestor_id, l.currency)
 	SELECT a.code AS account_code, a.name AS account_name, a.kind, r.currency,
-	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata))::bigint, r.currency) AS balance,
-	       ledger.amount_of_units(r.held_debit::bigint, r.currency) AS held_debit,
-	       ledger.amount_of_units(r.held_credit::bigint, r.currency) AS held_credit,
-	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata)
-	           - CASE WHEN ledger._normal_sign(a.kind, a.metadata) > 0 THEN r.held_credit ELSE r.held_debit END)::bigint,
-	           r.currency) AS available
+	       ledger._amount_of_sum(r.units * ledger._normal_sign(a.kind, a.metadata), r.currency, a.code, 'balance') AS balance,
+	       ledger._amount_of_sum(r.held_debit, r.currency, a.code, 'held debit total') AS held_debit,
+	       ledger._amount_of_sum(r.held_credit, r.currency, a.code, 'held credit total') AS held_credit,
+	       ledger._amount_of_sum(r.units * ledger._normal_sign(a.kind, a.metadata)
+	           - CASE WHEN ledger._normal_sign(a.kind, a.metadata) > 0 THEN r.held_credit ELSE r.held_debit END,
+	           r.currency, a.code, 'available balance') AS available
 	  FROM rolled r JOIN ledger.account a ON a.id = r.ancestor;
 COMMENT ON VIEW ledger.balances IS
 	'current balance of every account on its normal side, summary accounts rolled up from their leaves (one row per currency), with the money pending holds reserve';
@@ -1490,7 +1478,7 @@ BEGIN
 	IF cur IS NULL THEN
 		RETURN NULL;
 	END IF;
-	RETURN ledger.amount_of_units((COALESCE(units, 0) * sign - COALESCE(low, 0))::bigint, cur);
+	RETURN ledger._amount_of_sum(COALESCE(units, 0) * sign - COALESCE(low, 0), cur, a.code, 'available balance');
 END
 $function$;
 COMMENT ON FUNCTION ledger.available(text) IS
@@ -3810,5 +3798,51 @@ BEGIN
 	-- the snapshot may now be written: nothing posts into the day any more
 	UPDATE ledger.day_close SET waited_at = now() WHERE book_date = d;
 	RETURN n;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION ledger.balance(code text, as_of date)
+ RETURNS ledger.amount
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+	a ledger.account;
+	units numeric;
+	cur text;
+	ncur integer;
+BEGIN
+	IF balance.code IS NULL THEN
+		PERFORM ledger._raise('22004', 'code must not be null',
+			detail => 'ledger.balance() needs the code of an account.');
+	END IF;
+	PERFORM ledger._check_book_date(as_of, 'as_of');
+	PERFORM ledger._check_as_of(as_of);
+	SELECT * INTO a FROM ledger.account WHERE account.code = balance.code;
+	IF NOT FOUND THEN
+		PERFORM ledger._raise('23503', pg_catalog.format('account "%s" does not exist', code),
+			detail => format('No account in ledger.account has the code "%s"; account codes are case-sensitive.', code));
+	END IF;
+	SELECT sum(p.balance), min(p.currency), count(DISTINCT p.currency) INTO units, cur, ncur
+	  FROM ledger._leaf_position(as_of) p
+	  JOIN ledger._account_closure c ON c.account_id = p.account_id
+	 WHERE c.ancestor_id = a.id;
+	IF ncur > 1 THEN
+		PERFORM ledger._raise('42804', pg_catalog.format('account "%s" holds more than one currency', code),
+			detail => (SELECT format('Its leaf accounts hold %s.', string_agg(DISTINCT p.currency, ' and ' ORDER BY p.currency))
+				            FROM ledger._leaf_position(as_of) p
+				            JOIN ledger._account_closure c ON c.account_id = p.account_id
+				           WHERE c.ancestor_id = a.id),
+			hint => 'Use ledger.trial_balance() for multi-currency summary accounts.');
+	END IF;
+	cur := COALESCE(cur, a.currency);
+	IF cur IS NULL THEN
+		RETURN NULL;
+	END IF;
+	RETURN ledger._amount_of_sum(COALESCE(units, 0) * ledger._normal_sign(a.kind, a.metadata), cur, a.code,
+		'balance at the end of ' || pg_catalog.to_char(as_of, 'YYYY-MM-DD'));
 END
 $function$;

@@ -5,6 +5,10 @@
  * user, whatever the INSERT or COPY gave, as ledger.post does.  In restore
  * mode (session_replication_role = replica) the trigger does not fire and
  * the dumped values stay.
+ *
+ * From 1.1 it also refuses, on every path, an idempotency key or ref too long
+ * for its index (post_check_indexed_text), with a clear 54000 instead of the
+ * index's error.
  */
 #include "postgres.h"
 
@@ -18,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "post.h"
 
 PG_FUNCTION_INFO_V1(ledger_voucher_stamp);
 Datum
@@ -45,6 +50,19 @@ ledger_voucher_stamp(PG_FUNCTION_ARGS)
 						   td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation))));
 
 	cat = ledger_catalog();
+	if (cat->v_hold_id != InvalidAttrNumber)	/* version 1.1 */
+	{
+		TupleDesc	desc = RelationGetDescr(td->tg_relation);
+		bool		isnull;
+		Datum		d;
+
+		d = heap_getattr(td->tg_trigtuple, cat->v_key, desc, &isnull);
+		if (!isnull)
+			post_check_indexed_text("idempotency key", "voucher", d);
+		d = heap_getattr(td->tg_trigtuple, cat->v_ref, desc, &isnull);
+		if (!isnull)
+			post_check_indexed_text("ref", "voucher", d);
+	}
 	cols[0] = cat->v_created_at;
 	values[0] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	cols[1] = cat->v_created_by;

@@ -858,6 +858,10 @@ ledger_hold(PG_FUNCTION_ARGS)
 		null_argument_error("idempotency_key",
 							"Every hold needs an idempotency key, so that a repeated call returns the first hold instead of holding again.");
 	memset(&req, 0, sizeof(req));
+	post_check_indexed_text("idempotency key", "hold", PG_GETARG_DATUM(0));
+	/* the ref goes to the voucher that posts the hold, whose ref is indexed */
+	if (!PG_ARGISNULL(4))
+		post_check_indexed_text("ref", "hold", PG_GETARG_DATUM(4));
 	req.key = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (PG_ARGISNULL(1))
 		null_argument_error("accounts", psprintf("ledger.hold() was called for the hold with key \"%s\" without its accounts.", req.key));

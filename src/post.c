@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -19,6 +20,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -601,6 +603,27 @@ opt_text(FunctionCallInfo fcinfo, int argno)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+void
+post_check_indexed_text(const char *what, const char *row, Datum value)
+{
+	Size		len = toast_raw_datum_size(value) - VARHDRSZ;
+	char	   *s;
+	int			shown;
+
+	if (len <= LEDGER_INDEXED_TEXT_MAX)
+		return;
+	s = TextDatumGetCString(value);
+	shown = pg_mbcliplen(s, (int) len, 32);
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("the %s of a %s is too long", what, row),
+			 errdetail("The %s beginning \"%.*s\" has %zu bytes; a %s's %s has at most %d bytes, as it is kept in an index.",
+					   what, shown, s, len, row, what, LEDGER_INDEXED_TEXT_MAX),
+			 strcmp(what, "ref") == 0
+			 ? errhint("Use the reference the channel's statements carry (an order number, a serial).")
+			 : errhint("Use a shorter key (a hash of a long one, say).")));
+}
+
 /* 22004 for the NULL argument name, with a DETAIL formatted from fmt */
 static void
 null_argument_error(const char *name, const char *fmt,...)
@@ -1076,14 +1099,17 @@ ledger_balance(PG_FUNCTION_ARGS)
 
 	if (!has_cur)
 		PG_RETURN_NULL();
-	if (!wide_fits_int64(sum))
-		amount_out_of_range_error();
+	if (!wide_fits_int64(sum) ||
+		(acc.sign < 0 && int128_to_int64(sum) == PG_INT64_MIN))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the balance of account \"%s\" in %s is beyond the range of an amount",
+						code, currency_to_cstring(cur)),
+				 errdetail("Its %s add up to more than 9223372036854775807 minor units either side of zero.",
+						   acc.summary ? "leaves' balances" : "balance slots"),
+				 errhint("Every balance, summary roll-up and total must fit 64 bits: about 92,233,720,368,547,758.07 units of a currency with 2 decimals, 9.22 units of one with 18. Book such amounts in a currency with fewer decimals (e.g. ETH/9).")));
 	units = int128_to_int64(sum);
 	if (acc.sign < 0)
-	{
-		if (units == PG_INT64_MIN)
-			amount_out_of_range_error();
 		units = -units;
-	}
 	PG_RETURN_LEDGER_AMOUNT_P(amount_make(units, cur));
 }

@@ -11,6 +11,8 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
+#include "ledger.h"
+
 /*
  * Whether the caller may read an existing row's content in an error
  * message: it can SELECT both relations (checked for the role outside the
@@ -42,5 +44,12 @@ extern void post_rewritten_error(const char *table, int rc, uint64 processed,
  * their content: "summary", "summary and lines", "summary, ref and lines".
  */
 extern char *post_list_parts(const char *const *parts, int nparts);
+
+/*
+ * 54000 unless the value (a text datum, possibly toasted) of the "what"
+ * ("idempotency key", "ref") of a row ("voucher", "hold") has at most
+ * LEDGER_INDEXED_TEXT_MAX bytes.
+ */
+extern void post_check_indexed_text(const char *what, const char *row, Datum value);
 
 #endif							/* LEDGER_POST_H */

@@ -224,6 +224,12 @@ ledger_try_amount(PG_FUNCTION_ARGS)
 /* serials are at most this long (bytes) */
 #define SERIAL_MAX 127
 
+/*
+ * sources are at most this long (bytes): with a ref of LEDGER_INDEXED_TEXT_MAX
+ * beside it, an entry of the pending pool's (source, ref) index still fits
+ */
+#define SOURCE_MAX 256
+
 /* a serial seen in the file: its bytes (kept by the parse), their hash */
 typedef struct serial_key
 {
@@ -622,6 +628,8 @@ parse_row(void *ctx, const sp_row *r)
 	}
 	if (ext.n > SERIAL_MAX)
 		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %d are kept", ext.n, SERIAL_MAX));
+	if (ref.n > LEDGER_INDEXED_TEXT_MAX)
+		bad_line(c, r->line_no, psprintf("has a reference of %zu bytes; at most %d are kept", ref.n, LEDGER_INDEXED_TEXT_MAX));
 	if (c->check_day && r->has_at &&
 		(c->format == SP_WECHAT_FUNDFLOW ||
 		 (r->amount >= 0 && r->status.n == 7 && memcmp(r->status.p, "success", 7) == 0)))
@@ -1718,6 +1726,22 @@ ledger_statement_lock(PG_FUNCTION_ARGS)
 	Datum		arg[1];
 	int64		seen[2] = {0, 0};
 
+	/*
+	 * A source is a channel's or an account's name, kept in the indexes of
+	 * the statement and reconciliation tables beside serials and refs: a
+	 * name longer than that leaves them room for is refused here, where
+	 * every loader and reconcile starts.
+	 */
+	if (VARSIZE_ANY_EXHDR(source) > SOURCE_MAX)
+	{
+		char	   *s = text_to_cstring(source);
+
+		ereport_quietly((errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("the name of a statement source is too long"),
+						 errdetail("The source beginning \"%.*s\" has %zu bytes; a source has at most %d.",
+								   pg_mbcliplen(s, (int) strlen(s), 32), s, strlen(s), SOURCE_MAX),
+						 errhint("Name the source as the channel or account it is (\"wechat\", \"cmb-reserve\").")));
+	}
 	(void) DirectFunctionCall2(pg_advisory_xact_lock_int4,
 							   DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
 													   CStringGetTextDatum("ledger.recon")),

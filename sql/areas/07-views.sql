@@ -44,12 +44,12 @@ CREATE VIEW ledger.balances AS
 		  FROM ledger.account_tree t JOIN leaf l ON l.id = t.account_id
 		 GROUP BY t.ancestor_id, l.currency)
 	SELECT a.code AS account_code, a.name AS account_name, a.kind, r.currency,
-	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata))::bigint, r.currency) AS balance,
-	       ledger.amount_of_units(r.held_debit::bigint, r.currency) AS held_debit,
-	       ledger.amount_of_units(r.held_credit::bigint, r.currency) AS held_credit,
-	       ledger.amount_of_units((r.units * ledger._normal_sign(a.kind, a.metadata)
-	           - CASE WHEN ledger._normal_sign(a.kind, a.metadata) > 0 THEN r.held_credit ELSE r.held_debit END)::bigint,
-	           r.currency) AS available
+	       ledger._amount_of_sum(r.units * ledger._normal_sign(a.kind, a.metadata), r.currency, a.code, 'balance') AS balance,
+	       ledger._amount_of_sum(r.held_debit, r.currency, a.code, 'held debit total') AS held_debit,
+	       ledger._amount_of_sum(r.held_credit, r.currency, a.code, 'held credit total') AS held_credit,
+	       ledger._amount_of_sum(r.units * ledger._normal_sign(a.kind, a.metadata)
+	           - CASE WHEN ledger._normal_sign(a.kind, a.metadata) > 0 THEN r.held_credit ELSE r.held_debit END,
+	           r.currency, a.code, 'available balance') AS available
 	  FROM rolled r JOIN ledger.account a ON a.id = r.ancestor;
 COMMENT ON VIEW ledger.balances IS
 	'current balance of every account on its normal side, summary accounts rolled up from their leaves (one row per currency), with the money pending holds reserve';

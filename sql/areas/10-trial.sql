@@ -179,7 +179,8 @@ BEGIN
 	IF cur IS NULL THEN
 		RETURN NULL;
 	END IF;
-	RETURN ledger.amount_of_units((COALESCE(units, 0) * ledger._normal_sign(a.kind, a.metadata))::bigint, cur);
+	RETURN ledger._amount_of_sum(COALESCE(units, 0) * ledger._normal_sign(a.kind, a.metadata), cur, a.code,
+		'balance at the end of ' || pg_catalog.to_char(as_of, 'YYYY-MM-DD'));
 END
 $$;
 COMMENT ON FUNCTION ledger.balance(text, date) IS
@@ -252,12 +253,12 @@ BEGIN
 		  FROM sides s JOIN depths ON depths.id = s.id AND depths.depth = 0
 		 GROUP BY s.currency)
 	SELECT rows.code, rows.name, rows.depth, rows.currency,
-	       ledger.amount_of_units(rows.od::bigint, rows.currency),
-	       ledger.amount_of_units(rows.oc::bigint, rows.currency),
-	       ledger.amount_of_units(rows.pd::bigint, rows.currency),
-	       ledger.amount_of_units(rows.pc::bigint, rows.currency),
-	       ledger.amount_of_units(rows.cd::bigint, rows.currency),
-	       ledger.amount_of_units(rows.cc::bigint, rows.currency)
+	       ledger._amount_of_sum(rows.od, rows.currency, rows.code, 'opening debit balance'),
+	       ledger._amount_of_sum(rows.oc, rows.currency, rows.code, 'opening credit balance'),
+	       ledger._amount_of_sum(rows.pd, rows.currency, rows.code, 'debit turnover of the period'),
+	       ledger._amount_of_sum(rows.pc, rows.currency, rows.code, 'credit turnover of the period'),
+	       ledger._amount_of_sum(rows.cd, rows.currency, rows.code, 'closing debit balance'),
+	       ledger._amount_of_sum(rows.cc, rows.currency, rows.code, 'closing credit balance')
 	  FROM rows
 	 ORDER BY rows.code IS NULL, rows.code COLLATE "C", rows.currency COLLATE "C";
 END

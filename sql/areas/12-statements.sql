@@ -693,6 +693,11 @@ BEGIN
 	           pg_catalog.format('has %s fields, the header has %s', pg_catalog.cardinality(q.f), pg_catalog.cardinality(hdr))
 	         WHEN q.ref = '' THEN 'has no ref'
 	         WHEN q.external_id = '' THEN 'has no external_id'
+	         -- (refs and serials are indexed; see LEDGER_INDEXED_TEXT_MAX in src/ledger.h)
+	         WHEN pg_catalog.octet_length(q.ref) > 2048 THEN
+	           pg_catalog.format('has a ref of %s bytes; at most 2048 are kept', pg_catalog.octet_length(q.ref))
+	         WHEN pg_catalog.octet_length(q.external_id) > 2048 THEN
+	           pg_catalog.format('has an external_id of %s bytes; at most 2048 are kept', pg_catalog.octet_length(q.external_id))
 	         WHEN q.amount IS NULL THEN pg_catalog.format('has an invalid amount "%s"', q.f[c_amount])
 	         WHEN q.fee IS NULL AND COALESCE(q.f[c_fee], '') <> '' THEN pg_catalog.format('has an invalid fee "%s"', q.f[c_fee])
 	         WHEN q.fee IS NOT NULL AND ledger.currency(q.fee) <> ledger.currency(q.amount) THEN

@@ -247,7 +247,7 @@ BEGIN
 	IF cur IS NULL THEN
 		RETURN NULL;
 	END IF;
-	RETURN ledger.amount_of_units((COALESCE(units, 0) * sign - COALESCE(low, 0))::bigint, cur);
+	RETURN ledger._amount_of_sum(COALESCE(units, 0) * sign - COALESCE(low, 0), cur, a.code, 'available balance');
 END
 $$;
 COMMENT ON FUNCTION ledger.available(text) IS
