@@ -1181,34 +1181,13 @@ COMMENT ON COLUMN ledger.voucher.hold_id IS 'the hold this voucher posts (set by
 -- the balances gain the held amounts and the available balance
 -- sums beyond the range of an amount (a summary's roll-up, a total) are a
 -- 22003 naming the account, in ledger.balances, balance(), available() and
--- trial_balance(): before the view and the functions that use them
-CREATE OR REPLACE FUNCTION ledger._sum_out_of_range(units numeric, currency text, account_code text, what text)
- RETURNS ledger.amount
- LANGUAGE plpgsql
- IMMUTABLE PARALLEL SAFE SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-BEGIN
-	PERFORM ledger._raise('22003',
-		CASE WHEN account_code IS NULL
-		     THEN pg_catalog.format('the total %s in %s is beyond the range of an amount', what, currency)
-		     ELSE pg_catalog.format('the %s of account "%s" in %s is beyond the range of an amount', what, account_code, currency) END,
-		detail => pg_catalog.format('It is %s; an amount holds at most 9223372036854775807 minor units either side of zero.',
-				ledger._format_units(units, currency)),
-		hint => 'Every balance, summary roll-up and total must fit 64 bits: about 92,233,720,368,547,758.07 units of a currency with 2 decimals, 9.22 units of one with 18. Book such amounts in a currency with fewer decimals (e.g. ETH/9).');
-	RETURN NULL;
-END
-$function$;
-COMMENT ON FUNCTION ledger._sum_out_of_range(numeric, text, text, text) IS
-	'22003 for a sum beyond the range of ledger.amount, naming the account (NULL: the total), the currency, what the sum is and its value';
-
-CREATE OR REPLACE FUNCTION ledger._amount_of_sum(units numeric, currency text, account_code text, what text)
- RETURNS ledger.amount
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN (units IS NULL) THEN NULL::ledger.amount WHEN ((units >= ('-9223372036854775808'::bigint)::numeric) AND (units <= ('9223372036854775807'::bigint)::numeric)) THEN ledger.amount_of_units((units)::bigint, currency) ELSE ledger._sum_out_of_range(units, currency, account_code, what) END;
+-- trial_balance(): before the view that uses it
+CREATE FUNCTION ledger._amount_of_sum(units numeric, currency text, account_code text, what text)
+	RETURNS ledger.amount
+	AS 'MODULE_PATHNAME', 'ledger_amount_of_sum'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ledger._amount_of_sum(numeric, text, text, text) IS
-	'minor units (numeric, a sum) as an amount; beyond the range of ledger.amount a 22003 naming the account (NULL: the total), the currency and what the sum is';
+	'minor units (numeric, a sum) as an amount; beyond the range of ledger.amount a 22003 naming the account (NULL: the total), the currency, what the sum is and its value';
 
 CREATE OR REPLACE VIEW ledger.balances AS
 	WITH leaf AS (

@@ -94,5 +94,29 @@ SELECT * FROM ledger.balances WHERE account_code = 'T';
 SELECT account_code, balance FROM ledger.balances WHERE account_code IN ('T.1', 'T.2') ORDER BY 1;
 SELECT * FROM ledger.trial_balance(ledger.current_book_date());
 
+-- closed days (the trial balance reads the daily balances): two top-level
+-- accounts whose total is beyond 64 bits, and a debit turnover over three
+-- days beyond 64 bits, are named as on the open day
+\c :regress_db
+DROP DATABASE ledger_regress_limits;
+CREATE DATABASE ledger_regress_limits;
+\c ledger_regress_limits
+SET datestyle = 'ISO, YMD';
+SET client_min_messages = warning;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-11-02');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('A1', 'a1', 'asset', 'CNY'), ('A2', 'a2', 'asset', 'CNY'), ('M1', 'm1', 'liability', 'CNY'), ('M2', 'm2', 'liability', 'CNY');
+SELECT ledger.post('big-3', '{A1,M1}', '{92233720368547758.07 CNY,-92233720368547758.07 CNY}') > 0 AS posted,
+       ledger.post('big-4', '{A2,M2}', '{92233720368547758.07 CNY,-92233720368547758.07 CNY}') > 0 AS posted;
+CALL ledger.close_day();
+SELECT * FROM ledger.trial_balance('2026-11-02');
+SELECT ledger.post('back', '{A1,M1}', '{-92233720368547758.07 CNY,92233720368547758.07 CNY}') > 0 AS posted;
+CALL ledger.close_day();
+SELECT ledger.post('again', '{A1,M1}', '{92233720368547758.07 CNY,-92233720368547758.07 CNY}') > 0 AS posted;
+CALL ledger.close_day();
+SELECT * FROM ledger.trial_balance('2026-11-03', '2026-11-04') WHERE account_code = 'A1';
+SELECT * FROM ledger.trial_balance('2026-11-02', '2026-11-04') WHERE account_code = 'A1';
+
 \c :regress_db
 DROP DATABASE ledger_regress_limits;

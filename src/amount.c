@@ -11,10 +11,12 @@
 #include "common/int.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/sortsupport.h"
 
 #include "amount.h"
+#include "raise.h"
 #include "wide.h"
 
 /* ---------- helpers shared with the other files ---------- */
@@ -88,6 +90,98 @@ currency_mismatch_error(la_currency a, la_currency b, const char *verb)
 					   ca, cb),
 			 operands ? 0 :
 			 errhint("Group by ledger.currency(amount) to %s each currency separately.", verb)));
+}
+
+void
+sum_out_of_range_error(const char *code, la_currency cur, const char *what, Numeric units)
+{
+	char	   *ccy = currency_to_cstring(cur);
+	StringInfoData value;
+
+	initStringInfo(&value);
+	if (units != NULL)
+	{
+		/* the minor units as an amount's text: 18446744073709551614 -> 184467440737095516.14 CNY */
+		char	   *digits = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(units)));
+		bool		neg = digits[0] == '-';
+		const char *d = neg ? digits + 1 : digits;
+		int			n = (int) strlen(d);
+		int			dec = cur.decimals;
+
+		if (neg)
+			appendStringInfoChar(&value, '-');
+		if (strchr(d, '.') != NULL || dec == 0)
+			appendStringInfoString(&value, d);
+		else if (n <= dec)
+		{
+			appendStringInfoString(&value, "0.");
+			for (int i = n; i < dec; i++)
+				appendStringInfoChar(&value, '0');
+			appendStringInfoString(&value, d);
+		}
+		else
+		{
+			appendBinaryStringInfo(&value, d, n - dec);
+			appendStringInfo(&value, ".%s", d + n - dec);
+		}
+		appendStringInfo(&value, " %s", ccy);
+	}
+	ereport_quietly(
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 code != NULL
+			 ? errmsg("the %s of account \"%s\" in %s is beyond the range of an amount", what, code, ccy)
+			 : errmsg("the total %s in %s is beyond the range of an amount", what, ccy),
+			 units != NULL
+			 ? errdetail("It is %s; an amount holds at most 9223372036854775807 minor units either side of zero.", value.data)
+			 : errdetail("It is more than 9223372036854775807 minor units either side of zero, which is all an amount holds."),
+			 errhint("Every balance, summary roll-up and total must fit 64 bits: about 92,233,720,368,547,758.07 units of a currency with 2 decimals, 9.22 units of one with 18. Book such amounts in a currency with fewer decimals (e.g. ETH/9).")));
+}
+
+bool
+numeric_units_fit(Numeric units, int64 *out)
+{
+	static Numeric lo = NULL;
+	static Numeric hi = NULL;
+
+	if (numeric_is_nan(units) || numeric_is_inf(units))
+		return false;
+	if (hi == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		lo = int64_to_numeric(PG_INT64_MIN);
+		hi = int64_to_numeric(PG_INT64_MAX);
+		MemoryContextSwitchTo(old);
+	}
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(units), NumericGetDatum(lo))) < 0 ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(units), NumericGetDatum(hi))) > 0)
+		return false;
+	*out = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(units)));
+	return true;
+}
+
+/*
+ * ledger._amount_of_sum(units numeric, currency text, account_code text,
+ * what text): a sum as an amount, or sum_out_of_range_error naming the
+ * account (NULL: the total) and what the sum is.  For the views and reports
+ * that roll balances up in numeric.
+ */
+PG_FUNCTION_INFO_V1(ledger_amount_of_sum);
+Datum
+ledger_amount_of_sum(PG_FUNCTION_ARGS)
+{
+	Numeric		units;
+	la_currency cur;
+	int64		v;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	units = PG_GETARG_NUMERIC(0);
+	cur = currency_from_cstring(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (!numeric_units_fit(units, &v))
+		sum_out_of_range_error(PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)), cur,
+							   PG_ARGISNULL(3) ? "sum" : text_to_cstring(PG_GETARG_TEXT_PP(3)), units);
+	PG_RETURN_LEDGER_AMOUNT_P(amount_make(v, cur));
 }
 
 void

@@ -9,6 +9,7 @@
 #define LEDGER_AMOUNT_H
 
 #include "postgres.h"
+#include "utils/numeric.h"
 #include "fmgr.h"
 
 #include "amount_parse.h"
@@ -85,6 +86,18 @@ extern MemoryContext amount_agg_context(FunctionCallInfo fcinfo, const char *fna
 
 /* 22003 for a result beyond the 64-bit minor units. */
 extern void amount_out_of_range_error(void) pg_attribute_noreturn();
+
+/*
+ * 22003 for a sum (a summary account's roll-up, a total, a period's
+ * turnover) beyond the range of an amount: names the account (code NULL: the
+ * total over the top-level accounts), the currency, what the sum is, and its
+ * value in minor units when the caller has it (units may be NULL).
+ */
+extern void sum_out_of_range_error(const char *code, la_currency cur, const char *what,
+								   Numeric units) pg_attribute_noreturn();
+
+/* units as int64 when they fit (integral numeric within 64 bits) */
+extern bool numeric_units_fit(Numeric units, int64 *out);
 
 /* Three-way comparison of the total order (currency, units). */
 extern int	amount_cmp_internal(const LedgerAmount *a, const LedgerAmount *b);

@@ -1101,13 +1101,7 @@ ledger_balance(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (!wide_fits_int64(sum) ||
 		(acc.sign < 0 && int128_to_int64(sum) == PG_INT64_MIN))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("the balance of account \"%s\" in %s is beyond the range of an amount",
-						code, currency_to_cstring(cur)),
-				 errdetail("Its %s add up to more than 9223372036854775807 minor units either side of zero.",
-						   acc.summary ? "leaves' balances" : "balance slots"),
-				 errhint("Every balance, summary roll-up and total must fit 64 bits: about 92,233,720,368,547,758.07 units of a currency with 2 decimals, 9.22 units of one with 18. Book such amounts in a currency with fewer decimals (e.g. ETH/9).")));
+		sum_out_of_range_error(code, cur, "balance", NULL);
 	units = int128_to_int64(sum);
 	if (acc.sign < 0)
 		units = -units;

@@ -129,19 +129,29 @@ take_row(Cell *c, int which, HeapTuple tup, TupleDesc desc, MemoryContext cxt)
 	MemoryContextSwitchTo(old);
 }
 
+/* what the six figures of a row are, for an error about one of them */
+static const char *const figure_name[6] = {
+	"opening debit balance", "opening credit balance",
+	"debit turnover of the period", "credit turnover of the period",
+	"closing debit balance", "closing credit balance"
+};
+
+/* a period's turnover from two cumulative totals; 22003 naming it beyond 64 bits */
 static int64
-numeric_difference(Numeric later, Numeric earlier)
+numeric_difference(Numeric later, Numeric earlier, const char *code, la_currency cur, int figure)
 {
-	Datum		d;
+	Numeric		d;
+	int64		v;
 
 	if (later == NULL && earlier == NULL)
 		return 0;
-	if (earlier == NULL)
-		return DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(later)));
 	if (later == NULL)
 		later = int64_to_numeric(0);
-	d = DirectFunctionCall2(numeric_sub, NumericGetDatum(later), NumericGetDatum(earlier));
-	return DatumGetInt64(DirectFunctionCall1(numeric_int8, d));
+	d = earlier == NULL ? later
+		: DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(later), NumericGetDatum(earlier)));
+	if (!numeric_units_fit(d, &v))
+		sum_out_of_range_error(code, cur, figure_name[figure], d);
+	return v;
 }
 
 typedef struct OutRow
@@ -172,11 +182,12 @@ cmp_out(const void *a, const void *b, void *arg)
 	return strcmp(x->cur_name, y->cur_name);
 }
 
+/* a total's figure; 22003 naming it beyond 64 bits */
 static void
-add_checked(int64 *acc, int64 v)
+add_checked(int64 *acc, int64 v, la_currency cur, int figure)
 {
 	if (pg_add_s64_overflow(*acc, v, acc))
-		amount_out_of_range_error();
+		sum_out_of_range_error(NULL, cur, figure_name[figure], NULL);
 }
 
 /* a balance as the magnitudes of its debit side and its credit side */
@@ -414,8 +425,8 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 		o->cur.code = c->key.code;
 		o->cur.decimals = c->key.decimals;
 		split_sides(open, &o->v[0], &o->v[1]);
-		o->v[2] = numeric_difference(c->cum_debit[1], c->cum_debit[0]);
-		o->v[3] = numeric_difference(c->cum_credit[1], c->cum_credit[0]);
+		o->v[2] = numeric_difference(c->cum_debit[1], c->cum_debit[0], chart.accts[c->acct].code, o->cur, 2);
+		o->v[3] = numeric_difference(c->cum_credit[1], c->cum_credit[0], chart.accts[c->acct].code, o->cur, 3);
 		split_sides(close, &o->v[4], &o->v[5]);
 	}
 	{
@@ -443,7 +454,7 @@ ledger_trial_closed(PG_FUNCTION_ARGS)
 				t->cur = out[i].cur;
 			}
 			for (k = 0; k < 6; k++)
-				add_checked(&t->v[k], out[i].v[k]);
+				add_checked(&t->v[k], out[i].v[k], t->cur, k);
 		}
 	}
 	for (i = 0; i < nout; i++)
