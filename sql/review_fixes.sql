@@ -11,6 +11,8 @@
 --   check_books sees tampered carried rows and cumulative totals
 --   a day's turnover beyond the amount type stops the cutoff with 22003 naming it
 --   account codes refuse look-alike characters in any locale
+--   a session whose update to 1.1 rolled back, after it had used the holds,
+--   replays a hold after the real update (no OID of the dropped tables kept)
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -312,3 +314,28 @@ SELECT check_name, currency, ok, detail FROM ledger.check_books(ledger.current_b
 \c :regress_db
 DROP DATABASE ledger_regress_review_fixes4;
 DROP ROLE regress_rf_alice, regress_rf_bob;
+
+-- an update to 1.1 rolled back in a session that had used the holds, then the
+-- real update in the same session: a replay and a refusal that read the hold
+-- tables find the new ones (the session kept the first tables' OIDs before)
+CREATE DATABASE ledger_regress_review_fixes5;
+\c ledger_regress_review_fixes5
+SET client_min_messages = warning;
+CREATE EXTENSION ledger VERSION '1.0';
+SELECT ledger.open_books('2026-11-02');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'reserve funds', 'asset', 'CNY'), ('wallet', 'wallet', 'liability', 'CNY');
+BEGIN;
+ALTER EXTENSION ledger UPDATE TO '1.1';
+SELECT ledger.hold('h0', '{wallet,bank}', '{10.00 CNY,-10.00 CNY}') > 0 AS held;
+ROLLBACK;
+ALTER EXTENSION ledger UPDATE TO '1.1';
+SELECT ledger.hold('h1', '{wallet,bank}', '{10.00 CNY,-10.00 CNY}') AS h1 \gset
+SELECT ledger.hold('h1', '{wallet,bank}', '{10.00 CNY,-10.00 CNY}') = :h1 AS replayed;
+SELECT ledger.hold('h1', '{wallet,bank}', '{11.00 CNY,-11.00 CNY}');
+SELECT ledger.post_hold(:h1, 'h1-post') > 0 AS posted;
+\set VERBOSITY terse
+SELECT ledger.void_hold(:h1);
+\set VERBOSITY default
+\c :regress_db
+DROP DATABASE ledger_regress_review_fixes5;

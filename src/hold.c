@@ -65,8 +65,6 @@ static uint64 plans_generation = 0;
 static Oid	voucher_seq = InvalidOid;
 static Oid	amount_type = InvalidOid;
 static Oid	amount_array_type = InvalidOid;
-static Oid	hold_rel = InvalidOid;
-static Oid	hold_line_rel = InvalidOid;
 
 static void
 free_plan(SPIPlanPtr *plan)
@@ -118,8 +116,6 @@ prepare_plans(void)
 	free_plans();
 	plans_generation = generation;
 	resolve_types();
-	hold_rel = get_relname_relid("hold", ledger_catalog()->nsp);
-	hold_line_rel = get_relname_relid("hold_line", ledger_catalog()->nsp);
 	{
 		Oid			t[6] = {TEXTOID, DATEOID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID};
 
@@ -614,12 +610,18 @@ typedef struct HoldRequest
 /*
  * Whether the caller may read an existing hold in an error message: it can
  * SELECT ledger.hold and ledger.hold_line, or its login created the hold
- * (as ledger.post does for vouchers).
+ * (as ledger.post does for vouchers).  The tables are looked up at each call
+ * (a replay or an error, never the hot path): the hold tables came with 1.1,
+ * and an update to 1.1 rolled back in this session, or the extension dropped
+ * and created again, leaves no OID of theirs to remember.
  */
 static bool
 caller_may_read_hold(const char *created_by)
 {
-	return post_caller_may_read(hold_rel, hold_line_rel, created_by, false, NULL);
+	Oid			nsp = ledger_catalog()->nsp;
+
+	return post_caller_may_read(get_relname_relid("hold", nsp), get_relname_relid("hold_line", nsp),
+								created_by, false, NULL);
 }
 
 /*
