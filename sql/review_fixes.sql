@@ -13,6 +13,10 @@
 --   account codes refuse look-alike characters in any locale
 --   a session whose update to 1.1 rolled back, after it had used the holds,
 --   replays a hold after the real update (no OID of the dropped tables kept)
+--   DROP EXTENSION ledger in a transaction that posted: the dropped vouchers
+--   are not checked at commit; the ledger created again in the same
+--   transaction is refused (55000), never given the old day or mixed with
+--   the old vouchers, which a ROLLBACK TO SAVEPOINT brings back checked
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -339,3 +343,63 @@ SELECT ledger.void_hold(:h1);
 \set VERBOSITY default
 \c :regress_db
 DROP DATABASE ledger_regress_review_fixes5;
+
+-- DROP EXTENSION ledger inside a transaction that posted
+CREATE DATABASE ledger_regress_review_fixes6;
+\c ledger_regress_review_fixes6
+SET datestyle = 'ISO, YMD';
+SET client_min_messages = warning;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-11-02');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'reserve funds', 'asset', 'CNY'), ('wallet', 'wallet', 'liability', 'CNY');
+-- an unfinished voucher dropped with its tables does not stop the commit
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key) VALUES (nextval('ledger.voucher_id_seq'), 'x1') RETURNING id AS x1 \gset
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)
+	SELECT :x1, 1, id, '5.00 CNY' FROM ledger.account WHERE code = 'bank';
+DROP EXTENSION ledger CASCADE;
+COMMIT;
+SELECT count(*) AS ledger_installed FROM pg_extension WHERE extname = 'ledger';
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-11-02');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'reserve funds', 'asset', 'CNY'), ('wallet', 'wallet', 'liability', 'CNY');
+-- a ledger created again after the transaction posted is refused, not given the old day
+BEGIN;
+SELECT ledger.post('k1', '{bank,wallet}', '{5.00 CNY,-5.00 CNY}') > 0 AS posted;
+DROP EXTENSION ledger CASCADE;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2027-01-05');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'reserve funds', 'asset', 'CNY'), ('wallet', 'wallet', 'liability', 'CNY');
+SELECT ledger.current_book_date();
+ROLLBACK;
+-- the old vouchers come back with a ROLLBACK TO SAVEPOINT, and are checked
+BEGIN;
+INSERT INTO ledger.voucher (id, idempotency_key) VALUES (nextval('ledger.voucher_id_seq'), 'x2') RETURNING id AS x2 \gset
+INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount)
+	SELECT :x2, 1, id, '5.00 CNY' FROM ledger.account WHERE code = 'bank';
+SAVEPOINT before_drop;
+DROP EXTENSION ledger CASCADE;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2026-11-02');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'reserve funds', 'asset', 'CNY'), ('wallet', 'wallet', 'liability', 'CNY');
+SELECT ledger.post('k2', '{bank,wallet}', '{5.00 CNY,-5.00 CNY}');
+ROLLBACK TO SAVEPOINT before_drop;
+COMMIT;
+SELECT count(*) AS vouchers FROM ledger.voucher;
+-- a transaction that wrote nothing before the drop uses the new ledger
+BEGIN;
+SELECT ledger.current_book_date();
+DROP EXTENSION ledger CASCADE;
+CREATE EXTENSION ledger;
+SELECT ledger.open_books('2027-01-05');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES
+	('bank', 'reserve funds', 'asset', 'CNY'), ('wallet', 'wallet', 'liability', 'CNY');
+SELECT ledger.post('k3', '{bank,wallet}', '{5.00 CNY,-5.00 CNY}') > 0 AS posted;
+COMMIT;
+SELECT idempotency_key, book_date FROM ledger.voucher;
+\c :regress_db
+DROP DATABASE ledger_regress_review_fixes6;

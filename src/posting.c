@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "catalog.h"
@@ -76,6 +77,13 @@ static bool txn_day_fixed = false;
 static DateADT txn_day;
 static SubTransactionId txn_day_subid = InvalidSubTransactionId;
 
+/*
+ * ledger.voucher when the transaction's state (pending vouchers, undo log,
+ * book day) began: a DROP EXTENSION ledger (and CREATE) inside the
+ * transaction takes those vouchers and that day away with their tables.
+ */
+static Oid	txn_voucher_rel = InvalidOid;
+
 /* the held amounts the entries of one voucher release (posting_expect_release) */
 static int64 release_voucher = 0;
 static int	release_n = 0;
@@ -91,7 +99,37 @@ txn_state_reset(void)
 	nundo = maxundo = 0;
 	txn_day_fixed = false;
 	txn_day_subid = InvalidSubTransactionId;
+	txn_voucher_rel = InvalidOid;
 	posting_forget_release();
+}
+
+/*
+ * Called before the transaction's state is used: it must describe the
+ * ledger.voucher that is the ledger's now.  If the ledger was dropped (and
+ * created again) in this transaction after the state began, the state still
+ * describes vouchers of the old tables, which a ROLLBACK TO SAVEPOINT may
+ * bring back and which are then checked at commit: they are never forgotten
+ * or mixed with the new tables' (whose voucher ids start again at 1), so
+ * writing into the new ledger is refused until the transaction ends.
+ */
+static void
+txn_state_current(void)
+{
+	Oid			voucher = ledger_catalog()->voucher;
+
+	if (txn_voucher_rel == voucher)
+		return;
+	if (OidIsValid(txn_voucher_rel) &&
+		((pending != NULL && hash_get_num_entries(pending) > 0) || nundo > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the ledger was dropped in this transaction after the transaction wrote vouchers"),
+				 errdetail("The vouchers written before DROP EXTENSION ledger are checked at commit against the tables they were written to; the ledger created since cannot take vouchers or give a book day in the same transaction."),
+				 errhint("Commit or roll back first.")));
+	/* nothing written: only the day, which was the old books' */
+	txn_day_fixed = false;
+	txn_day_subid = InvalidSubTransactionId;
+	txn_voucher_rel = voucher;
 }
 
 static void
@@ -99,6 +137,7 @@ txn_state_ensure(void)
 {
 	HASHCTL		ctl;
 
+	txn_state_current();
 	if (txn_cxt != NULL)
 		return;
 	txn_cxt = AllocSetContextCreate(TopTransactionContext,
@@ -228,6 +267,7 @@ undo_to(SubTransactionId subid)
 DateADT
 posting_book_day(void)
 {
+	txn_state_current();
 	if (!txn_day_fixed)
 	{
 		txn_day = ledger_open_day();
@@ -249,6 +289,8 @@ ledger_current_book_date(PG_FUNCTION_ARGS)
 	const LedgerCatalog *cat;
 	LOCKTAG		tag;
 
+	if (txn_day_fixed)
+		txn_state_current();
 	if (txn_day_fixed)
 		PG_RETURN_DATEADT(txn_day);
 	cat = ledger_catalog();
@@ -410,6 +452,12 @@ check_pending_vouchers(void)
 				i = 0;
 
 	if (pending == NULL || (n = hash_get_num_entries(pending)) == 0)
+		return;
+	/*
+	 * ledger.voucher dropped in this transaction (DROP EXTENSION, not rolled
+	 * back to a savepoint before it): so are the vouchers written into it
+	 */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(txn_voucher_rel)))
 		return;
 
 	all = palloc(sizeof(PendingVoucher *) * n);
