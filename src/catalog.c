@@ -121,6 +121,12 @@ optional_column_number(Oid relid, const char *name)
 	return get_attnum(relid, name);
 }
 
+bool
+ledger_catalog_is_voucher(Oid relid)
+{
+	return cat_valid && cat.voucher == relid;
+}
+
 uint64
 ledger_catalog_generation(void)
 {

@@ -92,6 +92,12 @@ extern const LedgerCatalog *ledger_catalog(void);
  */
 extern uint64 ledger_catalog_generation(void);
 
+/*
+ * Whether relid is ledger.voucher as the cached catalog knows it: no lookup,
+ * false when the cache has been invalidated (e.g. by a DROP of the table).
+ */
+extern bool ledger_catalog_is_voucher(Oid relid);
+
 typedef enum AccountStatus
 {
 	ACCOUNT_OPEN,

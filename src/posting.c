@@ -457,7 +457,8 @@ check_pending_vouchers(void)
 	 * ledger.voucher dropped in this transaction (DROP EXTENSION, not rolled
 	 * back to a savepoint before it): so are the vouchers written into it
 	 */
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(txn_voucher_rel)))
+	if (!ledger_catalog_is_voucher(txn_voucher_rel) &&
+		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(txn_voucher_rel)))
 		return;
 
 	all = palloc(sizeof(PendingVoucher *) * n);
