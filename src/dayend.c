@@ -6,6 +6,8 @@
  *   ledger._day_digest(date, bytea) one ordered pass over a day's vouchers and
  *                                   entries: the chained SHA-256 digest and
  *                                   the check of every voucher
+ *   ledger._day_end_lock(),         the day-end's lock, which one session at a
+ *   ledger._day_end_unlock()        time holds while it closes the books
  *
  * The digest covers, in this order (integers big-endian, texts as a 4-byte
  * length and the UTF-8 bytes, NULL as length -1):
@@ -35,6 +37,7 @@
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
@@ -44,17 +47,73 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "catalog.h"
+#include "ledger.h"
 #include "wide.h"
 
 #define MAX_PROBLEMS 20
+
+/* ---------- the day-end's lock ---------- */
+
+/*
+ * One session at a time closes the books: ledger.close_day() holds this
+ * session lock from its start to its end (and keeps it after a failure, until
+ * the session runs close_day again or ends).  Its keys are those of the
+ * advisory lock (1818585447, 1) that version 1.0 took; its tag is in the
+ * ledger's own space (ledger.h), so that no role, whatever it may run, can
+ * take it with pg_advisory_lock() and keep the books from closing.
+ */
+#define DAY_END_KEY1 1818585447
+#define DAY_END_KEY2 1
+
+/*
+ * Only a caller who may run the cutoff may take or release its lock: one
+ * with EXECUTE on ledger.close_day(date) beside this function (self).  The
+ * functions are PUBLIC, so that the operators granted close_day under 1.0
+ * keep it after the update without a new grant.
+ */
+static void
+check_may_close(Oid self)
+{
+	Oid			argtypes[1] = {DATEOID};
+	Oid			close_day;
+
+	close_day = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("close_day"),
+								PointerGetDatum(buildoidvector(argtypes, 1)),
+								ObjectIdGetDatum(get_func_namespace(self)));
+	if (!OidIsValid(close_day))
+		elog(ERROR, "ledger.close_day(date) is missing beside the day-end's lock");
+	if (pg_proc_aclcheck(close_day, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_PROCEDURE, get_func_name(close_day));
+}
+
+/* ledger._day_end_lock() → boolean: takes the lock if no other session holds it */
+PG_FUNCTION_INFO_V1(ledger_day_end_lock);
+Datum
+ledger_day_end_lock(PG_FUNCTION_ARGS)
+{
+	check_may_close(fcinfo->flinfo->fn_oid);
+	PG_RETURN_BOOL(ledger_lock(DAY_END_KEY1, DAY_END_KEY2, true, false));
+}
+
+/* ledger._day_end_unlock() → integer: releases every take of the lock by this session */
+PG_FUNCTION_INFO_V1(ledger_day_end_unlock);
+Datum
+ledger_day_end_unlock(PG_FUNCTION_ARGS)
+{
+	check_may_close(fcinfo->flinfo->fn_oid);
+	PG_RETURN_INT32(ledger_unlock_session(DAY_END_KEY1, DAY_END_KEY2));
+}
 
 /* ---------- waiting for posters ---------- */
 

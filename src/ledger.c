@@ -4,7 +4,9 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "pgtime.h"
+#include "storage/lock.h"
 #include "utils/guc.h"
 
 #include "catalog.h"
@@ -82,4 +84,33 @@ Datum
 ledger_hot_slots_setting(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(ledger_hot_slots);
+}
+
+/* ---------- the ledger's own locks (see ledger.h) ---------- */
+
+/*
+ * Takes the lock (key1, key2) exclusively, for the transaction or for the
+ * session; without wait, returns false at once when another session holds
+ * it.  Taking a session lock again counts: each take needs its release.
+ */
+bool
+ledger_lock(uint32 key1, uint32 key2, bool session, bool wait)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, key1, key2, LEDGER_LOCK_SPACE);
+	return LockAcquire(&tag, ExclusiveLock, session, !wait) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+/* Releases every take of the session lock (key1, key2); returns how many. */
+int
+ledger_unlock_session(uint32 key1, uint32 key2)
+{
+	LOCKTAG		tag;
+	int			n = 0;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, key1, key2, LEDGER_LOCK_SPACE);
+	while (LockHeldByMe(&tag, ExclusiveLock) && LockRelease(&tag, ExclusiveLock, true))
+		n++;
+	return n;
 }

@@ -19,4 +19,19 @@ extern char *ledger_book_timezone;
  */
 #define LEDGER_INDEXED_TEXT_MAX 2048
 
+/*
+ * The ledger's own locks: advisory locks of the lock manager (a transaction
+ * lock is released when the transaction ends, a session lock when it is
+ * released or the session ends, as pg_advisory_lock's are), in a space of
+ * tags no SQL function can name.  pg_advisory_lock() and its kin set the
+ * tag's last field to 1 (one bigint key) or 2 (two integer keys); these set
+ * it to LEDGER_LOCK_SPACE.  So a role that can merely connect to the
+ * database cannot take the day-end's lock or a statement source's turn and
+ * sit on it.  pg_locks shows them as locktype 'advisory' with objsubid 3.
+ */
+#define LEDGER_LOCK_SPACE 3
+
+extern bool ledger_lock(uint32 key1, uint32 key2, bool session, bool wait);
+extern int	ledger_unlock_session(uint32 key1, uint32 key2);
+
 #endif							/* LEDGER_H */

@@ -1706,8 +1706,10 @@ ledger_statement_parsed(PG_FUNCTION_ARGS)
  * ledger._statement_lock(source text) → void
  *
  * The loaders and reconcile of one source take turns: a transaction-level
- * advisory lock on the source (the key the 1.0 loaders took with
- * pg_advisory_xact_lock(hashtext('ledger.recon'), hashtext(source))).
+ * lock on the source, with the keys of the advisory lock the 1.0 loaders
+ * took (hashtext('ledger.recon'), hashtext(source)) in the ledger's own space
+ * of lock tags (ledger.h), which pg_advisory_lock() cannot reach: a role that
+ * can connect cannot stop a source's loads and reconciles by holding it.
  * Waiting for it is enough in READ COMMITTED, where each statement after it
  * sees what the other committed.  Under REPEATABLE READ or SERIALIZABLE the
  * transaction's snapshot may be older than the other's commit: a load would
@@ -1742,10 +1744,11 @@ ledger_statement_lock(PG_FUNCTION_ARGS)
 								   pg_mbcliplen(s, (int) strlen(s), 32), s, strlen(s), SOURCE_MAX),
 						 errhint("Name the source as the channel or account it is (\"wechat\", \"cmb-reserve\").")));
 	}
-	(void) DirectFunctionCall2(pg_advisory_xact_lock_int4,
-							   DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
-													   CStringGetTextDatum("ledger.recon")),
-							   DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID, PointerGetDatum(source)));
+	(void) ledger_lock(DatumGetUInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
+															  CStringGetTextDatum("ledger.recon"))),
+					   DatumGetUInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
+															  PointerGetDatum(source))),
+					   false, true);
 	if (!IsolationUsesXactSnapshot())
 		PG_RETURN_VOID();
 

@@ -1045,6 +1045,18 @@ END
 $$;
 COMMENT ON PROCEDURE ledger._close_finish(date) IS 'day-end steps 2 to 5 for a closing day; each step commits';
 
+-- The day-end's lock: one session at a time closes the books.  In C, in the
+-- ledger's own space of lock tags, which pg_advisory_lock() cannot reach (a
+-- role that may only connect cannot hold it to keep the books from closing).
+CREATE FUNCTION ledger._day_end_lock() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ledger_day_end_lock' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._day_end_lock() IS
+	'day-end helper: takes the session-level day-end lock if no other session holds it (true) or returns false; only for a caller with EXECUTE on ledger.close_day(date) (42501 otherwise); pg_locks shows it as advisory (1818585447, 1), objsubid 3';
+CREATE FUNCTION ledger._day_end_unlock() RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_day_end_unlock' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ledger._day_end_unlock() IS
+	'day-end helper: releases the day-end lock as often as this session took it and returns how often; only for a caller with EXECUTE on ledger.close_day(date) (42501 otherwise)';
+
 CREATE PROCEDURE ledger.close_day(book_date date DEFAULT NULL)
 	LANGUAGE plpgsql
 AS $$
@@ -1061,10 +1073,10 @@ BEGIN
 		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is already closed', requested),
 			detail => 'A closed day never changes.');
 	END IF;
-	IF NOT pg_catalog.pg_try_advisory_lock(1818585447, 1) THEN
+	IF NOT ledger._day_end_lock() THEN
 		SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
 		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
-		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted;
+		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.objsubid OPERATOR(pg_catalog.=) 3 AND l.granted;
 		PERFORM ledger._raise('55P03', 'another session is closing the books',
 			detail => pg_catalog.format('Session %s holds the day-end lock.', holder),
 			hint => 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.');
@@ -1093,13 +1105,7 @@ BEGIN
 		RAISE NOTICE 'book day % is closing; postings now go to %', d, d OPERATOR(pg_catalog.+) 1;
 		CALL ledger._close_finish(d);
 	END IF;
-	WHILE EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-	               WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
-	                 AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
-	                 AND l.classid OPERATOR(pg_catalog.=) 1818585447::pg_catalog.oid
-	                 AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.granted) LOOP
-		PERFORM pg_catalog.pg_advisory_unlock(1818585447, 1);
-	END LOOP;
+	PERFORM ledger._day_end_unlock();
 END
 $$;
 COMMENT ON PROCEDURE ledger.close_day(date) IS
