@@ -37,12 +37,19 @@ REGRESS = amount account voucher post close_day recon recon_rules recon_load sec
 REGRESS_OPTS = --inputdir=. --outputdir=$(CURDIR)/tmp_check/regress --load-extension=$(EXTENSION)
 
 # the server headers are system headers: their own -Wextra noise is not ours
-PG_CPPFLAGS = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 override PG_CFLAGS += -Wall -Wextra
 
 PG_CONFIG ?= pg_config
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+# On a fresh machine pg_config is not there yet: the README's commands (demo,
+# test, ...) install it themselves (tools/pgenv.sh); building needs it.
+LEDGER_SELF_SETUP = demo test bench stress valgrind readme regress-list clean clean-ledger
+ifneq ($(PGXS),)
 include $(PGXS)
+else ifneq ($(filter-out $(LEDGER_SELF_SETUP),$(or $(MAKECMDGOALS),all)),)
+$(error $(PG_CONFIG) not found: install PostgreSQL 15's server headers (postgresql-server-dev-15) or name pg_config with PG_CONFIG=...; `make demo` and `make test` install what they need themselves)
+endif
 
 $(DATA_built): $(AREAS) Makefile
 	@{ printf -- '-- %s: assembled by the Makefile from sql/areas/, one file per area; edit those\n\n' '$(notdir $@)'; \
@@ -59,7 +66,7 @@ all-router:
 install-router:
 	$(MAKE) -C router PG_CONFIG=$(PG_CONFIG) install
 clean-router:
-	$(MAKE) -C router PG_CONFIG=$(PG_CONFIG) clean
+	$(if $(PGXS),$(MAKE) -C router PG_CONFIG=$(PG_CONFIG) clean,@true)
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)

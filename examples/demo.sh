@@ -9,7 +9,7 @@ mkdir -p "$LEDGER_TMP"
 ledger_ensure_deps
 ledger_build
 ledger_cluster_start demo
-[ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop demo' EXIT
+[ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop demo; ledger_tmp_clean' EXIT
 
 cd "$top/examples"
 ledger_psql -d postgres -c "CREATE DATABASE ledger_demo" >/dev/null

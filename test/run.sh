@@ -120,4 +120,10 @@ for name in "${failures[@]}"; do
 done
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"
+# a passing run leaves nothing under $LEDGER_TMP; a failing one keeps its
+# logs, diffs and clusters' data for a look, KEEP=1 everything
+if [ "$failed" -eq 0 ] && [ "${KEEP:-0}" != 1 ]; then
+	ledger_cluster_stop test
+	ledger_tmp_clean
+fi
 [ "$failed" -eq 0 ]

@@ -35,9 +35,15 @@ ledger_sudo() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# apt-get without questions, also through sudo (which drops DEBIAN_FRONTEND
+# from the environment): a prompt would wait unseen, its output in a log
+ledger_apt() {
+	ledger_sudo env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+}
+
 # Packages every command needs, plus the ones the caller names.
 ledger_ensure_deps() {
-	local want=(make gcc "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
+	local want=(make gcc procps "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
 		"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
 		"postgresql-$PG_MAJOR-cron" "postgresql-$PG_MAJOR-plproxy" "$@")
 	local missing=() p
@@ -47,13 +53,12 @@ ledger_ensure_deps() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	command -v apt-get >/dev/null || ledger_die "missing packages (${missing[*]}) and no apt-get to install them"
 	ledger_log "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
 	local log="$LEDGER_TMP.apt.log"
-	if ! ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
-		ledger_sudo apt-get update -q >>"$log" 2>&1 || true
-		if ! ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+	if ! ledger_apt install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+		ledger_apt update -q >>"$log" 2>&1 || true
+		if ! ledger_apt install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
 			ledger_add_pgdg "$log" &&
-				ledger_sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
+				ledger_apt install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
 				{ cat "$log" >&2; ledger_die "could not install ${missing[*]}$(ledger_pg_hint)"; }
 		fi
 	fi
@@ -70,9 +75,9 @@ ledger_add_pgdg() {
 	[ "${LEDGER_NO_PGDG:-}" = 1 ] && return 1
 	apt-cache show "postgresql-$PG_MAJOR" >/dev/null 2>&1 && return 1
 	ledger_log "postgresql-$PG_MAJOR is not in this machine's apt sources: adding the PostgreSQL project's repository, apt.postgresql.org (LEDGER_NO_PGDG=1 to refuse)"
-	ledger_sudo apt-get install -y -q --no-install-recommends postgresql-common ca-certificates >>"$log" 2>&1 &&
-		ledger_sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y >>"$log" 2>&1 &&
-		ledger_sudo apt-get update -q >>"$log" 2>&1
+	ledger_apt install -y -q --no-install-recommends postgresql-common ca-certificates >>"$log" 2>&1 &&
+		ledger_sudo env DEBIAN_FRONTEND=noninteractive /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y >>"$log" 2>&1 &&
+		ledger_apt update -q >>"$log" 2>&1
 }
 
 ledger_pg_hint() {
@@ -89,10 +94,9 @@ ledger_ensure_optional() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	command -v apt-get >/dev/null || { ledger_log "warning: cannot install ${missing[*]}"; return 0; }
-	export DEBIAN_FRONTEND=noninteractive
 	for p in "${missing[@]}"; do
-		ledger_sudo apt-get install -y -q --no-install-recommends "$p" >/dev/null 2>&1 ||
-			{ ledger_sudo apt-get update -q >/dev/null 2>&1; ledger_sudo apt-get install -y -q --no-install-recommends "$p" >/dev/null 2>&1; } ||
+		ledger_apt install -y -q --no-install-recommends "$p" >/dev/null 2>&1 ||
+			{ ledger_apt update -q >/dev/null 2>&1; ledger_apt install -y -q --no-install-recommends "$p" >/dev/null 2>&1; } ||
 			ledger_log "warning: could not install $p; the tests that need it will fail or skip"
 	done
 }
@@ -163,6 +167,19 @@ ledger_cluster_stop() {
 	[ -f "$dir/data/postmaster.pid" ] || return 0
 	ledger_as_server "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 ||
 		ledger_as_server "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+}
+
+# What the two commands leave under $LEDGER_TMP once they are done: nothing,
+# except a cluster still running there (another command's, with KEEP=1).
+ledger_tmp_clean() {
+	local d
+	[ -d "$LEDGER_TMP" ] || return 0
+	for d in "$LEDGER_TMP"/* "$LEDGER_TMP"/.[!.]*; do
+		[ -e "$d" ] || continue
+		[ -f "$d/data/postmaster.pid" ] && continue
+		rm -rf -- "$d"
+	done
+	rmdir -- "$LEDGER_TMP" 2>/dev/null || true
 }
 
 ledger_psql() {
