@@ -9,6 +9,7 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "storage/lmgr.h"
@@ -608,4 +609,17 @@ ledger_prepare_kept(const char *sql, int nargs, Oid *types)
 	if (plan == NULL || SPI_keepplan(plan) != 0)
 		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
 	return plan;
+}
+
+Oid
+ledger_sibling_function(Oid self, const char *name, int nargs, const Oid *argtypes)
+{
+	Oid			oid;
+
+	oid = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
+						  PointerGetDatum(buildoidvector(argtypes, nargs)),
+						  ObjectIdGetDatum(get_func_namespace(self)));
+	if (!OidIsValid(oid))
+		elog(ERROR, "function ledger.%s is missing beside %s()", name, get_func_name(self));
+	return oid;
 }

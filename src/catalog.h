@@ -149,6 +149,13 @@ extern char *date_to_cstring(DateADT d);
 extern SPIPlanPtr ledger_prepare_kept(const char *sql, int nargs, Oid *types);
 
 /*
+ * The function or procedure name(argtypes) in the schema of the function
+ * self (the ledger's), looked up in the catalog cache without the USAGE
+ * check a lookup by name makes; an error names what is missing beside what.
+ */
+extern Oid	ledger_sibling_function(Oid self, const char *name, int nargs, const Oid *argtypes);
+
+/*
  * A hash table keyed by whole account codes: each entry starts with a
  * const char * pointing to its code, which must live as long as the entry.
  * Search with the address of such a pointer.

@@ -37,7 +37,6 @@
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
@@ -55,7 +54,6 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 
 #include "catalog.h"
 #include "ledger.h"
@@ -86,13 +84,8 @@ static void
 check_may_close(Oid self)
 {
 	Oid			argtypes[1] = {DATEOID};
-	Oid			close_day;
+	Oid			close_day = ledger_sibling_function(self, "close_day", 1, argtypes);
 
-	close_day = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("close_day"),
-								PointerGetDatum(buildoidvector(argtypes, 1)),
-								ObjectIdGetDatum(get_func_namespace(self)));
-	if (!OidIsValid(close_day))
-		elog(ERROR, "ledger.close_day(date) is missing beside the day-end's lock");
 	if (pg_proc_aclcheck(close_day, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_PROCEDURE, get_func_name(close_day));
 }

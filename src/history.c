@@ -908,14 +908,8 @@ static Oid
 history_function_oid(Oid self)
 {
 	Oid			argtypes[3] = {TEXTOID, DATEOID, DATEOID};
-	Oid			oid;
 
-	oid = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("account_history"),
-						  PointerGetDatum(buildoidvector(argtypes, 3)),
-						  ObjectIdGetDatum(get_func_namespace(self)));
-	if (!OidIsValid(oid))
-		elog(ERROR, "ledger.account_history(text, date, date) is missing beside ledger._account_history()");
-	return oid;
+	return ledger_sibling_function(self, "account_history", 3, argtypes);
 }
 
 /*
