@@ -13,6 +13,10 @@ SET DateStyle = 'ISO, YMD';
 \set wx_success_bad :d 'wechat_success_bad_count.csv'
 \set wx_refund :d 'wechat_refund.csv'
 \set wx_refund_bad :d 'wechat_refund_bad_total.csv'
+\set wx_success3 :d 'wechat_success_20191103.csv'
+\set wx_success3_bad :d 'wechat_success_20191103_bad_refund_total.csv'
+\set wx_v2 :d 'wechat_all_v2_20180507.csv'
+\set wx_v2_bad :d 'wechat_all_v2_20180507_bad_total.csv'
 \set wx_flow :d 'wechat_fundflow.csv'
 \set wx_flow_sdk :d 'wechat_fundflow_sdk_count.csv'
 \set wx_flow_bad :d 'wechat_fundflow_bad_sum.csv'
@@ -91,6 +95,21 @@ SELECT line_count, total_amount, file_header->>'bill_type' AS bill_type, file_to
 SELECT s.line_no, s.ref, s.amount, s.status, s.beijing_time, l.raw->>'交易时间' AS paid_at, l.raw->>'退款成功时间' AS refunded_at
   FROM st s JOIN raws l USING (source, line_no) WHERE s.source = 'wx-refund' ORDER BY s.line_no;
 SELECT ledger.load_wechat_bill('wx-refund', '2018-08-21', pg_read_file(:'wx_refund_bad'));
+-- the same merchant's SUCCESS bill of the day before (19 payments): its summary
+-- states the refund totals the SUCCESS layout has no column for; they are 0.00,
+-- and a bill stating 退款总金额 0.01 is refused (nothing in it can add to it)
+SELECT line_count, total_amount, fee_amount, file_totals->>'退款总金额' AS refunds
+  FROM ledger.load_wechat_bill('wx-success', '2019-11-03', pg_read_file(:'wx_success3'));
+SELECT ledger.load_wechat_bill('wx-success', '2019-11-03', pg_read_file(:'wx_success3_bad'));
+
+-- ---- type ALL in the older v2 layout (总金额, 企业红包金额, 24 columns) with a
+-- refund row, and its summary in the older wording (总交易额, 总退款金额,
+-- 总企业红包退款金额): 9 payments 2400.09, one refund 0.02, fees 14.40
+SELECT line_count, total_amount, fee_amount, file_header->>'bill_type' AS bill_type, file_totals
+  FROM ledger.load_wechat_bill('wx-v2', '2018-05-07', pg_read_file(:'wx_v2'));
+SELECT line_no, ref, external_id, amount, fee, status, beijing_time FROM st
+ WHERE source = 'wx-v2' AND line_no IN (2, 3, 5) ORDER BY line_no;
+SELECT ledger.load_wechat_bill('wx-v2', '2018-05-07', pg_read_file(:'wx_v2_bad'));
 -- a payment row in a SUCCESS bill cannot be a refund
 SELECT ledger.load_wechat_bill('wx-success', '2019-11-04',
 	replace(pg_read_file(:'wx_success'), '`NATIVE,`SUCCESS,`GDB_CREDIT', '`NATIVE,`REFUND,`GDB_CREDIT'));

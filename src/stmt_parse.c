@@ -633,15 +633,20 @@ typedef struct colsum
 	int64_t		sum;			/* at WX_FEE_DECIMALS places */
 } colsum;
 
-/* the detail column a summary column adds up, by WeChat's naming */
+/*
+ * The detail column a summary column adds up, by WeChat's naming; -1 when the
+ * bill has no such column.  name[] gets the column's name ("" when the summary
+ * name is too long to be one).
+ */
+#define WX_NAME_SIZE 160
 static int
-summary_source(const sp_str *hdr, int nh, sp_str sname, int c_settle, int c_fee)
+summary_source(const sp_str *hdr, int nh, sp_str sname, int c_settle, int c_fee, char *name)
 {
-	char		name[160];
 	size_t		n = 0;
 	const char *z = "总";		/* 3 bytes in UTF-8 */
 
-	if (sname.n >= sizeof(name))
+	name[0] = '\0';
+	if (sname.n >= WX_NAME_SIZE)
 		return -1;
 	/* drop the first 总 */
 	{
@@ -900,10 +905,24 @@ wechat_bill(char *buf, size_t len, const sp_options *opt, const sp_sink *sink,
 				continue;
 			}
 			{
-				int			src = summary_source(hdr, nh, sh[i], c_settle, c_fee);
+				char		want[WX_NAME_SIZE];
+				int			src = summary_source(hdr, nh, sh[i], c_settle, c_fee, want);
 				int64_t		stated;
 				char		a[LA_AMOUNT_BUFSIZE];
 
+				/*
+				 * A figure whose column the bill type leaves out (the refund
+				 * totals of a SUCCESS bill): WeChat's summary adds up the rows
+				 * of the file (a REFUND bill states 总交易额 0.00), so nothing
+				 * can add to it.
+				 */
+				if (src < 0 && want[0] != '\0' && decimal(v, '.', WX_FEE_DECIMALS, &stated, NULL))
+				{
+					if (stated != 0)
+						return fail(err, val_line, "states %.*s %.*s, but the bill has no column %s: none of its rows adds to it",
+									SHOW(sh[i]), SHOW(v), want);
+					continue;
+				}
 				if (src < 0 || !sums[src].summed)
 					continue;	/* a figure without a detail column */
 				if (!sums[src].ok)
