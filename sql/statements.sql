@@ -17,6 +17,8 @@ SET DateStyle = 'ISO, YMD';
 \set wx_success3_bad :d 'wechat_success_20191103_bad_refund_total.csv'
 \set wx_v2 :d 'wechat_all_v2_20180507.csv'
 \set wx_v2_bad :d 'wechat_all_v2_20180507_bad_total.csv'
+\set wx_refund3 :d 'wechat_refund_v3.csv'
+\set wx_refund3_bad :d 'wechat_refund_v3_bad_requested.csv'
 \set wx_flow :d 'wechat_fundflow.csv'
 \set wx_flow_sdk :d 'wechat_fundflow_sdk_count.csv'
 \set wx_flow_bad :d 'wechat_fundflow_bad_sum.csv'
@@ -95,6 +97,14 @@ SELECT line_count, total_amount, file_header->>'bill_type' AS bill_type, file_to
 SELECT s.line_no, s.ref, s.amount, s.status, s.beijing_time, l.raw->>'交易时间' AS paid_at, l.raw->>'退款成功时间' AS refunded_at
   FROM st s JOIN raws l USING (source, line_no) WHERE s.source = 'wx-refund' ORDER BY s.line_no;
 SELECT ledger.load_wechat_bill('wx-refund', '2018-08-21', pg_read_file(:'wx_refund_bad'));
+-- the v3 REFUND layout (29 columns: 应结订单金额, 充值券退款金额, 申请退款金额):
+-- two refunds requested on 2021-02-01 of payments of 01-24 and 01-19, each
+-- at its 退款成功时间; 申请退款总金额 0.03 for 0.02 is refused
+SELECT line_count, total_amount, file_header->>'bill_type' AS bill_type, file_totals->>'申请退款总金额' AS requested
+  FROM ledger.load_wechat_bill('wx-refund3', '2021-02-01', pg_read_file(:'wx_refund3'));
+SELECT s.line_no, s.ref, s.external_id, s.amount, s.beijing_time, l.raw->>'退款申请时间' AS requested_at
+  FROM st s JOIN raws l USING (source, line_no) WHERE s.source = 'wx-refund3' ORDER BY s.line_no;
+SELECT ledger.load_wechat_bill('wx-refund3', '2021-02-01', pg_read_file(:'wx_refund3_bad'));
 -- the same merchant's SUCCESS bill of the day before (19 payments): its summary
 -- states the refund totals the SUCCESS layout has no column for; they are 0.00,
 -- and a bill stating 退款总金额 0.01 is refused (nothing in it can add to it)
@@ -133,6 +143,13 @@ SELECT ledger.load_wechat_bill('wx-day', '2021-01-29', pg_read_file(:'wx_all'));
 SELECT ledger.load_wechat_bill('wx-day', '2019-11-03', pg_read_file(:'wx_success'));
 SELECT ledger.load_wechat_fundflow('wx-day', '2021-02-02', pg_read_file(:'wx_flow'));
 SELECT count(*) FROM ledger.statement_line WHERE source = 'wx-day';
+-- a REFUND bill is its day's by its refunds' 退款申请时间 (both real REFUND
+-- bills hold the refunds requested on their day; their 交易时间 is the
+-- payment's, their 退款成功时间 may be after midnight): given another day it
+-- is refused, as before it loaded as any day's
+SELECT ledger.load_wechat_bill('wx-day', '2021-02-02', pg_read_file(:'wx_refund3'));
+SELECT ledger.load_wechat_bill('wx-day', '2021-01-31', pg_read_file(:'wx_refund3'));
+SELECT ledger.load_wechat_bill('wx-day', '2018-08-22', pg_read_file(:'wx_refund'));
 -- a day with a revocation of the day before and a refund, and no payment
 SELECT line_count, total_amount FROM ledger.load_wechat_bill('wx-day', '2026-11-03', pg_read_file(:'wx_revoked'));
 

@@ -358,6 +358,7 @@ typedef struct parse_ctx
 	bool		check_day;
 	int64		day;			/* the statement date, sp_days() */
 	bool		on_day;			/* a payment dated the statement date */
+	bool		by_request;		/* refunds dated by their 退款申请时间 (REFUND bill) */
 	long		first_line;
 	int64		min_day,
 				max_day;
@@ -630,23 +631,26 @@ parse_row(void *ctx, const sp_row *r)
 		bad_line(c, r->line_no, psprintf("has a serial of %zu bytes; at most %d are kept", ext.n, SERIAL_MAX));
 	if (ref.n > LEDGER_INDEXED_TEXT_MAX)
 		bad_line(c, r->line_no, psprintf("has a reference of %zu bytes; at most %d are kept", ref.n, LEDGER_INDEXED_TEXT_MAX));
-	if (c->check_day && r->has_at &&
-		(c->format == SP_WECHAT_FUNDFLOW ||
-		 (r->amount >= 0 && r->status.n == 7 && memcmp(r->status.p, "success", 7) == 0)))
+	if (c->check_day && (r->has_day ||
+						 (r->has_at &&
+						  (c->format == SP_WECHAT_FUNDFLOW ||
+						   (r->amount >= 0 && r->status.n == 7 && memcmp(r->status.p, "success", 7) == 0)))))
 	{
 		/*
 		 * A WeChat bill has no date of its own: it is the day's by its
 		 * successful payments' 交易时间 (a fund-flow bill by every line's
-		 * 记账时间), in Beijing time as written.  None may be later than the
-		 * statement date.  Refunds and revoked payments are not looked at:
-		 * they may carry their payment's earlier day, or succeed after
+		 * 记账时间, a REFUND bill by its refunds' 退款申请时间), in Beijing
+		 * time as written.  None may be later than the statement date.
+		 * Refunds of the other bill types and revoked payments are not looked
+		 * at: they may carry their payment's earlier day, or succeed after
 		 * midnight.
 		 */
-		int64		d = sp_days(r->at.y, r->at.mo, r->at.d);
+		const sp_time *at = r->has_day ? &r->day : &r->at;
+		int64		d = sp_days(at->y, at->mo, at->d);
 
 		if (d > c->day)
 			bad_line(c, r->line_no, psprintf("is dated %04d-%02d-%02d, after the statement date: the bill is of another day",
-											 r->at.y, r->at.mo, r->at.d));
+											 at->y, at->mo, at->d));
 		if (c->first_line == 0)
 		{
 			c->first_line = r->line_no;
@@ -656,6 +660,8 @@ parse_row(void *ctx, const sp_row *r)
 		c->max_day = Max(c->max_day, d);
 		if (d == c->day)
 			c->on_day = true;
+		if (r->has_day)
+			c->by_request = true;
 	}
 	if (!c->serials_checked)
 	{
@@ -958,7 +964,7 @@ run_parser(sp_format format, char *buf, size_t len, bool ref_txid, const char *s
 		snprintf(hi, sizeof(hi), "%04d-%02d-%02d", y, m, d);
 		bad_line(&c, c.first_line,
 				 psprintf("begins a bill none of whose %s is dated the statement date (they are of %s%s%s): the bill is of another day",
-						  format == SP_WECHAT_FUNDFLOW ? "lines" : "payments",
+						  format == SP_WECHAT_FUNDFLOW ? "lines" : c.by_request ? "refunds (by 退款申请时间)" : "payments",
 						  lo, c.min_day == c.max_day ? "" : " to ", c.min_day == c.max_day ? "" : hi));
 	}
 

@@ -692,7 +692,7 @@ wechat_bill(char *buf, size_t len, const sp_options *opt, const sp_sink *sink,
 				val_line = 0,
 				last = 0;
 	int			c_time = 0, c_txid = -1, c_order = -1, c_state = -1, c_ccy = -1, c_settle = -1, c_fee = -1,
-				c_rid = -1, c_rno = -1, c_refund = -1, c_rstate = -1, c_rtime = -1;
+				c_rid = -1, c_rno = -1, c_refund = -1, c_rstate = -1, c_rtime = -1, c_rapply = -1;
 	colsum		sums[SP_MAX_FIELDS];
 	int64_t		count = 0;
 	bool		have_cur = false;
@@ -728,6 +728,7 @@ wechat_bill(char *buf, size_t len, const sp_options *opt, const sp_sink *sink,
 			c_refund = col(hdr, nh, "退款金额");
 			c_rstate = col(hdr, nh, "退款状态");
 			c_rtime = col(hdr, nh, "退款成功时间");
+			c_rapply = col(hdr, nh, "退款申请时间");
 			{
 				const char *need[] = {"微信订单号", "商户订单号", "交易状态", "货币种类", "手续费"};
 				int			have[] = {c_txid, c_order, c_state, c_ccy, c_fee};
@@ -838,6 +839,13 @@ wechat_bill(char *buf, size_t len, const sp_options *opt, const sp_sink *sink,
 				{
 					if (!datetime(f[c_rtime], &r.at))
 						return fail(err, it.no, "has an invalid 退款成功时间 \"%.*s\"", SHOW(f[c_rtime]));
+				}
+				/* a REFUND bill holds the refunds requested on its day */
+				if (c_rapply >= 0)
+				{
+					if (!datetime(f[c_rapply], &r.day))
+						return fail(err, it.no, "has an invalid 退款申请时间 \"%.*s\"", SHOW(f[c_rapply]));
+					r.has_day = true;
 				}
 				if (r.ref.n == 0)
 					return fail(err, it.no, "has no %s", opt->ref_transaction_id ? "微信退款单号" : "商户退款单号");

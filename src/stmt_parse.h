@@ -66,6 +66,8 @@ typedef struct sp_row
 	int64_t		fee;
 	bool		has_at;
 	sp_time		at;
+	bool		has_day;		/* WeChat REFUND bill: a refund's 退款申请时间, which */
+	sp_time		day;			/* dates it within its bill (at is its 退款成功时间) */
 	int			nraw;			/* the line as written: name -> value */
 	const sp_str *raw_keys;
 	const sp_str *raw_vals;
