@@ -105,6 +105,12 @@ SELECT line_count, total_amount, file_header->>'bill_type' AS bill_type, file_to
 SELECT s.line_no, s.ref, s.external_id, s.amount, s.beijing_time, l.raw->>'退款申请时间' AS requested_at
   FROM st s JOIN raws l USING (source, line_no) WHERE s.source = 'wx-refund3' ORDER BY s.line_no;
 SELECT ledger.load_wechat_bill('wx-refund3', '2021-02-01', pg_read_file(:'wx_refund3_bad'));
+-- the bill is not updated after it is written: a refund still PROCESSING has no
+-- 退款成功时间 and is at its 退款申请时间, not at its payment's 交易时间 (01-19)
+SELECT line_count FROM ledger.load_wechat_bill('wx-refund3', '2021-02-01',
+	replace(pg_read_file(:'wx_refund3'), '`2021-02-01 14:00:50,`50300907032021020105978998710,`S20210201140044552846,`0.01,`0.00,`ORIGINAL,`SUCCESS',
+	        '`,`50300907032021020105978998710,`S20210201140044552846,`0.01,`0.00,`ORIGINAL,`PROCESSING'));
+SELECT line_no, amount, status, beijing_time FROM st WHERE source = 'wx-refund3' ORDER BY line_no;
 -- the same merchant's SUCCESS bill of the day before (19 payments): its summary
 -- states the refund totals the SUCCESS layout has no column for; they are 0.00,
 -- and a bill stating 退款总金额 0.01 is refused (nothing in it can add to it)

@@ -840,12 +840,19 @@ wechat_bill(char *buf, size_t len, const sp_options *opt, const sp_sink *sink,
 					if (!datetime(f[c_rtime], &r.at))
 						return fail(err, it.no, "has an invalid 退款成功时间 \"%.*s\"", SHOW(f[c_rtime]));
 				}
-				/* a REFUND bill holds the refunds requested on its day */
+				/*
+				 * A REFUND bill holds the refunds requested on its day; its
+				 * 交易时间 is the payment's, so a refund not yet succeeded (no
+				 * 退款成功时间: the bill is not updated after it is written)
+				 * is at its 退款申请时间.
+				 */
 				if (c_rapply >= 0)
 				{
 					if (!datetime(f[c_rapply], &r.day))
 						return fail(err, it.no, "has an invalid 退款申请时间 \"%.*s\"", SHOW(f[c_rapply]));
 					r.has_day = true;
+					if (c_rtime < 0 || trim(f[c_rtime]).n == 0)
+						r.at = r.day;
 				}
 				if (r.ref.n == 0)
 					return fail(err, it.no, "has no %s", opt->ref_transaction_id ? "微信退款单号" : "商户退款单号");
