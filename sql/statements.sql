@@ -111,6 +111,13 @@ SELECT line_count FROM ledger.load_wechat_bill('wx-refund3', '2021-02-01',
 	replace(pg_read_file(:'wx_refund3'), '`2021-02-01 14:00:50,`50300907032021020105978998710,`S20210201140044552846,`0.01,`0.00,`ORIGINAL,`SUCCESS',
 	        '`,`50300907032021020105978998710,`S20210201140044552846,`0.01,`0.00,`ORIGINAL,`PROCESSING'));
 SELECT line_no, amount, status, beijing_time FROM st WHERE source = 'wx-refund3' ORDER BY line_no;
+-- a refund requested just before midnight and succeeded after it, in the bill
+-- of its success's day (both refunds moved so): that day is the bill's too
+SELECT line_count, total_amount FROM ledger.load_wechat_bill('wx-refund3', '2021-02-01',
+	replace(replace(pg_read_file(:'wx_refund3'),
+		'`2021-02-01 14:33:21,`2021-02-01 14:33:24,', '`2021-01-31 23:59:57,`2021-02-01 00:00:03,'),
+		'`2021-02-01 14:00:45,`2021-02-01 14:00:50,', '`2021-01-31 23:59:58,`2021-02-01 00:00:01,'));
+SELECT line_no, amount, beijing_time FROM st WHERE source = 'wx-refund3' ORDER BY line_no;
 -- the same merchant's SUCCESS bill of the day before (19 payments): its summary
 -- states the refund totals the SUCCESS layout has no column for; they are 0.00,
 -- and a bill stating 退款总金额 0.01 is refused (nothing in it can add to it)

@@ -660,6 +660,13 @@ parse_row(void *ctx, const sp_row *r)
 		c->max_day = Max(c->max_day, d);
 		if (d == c->day)
 			c->on_day = true;
+		/*
+		 * A refund requested just before midnight and succeeded after it may
+		 * stand in the bill of its success's day: that day counts too (its
+		 * request can still not be later than the statement date).
+		 */
+		if (r->has_day && r->has_at && sp_days(r->at.y, r->at.mo, r->at.d) == c->day)
+			c->on_day = true;
 		if (r->has_day)
 			c->by_request = true;
 	}
