@@ -537,43 +537,69 @@ account_by_code_or_error(const char *code)
 
 /* ---------- book days ---------- */
 
-DateADT
-ledger_open_day(void)
+/* The open day as snap sees it; false if it sees none. */
+static bool
+open_day_in(Snapshot snap, DateADT *day)
 {
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	Snapshot	snap;
 	bool		isnull;
 	bool		found = false;
+
+	rel = table_open(cat.book_day, AccessShareLock);
+	scan = systable_beginscan(rel, cat.book_day_one_open, true, snap, 0, NULL);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		*day = DatumGetDateADT(heap_getattr(tup, cat.day_date,
+											RelationGetDescr(rel), &isnull));
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+static void
+no_open_day_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("no book day is open"),
+			 errdetail("Every day in ledger.book_day is closing or closed; vouchers are posted only into the open day."),
+			 errhint("Open one with ledger.open_books(date), or finish the interrupted cutoff with CALL ledger.close_day().")));
+}
+
+DateADT
+ledger_open_day(void)
+{
+	Snapshot	snap;
+	bool		found;
 
 	(void) ledger_catalog();
 	LockRelationOid(cat.book_day, AccessShareLock);
 	if (open_day_valid)
 		return open_day;
 
-	rel = table_open(cat.book_day, AccessShareLock);
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, cat.book_day_one_open, true, snap, 0, NULL);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-	{
-		open_day = DatumGetDateADT(heap_getattr(tup, cat.day_date,
-												RelationGetDescr(rel), &isnull));
-		found = true;
-	}
-	systable_endscan(scan);
+	found = open_day_in(snap, &open_day);
 	UnregisterSnapshot(snap);
-	table_close(rel, AccessShareLock);
-
 	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no book day is open"),
-				 errdetail("Every day in ledger.book_day is closing or closed; vouchers are posted only into the open day."),
-				 errhint("Open one with ledger.open_books(date), or finish the interrupted cutoff with CALL ledger.close_day().")));
+		no_open_day_error();
 	open_day_valid = true;
 	return open_day;
+}
+
+DateADT
+ledger_open_day_as_of(Snapshot snap)
+{
+	DateADT		day;
+
+	(void) ledger_catalog();
+	if (!open_day_in(snap, &day))
+		no_open_day_error();
+	return day;
 }
 
 /*

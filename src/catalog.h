@@ -16,6 +16,7 @@
 #include "access/attnum.h"
 #include "executor/spi.h"
 #include "utils/date.h"
+#include "utils/snapshot.h"
 
 #include "amount.h"
 #include "utils/hsearch.h"
@@ -140,6 +141,13 @@ extern uint64 ledger_accounts_generation(void);
 
 /* The open book day; raises 55000 if no day is open. */
 extern DateADT ledger_open_day(void);
+
+/*
+ * The open book day as the snapshot sees it (not cached): the open day of a
+ * REPEATABLE READ or SERIALIZABLE reader, which must agree with the book
+ * days its snapshot shows.  Raises 55000 if the snapshot sees none.
+ */
+extern DateADT ledger_open_day_as_of(Snapshot snap);
 
 /* "frozen" / "closed" / "open" */
 extern const char *account_status_name(AccountStatus st);

@@ -280,7 +280,8 @@ posting_book_day(void)
 /*
  * ledger.current_book_date(): the day this transaction posts into if it has
  * posted (or is posting: the default of voucher.book_date is evaluated while
- * the INSERT holds its lock on ledger.voucher), otherwise the open day.
+ * the INSERT holds its lock on ledger.voucher), otherwise the open day (at
+ * REPEATABLE READ or SERIALIZABLE, the open day of the transaction's snapshot).
  */
 PG_FUNCTION_INFO_V1(ledger_current_book_date);
 Datum
@@ -297,6 +298,15 @@ ledger_current_book_date(PG_FUNCTION_ARGS)
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, cat->voucher);
 	if (LockHeldByMe(&tag, RowExclusiveLock))
 		PG_RETURN_DATEADT(posting_book_day());
+
+	/*
+	 * A reader at REPEATABLE READ or SERIALIZABLE (a report, on the primary
+	 * or on a standby) gets the open day of its snapshot: a cutoff that
+	 * commits while it runs does not move the day under the book days,
+	 * vouchers and balances it reads.
+	 */
+	if (IsolationUsesXactSnapshot())
+		PG_RETURN_DATEADT(ledger_open_day_as_of(GetTransactionSnapshot()));
 	PG_RETURN_DATEADT(ledger_open_day());
 }
 
