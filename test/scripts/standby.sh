@@ -25,7 +25,12 @@
 #  - a REPEATABLE READ transaction on the standby reads the same books, open
 #    day included, from start to end while the primary posts and closes a
 #    day, and the next transaction sees the new postings;
-#  - SERIALIZABLE is refused by PostgreSQL on a standby (0A000).
+#  - SERIALIZABLE is refused by PostgreSQL on a standby (0A000);
+#  - recovery conflicts: with hot_standby_feedback off and
+#    max_standby_streaming_delay = 1s, a REPEATABLE READ report is cancelled
+#    (40001) when the primary vacuums rows its snapshot sees; with
+#    hot_standby_feedback on (the primary holds the standby's xmin) the same
+#    report runs to its end.
 #
 #   STANDBY_PORT   the standby's port (default: the test cluster's + 1)
 source "$(dirname "$0")/lib.bash"
@@ -373,6 +378,50 @@ note "ok: standby: a REPEATABLE READ report read the same books (open day, journ
 cmp -s "$WORK/rr.1.txt" "$WORK/rr.4.txt" && fail "the transaction after the report does not see the new postings"
 grep -qx 'check true' "$WORK/rr.4.txt" || fail "after the report: $(cat "$WORK/rr.4.txt")"
 note "ok: standby: the next transaction sees the new postings and the new open day ($(grep current_book_date "$WORK/rr.4.txt"))"
+# ---- recovery conflicts (README, Reports on a standby) ----
+# standby_conf LINE... : appends to the standby's configuration and reloads it
+standby_conf() {
+	printf '%s\n' "$@" | ledger_as_server tee -a "$SB/data/postgresql.conf" >/dev/null
+	ledger_as_server pg_ctl -D "$SB/data" reload >/dev/null || fail "could not reload the standby's configuration"
+	sleep 0.5
+}
+# conflict : a REPEATABLE READ report on the standby, in the middle of which
+# the primary updates balance rows the report's snapshot sees and vacuums
+# them away; prints what the report's last statement got
+cat >"$WORK/vacuum.sql" <<'SQL'
+SET client_min_messages = warning;
+SELECT count(ledger.post('vac-' || g || '-' || i, ARRAY['w1', 'w2'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[]))
+  FROM generate_series(1, 20) i, (SELECT coalesce(max(id), 0) AS g FROM ledger.voucher) x;
+VACUUM ledger.account_balance;
+SQL
+[ "$(id -u)" -eq 0 ] && chmod 644 "$WORK/vacuum.sql"
+conflict() {
+	sq $DB -v ON_ERROR_STOP=0 -v VERBOSITY=sqlstate >"$WORK/conflict.out" 2>&1 <<SQL
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT 'before ' || ledger.balance('w1');
+\\! psql -X -q -h '$PRIMARY_HOST' -p $PRIMARY_PORT -d $DB -f '$WORK/vacuum.sql' >/dev/null 2>&1
+SELECT pg_sleep(4);
+SELECT 'after ' || ledger.balance('w1');
+COMMIT;
+SQL
+	grep -E 'ERROR|FATAL|^after' "$WORK/conflict.out" | head -n 1
+}
+standby_conf "hot_standby_feedback = off" "max_standby_streaming_delay = 1s"
+sexpect postgres "SELECT current_setting('hot_standby_feedback') || ' ' || current_setting('max_standby_streaming_delay')" "off 1s" \
+	"hot_standby_feedback off, max_standby_streaming_delay 1s"
+got=$(conflict)
+[[ "$got" = *40001 ]] || fail "without hot_standby_feedback, a report holding back the primary's vacuum for over 1 s: expected a cancel with 40001, got '$got' ($(cat "$WORK/conflict.out"))"
+note "ok: standby: without hot_standby_feedback, the primary's vacuum cancels a report after max_standby_streaming_delay ($got)"
+standby_conf "hot_standby_feedback = on" "max_standby_streaming_delay = 30s"
+for i in $(seq 1 100); do
+	[ "$(q postgres -c "SELECT count(*) FROM pg_stat_replication WHERE backend_xmin IS NOT NULL")" = 1 ] && break
+	sleep 0.1
+done
+expect postgres "SELECT count(*) FROM pg_stat_replication WHERE backend_xmin IS NOT NULL" 1 "the primary holds the standby's xmin (hot_standby_feedback on)"
+got=$(conflict)
+[[ "$got" = after* ]] || fail "with hot_standby_feedback, the report was cancelled: '$got' ($(cat "$WORK/conflict.out"))"
+note "ok: standby: with hot_standby_feedback on, the same report runs to its end"
+
 # the analyst of the README (Operations, Roles and privileges: read only),
 # granted on the primary, reads the same on the standby
 q $DB >/dev/null <<'SQL' || fail "could not create the analyst role"
