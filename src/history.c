@@ -704,6 +704,39 @@ typedef struct RowTemplate
 	char		bytes[MAXALIGN(SizeofHeapTupleHeader + BITMAPLEN(HC_COLUMNS)) + HC_FIXED * MAXIMUM_ALIGNOF + 3 * sizeof(LedgerAmount)];
 } RowTemplate;
 
+/*
+ * Copies n bytes (a row's header, a short text) eight at a time.  The
+ * compiler lays out memcpy() of a length it knows to be small as "rep movsq",
+ * whose start-up costs more than copying these few bytes (it was a sixth of
+ * the history's time).
+ */
+static inline void
+copy_short(char *dst, const char *src, size_t n)
+{
+	size_t		i = 0;
+
+	if (n >= 8)
+	{
+		for (; i + 8 <= n; i += 8)
+		{
+			uint64		w;
+
+			memcpy(&w, src + i, 8);
+			memcpy(dst + i, &w, 8);
+		}
+		if (i < n)
+		{
+			uint64		w;
+
+			memcpy(&w, src + n - 8, 8);
+			memcpy(dst + n - 8, &w, 8);
+		}
+		return;
+	}
+	for (; i < n; i++)
+		dst[i] = src[i];
+}
+
 /* A row of the history as a composite datum's header, in the current memory. */
 static HeapTupleHeader
 history_form(HistoryScan *hs, TupleDesc desc, const Datum *values, const bool *nulls)
@@ -755,7 +788,7 @@ history_form(HistoryScan *hs, TupleDesc desc, const Datum *values, const bool *n
 		hs->templates[mask] = t;
 	}
 	td = palloc(t->hoff + t->fixed_len + texts);
-	memcpy(td, t->bytes, t->hoff + t->fixed_len);
+	copy_short((char *) td, t->bytes, t->hoff + t->fixed_len);
 	HeapTupleHeaderSetDatumLength(td, t->hoff + t->fixed_len + texts);
 	data = (char *) td + t->hoff;
 	for (i = 0; i < HC_FIXED; i++)
@@ -775,7 +808,7 @@ history_form(HistoryScan *hs, TupleDesc desc, const Datum *values, const bool *n
 	{
 		if (nulls[i])
 			continue;
-		memcpy(data, DatumGetPointer(values[i]), VARSIZE_SHORT(DatumGetPointer(values[i])));
+		copy_short(data, DatumGetPointer(values[i]), VARSIZE_SHORT(DatumGetPointer(values[i])));
 		data += VARSIZE_SHORT(DatumGetPointer(values[i]));
 	}
 #ifdef USE_ASSERT_CHECKING
