@@ -132,12 +132,39 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ledger.open_books(start_date date) RETURNS date
-	LANGUAGE plpgsql
-	SECURITY DEFINER
+/*
+ * The write entry points written in PL/pgSQL (the cutoff, the loaders,
+ * reconcile, resolve_break, open_books) call this first: in a read-only
+ * transaction (a hot standby, default_transaction_read_only) they are
+ * refused with 25006 naming what was called, instead of with PostgreSQL's
+ * own 25006 from deep inside, whose CONTEXT lines name internal functions.
+ * Reads no table: executable by PUBLIC, like ledger._raise().
+ */
+CREATE FUNCTION ledger._check_writable(what text) RETURNS void
+	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	IF pg_catalog.current_setting('transaction_read_only')::boolean THEN
+		PERFORM ledger._raise('25006', pg_catalog.format('cannot run %s in a read-only transaction', what),
+			detail => CASE WHEN pg_catalog.pg_is_in_recovery()
+			               THEN 'This server is a standby: it replays the primary''s books and writes nothing.'
+			               ELSE 'The transaction is read-only (SET TRANSACTION READ ONLY or default_transaction_read_only).' END,
+			hint => CASE WHEN pg_catalog.pg_is_in_recovery() THEN 'Run it on the primary.' END);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ledger._check_writable(text) IS
+	'raises 25006 naming what was called when the transaction is read-only (a hot standby); the first step of the write entry points written in PL/pgSQL';
+
+CREATE OR REPLACE FUNCTION ledger.open_books(start_date date)
+ RETURNS date
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+	PERFORM ledger._check_writable('ledger.open_books()');
 	IF start_date IS NULL THEN
 		PERFORM ledger._raise('22004', 'start_date must not be null',
 			detail => 'ledger.open_books() needs the first book date of the books.');
@@ -152,7 +179,7 @@ BEGIN
 	UPDATE ledger.book_day SET book_date = start_date, opened_at = now() WHERE status = 'open';
 	RETURN start_date;
 END
-$$;
+$function$;
 
 CREATE OR REPLACE FUNCTION ledger._daily_balance_guard() RETURNS trigger
 	LANGUAGE plpgsql
@@ -394,11 +421,13 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ledger._statement_check_args(source text, statement_date date) RETURNS void
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $$
+CREATE OR REPLACE FUNCTION ledger._statement_check_args(source text, statement_date date)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
 BEGIN
+	PERFORM ledger._check_writable('a statement loader');
 	IF source IS NULL OR source = '' THEN
 		PERFORM ledger._raise('22004', 'source must not be null or empty',
 			detail => format('Statement lines are filed under the name of their channel, e.g. ''wechat''; the statement of %s was given %s.',
@@ -411,7 +440,7 @@ BEGIN
 	END IF;
 	PERFORM ledger._check_book_date(statement_date, 'statement_date');
 END
-$$;
+$function$;
 
 CREATE OR REPLACE FUNCTION ledger.load_statement_csv(source text, statement_date date, csv text DEFAULT NULL::text, currency text DEFAULT 'CNY'::text)
  RETURNS ledger.statement_import
@@ -519,6 +548,7 @@ DECLARE
 	b ledger.recon_break;
 	acct text;
 BEGIN
+	PERFORM ledger._check_writable('ledger.resolve_break()');
 	IF break_id IS NULL THEN
 		PERFORM ledger._raise('22004', 'break_id must not be null',
 			detail => 'ledger.resolve_break() needs the id of a break in ledger.recon_break.');
@@ -1962,6 +1992,7 @@ DECLARE
 	fid bigint;
 	replaced integer;
 BEGIN
+	PERFORM ledger._check_writable('a statement loader');
 	IF src IS NULL OR src = '' THEN
 		PERFORM ledger._raise('22004', 'source must not be null or empty',
 			detail => 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.');
@@ -2511,6 +2542,7 @@ DECLARE
 	net boolean := false;
 	missing boolean;
 BEGIN
+	PERFORM ledger._check_writable('ledger.reconcile()');
 	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
 		PERFORM ledger._raise('22004', 'source, statement_date and account must not be null',
 			detail => pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
@@ -3370,6 +3402,7 @@ DECLARE
 	holder integer;
 BEGIN
 	-- like ledger._close_finish, qualifies every function and operator
+	PERFORM ledger._check_writable('ledger.close_day()');
 	PERFORM ledger._check_book_date(requested, 'book_date');
 	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
 	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested
@@ -3829,5 +3862,23 @@ BEGIN
 	END IF;
 	RETURN ledger._amount_of_sum(COALESCE(units, 0) * ledger._normal_sign(a.kind, a.metadata), cur, a.code,
 		'balance at the end of ' || pg_catalog.to_char(as_of, 'YYYY-MM-DD'));
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION ledger.stage_statement()
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+	PERFORM ledger._check_writable('ledger.stage_statement()');
+	IF pg_catalog.to_regclass('pg_temp.ledger_statement_stage') IS NULL THEN
+		CREATE TEMP TABLE ledger_statement_stage (
+			line_no bigint GENERATED ALWAYS AS IDENTITY,
+			line    text
+		);
+	ELSE
+		TRUNCATE pg_temp.ledger_statement_stage RESTART IDENTITY;
+	END IF;
 END
 $function$;

@@ -571,6 +571,7 @@ CREATE FUNCTION ledger.open_books(start_date date) RETURNS date
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM ledger._check_writable('ledger.open_books()');
 	IF start_date IS NULL THEN
 		PERFORM ledger._raise('22004', 'start_date must not be null',
 			detail => 'ledger.open_books() needs the first book date of the books.');

@@ -1066,6 +1066,7 @@ DECLARE
 	holder integer;
 BEGIN
 	-- like ledger._close_finish, qualifies every function and operator
+	PERFORM ledger._check_writable('ledger.close_day()');
 	PERFORM ledger._check_book_date(requested, 'book_date');
 	IF requested IS NOT NULL AND EXISTS (SELECT 1 FROM ledger.book_day b
 	                                      WHERE b.book_date OPERATOR(pg_catalog.=) requested

@@ -20,6 +20,7 @@ CREATE FUNCTION ledger.stage_statement() RETURNS void
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM ledger._check_writable('ledger.stage_statement()');
 	IF pg_catalog.to_regclass('pg_temp.ledger_statement_stage') IS NULL THEN
 		CREATE TEMP TABLE ledger_statement_stage (
 			line_no bigint GENERATED ALWAYS AS IDENTITY,
@@ -137,6 +138,7 @@ CREATE FUNCTION ledger._statement_check_args(source text, statement_date date) R
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM ledger._check_writable('a statement loader');
 	IF source IS NULL OR source = '' THEN
 		PERFORM ledger._raise('22004', 'source must not be null or empty',
 			detail => format('Statement lines are filed under the name of their channel, e.g. ''wechat''; the statement of %s was given %s.',
@@ -471,6 +473,7 @@ DECLARE
 	fid bigint;
 	replaced integer;
 BEGIN
+	PERFORM ledger._check_writable('a statement loader');
 	IF src IS NULL OR src = '' THEN
 		PERFORM ledger._raise('22004', 'source must not be null or empty',
 			detail => 'Bank statement lines are filed under the name of the bank account''s channel, e.g. ''icbc''.');

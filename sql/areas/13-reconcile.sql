@@ -83,6 +83,7 @@ DECLARE
 	net boolean := false;
 	missing boolean;
 BEGIN
+	PERFORM ledger._check_writable('ledger.reconcile()');
 	IF src IS NULL OR d IS NULL OR reconcile.account IS NULL THEN
 		PERFORM ledger._raise('22004', 'source, statement_date and account must not be null',
 			detail => pg_catalog.format('ledger.reconcile() was called with source %s, statement_date %s and account %s.',
@@ -480,6 +481,7 @@ DECLARE
 	b ledger.recon_break;
 	acct text;
 BEGIN
+	PERFORM ledger._check_writable('ledger.resolve_break()');
 	IF break_id IS NULL THEN
 		PERFORM ledger._raise('22004', 'break_id must not be null',
 			detail => 'ledger.resolve_break() needs the id of a break in ledger.recon_break.');

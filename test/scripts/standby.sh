@@ -274,6 +274,9 @@ while IFS= read -r stmt; do
 	[ -z "$stmt" ] && continue
 	got=$(PGOPTIONS='-c client_min_messages=error' psql -X -q -At -h "$SB/sock" -p "$SBPORT" -d $DB -v VERBOSITY=sqlstate -c "$stmt" 2>&1)
 	[ "$got" = "ERROR:  25006" ] || fail "standby: $stmt: expected ERROR:  25006, got '$got'"
+	# refused by name, without CONTEXT lines naming the ledger's internal functions
+	got=$(PGOPTIONS='-c client_min_messages=error' psql -X -q -At -h "$SB/sock" -p "$SBPORT" -d $DB -c "$stmt" 2>&1)
+	case $got in *CONTEXT:*) fail "standby: $stmt: the refusal shows internal CONTEXT lines: $got" ;; esac
 	refused=$((refused + 1))
 done <<SQL
 SELECT ledger.post('sb-1', ARRAY['w1', 'w2'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])
