@@ -229,5 +229,37 @@ SELECT ledger.account_history('2241', '2026-11-02');      -- 22023
 SELECT ledger.account_history('nowhere', '2026-11-02');   -- 23503
 SELECT ledger.account_history('w1', NULL);                 -- 22004
 
+
+-- ---------------------------------------------------------------------------
+-- post_hold with the amounts as drivers send them, like ledger.post and
+-- ledger.hold: text[] (JDBC's createArrayOf("text", ...), psycopg2's list of
+-- str), one array literal (an untyped '{...}', JDBC's setString, a varchar),
+-- NULL (in full, whichever form it resolves to); a replay through another
+-- form is the same voucher; a malformed amount names its line; a text[] of
+-- two dimensions is refused like an amount[] of two
+-- ---------------------------------------------------------------------------
+SELECT ledger.post('fund-t', ARRAY['bank', 'w3'], ARRAY['40 CNY', '-40 CNY']) IS NOT NULL AS funded;
+SELECT ledger.hold('ht-' || i, ARRAY['w3', 'transit'], ARRAY['4 CNY', '-4 CNY']) IS NOT NULL AS held
+  FROM generate_series(1, 6) i;
+CREATE TEMP TABLE ht AS SELECT idempotency_key AS k, id FROM ledger.hold WHERE idempotency_key LIKE 'ht-%';
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-1'), 'ht-1-p', ARRAY['1.50 CNY', '-1.50 CNY']) AS vt1 \gset
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-1'), 'ht-1-p', '{1.50 CNY,-1.50 CNY}') = :vt1 AS literal_replay,
+       ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-1'), 'ht-1-p', ARRAY['1.50 CNY', '-1.50 CNY']::ledger.amount[]) = :vt1 AS amount_replay;
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-2'), 'ht-2-p', '{2 CNY,-2 CNY}') IS NOT NULL AS untyped_literal;
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-3'), 'ht-3-p', '{2.50 CNY,-2.50 CNY}'::varchar, 'captured') IS NOT NULL AS varchar_literal;
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-4'), 'ht-4-p', NULL) IS NOT NULL AS null_in_full,
+       ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-5'), 'ht-5-p', NULL::text[], 'in full') IS NOT NULL AS null_text_array_in_full;
+SELECT h.idempotency_key, h.status, v.summary, e.line_no, e.account_code, e.debit, e.credit
+  FROM ledger.hold h JOIN ledger.voucher v ON v.hold_id = h.id JOIN ledger.journal e ON e.voucher_id = v.id
+ WHERE h.idempotency_key LIKE 'ht-%' ORDER BY h.idempotency_key, e.line_no;
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-6'), 'ht-6-p', ARRAY['1 CNY', '-1.001 CNY']);     -- 22P02, line 2
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-6'), 'ht-6-p', '{1 CNY,-1 XYZ/2/3}');             -- 22P02, the literal
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-6'), 'ht-6-p', ARRAY[['1 CNY'], ['-1 CNY']]);     -- 22023
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-6'), 'ht-6-p', ARRAY['1 CNY']);                   -- 22023
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-6'), 'ht-6-p', ARRAY['5 CNY', '-5 CNY']);         -- 22023
+SELECT ledger.post_hold((SELECT id FROM ht WHERE k = 'ht-6'), 'ht-6-p', ARRAY['1 CNY', NULL]);             -- 22004
+SELECT ledger.void_hold((SELECT id FROM ht WHERE k = 'ht-6'));
+SELECT ledger.balance('w3') AS balance, ledger.available('w3') AS available;
+
 \c :regress_db
 DROP DATABASE ledger_regress_holds;

@@ -3882,3 +3882,33 @@ BEGIN
 	END IF;
 END
 $function$;
+
+-- ---- drivers: ledger.post_hold's amounts as text[] and as one array literal (JDBC, psycopg2, node-postgres) ----
+/*
+ * As for ledger.post and ledger.hold: the amounts as text[] (JDBC's
+ * createArrayOf("text", ...), psycopg2's list of str) and as one array
+ * literal (an untyped '{...}', a JDBC setString).  The amounts have no
+ * default here, so that a call without them names the form above alone; a
+ * NULL for them resolves to the text form and posts the hold in full.
+ */
+CREATE FUNCTION ledger.post_hold(hold_id bigint, idempotency_key text, amounts text[],
+		summary text DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_post_hold'
+	LANGUAGE C VOLATILE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ledger.post_hold(bigint, text, text[], text) IS
+	'ledger.post_hold with the amounts as text (''4.00 CNY''), for drivers that send a list of strings; same behaviour';
+
+CREATE FUNCTION ledger.post_hold(hold_id bigint, idempotency_key text, amounts text,
+		summary text DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_post_hold'
+	LANGUAGE C VOLATILE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ledger.post_hold(bigint, text, text, text) IS
+	'ledger.post_hold with the amounts as one array literal (''{4.00 CNY,-4.00 CNY}''), the form an untyped literal resolves to; same behaviour';
+
+REVOKE EXECUTE ON FUNCTION ledger.post_hold(bigint, text, text[], text), ledger.post_hold(bigint, text, text, text) FROM PUBLIC;

@@ -1355,6 +1355,10 @@ check_posted_amount(const LockedHold *h, int i, const LedgerAmount *a)
 /*
  * ledger.post_hold(hold_id, idempotency_key, amounts ledger.amount[],
  *                  summary) → bigint
+ *
+ * Also the C function of the forms with amounts text[] and text (one array
+ * literal), as for ledger.post: what JDBC's createArrayOf("text", ...) and
+ * psycopg2's lists send, and what an untyped '{...}' resolves to.
  */
 PG_FUNCTION_INFO_V1(ledger_post_hold);
 Datum
@@ -1427,14 +1431,17 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 	/* what to post: the held amounts, or at most them with their signs */
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
+		ArrayType  *arr = post_amounts_argument(fcinfo, 2, "voucher", key);
 		Datum	   *vals;
 		bool	   *nulls;
 		int			nvals;
 
+		/* before deconstructing: a text[] of more dimensions is returned as it came */
+		if (ARR_NDIM(arr) > 1)
+			amounts_count_error(&h, ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)));
 		deconstruct_array(arr, ARR_ELEMTYPE(arr), sizeof(LedgerAmount), false, TYPALIGN_DOUBLE,
 						  &vals, &nulls, &nvals);
-		if (ARR_NDIM(arr) > 1 || nvals != h.n)
+		if (nvals != h.n)
 			amounts_count_error(&h, nvals);
 		post = palloc(sizeof(LedgerAmount *) * Max(h.n, 1));
 		for (i = 0; i < h.n; i++)

@@ -156,6 +156,33 @@ CREATE FUNCTION ledger.post_hold(hold_id bigint, idempotency_key text, amounts l
 COMMENT ON FUNCTION ledger.post_hold(bigint, text, ledger.amount[], text) IS
 	'posts a pending hold as a voucher on the open day, in full (amounts NULL) or in part, releasing the rest; returns the voucher id, the same one for a replay of the key';
 
+/*
+ * As for ledger.post and ledger.hold: the amounts as text[] (JDBC's
+ * createArrayOf("text", ...), psycopg2's list of str) and as one array
+ * literal (an untyped '{...}', a JDBC setString).  The amounts have no
+ * default here, so that a call without them names the form above alone; a
+ * NULL for them resolves to the text form and posts the hold in full.
+ */
+CREATE FUNCTION ledger.post_hold(hold_id bigint, idempotency_key text, amounts text[],
+		summary text DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_post_hold'
+	LANGUAGE C VOLATILE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ledger.post_hold(bigint, text, text[], text) IS
+	'ledger.post_hold with the amounts as text (''4.00 CNY''), for drivers that send a list of strings; same behaviour';
+
+CREATE FUNCTION ledger.post_hold(hold_id bigint, idempotency_key text, amounts text,
+		summary text DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ledger_post_hold'
+	LANGUAGE C VOLATILE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ledger.post_hold(bigint, text, text, text) IS
+	'ledger.post_hold with the amounts as one array literal (''{4.00 CNY,-4.00 CNY}''), the form an untyped literal resolves to; same behaviour';
+
 CREATE FUNCTION ledger.void_hold(hold_id bigint, reason text DEFAULT NULL)
 	RETURNS void
 	AS 'MODULE_PATHNAME', 'ledger_void_hold'
@@ -329,6 +356,8 @@ REVOKE EXECUTE ON FUNCTION
 	ledger.hold(text, text[], text[], text, text, timestamptz, jsonb),
 	ledger.hold(text, text[], text, text, text, timestamptz, jsonb),
 	ledger.post_hold(bigint, text, ledger.amount[], text),
+	ledger.post_hold(bigint, text, text[], text),
+	ledger.post_hold(bigint, text, text, text),
 	ledger.void_hold(bigint, text),
 	ledger.expire_holds(),
 	ledger._expired_held(bigint),
