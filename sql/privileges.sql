@@ -393,6 +393,8 @@ GRANT EXECUTE ON FUNCTION
 	ledger.hold(text, text[], text[], text, text, timestamptz, jsonb),
 	ledger.hold(text, text[], text, text, text, timestamptz, jsonb),
 	ledger.post_hold(bigint, text, ledger.amount[], text),
+	ledger.post_hold(bigint, text, text[], text),
+	ledger.post_hold(bigint, text, text, text),
 	ledger.void_hold(bigint, text),
 	ledger.available(text)
 	TO regress_ledger_poster;
@@ -407,7 +409,7 @@ SELECT ledger.hold('p-h1', ARRAY['w1', 'bank'], ARRAY['10 CNY', '-10 CNY'], 'wit
 SELECT ledger.hold('p-h2', ARRAY['w1', 'bank'], ARRAY['5 CNY', '-5 CNY']::ledger.amount[]) AS ph2 \gset
 SELECT ledger.hold('p-h3', ARRAY['w1', 'bank'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[], NULL, NULL, now() + interval '1 day') AS ph3 \gset
 SELECT ledger.available('w1') AS w1_available, ledger.balance('w1') AS w1_balance;
-SELECT ledger.post_hold(:ph1, 'p-h1-post', ARRAY['8 CNY', '-8 CNY']::ledger.amount[]) IS NOT NULL AS posted;
+SELECT ledger.post_hold(:ph1, 'p-h1-post', ARRAY['8 CNY', '-8 CNY']) IS NOT NULL AS posted;
 SELECT ledger.void_hold(:ph2, 'bank rejected');
 SELECT count(*) > 0 AS history_rows FROM ledger.account_history('w1', '2026-11-02');  -- refused: the poster cannot read the journal
 SELECT count(*) > 0 AS history_rows FROM ledger._account_history('w1', '2026-11-02', NULL);  -- nor through the rows' function

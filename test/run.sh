@@ -15,7 +15,8 @@ source "$top/tools/pgenv.sh"
 
 mkdir -p "$LEDGER_TMP"
 ledger_ensure_deps
-ledger_ensure_optional hledger bc clang libclang-rt-dev python3-psycopg2
+ledger_ensure_optional hledger bc clang libclang-rt-dev python3-psycopg2 \
+	default-jre-headless libpostgresql-jdbc-java node-pg
 ledger_build
 ledger_cluster_start test "fsync = off" "synchronous_commit = off" "full_page_writes = off" "track_commit_timestamp = on" \
 	"max_connections = 60" "shared_buffers = 256MB" "work_mem = 16MB"

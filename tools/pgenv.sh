@@ -87,16 +87,28 @@ ledger_pg_hint() {
 }
 
 # Packages some tests use; a machine that cannot have them gets a warning.
+# Nothing installed is replaced: a package the archive has (a candidate) but
+# apt would install only by removing packages, or cannot install beside them
+# (Debian's node-pg beside a nodejs from NodeSource), is left out with a
+# warning, without an apt-get update that could not help.  apt waits up to
+# two minutes for another apt (a test run beside this one) to finish.
 ledger_ensure_optional() {
-	local missing=() p
+	local missing=() p sim
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	command -v apt-get >/dev/null || { ledger_log "warning: cannot install ${missing[*]}"; return 0; }
+	local apt=(install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120)
 	for p in "${missing[@]}"; do
-		ledger_apt install -y -q --no-install-recommends "$p" >/dev/null 2>&1 ||
-			{ ledger_apt update -q >/dev/null 2>&1; ledger_apt install -y -q --no-install-recommends "$p" >/dev/null 2>&1; } ||
+		if LC_ALL=C apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+			if ! sim=$(LC_ALL=C apt-get -s install --no-install-recommends "$p" 2>&1) || grep -q '^Remv ' <<<"$sim"; then
+				ledger_log "warning: apt cannot install $p beside this machine's packages (a conflict, or it would remove some); the tests that need it will skip or fail"
+				continue
+			fi
+		fi
+		ledger_apt "${apt[@]}" "$p" >/dev/null 2>&1 ||
+			{ ledger_apt update -q >/dev/null 2>&1; ledger_apt "${apt[@]}" "$p" >/dev/null 2>&1; } ||
 			ledger_log "warning: could not install $p; the tests that need it will fail or skip"
 	done
 }
