@@ -163,6 +163,19 @@ $$;
 COMMENT ON FUNCTION ledger_router.post(text, text, text[], text[], text, text, jsonb) IS
 	'ledger.post on the node of the book, amounts written as text (for drivers that send a list of strings)';
 
+-- the form an untyped '{...}' (node-postgres's arrays, a JDBC setString) resolves to, as on the node
+CREATE FUNCTION ledger_router.post(book text, idempotency_key text, accounts text[], amounts text,
+		summary text DEFAULT NULL, ref text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(book);
+	SELECT ledger.post(idempotency_key, accounts, amounts::ledger.amount[], summary, ref, metadata) AS post;
+$$;
+COMMENT ON FUNCTION ledger_router.post(text, text, text[], text, text, text, jsonb) IS
+	'ledger.post on the node of the book, amounts written as one array literal (the form an untyped literal resolves to)';
+
 CREATE FUNCTION ledger_router.reverse(book text, voucher_id bigint, idempotency_key text, summary text DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plproxy
@@ -209,6 +222,18 @@ $$;
 COMMENT ON FUNCTION ledger_router.hold(text, text, text[], text[], text, text, timestamptz, jsonb) IS
 	'ledger.hold on the node of the book, amounts written as text';
 
+CREATE FUNCTION ledger_router.hold(book text, idempotency_key text, accounts text[], amounts text,
+		summary text DEFAULT NULL, ref text DEFAULT NULL, expires_at timestamptz DEFAULT NULL, metadata jsonb DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(book);
+	SELECT ledger.hold(idempotency_key, accounts, amounts::ledger.amount[], summary, ref, expires_at, metadata) AS hold;
+$$;
+COMMENT ON FUNCTION ledger_router.hold(text, text, text[], text, text, text, timestamptz, jsonb) IS
+	'ledger.hold on the node of the book, amounts written as one array literal (the form an untyped literal resolves to)';
+
 CREATE FUNCTION ledger_router.post_hold(book text, hold_id bigint, idempotency_key text,
 		amounts ledger.amount[] DEFAULT NULL, summary text DEFAULT NULL)
 	RETURNS bigint
@@ -220,6 +245,32 @@ AS $$
 $$;
 COMMENT ON FUNCTION ledger_router.post_hold(text, bigint, text, ledger.amount[], text) IS
 	'ledger.post_hold on the node of the book';
+
+-- the amounts as text[] (JDBC's createArrayOf("text", ...), psycopg2's list) and as one literal
+-- (node-postgres); no default, so that a call without amounts names the form above alone
+CREATE FUNCTION ledger_router.post_hold(book text, hold_id bigint, idempotency_key text,
+		amounts text[], summary text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(book);
+	SELECT ledger.post_hold(hold_id, idempotency_key, amounts::ledger.amount[], summary) AS post_hold;
+$$;
+COMMENT ON FUNCTION ledger_router.post_hold(text, bigint, text, text[], text) IS
+	'ledger.post_hold on the node of the book, amounts written as text';
+
+CREATE FUNCTION ledger_router.post_hold(book text, hold_id bigint, idempotency_key text,
+		amounts text, summary text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plproxy
+AS $$
+	CLUSTER 'ledger_router';
+	RUN ON ledger_router._partition(book);
+	SELECT ledger.post_hold(hold_id, idempotency_key, amounts::ledger.amount[], summary) AS post_hold;
+$$;
+COMMENT ON FUNCTION ledger_router.post_hold(text, bigint, text, text, text) IS
+	'ledger.post_hold on the node of the book, amounts written as one array literal (the form an untyped literal resolves to)';
 
 CREATE FUNCTION ledger_router.void_hold(book text, hold_id bigint, reason text DEFAULT NULL)
 	RETURNS void

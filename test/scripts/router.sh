@@ -93,6 +93,15 @@ if [ "$(nq a -c "SELECT to_regprocedure('ledger.hold(text, text[], ledger.amount
 	             AND ledger_router.balance('a', '2241.CNY2')::text = '97.00 CNY'" t "routed hold and post_hold"
 	rexpect $R "SELECT ledger_router.void_hold('a', ledger_router.hold('a', 'h-2', ARRAY['2241.CNY2', '1002.01'], ARRAY['3 CNY', '-3 CNY']))::text || ledger_router.available('a', '2241.CNY2')" \
 		"97.00 CNY" "routed hold, void_hold and available"
+	# the amounts as drivers send them: text[] (JDBC, psycopg2) and untyped literals (node-postgres)
+	rexpect $R "SELECT ledger_router.post_hold('a', ledger_router.hold('a', 'h-4', ARRAY['2241.CNY2', '1002.01'], '{3 CNY,-3 CNY}'), 'h-4p', ARRAY['1 CNY', '-1 CNY']) > 0
+	             AND ledger_router.post_hold('a', ledger_router.hold('a', 'h-5', '{2241.CNY2,1002.01}', '{3 CNY,-3 CNY}'), 'h-5p', '{1 CNY,-1 CNY}') > 0
+	             AND ledger_router.balance('a', '2241.CNY2')::text = '95.00 CNY'" t \
+		"routed hold and post_hold in part with the amounts as text[] and as untyped literals"
+	rexpect $R "SELECT ledger_router.post('a', 'h-n', '{1002.01,2241.CNY2}', '{2 CNY,-2 CNY}')
+	             = ledger_router.post('a', 'h-n', ARRAY['1002.01', '2241.CNY2'], ARRAY['2 CNY', '-2 CNY'])
+	             AND ledger_router.balance('a', '2241.CNY2')::text = '97.00 CNY'" t \
+		"routed post with untyped literals (node-postgres), replayed as text[]"
 	nq a -c "SELECT ledger.post('h-3', ARRAY['1002.01', '2241.CNY2'], ARRAY['3 CNY', '-3 CNY']::ledger.amount[])" >/dev/null
 else
 	note "skipped: routed holds (the node's ledger has no ledger.hold)"
