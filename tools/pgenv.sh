@@ -93,7 +93,7 @@ ledger_pg_hint() {
 # warning, without an apt-get update that could not help.  apt waits up to
 # two minutes for another apt (a test run beside this one) to finish.
 ledger_ensure_optional() {
-	local missing=() p sim
+	local missing=() p sim policy
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
@@ -101,8 +101,10 @@ ledger_ensure_optional() {
 	command -v apt-get >/dev/null || { ledger_log "warning: cannot install ${missing[*]}"; return 0; }
 	local apt=(install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120)
 	for p in "${missing[@]}"; do
-		if LC_ALL=C apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
-			if ! sim=$(LC_ALL=C apt-get -s install --no-install-recommends "$p" 2>&1) || grep -q '^Remv ' <<<"$sim"; then
+		# (no pipe into grep -q: under pipefail its early exit would fail the test)
+		policy=$(LC_ALL=C apt-cache policy "$p" 2>/dev/null)
+		if [[ $policy == *"Candidate: "[^\(]* ]]; then
+			if ! sim=$(LC_ALL=C apt-get -s install --no-install-recommends "$p" 2>&1) || [[ $sim == *$'\nRemv '* ]]; then
 				ledger_log "warning: apt cannot install $p beside this machine's packages (a conflict, or it would remove some); the tests that need it will skip or fail"
 				continue
 			fi
