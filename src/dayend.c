@@ -66,7 +66,7 @@
 /*
  * One session at a time closes the books: ledger.close_day() holds this
  * session lock from its start to its end (and keeps it after a failure, until
- * the session runs close_day again or ends).  Its keys are those of the
+ * the session runs close_day again, releases its advisory locks or ends).  Its keys are those of the
  * advisory lock (1818585447, 1) that version 1.0 took; its tag is in the
  * ledger's own space (ledger.h), so that no role, whatever it may run, can
  * take it with pg_advisory_lock() and keep the books from closing.

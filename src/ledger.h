@@ -22,8 +22,9 @@ extern char *ledger_book_timezone;
 /*
  * The ledger's own locks: advisory locks of the lock manager (a transaction
  * lock is released when the transaction ends, a session lock when it is
- * released or the session ends, as pg_advisory_lock's are), in a space of
- * tags no SQL function can name.  pg_advisory_lock() and its kin set the
+ * released or the session ends, as pg_advisory_lock's are, or when the
+ * session releases all its advisory locks: pg_advisory_unlock_all(), DISCARD
+ * ALL), in a space of tags no SQL function can name.  pg_advisory_lock() and its kin set the
  * tag's last field to 1 (one bigint key) or 2 (two integer keys); these set
  * it to LEDGER_LOCK_SPACE.  So a role that can merely connect to the
  * database cannot take the day-end's lock or a statement source's turn and

@@ -280,8 +280,9 @@ posting_book_day(void)
 /*
  * ledger.current_book_date(): the day this transaction posts into if it has
  * posted (or is posting: the default of voucher.book_date is evaluated while
- * the INSERT holds its lock on ledger.voucher), otherwise the open day (at
- * REPEATABLE READ or SERIALIZABLE, the open day of the transaction's snapshot).
+ * the INSERT holds its lock on ledger.voucher), otherwise the open day (in a
+ * READ ONLY transaction at REPEATABLE READ or SERIALIZABLE, the open day of
+ * the transaction's snapshot).
  */
 PG_FUNCTION_INFO_V1(ledger_current_book_date);
 Datum
@@ -300,12 +301,15 @@ ledger_current_book_date(PG_FUNCTION_ARGS)
 		PG_RETURN_DATEADT(posting_book_day());
 
 	/*
-	 * A reader at REPEATABLE READ or SERIALIZABLE (a report, on the primary
-	 * or on a standby) gets the open day of its snapshot: a cutoff that
-	 * commits while it runs does not move the day under the book days,
-	 * vouchers and balances it reads.
+	 * A read-only reader at REPEATABLE READ or SERIALIZABLE (a report, on
+	 * the primary or on a standby, where every transaction is read-only) gets
+	 * the open day of its snapshot: a cutoff that commits while it runs does
+	 * not move the day under the book days, vouchers and balances it reads.
+	 * A transaction that may write keeps the latest open day, the one its
+	 * postings go into, so that the day it is told before posting is the
+	 * day it posts into.
 	 */
-	if (IsolationUsesXactSnapshot())
+	if (IsolationUsesXactSnapshot() && XactReadOnly)
 		PG_RETURN_DATEADT(ledger_open_day_as_of(GetTransactionSnapshot()));
 	PG_RETURN_DATEADT(ledger_open_day());
 }

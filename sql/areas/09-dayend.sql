@@ -1080,7 +1080,7 @@ BEGIN
 		   AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid AND l.objsubid OPERATOR(pg_catalog.=) 3 AND l.granted;
 		PERFORM ledger._raise('55P03', 'another session is closing the books',
 			detail => pg_catalog.format('Session %s holds the day-end lock.', holder),
-			hint => 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again or ends.');
+			hint => 'Wait for it to finish. A session whose cutoff failed keeps the lock until it runs ledger.close_day() again, releases its advisory locks (pg_advisory_unlock_all(), DISCARD ALL) or ends.');
 	END IF;
 	-- Every step after the first runs in a transaction of its own at
 	-- REPEATABLE READ, whatever the caller's default: the cutoff reads a day

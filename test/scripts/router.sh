@@ -131,12 +131,26 @@ GRANT EXECUTE ON FUNCTION
 	ledger_router._voucher(text, text),
 	ledger_router.post(text, text, text[], ledger.amount[], text, text, jsonb),
 	ledger_router.post(text, text, text[], text[], text, text, jsonb),
+	ledger_router.post(text, text, text[], text, text, text, jsonb),
 	ledger_router.reverse(text, bigint, text, text),
 	ledger_router.balance(text, text),
 	ledger_router.balance(text, text, date),
 	ledger_router.transfer(text, text, text, text, text, ledger.amount, text)
 	TO ledger_poster;
+-- and for holds through the router
+GRANT EXECUTE ON FUNCTION
+	ledger_router.hold(text, text, text[], ledger.amount[], text, text, timestamptz, jsonb),
+	ledger_router.hold(text, text, text[], text[], text, text, timestamptz, jsonb),
+	ledger_router.hold(text, text, text[], text, text, text, timestamptz, jsonb),
+	ledger_router.post_hold(text, bigint, text, ledger.amount[], text),
+	ledger_router.post_hold(text, bigint, text, text[], text),
+	ledger_router.post_hold(text, bigint, text, text, text),
+	ledger_router.void_hold(text, bigint, text),
+	ledger_router.available(text, text)
+	TO ledger_poster;
 SQL
+rexpect $R "SET ROLE ledger_poster; SELECT ledger_router.reverse('a', ledger_router.post('a', 'g-lit', ARRAY['2241.CNY2', '1002.01'], '{1 CNY,-1 CNY}'), 'g-lit-r') > 0" t \
+	"a poster posts (and reverses) through the router with the amounts as one untyped literal (node-postgres), with the README's grants"
 rexpect $R "SET ROLE ledger_poster; SELECT count(*) FROM ledger_router.transfer('g-1', 'a', '2241.CNY3', 'c', '2241.CNY3', '1 CNY')
             WHERE to_voucher > 0 AND ledger_router.balance('c', '2241.CNY3')::text = '101.00 CNY'" 1 \
 	"a poster transfers and reads balances through the router, connected to the nodes as itself"
