@@ -9,7 +9,8 @@ mkdir -p "$LEDGER_TMP"
 ledger_ensure_deps
 ledger_build
 ledger_cluster_start demo
-[ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop demo; ledger_tmp_clean' EXIT
+# stopped in any case; removed (with the router's clusters) when the demo ran to its end
+[ "${KEEP:-0}" = 1 ] || trap 'rc=$?; ledger_cluster_stop demo; [ $rc -ne 0 ] || ledger_tmp_clean demo "demo-multi-*"' EXIT
 
 cd "$top/examples"
 ledger_psql -d postgres -c "CREATE DATABASE ledger_demo" >/dev/null

@@ -18,7 +18,7 @@ if [ -z "${LEDGER_BUILT:-}" ]; then   # (examples/demo.sh has built and installe
 	ledger_build
 fi
 router_clusters_start demo-multi "${ROUTER_DEMO_PORT:-54360}" 2
-[ "${KEEP:-0}" = 1 ] || trap 'router_clusters_stop demo-multi 2; rm -rf "$LEDGER_TMP"/demo-multi-*' EXIT
+[ "${KEEP:-0}" = 1 ] || trap 'rc=$?; router_clusters_stop demo-multi 2; [ $rc -ne 0 ] || ledger_tmp_clean "demo-multi-*"' EXIT
 
 banner() { printf '\n==== %s ====\n\n' "$*"; }
 node() { local i=$1 db=$2; shift 2; ( router_node_env "$i"; ledger_psql -d "$db" "$@" 2>&1 ); }

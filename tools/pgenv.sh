@@ -124,6 +124,7 @@ ledger_pg_config() {
 ledger_build() {
 	local pgc; pgc=$(ledger_pg_config)
 	mkdir -p "$LEDGER_TMP"
+	touch "$LEDGER_TMP/.ledger-tmp"
 	make -s -C "$LEDGER_TOP" PG_CONFIG="$pgc" >/dev/null || ledger_die "build failed"
 	rm -rf "$LEDGER_TMP/install"
 	make -s -C "$LEDGER_TOP" PG_CONFIG="$pgc" install DESTDIR="$LEDGER_TMP/install" >/dev/null ||
@@ -183,16 +184,24 @@ ledger_cluster_stop() {
 		ledger_as_server "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
 }
 
-# What the two commands leave under $LEDGER_TMP once they are done: nothing,
-# except a cluster still running there (another command's, with KEEP=1).
+# What the two commands leave under $LEDGER_TMP once they are done: they
+# remove the entries named (every entry when none is), never a cluster still
+# running there (another command's, KEEP=1), and the installed extension and
+# the directory itself only once no cluster runs there any more.  Only in a
+# directory ledger_build made (its mark, .ledger-tmp): a LEDGER_TMP pointing
+# elsewhere is left alone.
 ledger_tmp_clean() {
-	local d
-	[ -d "$LEDGER_TMP" ] || return 0
-	for d in "$LEDGER_TMP"/* "$LEDGER_TMP"/.[!.]*; do
-		[ -e "$d" ] || continue
-		[ -f "$d/data/postmaster.pid" ] && continue
+	local d n running=0 entries=()
+	[ -f "$LEDGER_TMP/.ledger-tmp" ] || return 0
+	if [ $# -eq 0 ]; then entries=("$LEDGER_TMP"/*)
+	else for n in "$@"; do entries+=("$LEDGER_TMP"/$n); done; fi
+	for d in "${entries[@]}"; do
+		[ -e "$d" ] && [ "$d" != "$LEDGER_TMP/install" ] && [ ! -f "$d/data/postmaster.pid" ] || continue
 		rm -rf -- "$d"
 	done
+	for d in "$LEDGER_TMP"/*/data/postmaster.pid; do [ -f "$d" ] && running=1; done
+	[ $running = 1 ] && return 0
+	rm -rf -- "$LEDGER_TMP/install" "$LEDGER_TMP/.ledger-tmp"
 	rmdir -- "$LEDGER_TMP" 2>/dev/null || true
 }
 
