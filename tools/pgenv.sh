@@ -28,7 +28,7 @@ ledger_die() { printf '%s\n' "error: $*" >&2; exit 1; }
 # cut to its tail (CI's) still shows them
 ledger_failure_summary() {
 	echo "== $1: $(grep -m 1 -o 'seed [0-9]*' "$2" || echo 'no seed printed')"
-	grep -B 4 -E '^(FAIL|not ok)' "$2" | tail -n 20 | cut -c 1-400
+	grep -B 4 -E '^[[:space:]]*(FAIL|not ok)' "$2" | tail -n 20 | cut -c 1-400
 }
 
 ledger_sudo() {
