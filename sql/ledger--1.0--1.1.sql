@@ -469,6 +469,14 @@ BEGIN
 	-- an unknown currency is 22P02 here, not an "invalid amount" on every line
 	PERFORM ledger.zero(dccy);
 	PERFORM ledger._statement_lines(csv);
+	-- a statement line is short: a line of megabytes is refused before it is
+	-- split (its fields, read one by one, would be copied again for each)
+	SELECT l.line_no, pg_catalog.octet_length(l.line) AS n INTO bad
+	  FROM pg_temp._ledger_lines l WHERE pg_catalog.octet_length(l.line) > 65536 ORDER BY l.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('has %s bytes; a statement line has at most 65536', bad.n));
+	END IF;
 	SELECT l.line_no, ledger._csv_fields(pg_catalog.lower(l.line)) INTO hdr_line, hdr
 	  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '' ORDER BY l.line_no LIMIT 1;
 	FOREACH col IN ARRAY ARRAY['ref', 'external_id', 'amount'] LOOP
@@ -1616,13 +1624,12 @@ $$;
 ALTER TABLE ledger.account DROP CONSTRAINT account_code_check;
 ALTER TABLE ledger.account ADD CONSTRAINT account_code_check CHECK (code ~ '^[^\u0001-\u0020\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]{1,64}$');
 COMMENT ON COLUMN ledger.account.reconcilable IS 'a clearing or settlement account that ledger.reconcile may read (set by the accounts operator); reconciling any other account is refused';
-CREATE FUNCTION ledger._account_blocked(a ledger.account) RETURNS text
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, pg_temp
-	RETURN CASE
-		WHEN EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code OPERATOR(pg_catalog.=) a.code) THEN 'a summary account'
-		WHEN a.status OPERATOR(pg_catalog.<>) 'open' THEN a.status
-	END;
+CREATE OR REPLACE FUNCTION ledger._account_blocked(a ledger.account)
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+RETURN CASE WHEN (SELECT true FROM ledger.account c WHERE (c.parent_code = (_account_blocked.a).code) ORDER BY c.parent_code LIMIT 1) THEN 'a summary account'::text WHEN ((a).status <> 'open'::text) THEN (a).status ELSE NULL::text END;
 COMMENT ON FUNCTION ledger._account_blocked(ledger.account) IS 'why an account takes no postings, NULL if it does';
 REVOKE EXECUTE ON FUNCTION ledger._account_blocked(ledger.account) FROM PUBLIC;
 -- the accounts already reconciled in 1.0 stay reconcilable
@@ -2237,7 +2244,8 @@ BEGIN
 	END IF;
 	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
 		UPDATE ledger.account_balance b SET blocked = 'a summary account'
-			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id;
+			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id
+			  AND b.blocked IS DISTINCT FROM 'a summary account';
 	END IF;
 
 	-- the tree: a new account sits under its parent's ancestors; a moved one
@@ -2278,6 +2286,8 @@ DECLARE
 	nsign integer;
 	held_low numeric;
 	held_high numeric;
+	lvl integer;
+	below integer;
 BEGIN
 	IF NEW.code IS NULL OR NEW.code !~ '^[^\u0001-\u0020\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]{1,64}$' THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
@@ -2411,6 +2421,19 @@ BEGIN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
 				detail => format('Hold %s has a line on "%s"; a summary account takes no postings or holds.', held, parent.code),
 				hint => 'Open the sub-account elsewhere: an account a hold names stays a leaf.');
+		END IF;
+		-- the tree keeps a row for every account and each of its ancestors: a
+		-- chart of accounts has at most 16 levels (real ones have 4 to 6)
+		lvl := (SELECT COALESCE(pg_catalog.max(t.depth), 0) FROM ledger.account_tree t WHERE t.account_id = parent.id) + 2;
+		below := CASE WHEN TG_OP = 'UPDATE'
+		              THEN (SELECT COALESCE(pg_catalog.max(t.depth), 0) FROM ledger.account_tree t WHERE t.ancestor_id = OLD.id)
+		              ELSE 0 END;
+		IF lvl + below > 16 THEN
+			PERFORM ledger._raise('54000', pg_catalog.format('the chart of accounts would be more than 16 levels deep under "%s"', parent.code),
+				detail => format('Account "%s" under "%s" would be on level %s%s (a top-level account is on level 1); a chart of accounts has at most 16.',
+						NEW.code, parent.code, lvl,
+						CASE WHEN below > 0 THEN format(', its deepest sub-account on level %s', lvl + below) ELSE '' END),
+				hint => 'Flatten the chart: sub-accounts of sub-accounts rarely need more than five levels.');
 		END IF;
 		IF TG_OP = 'UPDATE' AND EXISTS (
 			WITH RECURSIVE sub(code) AS (

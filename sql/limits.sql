@@ -118,5 +118,30 @@ CALL ledger.close_day();
 SELECT * FROM ledger.trial_balance('2026-11-03', '2026-11-04') WHERE account_code = 'A1';
 SELECT * FROM ledger.trial_balance('2026-11-02', '2026-11-04') WHERE account_code = 'A1';
 
+-- the chart of accounts has at most 16 levels (the tree keeps a row for every
+-- account and each of its ancestors): a chain of 16 is taken, a 17th level is
+-- refused (54000), and so is moving a branch of 2 under level 15
+INSERT INTO ledger.account (code, name, kind, currency) VALUES ('L1', 'level 1', 'asset', NULL);
+DO $$
+BEGIN
+	FOR i IN 2..16 LOOP
+		INSERT INTO ledger.account (code, name, kind, currency, parent_code)
+			VALUES ('L' || i, 'level ' || i, 'asset', NULL, 'L' || (i - 1));
+	END LOOP;
+END $$;
+SELECT max(depth) + 1 AS levels FROM ledger.account_tree t JOIN ledger.account a ON a.id = t.account_id WHERE a.code = 'L16';
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('L17', 'level 17', 'asset', NULL, 'L16');
+INSERT INTO ledger.account (code, name, kind, currency) VALUES ('B1', 'branch', 'asset', NULL);
+INSERT INTO ledger.account (code, name, kind, currency, parent_code) VALUES ('B2', 'branch leaf', 'asset', 'CNY', 'B1');
+UPDATE ledger.account SET parent_code = 'L14' WHERE code = 'B1';
+UPDATE ledger.account SET parent_code = 'L15' WHERE code = 'B1';
+
+-- a statement line has at most 65,536 bytes (the generic CSV loader splits
+-- each line in SQL; a line of megabytes took a hundred times its size in memory)
+SELECT line_count FROM ledger.load_statement_csv('csvlong', '2026-11-05',
+	E'ref,external_id,amount,memo\nR-1,E-1,1.00,' || repeat('m', 65500) || E'\n');
+SELECT ledger.load_statement_csv('csvlong', '2026-11-05',
+	E'ref,external_id,amount,memo\nR-1,E-1,1.00,x\nR-2,E-2,1.00,' || repeat('m', 65537) || E'\n');
+
 \c :regress_db
 DROP DATABASE ledger_regress_limits;

@@ -133,7 +133,11 @@ CREATE FUNCTION ledger._account_blocked(a ledger.account) RETURNS text
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	RETURN CASE
-		WHEN EXISTS (SELECT 1 FROM ledger.account c WHERE c.parent_code OPERATOR(pg_catalog.=) a.code) THEN 'a summary account'
+		-- (not EXISTS: planned without the code, with one parent holding most of
+		-- the chart, it would read the whole table; the first child in index order
+		-- is one index probe whatever the statistics say)
+		WHEN (SELECT true FROM ledger.account c WHERE c.parent_code OPERATOR(pg_catalog.=) a.code
+		       ORDER BY c.parent_code LIMIT 1) THEN 'a summary account'
 		WHEN a.status OPERATOR(pg_catalog.<>) 'open' THEN a.status
 	END;
 COMMENT ON FUNCTION ledger._account_blocked(ledger.account) IS 'why an account takes no postings, NULL if it does';
@@ -158,6 +162,8 @@ DECLARE
 	nsign integer;
 	held_low numeric;
 	held_high numeric;
+	lvl integer;
+	below integer;
 BEGIN
 	IF NEW.code IS NULL OR NEW.code !~ '^[^\u0001-\u0020\u007f-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]{1,64}$' THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
@@ -291,6 +297,19 @@ BEGIN
 			PERFORM ledger._raise('55000', pg_catalog.format('account "%s" cannot become a summary account', parent.code),
 				detail => format('Hold %s has a line on "%s"; a summary account takes no postings or holds.', held, parent.code),
 				hint => 'Open the sub-account elsewhere: an account a hold names stays a leaf.');
+		END IF;
+		-- the tree keeps a row for every account and each of its ancestors: a
+		-- chart of accounts has at most 16 levels (real ones have 4 to 6)
+		lvl := (SELECT COALESCE(pg_catalog.max(t.depth), 0) FROM ledger.account_tree t WHERE t.account_id = parent.id) + 2;
+		below := CASE WHEN TG_OP = 'UPDATE'
+		              THEN (SELECT COALESCE(pg_catalog.max(t.depth), 0) FROM ledger.account_tree t WHERE t.ancestor_id = OLD.id)
+		              ELSE 0 END;
+		IF lvl + below > 16 THEN
+			PERFORM ledger._raise('54000', pg_catalog.format('the chart of accounts would be more than 16 levels deep under "%s"', parent.code),
+				detail => format('Account "%s" under "%s" would be on level %s%s (a top-level account is on level 1); a chart of accounts has at most 16.',
+						NEW.code, parent.code, lvl,
+						CASE WHEN below > 0 THEN format(', its deepest sub-account on level %s', lvl + below) ELSE '' END),
+				hint => 'Flatten the chart: sub-accounts of sub-accounts rarely need more than five levels.');
 		END IF;
 		IF TG_OP = 'UPDATE' AND EXISTS (
 			WITH RECURSIVE sub(code) AS (
@@ -442,7 +461,8 @@ BEGIN
 	END IF;
 	IF NEW.parent_code IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.parent_code IS DISTINCT FROM OLD.parent_code) THEN
 		UPDATE ledger.account_balance b SET blocked = 'a summary account'
-			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id;
+			FROM ledger.account p WHERE p.code = NEW.parent_code AND b.account_id = p.id
+			  AND b.blocked IS DISTINCT FROM 'a summary account';
 	END IF;
 
 	-- the tree: a new account sits under its parent's ancestors; a moved one

@@ -669,6 +669,14 @@ BEGIN
 	-- an unknown currency is 22P02 here, not an "invalid amount" on every line
 	PERFORM ledger.zero(dccy);
 	PERFORM ledger._statement_lines(csv);
+	-- a statement line is short: a line of megabytes is refused before it is
+	-- split (its fields, read one by one, would be copied again for each)
+	SELECT l.line_no, pg_catalog.octet_length(l.line) AS n INTO bad
+	  FROM pg_temp._ledger_lines l WHERE pg_catalog.octet_length(l.line) > 65536 ORDER BY l.line_no LIMIT 1;
+	IF FOUND THEN
+		PERFORM ledger._statement_error(kind, src, d, bad.line_no,
+			pg_catalog.format('has %s bytes; a statement line has at most 65536', bad.n));
+	END IF;
 	SELECT l.line_no, ledger._csv_fields(pg_catalog.lower(l.line)) INTO hdr_line, hdr
 	  FROM pg_temp._ledger_lines l WHERE pg_catalog.btrim(l.line) <> '' ORDER BY l.line_no LIMIT 1;
 	FOREACH col IN ARRAY ARRAY['ref', 'external_id', 'amount'] LOOP
