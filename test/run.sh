@@ -19,7 +19,7 @@ ledger_ensure_optional hledger bc clang libclang-rt-dev python3-psycopg2 \
 	default-jre-headless libpostgresql-jdbc-java node-pg
 ledger_build
 ledger_cluster_start test "fsync = off" "synchronous_commit = off" "full_page_writes = off" "track_commit_timestamp = on" \
-	"max_connections = 60" "shared_buffers = 256MB" "work_mem = 16MB" "max_pred_locks_per_transaction = 256"
+	"max_connections = 120" "shared_buffers = 256MB" "work_mem = 16MB" "max_pred_locks_per_transaction = 256"
 [ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop test' EXIT
 
 pgxs=$(cd "$(dirname "$("$(ledger_pg_config)" --pgxs)")/../.." && pwd)

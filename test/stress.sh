@@ -42,7 +42,7 @@ ledger_log "stress ($mode): concurrency ${STRESS_SECONDS}s per isolation level w
 	"$CRASH_ROUNDS crash rounds, fuzzing ${FUZZ_SECONDS}s per harness"
 ledger_build
 LEDGER_PORT=${STRESS_PORT:-54336} ledger_cluster_start stress "fsync = off" "synchronous_commit = off" \
-	"full_page_writes = off" "track_commit_timestamp = on" "max_connections = 100" "shared_buffers = 256MB" \
+	"full_page_writes = off" "track_commit_timestamp = on" "max_connections = 300" "shared_buffers = 256MB" \
 	"max_pred_locks_per_transaction = 256"
 [ "${KEEP:-0}" = 1 ] || trap 'ledger_cluster_stop stress' EXIT
 
