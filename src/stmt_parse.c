@@ -70,6 +70,15 @@ fail(sp_error *err, long line, const char *fmt,...)
 	return false;
 }
 
+/* a line whose fields do not match the header's (nf > SP_MAX_FIELDS: counting stopped there) */
+static bool
+fields_mismatch(sp_error *err, long line, int nf, int nh)
+{
+	if (nf > SP_MAX_FIELDS)
+		return fail(err, line, "has more than %d fields, the header has %d", SP_MAX_FIELDS, nh);
+	return fail(err, line, "has %d fields, the header has %d", nf, nh);
+}
+
 /*
  * The length of the longest prefix of p[0..n) that does not end inside a
  * UTF-8 character: a sequence that the cut left incomplete is dropped.
@@ -781,7 +790,7 @@ wechat_bill(char *buf, size_t len, const sp_options *opt, const sp_sink *sink,
 			if (nf < 0)
 				return fail(err, it.no, "is not a detail row: its first field does not start with a backtick");
 			if (nf != nh)
-				return fail(err, it.no, "has %d fields, the header has %d", nf > SP_MAX_FIELDS ? nf - 1 : nf, nh);
+				return fields_mismatch(err, it.no, nf, nh);
 			if (!have_cur)
 			{
 				sp_str		c = trim(f[c_ccy]);
@@ -1052,7 +1061,7 @@ wechat_fundflow(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_er
 			if (nf < 0)
 				return fail(err, it.no, "is not a detail row: its first field does not start with a backtick");
 			if (nf != nh)
-				return fail(err, it.no, "has %d fields, the header has %d", nf > SP_MAX_FIELDS ? nf - 1 : nf, nh);
+				return fields_mismatch(err, it.no, nf, nh);
 			memset(&r, 0, sizeof(r));
 			if (!datetime(f[c_time], &r.at))
 				return fail(err, it.no, "has an invalid 记账时间 \"%.*s\"", SHOW(f[c_time]));
@@ -1414,7 +1423,7 @@ alipay_bill(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error 
 			if (nf < 0)
 				return fail(err, it.no, "has an unterminated or misplaced quote");
 			if (nf != nh)
-				return fail(err, it.no, "has %d fields, the header has %d", nf > SP_MAX_FIELDS ? nf - 1 : nf, nh);
+				return fields_mismatch(err, it.no, nf, nh);
 			type = f[c_type];
 			is_refund = eq(type, "退款");
 			if (!is_refund && !eq(type, "交易"))
@@ -1591,7 +1600,7 @@ alipay_account(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_err
 			while (nf > nh && nf <= SP_MAX_FIELDS && f[nf - 1].n == 0)
 				nf--;
 			if (nf != nh)
-				return fail(err, it.no, "has %d fields, the header has %d", nf > SP_MAX_FIELDS ? nf - 1 : nf, nh);
+				return fields_mismatch(err, it.no, nf, nh);
 			if (f[c_in].n > 0 && !decimal(f[c_in], '.', cur.decimals, &in, NULL))
 				return fail(err, it.no, "has an invalid 收入金额（+元） \"%.*s\"", SHOW(f[c_in]));
 			if (f[c_out].n > 0 && !decimal(f[c_out], '.', cur.decimals, &out, NULL))
