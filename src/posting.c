@@ -21,6 +21,7 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
@@ -310,7 +311,18 @@ ledger_current_book_date(PG_FUNCTION_ARGS)
 	 * day it posts into.
 	 */
 	if (IsolationUsesXactSnapshot() && XactReadOnly)
-		PG_RETURN_DATEADT(ledger_open_day_as_of(GetTransactionSnapshot()));
+	{
+		/* the snapshot is the transaction's: one look per transaction, not per row */
+		static LocalTransactionId snapshot_day_lxid = InvalidLocalTransactionId;
+		static DateADT snapshot_day;
+
+		if (snapshot_day_lxid != MyProc->lxid)
+		{
+			snapshot_day = ledger_open_day_as_of(GetTransactionSnapshot());
+			snapshot_day_lxid = MyProc->lxid;
+		}
+		PG_RETURN_DATEADT(snapshot_day);
+	}
 	PG_RETURN_DATEADT(ledger_open_day());
 }
 
