@@ -775,9 +775,12 @@ BEGIN
 	-- the day-end of all books (ledger_router.close_day) switches while no
 	-- transfer runs: a session-level lock, held while this call runs and
 	-- released when it returns or fails (a cancel too), never for the rest of
-	-- the caller's transaction (the halves commit on their nodes by themselves)
+	-- the caller's transaction (the halves commit on their nodes by themselves).
+	-- The ledger's own lock (pg_locks: advisory 76825, 1, objsubid 3), which
+	-- pg_advisory_lock() cannot take: a role that can merely connect cannot
+	-- hold it to stop the transfers or the day-end
 	BEGIN
-		PERFORM pg_advisory_lock_shared(76825, 1);
+		PERFORM ledger._transfers_lock(false);
 
 		-- 1. the half on the book the money leaves: posted once, whatever happens after
 		SELECT * INTO f FROM ledger_router._transfer_from(from_book, k || ':from', from_account, from_clearing, amount,
@@ -894,12 +897,10 @@ BEGIN
 		END LOOP;
 	EXCEPTION WHEN query_canceled OR OTHERS THEN
 		-- (a cancel while waiting for the lock leaves none to release)
-		PERFORM pg_advisory_unlock_shared(76825, 1) FROM pg_locks l
-		 WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.classid = 76825 AND l.objid = 1
-		   AND l.objsubid = 2 AND l.mode = 'ShareLock' AND l.granted;
+		PERFORM ledger._transfers_unlock(false);
 		RAISE;
 	END;
-	PERFORM pg_advisory_unlock_shared(76825, 1);
+	PERFORM ledger._transfers_unlock(false);
 	RETURN NEXT;
 END
 $$;
@@ -1280,13 +1281,13 @@ BEGIN
 		LOOP
 			BEGIN
 				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
-				PERFORM pg_catalog.pg_advisory_lock(76825, 1);
+				PERFORM ledger._transfers_lock(true);
 				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
 				EXIT;
 			EXCEPTION WHEN lock_not_available THEN
 				SELECT pg_catalog.string_agg(l.pid::text, ', ' ORDER BY l.pid) INTO err FROM pg_catalog.pg_locks l
 				 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.classid OPERATOR(pg_catalog.=) 76825
-				   AND l.objid OPERATOR(pg_catalog.=) 1 AND l.objsubid OPERATOR(pg_catalog.=) 2 AND l.granted
+				   AND l.objid OPERATOR(pg_catalog.=) 1 AND l.objsubid OPERATOR(pg_catalog.=) 3 AND l.granted
 				   AND l.database OPERATOR(pg_catalog.=) (SELECT x.oid FROM pg_catalog.pg_database x
 				                                          WHERE x.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
 				IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) since OPERATOR(pg_catalog.>=) limit_wait THEN
@@ -1333,12 +1334,9 @@ BEGIN
 			PERFORM pg_catalog.pg_sleep(0.01);
 			waited := waited OPERATOR(pg_catalog.+) 1;
 		END LOOP;
-		PERFORM pg_catalog.pg_advisory_unlock(76825, 1);
+		PERFORM ledger._transfers_unlock(true);
 	EXCEPTION WHEN query_canceled OR OTHERS THEN
-		PERFORM pg_catalog.pg_advisory_unlock(76825, 1) FROM pg_catalog.pg_locks l
-		 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
-		   AND l.classid OPERATOR(pg_catalog.=) 76825 AND l.objid OPERATOR(pg_catalog.=) 1 AND l.objsubid OPERATOR(pg_catalog.=) 2
-		   AND l.mode OPERATOR(pg_catalog.=) 'ExclusiveLock' AND l.granted;
+		PERFORM ledger._transfers_unlock(true);
 		RAISE;
 	END;
 	RAISE NOTICE 'books % switched to the next day', pg_catalog.array_to_string(started, ', ');

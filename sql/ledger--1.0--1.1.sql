@@ -3415,6 +3415,17 @@ CREATE FUNCTION ledger._day_end_unlock() RETURNS integer
 	AS 'MODULE_PATHNAME', 'ledger_day_end_unlock' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ledger._day_end_unlock() IS
 	'day-end helper: releases the day-end lock as often as this session took it and returns how often; only for a caller with EXECUTE on ledger.close_day(date) (42501 otherwise)';
+-- The router's transfers lock (extension ledger_router on a router's database,
+-- which needs this library): the same protection for its transfers and its
+-- day-end.
+CREATE FUNCTION ledger._transfers_lock(exclusive boolean) RETURNS void
+	AS 'MODULE_PATHNAME', 'ledger_transfers_lock' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ledger._transfers_lock(boolean) IS
+	'router helper: takes the session-level lock of the router''s transfers, shared (a transfer: only for a caller with EXECUTE on ledger_router.transfer) or exclusive (ledger_router.close_day: EXECUTE on it), waiting for it within lock_timeout (55P03); 42501 for anyone else, 55000 without ledger_router; pg_locks shows it as advisory (76825, 1), objsubid 3';
+CREATE FUNCTION ledger._transfers_unlock(exclusive boolean) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ledger_transfers_unlock' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ledger._transfers_unlock(boolean) IS
+	'router helper: releases the takes of the router''s transfers lock in that mode by this session and returns how many';
 
 CREATE OR REPLACE PROCEDURE ledger.close_day(IN book_date date DEFAULT NULL::date)
  LANGUAGE plpgsql

@@ -37,6 +37,8 @@
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
@@ -54,6 +56,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "catalog.h"
 #include "ledger.h"
@@ -106,6 +109,86 @@ ledger_day_end_unlock(PG_FUNCTION_ARGS)
 {
 	check_may_close(fcinfo->flinfo->fn_oid);
 	PG_RETURN_INT32(ledger_unlock_session(DAY_END_KEY1, DAY_END_KEY2));
+}
+
+/* ---------- the router's transfers lock ---------- */
+
+/*
+ * On a router's database (the ledger_router extension, SQL only, which needs
+ * this library for ledger.amount), a transfer holds this session lock shared
+ * while it runs and ledger_router.close_day() exclusively while the books
+ * switch days, so that both halves of a transfer fall on one book date.  Its
+ * keys are those of the advisory lock (76825, 1) the router took before; in
+ * the ledger's own space of tags, so that a role that can merely connect to
+ * the router's database cannot hold it to stop the transfers or the day-end.
+ * The shared lock is for callers with EXECUTE on ledger_router.transfer, the
+ * exclusive one for callers with EXECUTE on ledger_router.close_day; a
+ * session releases only its own takes, so the release needs no check.
+ */
+#define TRANSFER_KEY1 76825
+#define TRANSFER_KEY2 1
+
+static void
+check_may_route(Oid self, bool exclusive)
+{
+	Oid			nsp = get_namespace_oid("ledger_router", true);
+	Oid			routine = InvalidOid;
+
+	if (OidIsValid(nsp))
+	{
+		if (exclusive)
+		{
+			Oid			argtypes[1] = {DATEOID};
+
+			routine = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("close_day"),
+									  PointerGetDatum(buildoidvector(argtypes, 1)), ObjectIdGetDatum(nsp));
+		}
+		else
+		{
+			Oid			amount = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("amount"),
+												 ObjectIdGetDatum(get_func_namespace(self)));
+			Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, amount, TEXTOID};
+
+			routine = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("transfer"),
+									  PointerGetDatum(buildoidvector(argtypes, 7)), ObjectIdGetDatum(nsp));
+		}
+	}
+	if (!OidIsValid(routine))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the transfers' lock is the router's, and extension \"ledger_router\" is not installed in this database")));
+	if (pg_proc_aclcheck(routine, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, exclusive ? OBJECT_PROCEDURE : OBJECT_FUNCTION, get_func_name(routine));
+}
+
+/*
+ * ledger._transfers_lock(exclusive boolean): takes the router's transfers
+ * lock for the session, shared or exclusive, waiting for it (lock_timeout
+ * applies: 55P03)
+ */
+PG_FUNCTION_INFO_V1(ledger_transfers_lock);
+Datum
+ledger_transfers_lock(PG_FUNCTION_ARGS)
+{
+	bool		exclusive = PG_GETARG_BOOL(0);
+
+	check_may_route(fcinfo->flinfo->fn_oid, exclusive);
+	(void) ledger_lock_mode(TRANSFER_KEY1, TRANSFER_KEY2, exclusive ? ExclusiveLock : ShareLock, true, true);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ledger._transfers_unlock(exclusive boolean) → integer: releases every take
+ * of the lock in that mode by this session; how many
+ */
+PG_FUNCTION_INFO_V1(ledger_transfers_unlock);
+Datum
+ledger_transfers_unlock(PG_FUNCTION_ARGS)
+{
+	bool		exclusive = PG_GETARG_BOOL(0);
+
+	PG_RETURN_INT32(ledger_unlock_session_mode(TRANSFER_KEY1, TRANSFER_KEY2,
+											   exclusive ? ExclusiveLock : ShareLock));
 }
 
 /* ---------- waiting for posters ---------- */

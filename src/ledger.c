@@ -96,21 +96,35 @@ ledger_hot_slots_setting(PG_FUNCTION_ARGS)
 bool
 ledger_lock(uint32 key1, uint32 key2, bool session, bool wait)
 {
+	return ledger_lock_mode(key1, key2, ExclusiveLock, session, wait);
+}
+
+/* The same in the given mode: ShareLock takes hold beside other ShareLocks. */
+bool
+ledger_lock_mode(uint32 key1, uint32 key2, LOCKMODE mode, bool session, bool wait)
+{
 	LOCKTAG		tag;
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, key1, key2, LEDGER_LOCK_SPACE);
-	return LockAcquire(&tag, ExclusiveLock, session, !wait) != LOCKACQUIRE_NOT_AVAIL;
+	return LockAcquire(&tag, mode, session, !wait) != LOCKACQUIRE_NOT_AVAIL;
 }
 
 /* Releases every take of the session lock (key1, key2); returns how many. */
 int
 ledger_unlock_session(uint32 key1, uint32 key2)
 {
+	return ledger_unlock_session_mode(key1, key2, ExclusiveLock);
+}
+
+/* The same for the takes in the given mode. */
+int
+ledger_unlock_session_mode(uint32 key1, uint32 key2, LOCKMODE mode)
+{
 	LOCKTAG		tag;
 	int			n = 0;
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, key1, key2, LEDGER_LOCK_SPACE);
-	while (LockHeldByMe(&tag, ExclusiveLock) && LockRelease(&tag, ExclusiveLock, true))
+	while (LockHeldByMe(&tag, mode) && LockRelease(&tag, mode, true))
 		n++;
 	return n;
 }

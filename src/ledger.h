@@ -32,7 +32,11 @@ extern char *ledger_book_timezone;
  */
 #define LEDGER_LOCK_SPACE 3
 
+#include "storage/lockdefs.h"
+
 extern bool ledger_lock(uint32 key1, uint32 key2, bool session, bool wait);
 extern int	ledger_unlock_session(uint32 key1, uint32 key2);
+extern bool ledger_lock_mode(uint32 key1, uint32 key2, LOCKMODE mode, bool session, bool wait);
+extern int	ledger_unlock_session_mode(uint32 key1, uint32 key2, LOCKMODE mode);
 
 #endif							/* LEDGER_H */

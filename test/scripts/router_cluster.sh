@@ -116,7 +116,7 @@ got=$(q router -c "\\set VERBOSITY sqlstate" -c "SELECT ledger_router.balance('a
 note "ok: a deleted book is not registered (23503)"
 
 # the day-end waits for running transfers (here a session holding their lock), says for whom, and gives up after lock_timeout
-( q router -c "SELECT pg_advisory_lock_shared(76825, 1)" -c "SELECT pg_sleep(4) AS holding_transfers" >/dev/null 2>&1 ) &
+( q router -c "SELECT ledger._transfers_lock(false)" -c "SELECT pg_sleep(4) AS holding_transfers" >/dev/null 2>&1 ) &
 holder=$!
 for i in $(seq 1 50); do
 	[ "$(q router -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 76825")" = 1 ] && break
@@ -128,6 +128,27 @@ got=$(q router -v VERBOSITY=verbose -c "SET client_min_messages = notice" -c "SE
 	fail "close_day behind a session holding the transfers' lock: $got"
 ( router_node_env 2; expect book_b2 "SELECT status FROM ledger.book_day WHERE book_date = '2026-11-02'" open "close_day names the sessions it waits for and gives up after lock_timeout (55P03), no book switched" )
 wait "$holder"
+# a role that may only connect cannot hold the transfers' lock: pg_advisory_lock(76825, 1) is
+# another lock, and the ledger's function refuses it (42501); transfers and the day-end go on
+q router -c "DROP ROLE IF EXISTS router_squatter" -c "CREATE ROLE router_squatter LOGIN" >/dev/null || fail "creating the squatter"
+( psql -X -q -At -U router_squatter -d router -c "SELECT pg_advisory_lock(76825, 1), pg_advisory_lock_shared(76825, 1)" \
+	-c "SELECT pg_sleep(6) AS squatting" >/dev/null 2>&1 ) &
+squatter=$!
+for i in $(seq 1 50); do
+	[ "$(q router -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 76825 AND objsubid = 2")" = 2 ] && break
+	sleep 0.1
+done
+for mode in true false; do
+	got=$(psql -X -q -At -U router_squatter -d router -v VERBOSITY=sqlstate -c "SELECT ledger._transfers_lock($mode)" 2>&1)
+	[ "$got" = "ERROR:  42501" ] || fail "the squatter took the transfers' lock ($mode): $got"
+done
+for mode in false true; do
+	got=$(q router -c "SET lock_timeout = '3s'" -c "SELECT ledger._transfers_lock($mode)" -c "SELECT ledger._transfers_unlock($mode)" 2>&1)
+	[ "$(printf '%s' "$got" | tail -1)" = "1" ] || fail "a transfer's / the day-end's side of the transfers' lock ($mode) behind the squatter: $got"
+done
+note "ok: a role that may only connect cannot take the transfers' lock (42501) nor hold it up with pg_advisory_lock"
+wait "$squatter"
+q router -c "DROP ROLE router_squatter" >/dev/null || fail "dropping the squatter"
 # a day-end cancelled while it holds the transfers' lock (book b held up at its switch) releases it
 ( router_node_env 2; q book_b2 -c "BEGIN" -c "LOCK TABLE ledger.book_day IN SHARE ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 ) &
 holder=$!
