@@ -26,6 +26,8 @@ SET DateStyle = 'ISO, YMD';
 \set ap_trade :d 'alipay_trade.csv'
 \set ap_trade_bad :d 'alipay_trade_bad_refund_total.csv'
 \set ap_trade_gbk :d 'alipay_trade_bad_gbk.csv'
+\set ap_fee :d 'alipay_trade_fee.csv'
+\set ap_ok :d 'alipay_ok.csv'
 \set ap_acct :d 'alipay_account.csv'
 \set ap_acct_bad :d 'alipay_account_bad_income.csv'
 \set mt :d 'mt940_three_accounts.sta'
@@ -177,6 +179,47 @@ SELECT ledger.load_alipay_bill('ap', '2019-09-16', pg_read_binary_file(:'ap_trad
 SELECT ledger.stage_statement();
 COPY ledger_statement_stage (line) FROM :'ap_trade' WITH (FORMAT csv, DELIMITER E'\x1f', QUOTE E'\x1e', ENCODING 'GBK');
 SELECT line_count, total_amount, replaced_lines FROM ledger.load_alipay_bill('ap', '2019-09-16');
+
+-- ---- Alipay 业务明细 with a 服务费: Alipay signs it from the merchant's side
+-- like every money column of the bill (a trade's fee -0.59, its 实收净额
+-- 294.41); the line's fee is the channel's charge, the figure negated
+SELECT format, line_count, total_amount, fee_amount, file_totals
+  FROM ledger.load_alipay_bill('ap-fee', '2019-05-09', pg_read_binary_file(:'ap_fee'));
+SELECT s.line_no, s.ref, s.external_id, s.amount, s.fee, r.raw->>'服务费（元）' AS fee_written,
+       r.raw->>'实收净额（元）' AS net_written, s.beijing_time
+  FROM st s JOIN raws r USING (source, line_no) WHERE source = 'ap-fee' ORDER BY line_no;
+-- the fee a refund gives back is written positive: the line's fee is negative
+SELECT line_count, total_amount, fee_amount FROM ledger.load_alipay_bill('ap-ok', '2026-11-02', pg_read_binary_file(:'ap_ok'));
+SELECT line_no, ref, amount, fee FROM st WHERE source = 'ap-ok' ORDER BY line_no;
+-- a trade's fee written positive, a refund's negative: refused, naming the line
+SELECT ledger.load_alipay_bill('ap-fee', '2019-05-09',
+	convert_to(regexp_replace(convert_from(pg_read_binary_file(:'ap_fee'), 'GBK'), ',-0\.59,', ',0.59,'), 'GBK'));
+SELECT ledger.load_alipay_bill('ap-ok', '2026-11-02',
+	convert_to(replace(convert_from(pg_read_binary_file(:'ap_ok'), 'GBK'), E'R1\t,0.12', E'R1\t,-0.12'), 'GBK'));
+-- net of fee (ledger.recon_rule): the books hold what Alipay settles, 295.00 − 0.59
+BEGIN;
+SET LOCAL client_min_messages = warning;
+INSERT INTO ledger.account (code, name, kind, currency, reconcilable) VALUES
+	('ap.net', 'Alipay clearing, net of fee', 'asset', 'CNY', true),
+	('ap.net.wallet', 'Alipay fee test: wallets', 'liability', 'CNY', false);
+SELECT count(ledger.post('ap-net-' || r, ARRAY['ap.net', 'ap.net.wallet'],
+	ARRAY['294.41 CNY'::ledger.amount, '-294.41 CNY'::ledger.amount], 'Alipay, net of fee', r)) AS posted
+  FROM (VALUES ('pagy_ssn0'), ('pagy_ssn1')) v(r);
+-- the loaded lines, as the statement of the open day
+INSERT INTO ledger.statement_line (source, statement_date, ref, external_id, amount, fee, occurred_at)
+SELECT 'ap-net', ledger.current_book_date(), ref, external_id, amount, fee, occurred_at
+  FROM ledger.statement_line WHERE source = 'ap-fee';
+INSERT INTO ledger.recon_rule (source, net_of_fee) VALUES ('ap-net', true);
+SELECT ledger.current_book_date() AS ap_day \gset
+CALL ledger.reconcile('ap-net', :'ap_day', 'ap.net');
+-- both match: 2 × 294.41; without the rule each is 0.59 off
+SELECT internal_count, external_count, matched_count, matched_amount, amount_mismatch_count, missing_internal_count,
+       missing_external_count FROM ledger.recon_run WHERE source = 'ap-net';
+DELETE FROM ledger.recon_rule WHERE source = 'ap-net';
+CALL ledger.reconcile('ap-net', :'ap_day', 'ap.net');
+SELECT matched_count, amount_mismatch_count FROM ledger.recon_run WHERE source = 'ap-net';
+SELECT ref, internal_amount, external_amount, difference FROM ledger.recon_break WHERE source = 'ap-net' ORDER BY ref;
+ROLLBACK;
 
 -- ---- Alipay 账务明细, GBK: amount = 收入 − 支出
 SELECT format, line_count, total_amount, file_header, file_totals

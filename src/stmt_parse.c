@@ -1458,8 +1458,25 @@ alipay_bill(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error 
 			r.amount = amount;
 			if (f[c_fee].n > 0)
 			{
-				if (!decimal(f[c_fee], '.', cur.decimals, &r.fee, NULL))
+				/*
+				 * Alipay signs every money column of the bill from the
+				 * merchant's side, 服务费 too: a trade's fee is money taken
+				 * (-0.59 on a 295.00 trade, whose 实收净额 is 294.41), the fee
+				 * a refund gives back is money returned (positive).  The
+				 * line's fee is the channel's charge, as amount - fee
+				 * expects: the figure negated.  The other signs would mean
+				 * a fee paid to the merchant on a trade or charged on a
+				 * refund; such a file is refused rather than guessed at.
+				 */
+				if (!decimal(f[c_fee], '.', cur.decimals, &v, NULL))
 					return fail(err, it.no, "has an invalid 服务费（元） \"%.*s\"", SHOW(f[c_fee]));
+				if (!is_refund && v > 0)
+					return fail(err, it.no, "is a 交易 with 服务费（元） %.*s; Alipay writes a trade's fee as a negative figure (money taken from the merchant)",
+								SHOW(f[c_fee]));
+				if (is_refund && v < 0)
+					return fail(err, it.no, "is a 退款 with 服务费（元） %.*s; Alipay writes the fee a refund returns as a positive figure (money back to the merchant)",
+								SHOW(f[c_fee]));
+				r.fee = -v;
 				r.has_fee = true;
 			}
 			if (f[c_txid].n == 0)
