@@ -13,6 +13,12 @@
 #            with COPY TO) into a twin of ledger.statement_line with its
 #            indexes and checks (CREATE TABLE ... (LIKE ... INCLUDING ALL)):
 #            what PostgreSQL itself takes to store the finished rows
+#   key      for information: the same rows, already in binary form (an
+#            unlogged copy), stored by INSERT ... SELECT into a twin with
+#            none of statement_line's indexes but the unique serial per
+#            statement (source, statement_date, external_id): the least any
+#            loader that keeps that constraint must spend, before parsing
+#   bare     the same into a twin with no index at all
 #
 # and prints file lines per second of copy and load, load/copy (target at
 # least 0.5), bad/load time (target at most 1.5: a bad file is found in one
@@ -45,7 +51,10 @@ trap 'rm -rf "$dir"' EXIT
 q() { psql -X -q -v ON_ERROR_STOP=1 --pset=pager=off -At -d "$db" "$@"; }
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
 q -c "CREATE EXTENSION ledger" -c "CREATE TABLE copy_target (line text)" \
-	-c "CREATE TABLE twin (LIKE ledger.statement_line INCLUDING ALL)"
+	-c "CREATE TABLE twin (LIKE ledger.statement_line INCLUDING ALL)" \
+	-c "CREATE TABLE twin_bare (LIKE ledger.statement_line INCLUDING DEFAULTS INCLUDING CONSTRAINTS)" \
+	-c "CREATE TABLE twin_key (LIKE twin_bare INCLUDING DEFAULTS INCLUDING CONSTRAINTS)" \
+	-c "ALTER TABLE twin_key ADD UNIQUE (source, statement_date, external_id)"
 
 echo "generating $n-line files in $dir"
 python3 - "$dir" "$n" <<'PY'
@@ -131,8 +140,8 @@ ms() { # ms SQL: runs it once, prints the milliseconds it took (server side)
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 printf '\n%d detail lines per file, median of %d rounds\n\n' "$n" "$rounds"
-printf '| loader | file lines | COPY lines/s | loader lines/s | loader / COPY (>= 0.5) | bad line at end / good (<= 1.5) | its rows by COPY into a twin of statement_line / COPY | loader / those rows by COPY |\n'
-printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '| loader | file lines | COPY lines/s | loader lines/s | loader / COPY (>= 0.5) | bad line at end / good (<= 1.5) | its rows by COPY into a twin of statement_line / COPY | loader / those rows by COPY | its rows, binary, stored with only the unique serial index / COPY | the same with no index / COPY |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 status=0
 for spec in \
 	"load_wechat_bill|wechat.csv|text|ledger.load_wechat_bill('b', '2021-01-28', pg_read_file('%s'))" \
@@ -148,7 +157,7 @@ for spec in \
 	[ "$enc" = gbk ] && enc_opt=", ENCODING 'GBK'"
 	good_call=$(printf "$call" "$path")
 	bad_call=$(printf "$call" "$dir/bad_$file")
-	copies=() loads=() bads=() rows=()
+	copies=() loads=() bads=() rows=() keys=() bares=()
 	for r in $(seq "$rounds"); do
 		q -c "TRUNCATE copy_target" -c "CHECKPOINT"
 		copies+=("$(ms "COPY copy_target (line) FROM '$path' WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e'$enc_opt)")")
@@ -157,9 +166,16 @@ for spec in \
 		loads+=("$(ms "SELECT count(*) FROM $good_call")")
 		t=$(ms "SELECT count(*) FROM $bad_call")
 		bads+=("$t")
-		[ "$r" = 1 ] && q -c "\\copy ledger.statement_line TO '$dir/rows.copy'"
+		if [ "$r" = 1 ]; then
+			q -c "\\copy ledger.statement_line TO '$dir/rows.copy'"
+			q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS rows_bin" -c "CREATE UNLOGGED TABLE rows_bin AS SELECT * FROM ledger.statement_line"
+		fi
 		q -c "TRUNCATE twin" -c "CHECKPOINT"
 		rows+=("$(ms "COPY twin FROM '$dir/rows.copy'")")
+		q -c "TRUNCATE twin_key" -c "CHECKPOINT"
+		keys+=("$(ms "INSERT INTO twin_key SELECT * FROM rows_bin")")
+		q -c "TRUNCATE twin_bare" -c "CHECKPOINT"
+		bares+=("$(ms "INSERT INTO twin_bare SELECT * FROM rows_bin")")
 	done
 	# the bad file must have been refused
 	if q -c "SELECT count(*) FROM $bad_call" >/dev/null 2>&1; then
@@ -167,7 +183,8 @@ for spec in \
 		status=1
 	fi
 	c=$(median "${copies[@]}") l=$(median "${loads[@]}") b=$(median "${bads[@]}") w=$(median "${rows[@]}")
-	awk -v name="$name" -v lines="$lines" -v c="$c" -v l="$l" -v b="$b" -v w="$w" 'BEGIN {
-		printf "| %s | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", name, lines, lines / (c / 1000), lines / (l / 1000), c / l, b / l, c / w, w / l }'
+	k=$(median "${keys[@]}") z=$(median "${bares[@]}")
+	awk -v name="$name" -v lines="$lines" -v c="$c" -v l="$l" -v b="$b" -v w="$w" -v k="$k" -v z="$z" 'BEGIN {
+		printf "| %s | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", name, lines, lines / (c / 1000), lines / (l / 1000), c / l, b / l, c / w, w / l, c / k, c / z }'
 done
 exit $status
