@@ -39,6 +39,11 @@ SET DateStyle = 'ISO, YMD';
 \set mt_zenith :d 'mt940_zenith.sta'
 \set mt_rabo :d 'mt940_rabobank_sub.sta'
 \set mt_db :d 'mt940_deutschebank.sta'
+\set mt_vbkm :d 'mt940_volksbank_atat.sta'
+\set mt_vbkm_bad :d 'mt940_volksbank_atat_bad.sta'
+\set mt_spk :d 'mt940_sparkasse_feb30.sta'
+\set mt_mollie :d 'mt940_mollie.sta'
+\set mt_eco :d 'mt940_ecobank_xof.sta'
 \set camt_tz :d 'camt053_raiffeisen_tz.xml'
 \set camt_dupref :d 'camt053_dupref.xml'
 \set camt :d 'camt053_two_statements.xml'
@@ -281,6 +286,36 @@ SELECT r.line_no, r.raw->>'type' AS type, r.raw->>'customer_ref' AS customer_ref
   FROM ledger.statement_import i, ledger.statement_raw(i.id) r
  WHERE i.source IN ('zenith', 'db', 'rabo/1567.50.961EUR') AND r.line_no IN (6, 8, 5)
  ORDER BY i.source, r.line_no;
+-- MT940 as German banks deliver it over FinTS: the lines end at "@@", here
+-- all in one physical line (a Volksbank's four statements); an error names
+-- the "@@" line.  Interest and fees of the end of February are value-dated
+-- 30 February by the 30/360 convention (the Volksbank's of 2018, a
+-- Sparkasse's fee closing of 2016): the month's last day
+SELECT source, statement_date, line_count, total_amount, file_header->>'statements' AS statements,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('vbkm', pg_read_file(:'mt_vbkm'));
+SELECT line_no, ref, external_id, amount, occurred_at::date AS day FROM ledger.statement_line
+ WHERE source = 'vbkm' AND statement_date = '2018-02-28' ORDER BY line_no;
+SELECT ledger.load_mt940('vbkm', pg_read_file(:'mt_vbkm_bad'));
+SELECT source, statement_date, line_count, total_amount
+  FROM ledger.load_mt940('spk', pg_read_file(:'mt_spk'));
+SELECT line_no, amount, occurred_at::date AS day FROM ledger.statement_line WHERE source = 'spk';
+-- any other day that does not exist is still an error: 31 February, a 30 February balance
+SELECT ledger.load_mt940('spk', replace(pg_read_file(:'mt_spk'), ':61:160230', ':61:160231'));
+SELECT ledger.load_mt940('spk', replace(pg_read_file(:'mt_spk'), ':60F:C160229', ':60F:C160230'));
+-- the end-to-end reference in the :86: is the ref: Mollie's /EREF/ (its
+-- payment id; /EREF/NOTPROVIDED is none), as Deutsche Bank's EREF+ above
+-- (running from ?20 into ?21; its :61: says only "KREF+")
+SELECT source, statement_date, line_count, total_amount,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('mollie', pg_read_file(:'mt_mollie'));
+SELECT line_no, ref, external_id, amount FROM st WHERE source = 'mollie' AND line_no IN (5, 7, 43, 45) ORDER BY line_no;
+-- Ecobank (Benin): XOF, a currency without decimals (47000000,), the funds
+-- code F after the mark, a bank reference three times (numbered)
+SELECT source, statement_date, line_count, total_amount,
+       file_totals->>'opening' AS opening, file_totals->>'closing' AS closing
+  FROM ledger.load_mt940('eco', pg_read_file(:'mt_eco'));
+SELECT line_no, ref, external_id, amount FROM st WHERE source = 'eco' ORDER BY line_no;
 -- a bank's dates without a zone are midnight in ledger.book_timezone (the
 -- session's TimeZone when it is empty): a file loads the same from every
 -- session that shares the books' setting
@@ -322,8 +357,11 @@ SELECT ledger.load_mt940('bank', E':20:CGNGHKLI0290980\n:25:GJB0291077111\n:28C:
 SELECT ledger.load_mt940('bank', E':20:CGNGHKLI0290980\n:25:GJB0291077111\n:28C:03917/00001\n:34F:EURD0,00\n:13D:1610301730+0000\n:90D:0EUR0,00\n:90C:0EUR0,00\n-\n');
 -- a statement that never opens, followed by the next one, is an error
 SELECT ledger.load_mt940('bank', E':20:A\n:25:1\n:28C:1\n:20:B\n:25:1\n:28C:2\n:60F:C240312USD1,00\n:62F:C240312USD1,00\n');
+-- a message that ends ("-") before its statement's closing balance is an
+-- error naming the "-" line (no line of a field starts with "-" in SWIFT);
 -- a line that is not a field inside a statement is still an error
 SELECT ledger.load_mt940('bank', E':20:X\n:25:1\n:28C:1\n:60F:C240312USD1,00\n-\nABNANL2A\n:62F:C240312USD1,00\n');
+SELECT ledger.load_mt940('bank', E':20:X\n:25:1\n:28C:1\n:60F:C240312USD1,00\nABNANL2A\n:62F:C240312USD1,00\n');
 -- a closing balance that the lines do not reach; a date that does not exist
 SELECT ledger.load_mt940('bank', pg_read_file(:'mt_bad'));
 SELECT ledger.load_mt940('bank', pg_read_file(:'mt_date'));
@@ -354,6 +392,8 @@ SELECT ledger.load_camt053('camt8-xml', replace(pg_read_file(:'camt8'),
 	'<Amt Ccy="EUR">8.85</Amt>', '<Amt Ccy="EUR">' || repeat('0', 600) || '8.85</Amt>'));
 -- the parser library's own v08 sample: its closing balance is in another currency
 SELECT ledger.load_camt053('camt8', pg_read_file(:'camt8_bad'));
+-- a balance without its credit/debit indicator (the schema requires one)
+SELECT ledger.load_camt053('camt8', regexp_replace(pg_read_file(:'camt8'), '<CdtDbtInd>CRDT</CdtDbtInd>', ''));
 SELECT ledger.load_camt053('camt', '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"/>');
 SELECT ledger.load_camt053('camt', replace(pg_read_file(:'camt'), '</BkToCstmrStmt>', ''));
 

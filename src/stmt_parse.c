@@ -14,7 +14,8 @@
  *   Alipay 业务明细 and 账务明细: '#' header lines, a CSV header, rows padded
  *   with tabs, '#' footer lines stating counts and amounts.
  *   SWIFT MT940: messages of tagged fields (:20: :25: :28C: :60F: :61: :86:
- *   :62F: ...), optionally inside {1:..}{2:..}{4: ... -} blocks.
+ *   :62F: ...), optionally inside {1:..}{2:..}{4: ... -} blocks, its lines
+ *   ended by CRLF, LF or (FinTS) "@@".
  *   ISO 20022 camt.053.001.02 - .13: XML, read by the small tokenizer below.
  */
 #ifndef _GNU_SOURCE
@@ -222,6 +223,7 @@ typedef struct lines
 	char	   *p;
 	char	   *end;
 	long		no;
+	char	   *nl;				/* the next '\n' (or end) once found: at_at_line() */
 } lines;
 
 static void
@@ -230,6 +232,7 @@ lines_init(lines *it, char *buf, size_t len)
 	it->p = buf;
 	it->end = buf + len;
 	it->no = 0;
+	it->nl = NULL;
 	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
 		it->p += 3;
 }
@@ -249,6 +252,44 @@ next_line(lines *it, sp_str *line)
 	while (line->n > 0 && line->p[line->n - 1] == '\r')
 		line->n--;
 	it->p = q ? q + 1 : it->end;
+	it->no++;
+	return true;
+}
+
+/*
+ * next_line() for a file whose lines also end at "@@": MT940 as some German
+ * banks deliver it over FinTS/HBCI, often as one physical line
+ * (":20:STARTUMS@@:25:...@@:62F:...@@-").  Each piece is a line and is
+ * counted as one.  The next '\n' is searched once, not at every piece, so
+ * that a file of one long line is still read in one pass.
+ */
+static bool
+at_at_line(lines *it, sp_str *line)
+{
+	const char *q;
+
+	if (it->p >= it->end)
+		return false;
+	if (it->nl == NULL || it->nl < it->p)
+	{
+		it->nl = memchr(it->p, '\n', (size_t) (it->end - it->p));
+		if (it->nl == NULL)
+			it->nl = it->end;
+	}
+	q = memmem(it->p, (size_t) (it->nl - it->p), "@@", 2);
+	line->p = it->p;
+	if (q != NULL)
+	{
+		line->n = (size_t) (q - it->p);
+		it->p = (char *) q + 2;
+	}
+	else
+	{
+		line->n = (size_t) (it->nl - it->p);
+		while (line->n > 0 && line->p[line->n - 1] == '\r')
+			line->n--;
+		it->p = it->nl < it->end ? it->nl + 1 : it->end;
+	}
 	it->no++;
 	return true;
 }
@@ -1750,7 +1791,7 @@ typedef struct mt_state
 	char		idbuf[64];
 	char		acctbuf[64];
 	char		numbuf[32];
-	char		refbuf[64];
+	char		sepabuf[1024];	/* the ?20-?29, ?60-?63 text of a DK :86: */
 	char		infobuf[1024];
 	char		suppbuf[128];
 } mt_state;
@@ -1784,6 +1825,122 @@ print_ascii(char c)
 	return c >= ' ' && c <= '~';
 }
 
+/*
+ * A :61: customer reference that only says where the reference is: NONREF,
+ * or the code of the :86: field that holds it — ING and Rabobank write EREF,
+ * PREF or MARF (the /EREF/, /PREF/, /MARF/ of their structured :86:),
+ * Deutsche Bank KREF+ (the KREF+ of its ?20-?29 SEPA text).
+ */
+static bool
+mt_ref_pointer(sp_str c)
+{
+	if (eq(c, "NONREF") || eq(c, "EREF") || eq(c, "PREF") || eq(c, "MARF"))
+		return true;
+	if (c.n == 5 && c.p[4] == '+')
+	{
+		for (int i = 0; i < 4; i++)
+			if (c.p[i] < 'A' || c.p[i] > 'Z')
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * the SEPA keywords of a DK :86: (Deutsche Kreditwirtschaft), each ending
+ * the text of the one before
+ */
+static const char *const sepa_keys[] = {
+	"EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "COAM+", "OAMT+",
+	"SVWZ+", "ABWA+", "ABWE+", "IBAN+", "BIC+", NULL
+};
+
+/*
+ * The value of a reference code (EREF, PREF, KREF, ...) in a line's :86:
+ * information, or an empty string: the Dutch structured form
+ * "/EREF/value/" (ING, ABN AMRO, Rabobank, Triodos), or the German DK form
+ * "GVC?00...?20EREF+value ?21value KREF+..." whose SEPA text runs through
+ * the subfields ?20-?29 and ?60-?63 (a value, even a keyword, may be split
+ * between two of them); NOTPROVIDED and NONREF are no value, nor is a text
+ * longer than a SEPA reference can be (35 characters: the 2007 layout that
+ * ends EREF+ with "MTLG:" rather than a keyword).
+ */
+static sp_str
+mt86_ref(mt_state *m, const char *code)
+{
+	sp_str		info = {m->infobuf, m->info_n};
+	sp_str		v = {NULL, 0};
+	size_t		cn = strlen(code);
+	char		key[8];
+
+	if (info.n == 0 || cn > 4)
+		return v;
+	/* Dutch structured: /CODE/value/ */
+	snprintf(key, sizeof(key), "/%s/", code);
+	{
+		const char *k = memmem(info.p, info.n, key, cn + 2);
+
+		if (k)
+		{
+			const char *e;
+
+			v.p = k + cn + 2;
+			e = memchr(v.p, '/', (size_t) (info.p + info.n - v.p));
+			v.n = (size_t) ((e ? e : info.p + info.n) - v.p);
+		}
+	}
+	/* German DK: NNN?00...?20...?29 ?60...?63 */
+	if (v.p == NULL && info.n > 4 && digits_at(info, 0, 3) >= 0 && info.p[3] == '?')
+	{
+		size_t		n = 0;
+		size_t		i = 3;
+
+		while (i + 2 < info.n)
+		{
+			int			sub = digits_at(info, i + 1, 2);
+			size_t		j = i + 3;
+
+			while (j < info.n && info.p[j] != '?')
+				j++;
+			if ((sub >= 20 && sub <= 29) || (sub >= 60 && sub <= 63))
+			{
+				size_t		k = j - (i + 3);
+
+				if (k > sizeof(m->sepabuf) - 1 - n)
+					k = sizeof(m->sepabuf) - 1 - n;
+				memcpy(m->sepabuf + n, info.p + i + 3, k);
+				n += k;
+			}
+			i = j;
+		}
+		m->sepabuf[n] = '\0';
+		snprintf(key, sizeof(key), "%s+", code);
+		{
+			const char *k = memmem(m->sepabuf, n, key, cn + 1);
+
+			if (k)
+			{
+				const char *end = m->sepabuf + n;
+
+				v.p = k + cn + 1;
+				for (int x = 0; sepa_keys[x]; x++)
+				{
+					const char *o = memmem(v.p, (size_t) (end - v.p), sepa_keys[x], strlen(sepa_keys[x]));
+
+					if (o && o < end)
+						end = o;
+				}
+				v.n = (size_t) (end - v.p);
+			}
+		}
+	}
+	v = trim(v);
+	/* a SEPA reference has at most 35 characters: a longer text is none */
+	if (eq(v, "NOTPROVIDED") || eq(v, "NONREF") || v.n > 35)
+		v.n = 0;
+	return v;
+}
+
 static bool
 mt_emit_line(mt_state *m, sp_error *err)
 {
@@ -1803,8 +1960,20 @@ mt_emit_line(mt_state *m, sp_error *err)
 	sp_row		r;
 	long		ln = m->line61.line;
 
+	/*
+	 * German and Dutch banks date interest and fees of the end of February by
+	 * the 30/360 convention, every month of 30 days: a value date 30 (or, in
+	 * a common year, 29) February is the month's last day (Sparkasse
+	 * "160230", Triodos "130230").  Any other date that does not exist is an
+	 * error.
+	 */
 	if (!yymmdd(s, 0, &val))
-		return fail(err, ln, "has a value date that does not exist or is malformed: \"%.*s\"", clip(s, 6), s.p);
+	{
+		if (val.mo == 2 && (val.d == 29 || val.d == 30) && sp_valid_date(val.y, 2, 28))
+			val.d = sp_valid_date(val.y, 2, 29) ? 29 : 28;
+		else
+			return fail(err, ln, "has a value date that does not exist or is malformed: \"%.*s\"", clip(s, 6), s.p);
+	}
 	/* optional entry date MMDD (or four spaces) */
 	if (i + 4 <= s.n && digits_at(s, i, 4) >= 0)
 	{
@@ -1817,7 +1986,8 @@ mt_emit_line(mt_state *m, sp_error *err)
 			y++;
 		else if (mm == 12 && val.mo == 1)
 			y--;
-		if (!sp_valid_date(y, mm, dd))
+		/* (30 February as above: the entry date is only checked, not kept) */
+		if (!sp_valid_date(y, mm, dd) && !(mm == 2 && (dd == 29 || dd == 30)))
 			return fail(err, ln, "has an entry date that does not exist: \"%.*s\"", 4, s.p + 6);
 		i += 4;
 	}
@@ -1894,10 +2064,26 @@ mt_emit_line(mt_state *m, sp_error *err)
 	r.line_no = ln;
 	r.cur = m->st.cur;
 	r.amount = amount;
-	r.ref = eq(cref, "NONREF") ? (sp_str) {NULL, 0} : cref;
+	/*
+	 * ref: the end-to-end reference of the :86: (/EREF/, EREF+), as
+	 * camt.053's EndToEndId comes first there; else the customer reference
+	 * of the :61:, or the :86: field it points to (PREF: the batch's payment
+	 * information id); else the bank's reference
+	 */
+	r.ref = mt86_ref(m, "EREF");
+	if (r.ref.n == 0 && !mt_ref_pointer(cref))
+		r.ref = cref;
+	else if (r.ref.n == 0 && !eq(cref, "NONREF"))
+	{
+		char		code[5];
+
+		memcpy(code, cref.p, 4);
+		code[4] = '\0';
+		r.ref = mt86_ref(m, code);
+	}
 	if (r.ref.n == 0)
 		r.ref = bref;
-	r.external_id = bref.n > 0 ? bref : (eq(cref, "NONREF") ? (sp_str) {NULL, 0} : cref);
+	r.external_id = bref.n > 0 ? bref : (mt_ref_pointer(cref) ? (sp_str) {NULL, 0} : cref);
 	r.status = S("success");
 	r.has_at = true;
 	r.at = val;
@@ -2064,6 +2250,7 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 	long		last = 0;
 	long		envelope = 0;
 	bool		any_field = false;
+	bool		at_at;
 	static mt_state state;	/* large buffers off the stack */
 
 	m = &state;
@@ -2071,7 +2258,9 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 	m->sink = sink;
 	memset(&cur, 0, sizeof(cur));
 	lines_init(&it, buf, len);
-	while (next_line(&it, &line))
+	/* "@@" before a field: the lines end at "@@" too (FinTS/HBCI delivery) */
+	at_at = memmem(buf, len, "@@:", 3) != NULL;
+	while (at_at ? at_at_line(&it, &line) : next_line(&it, &line))
 	{
 		sp_str		l = line;
 		size_t		k;
@@ -2108,6 +2297,16 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 			if (have && !mt_field(m, &cur, err))
 				return false;
 			have = false;
+			/*
+			 * a message ends with its statement closed (:62F: or :62M:); a
+			 * "-" line before that is no text of a field (SWIFT lets no line
+			 * of a field start with "-"), it ends the message early
+			 */
+			if (m->have_line && !mt_emit_line(m, err))
+				return false;	/* an error of the line comes first */
+			if (m->open)
+				return fail(err, it.no, "ends the message (\"-\") inside the statement of line %ld, before its closing balance (:62F:)",
+							m->st.line_no);
 			continue;
 		}
 		if (l.p[0] == ':' && l.n >= 3)
@@ -2129,6 +2328,18 @@ mt940(char *buf, size_t len, const sp_sink *sink, sp_meta *meta, sp_error *err)
 				any_field = true;
 				continue;
 			}
+		}
+		/*
+		 * A balance (:60F: :62F: :64: :65: ...) is one line: text after it is
+		 * no part of it (before, "ABNANL2A" after a :60F: was taken in
+		 * silently).  After a closing balance it is outside the statement.
+		 */
+		if (have && cur.tag[0] == '6' &&
+			(cur.tag[1] == '0' || cur.tag[1] == '2' || cur.tag[1] == '4' || cur.tag[1] == '5'))
+		{
+			if (!mt_field(m, &cur, err))
+				return false;
+			have = false;
 		}
 		if (!have)
 		{
@@ -2548,6 +2759,8 @@ camt_amount(const char *amt, const char *ccy, const char *cdi, long line, la_cur
 		return fail(err, line, "has an unknown currency \"%s\"", ccy);
 	if (!decimal(trim(a), '.', cur->decimals, out, NULL) || *out < 0)
 		return fail(err, line, "has an invalid amount \"%s\" for %s", amt, ccy);
+	if (cdi[0] == '\0')
+		return fail(err, line, "has an amount without its credit/debit indicator (<CdtDbtInd>, CRDT or DBIT), which camt.053 requires");
 	if (strcmp(cdi, "DBIT") == 0)
 		*out = -*out;
 	else if (strcmp(cdi, "CRDT") != 0)

@@ -164,8 +164,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	z.len = size - 1;
 	z.nlines = 1;
 	for (size_t i = 0; i < z.len; i++)
-		if (buf[i] == '\n')
-			z.nlines++;
+		if (buf[i] == '\n' || (buf[i] == '@' && i + 1 < z.len && buf[i + 1] == '@'))
+			z.nlines++;			/* MT940 lines may end at "@@" (FinTS) */
 	z.stmt = 0;
 	z.utf8 = f != SP_ALIPAY_BILL && f != SP_ALIPAY_ACCOUNT && utf8_ok(buf, z.len);
 	sink.ctx = &z;
