@@ -172,6 +172,8 @@ INSERT INTO bad_case (label, sqlstate, stmt) VALUES
 ('trial credits beyond 64 bits', '22003', $$SELECT ledger.trial(a) FROM (VALUES ('-9223372036854775807 JPY'::ledger.amount), ('-2 JPY')) v(a)$$),
 -- ---- ledger.post: arguments ----
 ('post: NULL key', '22004', $$SELECT ledger.post(NULL, ARRAY['bank', 'w2'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])$$),
+('post: empty key', '22004', $$SELECT ledger.post('', ARRAY['bank', 'w2'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])$$),
+('post: blank key', '22004', $$SELECT ledger.post(E' \t\n', ARRAY['bank', 'w2'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])$$),
 ('post: NULL accounts', '22004', $$SELECT ledger.post('x', NULL, ARRAY['1 CNY', '-1 CNY']::ledger.amount[])$$),
 ('post: NULL amounts', '22004', $$SELECT ledger.post('x', ARRAY['bank', 'w2'], NULL)$$),
 ('post: NULL account in the array', '22004', $$SELECT ledger.post('x', ARRAY['bank', NULL], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])$$),
@@ -211,6 +213,9 @@ INSERT INTO bad_case (label, sqlstate, stmt) VALUES
 -- ---- ledger.reverse ----
 ('reverse: NULL voucher', '22004', $$SELECT ledger.reverse(NULL, 'x')$$),
 ('reverse: NULL key', '22004', $$SELECT ledger.reverse($$ || :pay2 || $$, NULL)$$),
+('reverse: empty key', '22004', $$SELECT ledger.reverse($$ || :pay2 || $$, '')$$),
+('hold: empty key', '22004', $$SELECT ledger.hold('', ARRAY['w2', 'bank'], ARRAY['1 CNY', '-1 CNY']::ledger.amount[])$$),
+('post_hold: blank key', '22004', $$SELECT ledger.post_hold(-1, ' ')$$),
 ('reverse: unknown voucher', '23503', $$SELECT ledger.reverse(-1, 'x')$$),
 ('reverse: a reversal', '55000', $$SELECT ledger.reverse($$ || :pay_r || $$, 'x')$$),
 ('reverse: a second time, other key', '55000', $$SELECT ledger.reverse($$ || :pay || $$, 'x')$$),
@@ -241,6 +246,7 @@ INSERT INTO bad_case (label, sqlstate, stmt) VALUES
 ('voucher on a closed day', '55000', $$INSERT INTO ledger.voucher (idempotency_key, book_date) VALUES ('x', '2026-11-02')$$),
 ('voucher on a future day', '55000', $$INSERT INTO ledger.voucher (idempotency_key, book_date) VALUES ('x', '2026-11-04')$$),
 ('voucher reversing a missing voucher', '23503', $$INSERT INTO ledger.voucher (idempotency_key, reverses) VALUES ('x', -1)$$),
+('voucher with an empty key', '22004', $$INSERT INTO ledger.voucher (idempotency_key) VALUES ('')$$),
 ('entry added to a posted voucher', '55000', $$INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES ($$ || :pay2 || $$, 9, (SELECT id FROM ledger.account WHERE code = 'bank'), '1 CNY')$$),
 ('entry of a missing voucher', '23503', $$INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount) VALUES (-1, 1, 1, '1 CNY')$$),
 ('entry on another day than its voucher', '55000', $$WITH v AS (INSERT INTO ledger.voucher (idempotency_key) VALUES ('x') RETURNING id) INSERT INTO ledger.entry (voucher_id, line_no, account_id, amount, book_date) SELECT v.id, 1, (SELECT id FROM ledger.account WHERE code = 'bank'), '1 CNY', '2026-11-02' FROM v$$),

@@ -164,6 +164,19 @@ RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 RESET parallel_leader_participation;
 DROP TABLE recon_par, recon_par_serial, recon_par_total_serial;
+-- a group of two currencies is refused when the partial states are combined
+-- too (a partitionwise plan: one partition per currency), and the error names
+-- the aggregate that was called
+CREATE TABLE recon_part (c text, side text, amount ledger.amount) PARTITION BY LIST (c);
+CREATE TABLE recon_part_cny PARTITION OF recon_part FOR VALUES IN ('CNY');
+CREATE TABLE recon_part_usd PARTITION OF recon_part FOR VALUES IN ('USD');
+INSERT INTO recon_part VALUES ('CNY', 'internal', '1.00 CNY'), ('USD', 'internal', '1.00 USD');
+SET enable_partitionwise_aggregate = on;
+EXPLAIN (COSTS OFF) SELECT ledger.recon_total(side, amount) FROM recon_part;
+SELECT ledger.recon_total(side, amount) FROM recon_part;
+SELECT ledger.recon_diff(side, amount) FROM recon_part;
+RESET enable_partitionwise_aggregate;
+DROP TABLE recon_part;
 
 -- ---------------------------------------------------------------------------
 -- ledger.reconcile

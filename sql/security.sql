@@ -495,6 +495,69 @@ SELECT p.oid::regprocedure AS runs_sql_without_pinned_path, p.prokind
    AND p.prosqlbody IS NULL
  ORDER BY p.oid::regprocedure::text COLLATE "C";
 
+-- ---------------------------------------------------------------------------
+-- A role given pg_write_all_data (or a write GRANT made by mistake) on the
+-- tables the ledger keeps in step itself: every write is refused (42501),
+-- and the books are as they were.  Vouchers and entries it may insert go
+-- through the same checks as any (and it cannot change them).
+-- ---------------------------------------------------------------------------
+CREATE ROLE regress_ledger_writer;
+GRANT pg_write_all_data, pg_read_all_data TO regress_ledger_writer;
+CREATE TEMP TABLE books_before AS
+	SELECT (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.account_balance t) AS balances,
+	       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.account_tree t) AS tree,
+	       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.daily_balance t) AS daily,
+	       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.book_check t) AS checks,
+	       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.day_close t) AS closes,
+	       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.recon_break t) AS breaks;
+GRANT SELECT ON books_before TO regress_ledger_writer;
+SELECT max(book_date) AS closed_day FROM ledger.book_day WHERE status = 'closed' \gset
+SET ROLE regress_ledger_writer;
+-- past the floor, unfrozen, without a floor
+UPDATE ledger.account_balance SET units = units + 100000;
+UPDATE ledger.account_balance SET blocked = NULL, floor_units = NULL;
+DELETE FROM ledger.account_balance;
+INSERT INTO ledger.account_balance (account_id, slot) VALUES (-1, 0);
+-- the roll-up of the summary accounts
+DELETE FROM ledger.account_tree;
+-- a closed day's figures, its checks and its record
+INSERT INTO ledger.daily_balance (account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit)
+	VALUES (-1, :'closed_day', 'CNY', '0 CNY', '0 CNY', '0 CNY', '0 CNY', 0, 0, 0);
+DELETE FROM ledger.book_check;
+UPDATE ledger.day_close SET problems = NULL;
+-- the reconciliation's results
+UPDATE ledger.recon_break SET status = 'resolved', note = 'gone';
+DELETE FROM ledger.recon_pending;
+DELETE FROM ledger.recon_match;
+UPDATE ledger.recon_run SET missing_internal_count = 0;
+DELETE FROM ledger.statement_import;
+DELETE FROM ledger.statement_file;
+SELECT (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.account_balance t) = b.balances AS balances_kept,
+       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.account_tree t) = b.tree AS tree_kept,
+       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.daily_balance t) = b.daily AS daily_kept,
+       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.book_check t) = b.checks AS checks_kept,
+       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.day_close t) = b.closes AS closes_kept,
+       (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.recon_break t) = b.breaks AS breaks_kept
+  FROM books_before b;
+RESET ROLE;
+
+-- a closed day's daily balances take no new row, for the owner too (the row
+-- guard refuses UPDATE and DELETE); nor does the open day, before its cutoff
+INSERT INTO ledger.daily_balance (account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit)
+	SELECT a.id, :'closed_day', 'CNY', '0 CNY', '0 CNY', '1000000 CNY', '-1000000 CNY', 1, 0, 100000000
+	  FROM ledger.account a
+	 WHERE a.currency = 'CNY' AND NOT EXISTS (SELECT 1 FROM ledger.daily_balance r
+	        WHERE r.account_id = a.id AND r.book_date = :'closed_day')
+	 ORDER BY a.id LIMIT 1;
+INSERT INTO ledger.daily_balance (account_id, book_date, currency, opening, debit, credit, closing, entries, cum_debit, cum_credit)
+	SELECT a.id, ledger.current_book_date(), 'CNY', '0 CNY', '0 CNY', '0 CNY', '0 CNY', 0, 0, 0
+	  FROM ledger.account a WHERE a.currency = 'CNY' ORDER BY a.id LIMIT 1;
+SELECT (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ledger.daily_balance t) = b.daily AS daily_kept
+  FROM books_before b;
+SELECT check_name, ok FROM ledger.check_books(:'closed_day') WHERE NOT ok;
+DROP TABLE books_before;
+DROP ROLE regress_ledger_writer;
+
 \c :regress_db
 DROP DATABASE ledger_regress_security;
 DROP ROLE regress_ledger_hostile;

@@ -58,7 +58,10 @@ ledger_voucher_stamp(PG_FUNCTION_ARGS)
 
 		d = heap_getattr(td->tg_trigtuple, cat->v_key, desc, &isnull);
 		if (!isnull)
+		{
 			post_check_indexed_text("idempotency key", "voucher", d);
+			post_check_key("voucher", d);
+		}
 		d = heap_getattr(td->tg_trigtuple, cat->v_ref, desc, &isnull);
 		if (!isnull)
 			post_check_indexed_text("ref", "voucher", d);

@@ -860,6 +860,7 @@ ledger_hold(PG_FUNCTION_ARGS)
 		null_argument_error("idempotency_key",
 							"Every hold needs an idempotency key, so that a repeated call returns the first hold instead of holding again.");
 	memset(&req, 0, sizeof(req));
+	post_check_key("hold", PG_GETARG_DATUM(0));
 	post_check_indexed_text("idempotency key", "hold", PG_GETARG_DATUM(0));
 	/* the ref goes to the voucher that posts the hold, whose ref is indexed */
 	if (!PG_ARGISNULL(4))
@@ -1391,6 +1392,7 @@ ledger_post_hold(PG_FUNCTION_ARGS)
 		null_argument_error("idempotency_key",
 							psprintf("The voucher posting hold %lld needs an idempotency key, so that a repeated call returns the first voucher instead of posting again.",
 									 (long long) hold_id));
+	post_check_key("voucher posting a hold", PG_GETARG_DATUM(1));
 	key = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	summary = opt_text(fcinfo, 3);
 

@@ -624,6 +624,34 @@ post_check_indexed_text(const char *what, const char *row, Datum value)
 			 : errhint("Use a shorter key (a hash of a long one, say).")));
 }
 
+/*
+ * An idempotency key of nothing but white space (or empty) is refused like a
+ * NULL one (22004): every call that forgot its key would share it, and a
+ * second payment with the same lines would be answered with the first
+ * voucher's id instead of being posted.  row names what the key is for
+ * ("voucher", "reversal", "hold", "voucher posting a hold").
+ */
+void
+post_check_key(const char *row, Datum value)
+{
+	text	   *t = DatumGetTextPP(value);
+	const char *p = VARDATA_ANY(t);
+	Size		len = VARSIZE_ANY_EXHDR(t);
+	Size		i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f' && p[i] != '\v')
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("idempotency_key must not be %s", len == 0 ? "empty" : "blank"),
+			 errdetail("The %s was given %s; an empty or blank key would be shared by every call that lacks a real one, and a second %s with the same content would return the first instead of being written.",
+					   row, len == 0 ? "an empty key" :
+					   psprintf("a key of %zu white-space character%s", (size_t) len, len == 1 ? "" : "s"),
+					   row),
+			 errhint("Use the caller's own reference for the operation (an order number, a request id).")));
+}
+
 /* 22004 for the NULL argument name, with a DETAIL formatted from fmt */
 static void
 null_argument_error(const char *name, const char *fmt,...)
@@ -786,6 +814,7 @@ ledger_post(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		null_argument_error("idempotency_key",
 							"Every voucher posted by ledger.post() needs an idempotency key, so that a repeated call returns the first voucher instead of posting again.");
+	post_check_key("voucher", PG_GETARG_DATUM(0));
 	if (PG_ARGISNULL(1))
 		null_argument_error("accounts", "ledger.post() was called for the voucher with key \"%s\" without its accounts.",
 							text_to_cstring(PG_GETARG_TEXT_PP(0)));
@@ -885,6 +914,7 @@ ledger_reverse(PG_FUNCTION_ARGS)
 		null_argument_error("idempotency_key",
 							"The reversal of voucher %lld needs an idempotency key, so that a repeated call returns the first reversal instead of posting again.",
 							(long long) PG_GETARG_INT64(0));
+	post_check_key("reversal", PG_GETARG_DATUM(1));
 	target = PG_GETARG_INT64(0);
 	memset(&req, 0, sizeof(req));
 	req.key = text_to_cstring(PG_GETARG_TEXT_PP(1));

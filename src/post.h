@@ -51,5 +51,6 @@ extern char *post_list_parts(const char *const *parts, int nparts);
  * LEDGER_INDEXED_TEXT_MAX bytes.
  */
 extern void post_check_indexed_text(const char *what, const char *row, Datum value);
+extern void post_check_key(const char *row, Datum value);
 
 #endif							/* LEDGER_POST_H */

@@ -15,6 +15,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "amount.h"
 #include "ledger.h"
@@ -254,6 +255,22 @@ ledger_recon_total_accum(PG_FUNCTION_ARGS)
 
 /* ---------- combine, serialise, deserialise ---------- */
 
+/*
+ * The two aggregates share their combine function: name the one being
+ * combined in its errors (a partitionwise or parallel plan combines states of
+ * ledger.recon_total as well as of ledger.recon_diff).
+ */
+static const char *
+combine_fname(FunctionCallInfo fcinfo)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	char	   *name = aggref != NULL ? get_func_name(aggref->aggfnoid) : NULL;
+
+	if (name != NULL && strcmp(name, "recon_total") == 0)
+		return "ledger.recon_total";
+	return "ledger.recon_diff";
+}
+
 PG_FUNCTION_INFO_V1(ledger_recon_combine);
 Datum
 ledger_recon_combine(PG_FUNCTION_ARGS)
@@ -272,10 +289,10 @@ ledger_recon_combine(PG_FUNCTION_ARGS)
 	{
 		int			bside = b->side[SIDE_INTERNAL].count > 0 ? SIDE_INTERNAL : SIDE_EXTERNAL;
 
-		state_currency(a, b->cur, bside, "ledger.recon_diff");
+		state_currency(a, b->cur, bside, combine_fname(fcinfo));
 	}
 	if (b->has_tol)
-		state_tolerance(a, b->tol, b->tol_cur, "ledger.recon_diff");
+		state_tolerance(a, b->tol, b->tol_cur, combine_fname(fcinfo));
 	for (i = 0; i < 2; i++)
 	{
 		ReconSide  *sa = &a->side[i];

@@ -172,6 +172,15 @@ BEGIN
 					pg_catalog.length(NEW.code))
 				ELSE 'An account code is 1 to 64 characters without white space, control, format or bidirectional characters.' END);
 	END IF;
+	-- one spelling per code: a decomposed form (e + U+0301 for é) looks like
+	-- its composed form and would be another account to ledger.post
+	IF (TG_OP = 'INSERT' OR NEW.code IS DISTINCT FROM OLD.code)
+			AND pg_catalog.getdatabaseencoding() = 'UTF8' AND NEW.code IS NOT NFC NORMALIZED THEN
+		PERFORM ledger._raise('23514', pg_catalog.format('invalid account code "%s"', NEW.code),
+			detail => pg_catalog.format('The code is not in Unicode normalization form NFC: it looks like "%s" (%s characters, not %s) and would be another account to ledger.post.',
+				pg_catalog.normalize(NEW.code, 'NFC'), pg_catalog.length(pg_catalog.normalize(NEW.code, 'NFC')), pg_catalog.length(NEW.code)),
+			hint => 'Write the code in NFC, e.g. normalize(code, NFC).');
+	END IF;
 	IF NEW.kind IS NULL OR NEW.kind NOT IN ('asset', 'liability', 'common', 'equity', 'cost', 'revenue', 'expense') THEN
 		PERFORM ledger._raise('23514', pg_catalog.format('invalid kind "%s" of account "%s"', NEW.kind, NEW.code),
 			detail => 'The kind is one of asset, liability, common, equity, cost, revenue, expense.');

@@ -266,6 +266,7 @@ CREATE FUNCTION ledger._close_wait(d date) RETURNS integer
 AS $$
 DECLARE
 	n integer;
+	px record;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM ledger.book_day b WHERE b.book_date = d AND b.status = 'closing') THEN
 		PERFORM ledger._raise('55000', pg_catalog.format('book day %s is not closing', d),
@@ -282,6 +283,22 @@ BEGIN
 			hint => 'Commit the switch (ledger._close_switch), then wait in a new transaction.');
 	END IF;
 	UPDATE ledger.day_close SET switched_at = now() WHERE book_date = d AND switched_at IS NULL;
+	-- a prepared transaction that wrote vouchers (PREPARE TRANSACTION after a
+	-- posting) ends only when someone commits or rolls it back: name it, or
+	-- the cutoff seems to hang for no reason
+	FOR px IN SELECT p.transaction, p.gid, p.owner, p.prepared
+	            FROM pg_catalog.pg_prepared_xacts p
+	           WHERE p.database = pg_catalog.current_database()
+	             AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_locks t
+	                                 ON t.virtualtransaction = l.virtualtransaction
+	                          WHERE l.locktype = 'relation' AND l.relation = 'ledger.voucher'::pg_catalog.regclass
+	                            AND l.mode = 'RowExclusiveLock' AND l.pid IS NULL
+	                            AND t.locktype = 'transactionid' AND t.transactionid = p.transaction)
+	           ORDER BY p.prepared
+	LOOP
+		RAISE NOTICE 'book day %: waiting for prepared transaction % (gid "%", owner %, prepared at %), which may still post into it; it ends only with COMMIT PREPARED or ROLLBACK PREPARED',
+			d, px.transaction, px.gid, px.owner, px.prepared;
+	END LOOP;
 	n := ledger._wait_for_posters();
 	-- the snapshot may now be written: nothing posts into the day any more
 	UPDATE ledger.day_close SET waited_at = now() WHERE book_date = d;

@@ -83,4 +83,25 @@ expect $DB "SELECT string_agg(book_date || ' ' || status, ', ' ORDER BY book_dat
 	"2026-11-02 closed, 2026-11-03 closed, 2026-11-04 closed, 2026-11-05 open" \
 	"the next call finished 11-03, then closed the open day 11-04"
 expect $DB "SELECT count(*) FROM ledger.verify_books('2026-11-02', '2026-11-04') WHERE NOT ok" 0 "the digests verify"
+
+# 4. a poster's transaction left prepared (PREPARE TRANSACTION): the cutoff
+# waits for it and says that it is a prepared transaction, which only COMMIT
+# PREPARED or ROLLBACK PREPARED ends; committed, its voucher is on the day
+q $DB -c "BEGIN" -c "SELECT ledger.post('prepared', ARRAY['bank', 'wallet'], ARRAY['3 CNY', '-3 CNY']::ledger.amount[])" \
+	-c "PREPARE TRANSACTION 'ledger_close_cancel_prepared'" >/dev/null
+xid=$(q $DB -c "SELECT transaction FROM pg_prepared_xacts WHERE gid = 'ledger_close_cancel_prepared'")
+PGAPPNAME=cutoff q $DB -c "CALL ledger.close_day()" > "$WORK/close6.out" 2>&1 &
+closer=$!
+for i in $(seq 1 50); do
+	[ "$(q $DB -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cutoff' AND wait_event_type = 'Lock'")" = 1 ] && break
+	sleep 0.1
+done
+expect $DB "SELECT status FROM ledger.book_day WHERE book_date = '2026-11-05'" closing "the day is closing while the cutoff waits for the prepared transaction"
+q $DB -c "COMMIT PREPARED 'ledger_close_cancel_prepared'" >/dev/null
+wait $closer || { cat "$WORK/close6.out"; fail "close_day failed after COMMIT PREPARED"; }
+grep -q "waiting for prepared transaction $xid (gid \"ledger_close_cancel_prepared\", owner postgres," "$WORK/close6.out" ||
+	fail "the cutoff did not name the prepared transaction $xid: $(cat "$WORK/close6.out")"
+note "ok: close_day names the prepared transaction it waits for"
+expect $DB "SELECT book_date FROM ledger.voucher WHERE idempotency_key = 'prepared'" 2026-11-05 "the prepared voucher, committed, is on the closed day"
+expect $DB "SELECT count(*) FROM ledger.verify_books('2026-11-05', '2026-11-05') WHERE NOT ok" 0 "and the day verifies"
 invariants $DB
