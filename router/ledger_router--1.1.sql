@@ -751,6 +751,17 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 				DETAIL = format('Transfer "%s": idempotency_key, from_book, from_account, to_book, to_account and amount are all needed.', k);
 	END IF;
+	-- an empty or blank key is refused like a NULL one, as ledger.post does:
+	-- its halves' keys (":from", ":to") are not blank, so the books would not
+	-- refuse it, and every transfer that lacks a real key would share it
+	IF pg_catalog.btrim(k, E' \t\n\r\f\v') OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'idempotency_key must not be %', CASE WHEN k OPERATOR(pg_catalog.=) '' THEN 'empty' ELSE 'blank' END
+			USING ERRCODE = 'null_value_not_allowed',
+				DETAIL = format('The transfer from book "%s" to book "%s" was given %s; an empty or blank key would be shared by every call that lacks a real one, and a second transfer with the same content would return the first instead of being written.',
+					from_book, to_book, CASE WHEN k OPERATOR(pg_catalog.=) '' THEN 'an empty key'
+						ELSE format('a key of %s white-space character%s', pg_catalog.length(k), CASE WHEN pg_catalog.length(k) OPERATOR(pg_catalog.=) 1 THEN '' ELSE 's' END) END),
+				HINT = 'Use the caller''s own reference for the operation (an order number, a request id).';
+	END IF;
 	IF from_book = to_book THEN
 		RAISE EXCEPTION 'transfer "%" names book "%" twice', k, from_book
 			USING ERRCODE = 'invalid_parameter_value',

@@ -160,6 +160,15 @@ for sql in "CALL ledger_router.close_day()" "SELECT ledger_router.add_book('x', 
 	[ "$got" = "ERROR:  42501" ] || fail "a poster ran: $sql: $got"
 done
 note "ok: a poster cannot run the day-end, register books, read the registry or the reports, or change the clearing accounts"
+# an empty or blank transfer key is refused like a NULL one (22004), as ledger.post refuses it on
+# the books: the halves' keys (":from", ":to") are not blank, so the books would take them
+for key in "''" "'  '"; do
+	got=$(rq -c "\\set VERBOSITY sqlstate" -c "SET ROLE ledger_poster" \
+		-c "SELECT * FROM ledger_router.transfer($key, 'a', '2241.CNY3', 'c', '2241.CNY3', '1 CNY')" 2>&1)
+	[ "$got" = "ERROR:  22004" ] || fail "a transfer with the key $key: $got"
+done
+rexpect $R "SELECT count(*) FROM ledger_router.transfer_key WHERE btrim(idempotency_key) = ''" 0 \
+	"an empty or blank transfer key is refused (22004) and recorded nowhere"
 rq -c "SELECT * FROM ledger_router.transfer('g-1r', 'c', '2241.CNY3', 'a', '2241.CNY3', '1 CNY')" >/dev/null || fail "transferring back failed"
 # a poster's router transaction left open after a transfer holds no lock the day-end waits for
 ( router_env; q $R -c "SET ROLE ledger_poster" -c "BEGIN" -c "SELECT count(*) FROM ledger_router.transfer('g-2', 'a', '2241.CNY3', 'c', '2241.CNY3', '1 CNY')" \
