@@ -4058,7 +4058,7 @@ BEGIN
 	 ORDER BY n.book_date LIMIT 1;
 	IF FOUND THEN
 		PERFORM ledger._raise('55000', pg_catalog.format('cannot add daily balances to book day %s', bad.book_date),
-			detail => format('Book day %s is %s; daily balances are written by the cutoff while their day is closing, and those of a closed day are immutable.',
+			detail => pg_catalog.format('Book day %s is %s; daily balances are written by the cutoff while their day is closing, and those of a closed day are immutable.',
 					bad.book_date, bad.status),
 			hint => 'Run CALL ledger.close_day(), which writes the daily balances of the day it closes.');
 	END IF;

@@ -638,13 +638,18 @@ ledger_prepare_kept(const char *sql, int nargs, Oid *types)
 }
 
 Oid
+ledger_function_in(Oid nsp, const char *name, int nargs, const Oid *argtypes)
+{
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
+						   PointerGetDatum(buildoidvector(argtypes, nargs)),
+						   ObjectIdGetDatum(nsp));
+}
+
+Oid
 ledger_sibling_function(Oid self, const char *name, int nargs, const Oid *argtypes)
 {
-	Oid			oid;
+	Oid			oid = ledger_function_in(get_func_namespace(self), name, nargs, argtypes);
 
-	oid = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
-						  PointerGetDatum(buildoidvector(argtypes, nargs)),
-						  ObjectIdGetDatum(get_func_namespace(self)));
 	if (!OidIsValid(oid))
 		elog(ERROR, "function ledger.%s is missing beside %s()", name, get_func_name(self));
 	return oid;

@@ -163,6 +163,9 @@ extern SPIPlanPtr ledger_prepare_kept(const char *sql, int nargs, Oid *types);
  */
 extern Oid	ledger_sibling_function(Oid self, const char *name, int nargs, const Oid *argtypes);
 
+/* The routine name(argtypes) of schema nsp, InvalidOid if there is none. */
+extern Oid	ledger_function_in(Oid nsp, const char *name, int nargs, const Oid *argtypes);
+
 /*
  * A hash table keyed by whole account codes: each entry starts with a
  * const char * pointing to its code, which must live as long as the entry.

@@ -38,7 +38,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
@@ -140,8 +139,7 @@ check_may_route(Oid self, bool exclusive)
 		{
 			Oid			argtypes[1] = {DATEOID};
 
-			routine = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("close_day"),
-									  PointerGetDatum(buildoidvector(argtypes, 1)), ObjectIdGetDatum(nsp));
+			routine = ledger_function_in(nsp, "close_day", 1, argtypes);
 		}
 		else
 		{
@@ -149,8 +147,7 @@ check_may_route(Oid self, bool exclusive)
 												 ObjectIdGetDatum(get_func_namespace(self)));
 			Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, amount, TEXTOID};
 
-			routine = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("transfer"),
-									  PointerGetDatum(buildoidvector(argtypes, 7)), ObjectIdGetDatum(nsp));
+			routine = ledger_function_in(nsp, "transfer", 7, argtypes);
 		}
 	}
 	if (!OidIsValid(routine))

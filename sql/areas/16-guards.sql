@@ -63,38 +63,3 @@ CREATE TRIGGER owner_writes_only BEFORE INSERT OR UPDATE OR DELETE ON ledger.rec
 	FOR EACH STATEMENT EXECUTE FUNCTION ledger._owner_writes_only();
 CREATE TRIGGER owner_writes_only BEFORE INSERT OR UPDATE OR DELETE ON ledger.recon_match
 	FOR EACH STATEMENT EXECUTE FUNCTION ledger._owner_writes_only();
-
-/*
- * Daily balances are written by the cutoff while their day is closing
- * (ledger._close_snapshot), and those of a closed day never change: the row
- * guard refuses UPDATE and DELETE, this refuses a row added afterwards (an
- * account the day's trial balance and balance(code, day) would then show with
- * a figure no entry made), for the owner too.
- */
-CREATE FUNCTION ledger._daily_balance_inserted() RETURNS trigger
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	bad record;
-BEGIN
-	SELECT n.book_date, COALESCE(d.status, 'not in ledger.book_day') AS status INTO bad
-	  FROM (SELECT DISTINCT i.book_date FROM inserted i) n
-	  LEFT JOIN ledger.book_day d ON d.book_date = n.book_date
-	 WHERE d.status IS DISTINCT FROM 'closing'
-	 ORDER BY n.book_date LIMIT 1;
-	IF FOUND THEN
-		PERFORM ledger._raise('55000', pg_catalog.format('cannot add daily balances to book day %s', bad.book_date),
-			detail => format('Book day %s is %s; daily balances are written by the cutoff while their day is closing, and those of a closed day are immutable.',
-					bad.book_date, bad.status),
-			hint => 'Run CALL ledger.close_day(), which writes the daily balances of the day it closes.');
-	END IF;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION ledger._daily_balance_inserted() IS
-	'statement trigger: daily balances are added only to a closing day (by the cutoff), never to a closed, open or unknown one (55000)';
-REVOKE EXECUTE ON FUNCTION ledger._daily_balance_inserted() FROM PUBLIC;
-CREATE TRIGGER daily_balance_inserted AFTER INSERT ON ledger.daily_balance
-	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ledger._daily_balance_inserted();
